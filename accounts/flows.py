@@ -1,0 +1,124 @@
+"""The rules of the username-first sign-in (design.md, sign-in flow steps 1-3 and 5).
+
+Views call these functions and render; nothing here knows about templates. The half-done
+sign-in lives in the session under ``SIGNIN_SESSION_KEY`` until the user is signed in.
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import authenticate, login
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
+
+from accounts import lockout
+from accounts.models import User
+from sso.net import client_ip
+
+SIGNIN_SESSION_KEY = "accounts.signin"
+# The methods that proved who the user is in this session (pwd, otp, hwk ...) and when.
+AUTH_METHODS_SESSION_KEY = "accounts.auth_methods"
+AUTH_TIME_SESSION_KEY = "accounts.auth_time"
+
+WRONG_CREDENTIALS = "wrong_credentials"
+
+
+@dataclass(frozen=True)
+class SigninState:
+    """What the sign-in pages know between steps."""
+
+    username: str
+    next_url: str
+    started: float
+
+
+@dataclass(frozen=True)
+class PasswordResult:
+    """The outcome of the password step: a user, or an error code and details."""
+
+    user: User | None = None
+    error: str = ""
+    minutes_left: int = 0
+
+
+def safe_next_url(request: HttpRequest, candidate: str | None) -> str:
+    """``candidate`` when it leads back to this portal, else ''.
+
+    Open redirects turn a trusted sign-in page into a phishing tool (ASVS V5.1.5).
+    """
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return ""
+
+
+def start_signin(request: HttpRequest, username: str, next_url: str = "") -> None:
+    """Step 1: remember the typed username, whether or not such an account exists."""
+    request.session[SIGNIN_SESSION_KEY] = {
+        "username": username,
+        "next": safe_next_url(request, next_url),
+        "started": time.time(),
+    }
+
+
+def current_signin(request: HttpRequest) -> SigninState | None:
+    """The sign-in in progress, or None when there is none or it is too old."""
+    data = request.session.get(SIGNIN_SESSION_KEY)
+    if not isinstance(data, dict):
+        return None
+    state = SigninState(data.get("username", ""), data.get("next", ""), data.get("started", 0))
+    if not state.username or time.time() - state.started > settings.ACCOUNTS_SIGNIN_TIMEOUT_SECONDS:
+        request.session.pop(SIGNIN_SESSION_KEY, None)
+        return None
+    return state
+
+
+def check_password(request: HttpRequest, state: SigninState, password: str) -> PasswordResult:
+    """Step 3: checks the password under the brute-force limits.
+
+    An unknown username and a wrong password give the same error, and Django's ModelBackend
+    hashes a dummy password for unknown names so that the timing does not differ either.
+    """
+    ip = client_ip(request)
+    user = lockout.find_user(state.username)
+    refusal = lockout.check_allowed(state.username, ip, user)
+    if refusal is not None:
+        return PasswordResult(error=refusal.code, minutes_left=refusal.minutes_left)
+    authenticated = authenticate(request, username=state.username, password=password)
+    if authenticated is None:
+        if lockout.record_failure(state.username, ip, user):
+            return PasswordResult(
+                error=lockout.ACCOUNT_LOCKED, minutes_left=settings.ACCOUNTS_LOCKOUT_MINUTES
+            )
+        return PasswordResult(error=WRONG_CREDENTIALS)
+    lockout.record_success(authenticated)
+    return PasswordResult(user=authenticated)
+
+
+def after_password(request: HttpRequest, user: User) -> str:
+    """Where a user goes after a right password: the MFA step, or straight in."""
+    hook_path = settings.ACCOUNTS_AFTER_PASSWORD_STEP
+    if hook_path:
+        next_step = import_string(hook_path)(request, user)
+        if next_step:
+            return next_step
+    return complete_signin(request, user, methods=["pwd"])
+
+
+def complete_signin(request: HttpRequest, user: User, methods: list[str]) -> str:
+    """Signs the user in and returns where to send them.
+
+    ``login`` gives the session a new key (no session fixation) and binds it to the password
+    hash, so that a later password change ends it. ``methods`` are RFC 8176 ``amr`` values.
+    """
+    state = current_signin(request)
+    next_url = state.next_url if state else ""
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.pop(SIGNIN_SESSION_KEY, None)
+    request.session[AUTH_METHODS_SESSION_KEY] = sorted(set(methods))
+    request.session[AUTH_TIME_SESSION_KEY] = int(time.time())
+    return safe_next_url(request, next_url) or reverse(settings.LOGIN_REDIRECT_URL)

@@ -1,0 +1,107 @@
+"""Brute-force protection for the password step (seeds/001 shows the attack).
+
+Failures are counted in the cache, per account and per client IP, so that the count holds
+across every web process sharing that cache (Redis in production). Reaching the account limit
+locks the account for a while; the lock is written on the User row so that admins can see,
+filter and clear it. A username that matches no account is counted and "locked" the same way,
+in the cache only, so that a lock never tells an attacker which usernames exist.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from accounts.models import User
+
+ACCOUNT_FAILURES_KEY = "signin:failures:account:{}"
+UNKNOWN_NAME_LOCK_KEY = "signin:lock:name:{}"
+IP_FAILURES_KEY = "signin:failures:ip:{}"
+
+ACCOUNT_LOCKED = "account_locked"
+IP_BLOCKED = "ip_blocked"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a sign-in attempt is refused before the password is even checked."""
+
+    code: str
+    minutes_left: int
+
+
+def _name_key(username: str) -> str:
+    # Hashed so that odd characters or a 10,000-character name never reach the cache key.
+    return hashlib.sha256(username.casefold().encode("utf-8", "replace")).hexdigest()
+
+
+def _lock_window() -> timedelta:
+    return timedelta(minutes=settings.ACCOUNTS_LOCKOUT_MINUTES)
+
+
+def _minutes_until(moment: datetime) -> int:
+    seconds = (moment - timezone.now()).total_seconds()
+    return max(1, int(seconds // 60) + (1 if seconds % 60 else 0))
+
+
+def _increment(key: str, window_seconds: int) -> int:
+    """Adds one to a counter that lives ``window_seconds`` from its first failure."""
+    cache.add(key, 0, timeout=window_seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        cache.set(key, 1, timeout=window_seconds)
+        return 1
+
+
+def find_user(username: str) -> User | None:
+    """The account a typed username names, matched case-insensitively, or None."""
+    return User.objects.filter(username__iexact=username).first()
+
+
+def check_allowed(username: str, ip: str, user: User | None) -> Refusal | None:
+    """Refuses the attempt when its IP or its account is over the limit."""
+    ip_failures = cache.get(IP_FAILURES_KEY.format(ip), 0)
+    if ip_failures >= settings.ACCOUNTS_IP_FAILURE_LIMIT:
+        return Refusal(IP_BLOCKED, settings.ACCOUNTS_IP_BLOCK_MINUTES)
+    if user is not None:
+        if user.is_locked:
+            return Refusal(ACCOUNT_LOCKED, _minutes_until(user.locked_until))
+        return None
+    locked_until = cache.get(UNKNOWN_NAME_LOCK_KEY.format(_name_key(username)))
+    if locked_until and locked_until > timezone.now():
+        return Refusal(ACCOUNT_LOCKED, _minutes_until(locked_until))
+    return None
+
+
+def record_failure(username: str, ip: str, user: User | None) -> bool:
+    """Counts a wrong password. Returns True when this failure locked the account."""
+    window = settings.ACCOUNTS_LOCKOUT_MINUTES * 60
+    _increment(IP_FAILURES_KEY.format(ip), settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
+    name_key = _name_key(username)
+    failures = _increment(ACCOUNT_FAILURES_KEY.format(name_key), window)
+    if failures < settings.ACCOUNTS_LOCKOUT_THRESHOLD:
+        return False
+    cache.delete(ACCOUNT_FAILURES_KEY.format(name_key))
+    locked_until = timezone.now() + _lock_window()
+    if user is not None:
+        User.objects.filter(pk=user.pk).update(locked_until=locked_until)
+        user.locked_until = locked_until
+    else:
+        cache.set(UNKNOWN_NAME_LOCK_KEY.format(name_key), locked_until, timeout=window)
+    return True
+
+
+def record_success(user: User) -> None:
+    """A right password resets the account's failure count (not the IP's)."""
+    cache.delete(ACCOUNT_FAILURES_KEY.format(_name_key(user.username)))
+
+
+def unlock(user: User) -> None:
+    """Clears an account's lock and its failure count (admin action)."""
+    User.objects.filter(pk=user.pk).update(locked_until=None)
+    user.locked_until = None
+    cache.delete(ACCOUNT_FAILURES_KEY.format(_name_key(user.username)))

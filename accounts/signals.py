@@ -1,0 +1,6 @@
+"""Signals other apps listen to (the MFA app revokes trusted devices on a password change)."""
+
+from django.dispatch import Signal
+
+# Sent with ``user`` after the user's password was changed or reset.
+password_changed = Signal()

@@ -1,0 +1,22 @@
+"""Celery tasks of the accounts app: thin wrappers that re-read rows and call plain functions."""
+
+import smtplib
+
+from celery import shared_task
+
+from accounts.models import User
+from accounts.password_reset import mail_reset_link
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def send_password_reset_mail(user_id: int, base_url: str, language: str) -> None:
+    """Mails a reset link; the token is made here, so it never sits in the broker."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.email:
+        return
+    mail_reset_link(user, base_url, language)

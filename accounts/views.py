@@ -1,0 +1,157 @@
+"""Sign-in pages: thin views that parse the request, call accounts.flows and render."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from accounts import flows, lockout
+from accounts.forms import ForgotPasswordForm, PasswordForm, UsernameForm
+from accounts.password_reset import over_request_limit, request_password_reset
+from accounts.signals import password_changed
+
+TOO_MANY_REQUESTS = 429
+
+
+def _posted(request: HttpRequest):  # type: ignore[no-untyped-def]
+    """The POST data to bind a form to, or None on GET (an empty POST is still a submission)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _refusal_message(error: str, minutes_left: int) -> str:
+    if error == lockout.ACCOUNT_LOCKED:
+        return _(
+            "This account is locked for %(minutes)d minutes after too many failed sign-in "
+            "attempts. Try again later or contact your administrator."
+        ) % {"minutes": minutes_left}
+    if error == lockout.IP_BLOCKED:
+        return _(
+            "Too many failed sign-in attempts from your network. Try again in %(minutes)d minutes."
+        ) % {"minutes": minutes_left}
+    return _("Wrong username or password.")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def username_step(request: HttpRequest) -> HttpResponse:
+    """Step 1: the username. "Next" leads on whether or not the account exists."""
+    if request.user.is_authenticated:
+        return redirect(flows.safe_next_url(request, request.GET.get("next")) or "home")
+    state = flows.current_signin(request)
+    form = UsernameForm(
+        _posted(request), initial={"username": state.username if state else ""}
+    )
+    if request.method == "POST" and form.is_valid():
+        next_url = request.POST.get("next") or (state.next_url if state else "")
+        flows.start_signin(request, form.cleaned_data["username"], next_url)
+        return redirect("accounts:method")
+    next_url = flows.safe_next_url(request, request.GET.get("next"))
+    return render(request, "accounts/username.html", {"form": form, "next": next_url})
+
+
+@never_cache
+@require_http_methods(["GET"])
+def method_step(request: HttpRequest) -> HttpResponse:
+    """Step 2: how to sign in, password or passkey (seeds/000)."""
+    state = flows.current_signin(request)
+    if state is None:
+        return redirect("accounts:login")
+    return render(request, "accounts/method.html", {"username": state.username})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_step(request: HttpRequest) -> HttpResponse:
+    """Step 3: the password, under the brute-force limits."""
+    state = flows.current_signin(request)
+    if state is None:
+        return redirect("accounts:login")
+    form = PasswordForm(_posted(request))
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        result = flows.check_password(request, state, form.cleaned_data["password"])
+        if result.user is not None:
+            return redirect(flows.after_password(request, result.user))
+        form.add_error(None, _refusal_message(result.error, result.minutes_left))
+        if result.error == lockout.IP_BLOCKED:
+            status = TOO_MANY_REQUESTS
+    context = {"form": form, "username": state.username}
+    return render(request, "accounts/password.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def restart(request: HttpRequest) -> HttpResponse:
+    """"Not you?": forget the typed username and start again."""
+    request.session.pop(flows.SIGNIN_SESSION_KEY, None)
+    return redirect("accounts:login")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """Sign Out ends the session on POST; a GET shows a page with the button (no CSRF logout)."""
+    if request.method == "POST":
+        logout(request)
+        messages.success(request, _("You have signed out."))
+        return redirect(settings.LOGOUT_REDIRECT_URL)
+    return render(request, "accounts/sign_out.html")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def home(request: HttpRequest) -> HttpResponse:
+    """Home SSO: who is signed in and the applications they can open."""
+    return render(request, "accounts/home.html", {"applications": []})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def forgot_password(request: HttpRequest) -> HttpResponse:
+    """Lupa Password: email and username; the same answer whether or not they match."""
+    form = ForgotPasswordForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        if over_request_limit(request):
+            form.add_error(None, _("Too many requests. Please try again later."))
+            return render(
+                request, "accounts/forgot_password.html", {"form": form}, status=TOO_MANY_REQUESTS
+            )
+        request_password_reset(request, form.cleaned_data["email"], form.cleaned_data["username"])
+        return redirect("accounts:password_reset_sent")
+    return render(request, "accounts/forgot_password.html", {"form": form})
+
+
+@require_http_methods(["GET"])
+def password_reset_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/password_reset_sent.html")
+
+
+class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
+    """Django's single-use link check; the user signs in afterwards (a reset never skips MFA)."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+    post_reset_login = False
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        response = super().form_valid(form)
+        # The new password hash already ends every other session (Django's session auth hash);
+        # the signal lets the MFA app revoke trusted devices too.
+        lockout.unlock(form.user)
+        password_changed.send(sender=type(form.user), user=form.user)
+        return response
+
+
+@require_http_methods(["GET"])
+def password_reset_done(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "accounts/password_reset_done.html", {"login_url": reverse("accounts:login")}
+    )

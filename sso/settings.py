@@ -1,0 +1,239 @@
+"""Settings of the SSO portal, read from the environment (12-factor).
+
+Every setting has a documented default that suits the embedded mode of ``make run``
+(SQLite, Celery tasks inline, mail to the console). Production sets at least
+``SECRET_KEY``, ``ALLOWED_HOSTS`` and ``DATABASE_URL``; see ``.env.example``.
+"""
+
+from pathlib import Path
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+# --- Core -----------------------------------------------------------------------------------
+# DEBUG is off unless asked for; `make run` turns it on.
+DEBUG = env.bool("DEBUG", default=False)
+# The development key lets manage.py commands run anywhere; production must set its own:
+# `check --deploy` flags this one (W009) and sso/wsgi.py refuses to serve with it unless DEBUG.
+DEV_SECRET_KEY = "django-insecure-development-key-for-make-run-only"
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Origins trusted for CSRF (scheme + host), needed behind a TLS-terminating proxy.
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "accounts",
+    "mfa",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "sso.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sso.urls"
+WSGI_APPLICATION = "sso.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "sso.context_processors.portal",
+            ],
+        },
+    },
+]
+
+# --- Data -----------------------------------------------------------------------------------
+# DATABASE_URL: default SQLite file next to manage.py; PostgreSQL in production and CI.
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# REDIS_URL: optional. With it, the cache (rate limits, lockout counters) and the Celery broker
+# live in Redis; without it the cache is Django's database cache and tasks run inline.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "sso",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "sso_cache",
+        }
+    }
+
+# --- Celery ---------------------------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = False
+# A task is acknowledged only once it has finished, so a worker that dies mid-task does not lose it.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = env.str("TIME_ZONE", default="Asia/Jakarta")
+
+# --- Authentication -------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Argon2id first (design.md, Security defaults); the others only verify old hashes.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+# ACCOUNTS_PASSWORD_MIN_LENGTH: default 12 (NIST SP 800-63B allows 8, ASVS L2 asks 12).
+ACCOUNTS_PASSWORD_MIN_LENGTH = env.int("ACCOUNTS_PASSWORD_MIN_LENGTH", default=12)
+# ACCOUNTS_PASSWORD_MAX_LENGTH: at least 64 per NIST; 128 here, never truncated (Argon2).
+ACCOUNTS_PASSWORD_MAX_LENGTH = env.int("ACCOUNTS_PASSWORD_MAX_LENGTH", default=128)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": ACCOUNTS_PASSWORD_MIN_LENGTH},
+    },
+    {
+        "NAME": "accounts.validators.MaximumLengthValidator",
+        "OPTIONS": {"max_length": ACCOUNTS_PASSWORD_MAX_LENGTH},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# A password-reset link lives one hour and dies once used (the token covers the password hash).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+
+# Brute-force protection (seeds/001). Failures are counted in the cache, shared by all processes.
+ACCOUNTS_LOCKOUT_THRESHOLD = env.int("ACCOUNTS_LOCKOUT_THRESHOLD", default=5)
+ACCOUNTS_LOCKOUT_MINUTES = env.int("ACCOUNTS_LOCKOUT_MINUTES", default=15)
+# Per client IP the limit is higher: many people may share one NAT address.
+ACCOUNTS_IP_FAILURE_LIMIT = env.int("ACCOUNTS_IP_FAILURE_LIMIT", default=50)
+ACCOUNTS_IP_BLOCK_MINUTES = env.int("ACCOUNTS_IP_BLOCK_MINUTES", default=15)
+# Forgot-password requests per client IP per hour.
+ACCOUNTS_RESET_REQUESTS_PER_HOUR = env.int("ACCOUNTS_RESET_REQUESTS_PER_HOUR", default=10)
+# How long the username-first sign-in may stay half done before it starts again.
+ACCOUNTS_SIGNIN_TIMEOUT_SECONDS = env.int("ACCOUNTS_SIGNIN_TIMEOUT_SECONDS", default=600)
+# Called after a correct password with (request, user); returns a URL for the next step (the
+# MFA challenge) or None to finish the sign-in. The MFA app plugs in here.
+ACCOUNTS_AFTER_PASSWORD_STEP = env.str("ACCOUNTS_AFTER_PASSWORD_STEP", default="")
+
+# --- Sessions, cookies and transport security ------------------------------------------------
+# SECURE_HTTPS: the portal is served over HTTPS (default: on unless DEBUG). It turns on Secure
+# and __Host- cookies, the HTTPS redirect and HSTS.
+SECURE_HTTPS = env.bool("SECURE_HTTPS", default=not DEBUG)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = SECURE_HTTPS
+CSRF_COOKIE_SECURE = SECURE_HTTPS
+if SECURE_HTTPS:
+    # The __Host- prefix pins the cookie to this host, Secure and Path=/ (RFC 6265bis).
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (docker-compose, Kubernetes).
+if env.bool("USE_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# A strict policy: everything from this origin, nothing inline, no framing (design.md).
+SSO_CONTENT_SECURITY_POLICY = env.str(
+    "SSO_CONTENT_SECURITY_POLICY",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+)
+# Client IPs: REMOTE_ADDR unless the request came through one of these proxies, whose
+# X-Forwarded-For is then read. Never trusted otherwise.
+SSO_TRUSTED_PROXIES = env.list("SSO_TRUSTED_PROXIES", default=[])
+
+# --- Internationalisation ---------------------------------------------------------------------
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+LANGUAGES = [("en", _("English")), ("id", _("Bahasa Indonesia"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("TIME_ZONE", default="Asia/Jakarta")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -----------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Mail -------------------------------------------------------------------------------------
+# EMAIL_URL: e.g. smtp://user:pass@host:587 or smtp+tls://...; default prints mail to the console.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SSO Portal <no-reply@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# --- Portal -----------------------------------------------------------------------------------
+# The name shown in page titles and mails.
+SSO_SITE_NAME = env.str("SSO_SITE_NAME", default="SSO Portal")
+
+# --- Logging: no secrets, no stack traces to the page ------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.security.DisallowedHost": {"level": "ERROR"}},
+}

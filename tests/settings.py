@@ -1,0 +1,21 @@
+"""Settings for the test run: the real settings module with a test environment's defaults.
+
+The database comes from DATABASE_URL as in production (PostgreSQL in CI, SQLite otherwise).
+Tasks run inline unless a test starts a real Celery worker (tests/conftest.py).
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
+os.environ.setdefault("SECURE_HTTPS", "false")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+
+from sso.settings import *  # noqa: E402,F403
+from sso.settings import REDIS_URL  # noqa: E402
+
+if REDIS_URL:
+    # Tests clear the cache between cases; keep that away from the broker's database.
+    CACHES["default"]["LOCATION"] = REDIS_URL.rsplit("/", 1)[0] + "/15"  # noqa: F405
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
