@@ -36,4 +36,3 @@ class ForgotPasswordForm(forms.Form):
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
     )
-

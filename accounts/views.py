@@ -45,9 +45,7 @@ def username_step(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(flows.safe_next_url(request, request.GET.get("next")) or "home")
     state = flows.current_signin(request)
-    form = UsernameForm(
-        _posted(request), initial={"username": state.username if state else ""}
-    )
+    form = UsernameForm(_posted(request), initial={"username": state.username if state else ""})
     if request.method == "POST" and form.is_valid():
         next_url = request.POST.get("next") or (state.next_url if state else "")
         flows.start_signin(request, form.cleaned_data["username"], next_url)
@@ -89,7 +87,7 @@ def password_step(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET"])
 def restart(request: HttpRequest) -> HttpResponse:
-    """"Not you?": forget the typed username and start again."""
+    """ "Not you?": forget the typed username and start again."""
     request.session.pop(flows.SIGNIN_SESSION_KEY, None)
     return redirect("accounts:login")
 

@@ -19,7 +19,7 @@ env = environ.Env()
 DEBUG = env.bool("DEBUG", default=False)
 # The development key lets manage.py commands run anywhere; production must set its own:
 # `check --deploy` flags this one (W009) and sso/wsgi.py refuses to serve with it unless DEBUG.
-DEV_SECRET_KEY = "django-insecure-development-key-for-make-run-only"
+DEV_SECRET_KEY = "django-insecure-development-key-for-make-run-only"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 # Origins trusted for CSRF (scheme + host), needed behind a TLS-terminating proxy.
@@ -175,7 +175,7 @@ if SECURE_HTTPS:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (docker-compose, Kubernetes).
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

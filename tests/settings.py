@@ -10,8 +10,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" 
 os.environ.setdefault("SECURE_HTTPS", "false")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 
-from sso.settings import *  # noqa: E402,F403
-from sso.settings import REDIS_URL  # noqa: E402
+from sso.settings import *  # noqa: F403
+from sso.settings import REDIS_URL
 
 if REDIS_URL:
     # Tests clear the cache between cases; keep that away from the broker's database.

@@ -1,0 +1,148 @@
+"""Brute-force protection: per-account lock after 5 failures, per-IP limit, admin unlock."""
+
+import subprocess
+import sys
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.test import override_settings
+
+from accounts.models import User
+from tests.conftest import sign_in
+
+LOCKED = "This account is locked for"
+WRONG = "Wrong username or password."
+
+
+def fail(client, username: str, times: int) -> None:
+    for _ in range(times):
+        response = sign_in(client, username, "definitely-wrong-password")
+        assert response.status_code == 200
+
+
+def test_five_failures_lock_the_account(client, user, password):
+    fail(client, "ani", 4)
+    user.refresh_from_db()
+    assert not user.is_locked
+    response = sign_in(client, "ani", "definitely-wrong-password")
+    assert LOCKED in response.text
+    user.refresh_from_db()
+    assert user.is_locked
+
+
+def test_locked_account_refuses_even_the_right_password_with_the_same_message(
+    client, user, password
+):
+    fail(client, "ani", 5)
+    right = sign_in(client, "ani", password)
+    wrong = sign_in(client, "ani", "still-wrong-password")
+    assert LOCKED in right.text and LOCKED in wrong.text
+    assert right.status_code == wrong.status_code
+    assert SESSION_KEY not in client.session
+
+
+def test_unknown_usernames_lock_the_same_way(client, db):
+    fail(client, "ghost", 5)
+    response = sign_in(client, "ghost", "anything-at-all")
+    assert LOCKED in response.text
+
+
+def test_lock_ends_after_fifteen_minutes(client, user, password, time_machine):
+    time_machine.move_to("2026-11-21 10:00:00+07:00", tick=False)
+    fail(client, "ani", 5)
+    time_machine.move_to("2026-11-21 10:14:00+07:00", tick=False)
+    assert LOCKED in sign_in(client, "ani", password).text
+    time_machine.move_to("2026-11-21 10:15:30+07:00", tick=False)
+    assert sign_in(client, "ani", password).status_code == 302
+
+
+def test_success_resets_the_account_counter(client, user, password):
+    fail(client, "ani", 4)
+    assert sign_in(client, "ani", password).status_code == 302
+    client.post("/accounts/logout/")
+    fail(client, "ani", 4)
+    user.refresh_from_db()
+    assert not user.is_locked
+
+
+@override_settings(ACCOUNTS_IP_FAILURE_LIMIT=8)
+def test_per_ip_limit_blocks_spraying_many_accounts(client, db):
+    for n in range(8):
+        sign_in(client, f"user{n}", "wrong-password-x")
+    response = sign_in(client, "someone-else", "wrong-password-x")
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts from your network" in response.text
+
+
+def test_admin_sees_and_clears_the_lock(client, user, password, make_user):
+    fail(client, "ani", 5)
+    make_user("root", is_staff=True, is_superuser=True)
+    admin = type(client)()
+    admin.force_login(User.objects.get(username="root"))
+    listing = admin.get("/admin/accounts/user/?locked=yes")
+    assert listing.status_code == 200
+    assert ">ani<" in listing.text
+    response = admin.post(
+        "/admin/accounts/user/",
+        {"action": "unlock_accounts", "_selected_action": [user.pk]},
+        follow=True,
+    )
+    assert "1 account unlocked." in response.text
+    user.refresh_from_db()
+    assert not user.is_locked
+    assert sign_in(client, "ani", password).status_code == 302
+
+
+def test_admin_search_finds_by_name_and_email(client, make_user):
+    make_user("root", is_staff=True, is_superuser=True)
+    make_user("budi", full_name="Budi Santoso", email="budi@kantor.go.id")
+    admin = type(client)()
+    admin.force_login(User.objects.get(username="root"))
+    assert "budi" in admin.get("/admin/accounts/user/?q=Santoso").text
+    assert "budi" in admin.get("/admin/accounts/user/?q=kantor.go.id").text
+    assert ">budi<" not in admin.get("/admin/accounts/user/?q=nomatch").text
+
+
+SECOND_PROCESS = """
+import django, os, sys
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+django.setup()
+from django.core.cache import cache
+from accounts import lockout
+for _ in range(int(sys.argv[1])):
+    lockout.record_failure("ani", "198.51.100.7", None)
+print(cache.get(lockout.ACCOUNT_FAILURES_KEY.format(lockout._name_key("ani"))))
+"""
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_failures_are_shared_with_a_second_process_through_redis(
+    redis_server, client, make_user, password, settings
+):
+    """Two web processes, one Redis: failures in either count toward the same lock."""
+    redis_cache = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_server.rsplit("/", 1)[0] + "/15",
+            "KEY_PREFIX": "sso",
+        }
+    }
+    settings.CACHES = redis_cache
+    from django.core.cache import cache
+
+    cache.clear()
+    make_user("ani")
+    fail(client, "ani", 2)
+    env = {"REDIS_URL": redis_server, "PATH": "/usr/bin:/bin"}
+    import os
+
+    env.update({k: v for k, v in os.environ.items() if k in ("DATABASE_URL", "HOME")})
+    out = subprocess.run(
+        [sys.executable, "-c", SECOND_PROCESS, "2"], capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "4"  # the other process saw this one's two failures
+    response = sign_in(client, "ani", "wrong-once-more")
+    assert LOCKED in response.text
+    cache.clear()
