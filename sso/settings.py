@@ -35,8 +35,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "oauth2_provider",
     "accounts",
     "mfa",
+    "mfa.passkeys",
+    "mfa.sms",
+    "sso.oidc",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +161,10 @@ ACCOUNTS_SIGNIN_TIMEOUT_SECONDS = env.int("ACCOUNTS_SIGNIN_TIMEOUT_SECONDS", def
 # MFA challenge) or None to finish the sign-in. The MFA app plugs in here.
 ACCOUNTS_AFTER_PASSWORD_STEP = env.str("ACCOUNTS_AFTER_PASSWORD_STEP", default="")
 
+# --- Multi-factor authentication -----------------------------------------------------------
+# A sensitive change (adding or removing a factor ...) needs a proof this recent, in seconds.
+MFA_REAUTH_SECONDS = env.int("MFA_REAUTH_SECONDS", default=600)
+
 # --- Sessions, cookies and transport security ------------------------------------------------
 # SECURE_HTTPS: the portal is served over HTTPS (default: on unless DEBUG). It turns on Secure
 # and __Host- cookies, the HTTPS redirect and HSTS.
@@ -227,6 +235,9 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # --- Portal -----------------------------------------------------------------------------------
 # The name shown in page titles and mails.
 SSO_SITE_NAME = env.str("SSO_SITE_NAME", default="SSO Portal")
+
+# --- OpenID Connect provider (django-oauth-toolkit) ------------------------------------------
+from sso.oidc.provider_settings import *  # noqa: E402,F403
 
 # --- Logging: no secrets, no stack traces to the page ------------------------------------------
 LOGGING = {

@@ -1,0 +1,61 @@
+"""One interface for every way of passing the sign-in challenge (authentik's habit: a small
+class with one job per authenticator).
+
+The challenge page lists the methods the user has enrolled; picking one calls ``start`` (which
+for e-mail or SMS sends a code); submitting the form calls ``verify``. Methods are listed by
+dotted path in the ``MFA_CHALLENGE_METHODS`` setting.
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from django.http import HttpRequest
+from django.utils.functional import Promise
+
+from accounts.models import User
+
+
+@dataclass
+class PendingSignin:
+    """The half-signed-in state: the password (or nothing yet, for step-up) is done.
+
+    ``attempt_id`` is random per sign-in attempt: codes are bound to it (seeds/001), so a code
+    sent for one attempt never works in another, nor for another user.
+    """
+
+    user: User
+    attempt_id: str
+    methods: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    error: str = ""  # shown next to the field when not ok (already translated)
+
+
+class ChallengeMethod(ABC):
+    """Base class: one way to pass the challenge."""
+
+    slug: str = ""
+    label: str | Promise = ""
+    # RFC 8176 `amr` values this method adds to the session, e.g. ("otp",), ("sms",).
+    amr: tuple[str, ...] = ()
+    # The partial template with the method's form fields (included in the challenge page).
+    template_name: str = ""
+
+    @abstractmethod
+    def is_enrolled(self, user: User) -> bool:
+        """Whether ``user`` has this factor on and confirmed."""
+
+    def describe(self, user: User) -> str:
+        """A hint shown with the method, e.g. the masked address the code goes to."""
+        return ""
+
+    def start(self, request: HttpRequest, pending: PendingSignin) -> str:
+        """Called when the user picks the method; returns an error message or ''."""
+        return ""
+
+    @abstractmethod
+    def verify(self, request: HttpRequest, pending: PendingSignin, data: dict) -> VerifyResult:
+        """Checks what the user submitted; counts failures and marks codes used itself."""

@@ -1,0 +1,3 @@
+"""django-oauth-toolkit settings (OAUTH2_PROVIDER), imported by sso/settings.py."""
+
+OAUTH2_PROVIDER: dict = {}
