@@ -86,11 +86,10 @@ def record_failure(username: str, ip: str, user: User | None) -> bool:
     if failures < settings.ACCOUNTS_LOCKOUT_THRESHOLD:
         return False
     cache.delete(ACCOUNT_FAILURES_KEY.format(name_key))
-    locked_until = timezone.now() + _lock_window()
     if user is not None:
-        User.objects.filter(pk=user.pk).update(locked_until=locked_until)
-        user.locked_until = locked_until
+        lock_account(user, settings.ACCOUNTS_LOCKOUT_MINUTES)
     else:
+        locked_until = timezone.now() + _lock_window()
         cache.set(UNKNOWN_NAME_LOCK_KEY.format(name_key), locked_until, timeout=window)
     return True
 
@@ -98,6 +97,13 @@ def record_failure(username: str, ip: str, user: User | None) -> bool:
 def record_success(user: User) -> None:
     """A right password resets the account's failure count (not the IP's)."""
     cache.delete(ACCOUNT_FAILURES_KEY.format(_name_key(user.username)))
+
+
+def lock_account(user: User, minutes: int) -> None:
+    """Locks an account for ``minutes`` (used by the second step's daily cap too)."""
+    locked_until = timezone.now() + timedelta(minutes=minutes)
+    User.objects.filter(pk=user.pk).update(locked_until=locked_until)
+    user.locked_until = locked_until
 
 
 def unlock(user: User) -> None:

@@ -1,15 +1,280 @@
-"""Security Settings pages."""
+"""Security Settings (seeds/000 §4.1 step 6: user icon → Security Settings) and its tabs."""
 
+import secrets
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import flows as account_flows
+from accounts.flows import SigninState, safe_next_url
+from mfa import codes, flows, notices, recovery, totp, trust
+from mfa.forms import CodeForm, EmailAddressForm, PasswordForm, PasswordOrCodeForm
+from mfa.methods import check_error, send_error
+from mfa.models import CodeChallenge, EmailDevice, TrustedDevice
+from mfa.reauth import mark_recent_auth, recent_auth_required
+from mfa.tabs import installed_tabs
+
+EMAIL_CHANGE_SESSION_KEY = "mfa.email_change"
+BAD_REQUEST = 400
+
+
+def _tab(
+    request: HttpRequest, slug: str, template: str, context: dict, status: int = 200
+) -> HttpResponse:
+    context = {"tabs": installed_tabs(), "active_tab": slug, **context}
+    return render(request, template, context, status=status)
 
 
 @never_cache
 @login_required
 @require_http_methods(["GET"])
 def security_settings(request: HttpRequest) -> HttpResponse:
-    """Security Settings, reached from the user menu (seeds/000 §4.1 step 6)."""
-    return render(request, "mfa/security_settings.html")
+    """The first tab, as in the manual: Email."""
+    return redirect("mfa:email")
+
+
+# --- Email ----------------------------------------------------------------------------------
+
+
+def _email_context(request: HttpRequest, **extra: object) -> dict:
+    change = request.session.get(EMAIL_CHANGE_SESSION_KEY)
+    return {
+        "device": EmailDevice.objects.filter(user=request.user, confirmed=True).first(),
+        "pending_email": change["email"] if change else "",
+        "form": EmailAddressForm(),
+        "code_form": CodeForm(),
+        **extra,
+    }
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+@recent_auth_required
+def email_tab(request: HttpRequest) -> HttpResponse:
+    """Set or change the address for codes (self-service); used only once a code sent to it
+    has been typed back."""
+    if request.method == "GET":
+        return _tab(request, "email", "mfa/settings/email.html", _email_context(request))
+    form = EmailAddressForm(request.POST)
+    if not form.is_valid():
+        context = _email_context(request, form=form)
+        return _tab(request, "email", "mfa/settings/email.html", context)
+    attempt_id = "email-change-" + secrets.token_urlsafe(16)
+    result = codes.request_code(
+        request.user,
+        CodeChallenge.Channel.EMAIL,
+        form.cleaned_data["email"],
+        attempt_id,
+        CodeChallenge.Purpose.ENROL,
+    )
+    error = send_error(result)
+    if error:
+        form.add_error("email", error)
+        return _tab(request, "email", "mfa/settings/email.html", _email_context(request, form=form))
+    request.session[EMAIL_CHANGE_SESSION_KEY] = {
+        "email": form.cleaned_data["email"],
+        "attempt_id": attempt_id,
+    }
+    messages.success(request, _("We sent a code to the new address. Type it below to confirm."))
+    return redirect("mfa:email")
+
+
+@never_cache
+@login_required
+@require_POST
+@recent_auth_required
+def email_verify(request: HttpRequest) -> HttpResponse:
+    change = request.session.get(EMAIL_CHANGE_SESSION_KEY)
+    if not change:
+        messages.error(request, _("No address is waiting for confirmation."))
+        return redirect("mfa:email")
+    code_form = CodeForm(request.POST)
+    if code_form.is_valid():
+        result = codes.check_code(
+            request.user,
+            change["attempt_id"],
+            CodeChallenge.Channel.EMAIL,
+            CodeChallenge.Purpose.ENROL,
+            code_form.cleaned_data["code"],
+        )
+        if result.status == codes.OK:
+            EmailDevice.objects.update_or_create(
+                user=request.user,
+                defaults={"email": change["email"], "confirmed": True, "name": "Email"},
+            )
+            request.session.pop(EMAIL_CHANGE_SESSION_KEY, None)
+            notices.notify_change(request.user, "email_changed")
+            messages.success(request, _("Saved. Sign-in codes will go to %(email)s.") % change)
+            return redirect("mfa:email")
+        code_form.add_error("code", check_error(result))
+    context = _email_context(request, code_form=code_form)
+    return _tab(request, "email", "mfa/settings/email.html", context)
+
+
+@never_cache
+@login_required
+@require_POST
+@recent_auth_required
+def email_remove(request: HttpRequest) -> HttpResponse:
+    deleted, _count = EmailDevice.objects.filter(user=request.user).delete()
+    if deleted:
+        flows.factor_removed(request.user, "email_removed")
+        messages.success(request, _("Sign-in codes by email are off."))
+    return redirect("mfa:email")
+
+
+# --- Authenticator --------------------------------------------------------------------------
+
+
+def _authenticator_context(request: HttpRequest, **extra: object) -> dict:
+    device = totp.confirmed_device(request.user)
+    context: dict = {"device": device, "form": CodeForm(), "remove_form": PasswordOrCodeForm()}
+    if device is None:
+        setup = totp.setup_device(request.user)
+        context.update(qr_svg=totp.qr_svg(setup.config_url), key=totp.readable_key(setup))
+    context.update(extra)
+    return context
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+@recent_auth_required
+def authenticator_tab(request: HttpRequest) -> HttpResponse:
+    """QR code, key as text, a 6-digit field and Verify (seeds/000 §4.3)."""
+    template = "mfa/settings/authenticator.html"
+    if request.method == "GET":
+        return _tab(request, "authenticator", template, _authenticator_context(request))
+    if totp.confirmed_device(request.user) is not None:
+        return redirect("mfa:authenticator")
+    form = CodeForm(request.POST)
+    if form.is_valid():
+        if totp.confirm(totp.setup_device(request.user), form.cleaned_data["code"]):
+            notices.notify_change(request.user, "totp_added")
+            messages.success(request, _("Your authenticator app is on."))
+            if recovery.remaining(request.user) == 0:
+                messages.info(request, _("Now make recovery codes, in case you lose your phone."))
+                return redirect("mfa:recovery")
+            return redirect("mfa:authenticator")
+        form.add_error("code", _("That code is not right. Check your app and try again."))
+    return _tab(request, "authenticator", template, _authenticator_context(request, form=form))
+
+
+@never_cache
+@login_required
+@require_POST
+@recent_auth_required
+def authenticator_remove(request: HttpRequest) -> HttpResponse:
+    """Removing the app asks for the password or a current code."""
+    device = totp.confirmed_device(request.user)
+    if device is None:
+        return redirect("mfa:authenticator")
+    form = PasswordOrCodeForm(request.POST)
+    if form.is_valid():
+        secret = form.cleaned_data["secret"]
+        if request.user.check_password(secret) or totp.check(device, secret.strip()):
+            device.delete()
+            flows.factor_removed(request.user, "totp_removed")
+            messages.success(request, _("The authenticator app was removed."))
+            return redirect("mfa:authenticator")
+        form.add_error("secret", _("That is neither your password nor a current code."))
+    context = _authenticator_context(request, remove_form=form)
+    return _tab(request, "authenticator", "mfa/settings/authenticator.html", context)
+
+
+# --- Recovery codes -------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+@recent_auth_required
+def recovery_tab(request: HttpRequest) -> HttpResponse:
+    """Shows how many codes are left; a POST makes a new set and shows it once."""
+    context = {
+        "remaining": recovery.remaining(request.user),
+        "has_factor": flows.has_second_factor(request.user),
+        "codes": [],
+    }
+    if request.method == "POST":
+        if not context["has_factor"]:
+            messages.error(request, _("Turn on a second factor first."))
+            return redirect("mfa:recovery")
+        context["codes"] = recovery.generate(request.user)
+        context["remaining"] = len(context["codes"])
+        notices.notify_change(request.user, "recovery_generated")
+    return _tab(request, "recovery", "mfa/settings/recovery.html", context)
+
+
+@never_cache
+@login_required
+@require_POST
+def recovery_download(request: HttpRequest) -> HttpResponse:
+    """Returns the codes just shown as a text file (they are never stored in plain text)."""
+    lines = [recovery.format_code(recovery.normalize(c)) for c in request.POST.getlist("code")[:20]]
+    lines = [line for line in lines if len(line) == recovery.CODE_LENGTH + 1]
+    body = "\n".join(
+        [_("Recovery codes for %(user)s") % {"user": request.user.username}, "", *lines, ""]
+    )
+    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="recovery-codes.txt"'
+    return response
+
+
+# --- Trusted devices ------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def trusted_devices_tab(request: HttpRequest) -> HttpResponse:
+    devices = TrustedDevice.objects.filter(user=request.user).order_by("-created_at")
+    current = trust.trusted_device_for(request, request.user)
+    context = {"devices": devices, "current_id": current.pk if current else None}
+    return _tab(request, "devices", "mfa/settings/trusted_devices.html", context)
+
+
+@never_cache
+@login_required
+@require_POST
+def trusted_device_revoke(request: HttpRequest, device_id: int) -> HttpResponse:
+    if trust.revoke(request.user, device_id):
+        notices.notify_change(request.user, "trusted_revoked")
+        messages.success(request, _("That device will be asked for a second factor again."))
+    return redirect("mfa:trusted_devices")
+
+
+@never_cache
+@login_required
+@require_POST
+def trusted_device_revoke_all(request: HttpRequest) -> HttpResponse:
+    if trust.revoke_all(request.user):
+        notices.notify_change(request.user, "trusted_revoked")
+    messages.success(request, _("No device is trusted any more."))
+    return redirect("mfa:trusted_devices")
+
+
+# --- Fresh proof ----------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def reauth(request: HttpRequest) -> HttpResponse:
+    """Type the password again before a sensitive change (counts toward the lockout)."""
+    next_url = safe_next_url(request, request.POST.get("next") or request.GET.get("next"))
+    form = PasswordForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        state = SigninState(request.user.get_username(), "", 0)
+        result = account_flows.check_password(request, state, form.cleaned_data["password"])
+        if result.user is not None and result.user.pk == request.user.pk:
+            mark_recent_auth(request)
+            return redirect(next_url or "mfa:settings")
+        form.add_error("password", _("Wrong password."))
+    return render(request, "mfa/reauth.html", {"form": form, "next": next_url})

@@ -157,13 +157,50 @@ ACCOUNTS_IP_BLOCK_MINUTES = env.int("ACCOUNTS_IP_BLOCK_MINUTES", default=15)
 ACCOUNTS_RESET_REQUESTS_PER_HOUR = env.int("ACCOUNTS_RESET_REQUESTS_PER_HOUR", default=10)
 # How long the username-first sign-in may stay half done before it starts again.
 ACCOUNTS_SIGNIN_TIMEOUT_SECONDS = env.int("ACCOUNTS_SIGNIN_TIMEOUT_SECONDS", default=600)
-# Called after a correct password with (request, user); returns a URL for the next step (the
-# MFA challenge) or None to finish the sign-in. The MFA app plugs in here.
-ACCOUNTS_AFTER_PASSWORD_STEP = env.str("ACCOUNTS_AFTER_PASSWORD_STEP", default="")
 
 # --- Multi-factor authentication -----------------------------------------------------------
 # A sensitive change (adding or removing a factor ...) needs a proof this recent, in seconds.
 MFA_REAUTH_SECONDS = env.int("MFA_REAUTH_SECONDS", default=600)
+# Who must have a second factor: "none", "staff" (default) or "all". Those without one are led
+# to enrol right after the password.
+MFA_REQUIRED_FOR = env.str("MFA_REQUIRED_FOR", default="staff")
+# How long the half-signed-in state (password done, challenge not yet) lives.
+MFA_PENDING_SECONDS = env.int("MFA_PENDING_SECONDS", default=600)
+# E-mail and SMS codes (design.md, Factors): 6 digits, 5 minutes, resend after a cooldown,
+# at most 3 sends per window then blocked a while, at most 5 wrong tries per sign-in attempt.
+MFA_CODE_TTL_SECONDS = env.int("MFA_CODE_TTL_SECONDS", default=300)
+MFA_CODE_RESEND_SECONDS = env.int("MFA_CODE_RESEND_SECONDS", default=30)
+MFA_CODE_MAX_SENDS = env.int("MFA_CODE_MAX_SENDS", default=3)
+MFA_CODE_SEND_WINDOW_SECONDS = env.int("MFA_CODE_SEND_WINDOW_SECONDS", default=900)
+MFA_CODE_BLOCK_SECONDS = env.int("MFA_CODE_BLOCK_SECONDS", default=900)
+MFA_CODE_MAX_FAILURES = env.int("MFA_CODE_MAX_FAILURES", default=5)
+# Wrong second-factor answers per account in 24 hours before the account locks for the rest
+# of that day. This bounds an attacker who knows the password: see docs and tests/mfa.
+MFA_MAX_FAILURES_PER_DAY = env.int("MFA_MAX_FAILURES_PER_DAY", default=20)
+# "Trust this device" (seeds/000): checked = this many days; unchecked = until midnight.
+MFA_TRUST_DAYS = env.int("MFA_TRUST_DAYS", default=14)
+MFA_TRUST_COOKIE_NAME = env.str(
+    "MFA_TRUST_COOKIE_NAME",
+    default="__Host-sso_trusted_device"
+    if env.bool("SECURE_HTTPS", default=not DEBUG)
+    else "sso_trusted_device",
+)
+# The Celery task that delivers a code, per channel (one interface: task(challenge_id, generation)).
+MFA_CODE_CHANNELS = {"email": "mfa.tasks.send_email_code"}
+# Called with the user by Reset MFA, for factors kept by other apps (passkeys, SMS).
+MFA_RESET_HOOKS: list[str] = []
+MFA_RECOVERY_CODE_COUNT = env.int("MFA_RECOVERY_CODE_COUNT", default=10)
+# The ways to pass the challenge, in the order the picker shows them.
+MFA_CHALLENGE_METHODS = [
+    "mfa.methods.TotpMethod",
+    "mfa.methods.EmailCodeMethod",
+    "mfa.methods.RecoveryCodeMethod",
+]
+# The authenticator app lists the account as "<issuer>: <username>" (INSW shows NSWid).
+OTP_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="SSO Portal")
+# Called after a correct password with (request, user); returns the URL of the next step (the
+# MFA challenge or enrolment) or None to finish the sign-in.
+ACCOUNTS_AFTER_PASSWORD_STEP = "mfa.flows.step_after_password"  # noqa: S105 (a dotted path)
 
 # --- Sessions, cookies and transport security ------------------------------------------------
 # SECURE_HTTPS: the portal is served over HTTPS (default: on unless DEBUG). It turns on Secure

@@ -43,6 +43,8 @@ class ChallengeMethod(ABC):
     amr: tuple[str, ...] = ()
     # The partial template with the method's form fields (included in the challenge page).
     template_name: str = ""
+    # The form the challenge page binds to what the user sent; None means the 6-digit code form.
+    form_class: type | None = None
 
     @abstractmethod
     def is_enrolled(self, user: User) -> bool:
@@ -51,6 +53,10 @@ class ChallengeMethod(ABC):
     def describe(self, user: User) -> str:
         """A hint shown with the method, e.g. the masked address the code goes to."""
         return ""
+
+    def context(self, request: HttpRequest, pending: PendingSignin) -> dict:
+        """Extra template context for the method's page (e.g. whether the code was sent)."""
+        return {}
 
     def start(self, request: HttpRequest, pending: PendingSignin) -> str:
         """Called when the user picks the method; returns an error message or ''."""

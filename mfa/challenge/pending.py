@@ -1,0 +1,87 @@
+"""The half-signed-in state between the password and the second factor.
+
+It lives in the session under ``PENDING_SESSION_KEY`` for ``MFA_PENDING_SECONDS`` (10 minutes).
+Nobody is signed in while it lasts: only the challenge pages read it.
+"""
+
+import secrets
+import time
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from accounts.models import User
+from mfa.challenge.base import PendingSignin
+
+PENDING_SESSION_KEY = "mfa.pending"
+
+
+def begin_pending(
+    request: HttpRequest,
+    user: User,
+    methods: list[str],
+    *,
+    step_up: bool = False,
+    enrol: bool = False,
+    next_url: str = "",
+) -> PendingSignin:
+    """Starts a challenge for ``user``; ``methods`` are the amr values proved so far."""
+    attempt_id = secrets.token_urlsafe(24)
+    request.session[PENDING_SESSION_KEY] = {
+        "user_id": user.pk,
+        "attempt_id": attempt_id,
+        "methods": methods,
+        "started": time.time(),
+        "failures": 0,
+        "verified": None,
+        "step_up": step_up,
+        "enrol": enrol,
+        "next": next_url,
+    }
+    return PendingSignin(user=user, attempt_id=attempt_id, methods=list(methods))
+
+
+def _data(request: HttpRequest) -> dict | None:
+    data = request.session.get(PENDING_SESSION_KEY)
+    if not isinstance(data, dict):
+        return None
+    if time.time() - data.get("started", 0) > settings.MFA_PENDING_SECONDS:
+        clear_pending(request)
+        return None
+    return data
+
+
+def current_pending(request: HttpRequest) -> PendingSignin | None:
+    """The challenge in progress, or None when there is none or it has died."""
+    data = _data(request)
+    if data is None:
+        return None
+    user = User.objects.filter(pk=data["user_id"], is_active=True).first()
+    if user is None:
+        clear_pending(request)
+        return None
+    return PendingSignin(user=user, attempt_id=data["attempt_id"], methods=list(data["methods"]))
+
+
+def pending_flag(request: HttpRequest, name: str) -> object:
+    """One detail of the pending state (step_up, enrol, next, verified), None without one."""
+    data = _data(request)
+    return data.get(name) if data else None
+
+
+def count_failure(request: HttpRequest) -> int:
+    """Counts a wrong answer in this attempt; returns the count."""
+    data = request.session[PENDING_SESSION_KEY]
+    data["failures"] += 1
+    request.session.modified = True
+    return data["failures"]
+
+
+def mark_verified(request: HttpRequest, method_slug: str, amr: tuple[str, ...]) -> None:
+    data = request.session[PENDING_SESSION_KEY]
+    data["verified"] = {"method": method_slug, "amr": list(amr)}
+    request.session.modified = True
+
+
+def clear_pending(request: HttpRequest) -> None:
+    request.session.pop(PENDING_SESSION_KEY, None)

@@ -1,0 +1,149 @@
+"""The challenge pages (seeds/000 §4: pick a method, enter the code, Validate, Confirm and
+Continue). Thin: the rules live in mfa.flows and the methods."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.flows import safe_next_url
+from mfa import flows, totp
+from mfa.challenge import pending as pending_state
+from mfa.forms import CodeForm, TrustForm
+
+BAD_REQUEST = 400
+
+
+def _expired(request: HttpRequest) -> HttpResponse:
+    messages.error(request, _("Your sign-in has expired. Please sign in again."))
+    return redirect("accounts:login")
+
+
+def _render_picker(request, pending, error: str = "", status: int = 200) -> HttpResponse:  # type: ignore[no-untyped-def]
+    methods = [
+        {"slug": m.slug, "label": m.label, "hint": m.describe(pending.user)}
+        for m in flows.enrolled_methods(pending.user)
+    ]
+    context = {"methods": methods, "error": error}
+    return render(request, "mfa/challenge/picker.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def picker(request: HttpRequest) -> HttpResponse:
+    """The MFA pop-up of seeds/000: choose among the enrolled methods."""
+    pending = pending_state.current_pending(request)
+    if pending is None:
+        return _expired(request)
+    if pending_state.pending_flag(request, "enrol"):
+        return redirect("mfa:enrol")
+    if request.method == "GET":
+        return _render_picker(request, pending)
+    method = flows.method_by_slug(pending.user, request.POST.get("method", ""))
+    if method is None:
+        return _render_picker(request, pending, _("Choose one of the methods shown."), BAD_REQUEST)
+    error = method.start(request, pending)
+    if error:
+        return _render_picker(request, pending, error)
+    return redirect("mfa:challenge_method", slug=method.slug)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def method_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Enter the code (or use the passkey) and Validate."""
+    pending = pending_state.current_pending(request)
+    if pending is None:
+        return _expired(request)
+    method = flows.method_by_slug(pending.user, slug)
+    if method is None:
+        return _render_picker(request, pending, _("Choose one of the methods shown."), BAD_REQUEST)
+    form_class = method.form_class or CodeForm
+    form = form_class(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        answer = flows.answer_challenge(request, method, form.cleaned_data)
+        if answer.ok:
+            return redirect("mfa:challenge_confirm")
+        if answer.signed_out:
+            messages.error(request, answer.error)
+            return redirect("accounts:login")
+        form.add_error(None if "code" not in form.fields else "code", answer.error)
+    context = {
+        "method": method,
+        "hint": method.describe(pending.user),
+        "form": form,
+        **method.context(request, pending),
+    }
+    return render(request, "mfa/challenge/method.html", context)
+
+
+@never_cache
+@require_POST
+def resend(request: HttpRequest, slug: str) -> HttpResponse:
+    """Send a new code; the old one dies (seeds/003 Table 2)."""
+    pending = pending_state.current_pending(request)
+    if pending is None:
+        return _expired(request)
+    method = flows.method_by_slug(pending.user, slug)
+    if method is None:
+        return _render_picker(request, pending, _("Choose one of the methods shown."), BAD_REQUEST)
+    error = method.start(request, pending)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("A new code is on its way. The previous code no longer works."))
+    return redirect("mfa:challenge_method", slug=slug)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest) -> HttpResponse:
+    """Trust this device (checked by default), then Confirm and Continue."""
+    if pending_state.current_pending(request) is None:
+        return _expired(request)
+    if not pending_state.pending_flag(request, "verified"):
+        return redirect("mfa:challenge")
+    form = TrustForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        response = flows.finish_challenge(request, remember=form.cleaned_data["remember"])
+        if response is not None:
+            return response
+        return _expired(request)
+    step_up = bool(pending_state.pending_flag(request, "step_up"))
+    return render(request, "mfa/challenge/confirm.html", {"form": form, "step_up": step_up})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def step_up(request: HttpRequest) -> HttpResponse:
+    """A relying app asked for a second factor: prove it again, then go back."""
+    next_url = safe_next_url(request, request.GET.get("next")) or ""
+    return redirect(flows.begin_step_up(request, next_url))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def enrol(request: HttpRequest) -> HttpResponse:
+    """MFA is required and nothing is enrolled: set up the authenticator app before Home."""
+    pending = pending_state.current_pending(request)
+    if pending is None or not pending_state.pending_flag(request, "enrol"):
+        return _expired(request)
+    device = totp.setup_device(pending.user)
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if totp.confirm(device, form.cleaned_data["code"]):
+            messages.success(
+                request, _("Your authenticator app is set up. Save your recovery codes now.")
+            )
+            return redirect(flows.finish_enrolment(request, pending))
+        form.add_error("code", _("That code is not right. Check your app and try again."))
+    context = {
+        "form": form,
+        "qr_svg": totp.qr_svg(device.config_url),
+        "key": totp.readable_key(device),
+    }
+    return render(request, "mfa/challenge/enrol.html", context)

@@ -1,0 +1,185 @@
+"""One-time codes sent by a message (e-mail, SMS): the rules of design.md's Factors table.
+
+- 6 digits, valid ``MFA_CODE_TTL_SECONDS``, single use, stored only as an HMAC;
+- a resend after ``MFA_CODE_RESEND_SECONDS`` kills the previous code (seeds/003 Table 2);
+- at most ``MFA_CODE_MAX_SENDS`` sends per window per account and channel, then the channel is
+  blocked for ``MFA_CODE_BLOCK_SECONDS``;
+- at most ``MFA_CODE_MAX_FAILURES`` wrong tries per challenge; a resend does not reset them;
+- bound to the attempt that asked for it (seeds/001): another attempt or user never matches.
+
+The web request only records that a code is wanted; the Celery task makes the code, stores its
+hash and sends it (``issue_code``), so the plain code never passes through the broker.
+"""
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
+from django.utils.module_loading import import_string
+
+from accounts.models import User
+from mfa.models import CodeChallenge
+
+CODE_DIGITS = 6
+SENDS_KEY = "mfa:code-sends:{}:{}"
+BLOCK_KEY = "mfa:code-block:{}:{}"
+
+# Results of asking for a code.
+SENT = "sent"
+COOLDOWN = "cooldown"
+BLOCKED = "blocked"
+
+# Results of checking a code.
+OK = "ok"
+WRONG = "wrong"
+EXPIRED = "expired"
+NO_CODE = "no_code"
+TOO_MANY = "too_many"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: str
+    wait_seconds: int = 0
+    challenge_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    status: str
+    tries_left: int = 0
+
+
+def hash_code(challenge_id: int, code: str) -> str:
+    """HMAC of the code, keyed by SECRET_KEY and salted by the challenge: a leaked row cannot
+    be turned back into the code by trying the million candidates."""
+    return salted_hmac(f"mfa.code.{challenge_id}", code, algorithm="sha256").hexdigest()
+
+
+def _channel_task(channel: str):  # type: ignore[no-untyped-def]
+    return import_string(settings.MFA_CODE_CHANNELS[channel])
+
+
+def _blocked_for(user_id: int, channel: str) -> int:
+    """Seconds left on a send block for this account and channel, 0 when none."""
+    until = cache.get(BLOCK_KEY.format(user_id, channel))
+    if not until:
+        return 0
+    return max(0, int((until - timezone.now()).total_seconds()))
+
+
+def _count_send(user_id: int, channel: str) -> bool:
+    """Counts a send in the window; False (and a block starts) when over the limit."""
+    key = SENDS_KEY.format(user_id, channel)
+    cache.add(key, 0, timeout=settings.MFA_CODE_SEND_WINDOW_SECONDS)
+    try:
+        sends = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=settings.MFA_CODE_SEND_WINDOW_SECONDS)
+        sends = 1
+    if sends <= settings.MFA_CODE_MAX_SENDS:
+        return True
+    until = timezone.now() + timedelta(seconds=settings.MFA_CODE_BLOCK_SECONDS)
+    cache.set(BLOCK_KEY.format(user_id, channel), until, timeout=settings.MFA_CODE_BLOCK_SECONDS)
+    cache.delete(key)
+    return False
+
+
+def request_code(
+    user: User, channel: str, destination: str, attempt_id: str, purpose: str
+) -> SendResult:
+    """Asks for a new code for this attempt; queues its delivery after commit."""
+    blocked = _blocked_for(user.pk, channel)
+    if blocked:
+        return SendResult(BLOCKED, blocked)
+    now = timezone.now()
+    with transaction.atomic():
+        challenge, _ = CodeChallenge.objects.select_for_update().get_or_create(
+            user=user,
+            attempt_id=attempt_id,
+            channel=channel,
+            purpose=purpose,
+            defaults={"destination": destination},
+        )
+        if challenge.last_sent_at and challenge.destination == destination:
+            ready_at = challenge.last_sent_at + timedelta(seconds=settings.MFA_CODE_RESEND_SECONDS)
+            if now < ready_at:
+                wait = int((ready_at - now).total_seconds()) + 1
+                return SendResult(COOLDOWN, wait, challenge.pk)
+        if not _count_send(user.pk, channel):
+            return SendResult(BLOCKED, settings.MFA_CODE_BLOCK_SECONDS, challenge.pk)
+        # seeds/003 Table 2: the old code dies the moment a new one is asked for.
+        challenge.destination = destination
+        challenge.language = translation.get_language() or settings.LANGUAGE_CODE
+        challenge.code_hash = ""
+        challenge.generation += 1
+        challenge.sends += 1
+        challenge.used_at = None
+        challenge.last_sent_at = now
+        challenge.expires_at = now + timedelta(seconds=settings.MFA_CODE_TTL_SECONDS)
+        challenge.delivery = CodeChallenge.Delivery.QUEUED
+        challenge.save()
+        task = _channel_task(channel)
+        challenge_id, generation = challenge.pk, challenge.generation
+        transaction.on_commit(lambda: task.delay(challenge_id, generation))
+    return SendResult(SENT, challenge_id=challenge.pk)
+
+
+def issue_code(challenge_id: int, generation: int) -> tuple[CodeChallenge, str] | None:
+    """Makes the code for one send and stores its hash; None when a newer send superseded it.
+
+    Called by the delivery task, in the worker. A retry of the same send makes a new code and
+    replaces the hash: the user only ever holds the code of the message that arrived.
+    """
+    with transaction.atomic():
+        challenge = CodeChallenge.objects.select_for_update().filter(pk=challenge_id).first()
+        if challenge is None or challenge.generation != generation or challenge.used_at:
+            return None
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        now = timezone.now()
+        challenge.code_hash = hash_code(challenge.pk, code)
+        challenge.expires_at = now + timedelta(seconds=settings.MFA_CODE_TTL_SECONDS)
+        challenge.save(update_fields=["code_hash", "expires_at"])
+    return challenge, code
+
+
+def mark_delivery(challenge_id: int, generation: int, status: str) -> None:
+    """Records whether the message of this send left (so the page can tell the user)."""
+    CodeChallenge.objects.filter(pk=challenge_id, generation=generation).update(delivery=status)
+
+
+def find_challenge(user: User, attempt_id: str, channel: str, purpose: str) -> CodeChallenge | None:
+    return CodeChallenge.objects.filter(
+        user=user, attempt_id=attempt_id, channel=channel, purpose=purpose
+    ).first()
+
+
+def check_code(user: User, attempt_id: str, channel: str, purpose: str, code: str) -> CheckResult:
+    """Checks a typed code, counting the failure or using the code up in the same transaction."""
+    max_failures = settings.MFA_CODE_MAX_FAILURES
+    with transaction.atomic():
+        challenge = (
+            CodeChallenge.objects.select_for_update()
+            .filter(user=user, attempt_id=attempt_id, channel=channel, purpose=purpose)
+            .first()
+        )
+        if challenge is None or not challenge.code_hash or challenge.used_at:
+            return CheckResult(NO_CODE)
+        if challenge.failures >= max_failures:
+            return CheckResult(TOO_MANY)
+        if challenge.expires_at is None or challenge.expires_at <= timezone.now():
+            return CheckResult(EXPIRED)
+        if not hmac.compare_digest(challenge.code_hash, hash_code(challenge.pk, code)):
+            challenge.failures += 1
+            challenge.save(update_fields=["failures"])
+            left = max_failures - challenge.failures
+            return CheckResult(TOO_MANY if left <= 0 else WRONG, max(left, 0))
+        challenge.used_at = timezone.now()
+        challenge.save(update_fields=["used_at"])
+    return CheckResult(OK)

@@ -1,0 +1,198 @@
+"""The rules of the second step: who is challenged, how an answer is judged, how it ends.
+
+Views call these and render. See design.md "The sign-in flow" step 4 and "Trusted devices".
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.core.cache import cache as django_cache
+from django.db import transaction
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import lockout
+from accounts.flows import AUTH_METHODS_SESSION_KEY, complete_signin, safe_next_url
+from accounts.models import User
+from accounts.signals import password_changed
+from mfa import notices, trust
+from mfa.challenge import pending as pending_state
+from mfa.challenge.base import ChallengeMethod, PendingSignin
+from mfa.models import CodeChallenge, EmailDevice, RecoveryCode, TrustedDevice
+
+DAILY_FAILURES_KEY = "mfa:failures:day:{}"
+DAY_SECONDS = 24 * 60 * 60
+
+
+@cache
+def all_methods() -> tuple[ChallengeMethod, ...]:
+    return tuple(import_string(path)() for path in settings.MFA_CHALLENGE_METHODS)
+
+
+def enrolled_methods(user: User) -> list[ChallengeMethod]:
+    """The methods this user can pass the challenge with, in the picker's order."""
+    return [method for method in all_methods() if method.is_enrolled(user)]
+
+
+def method_by_slug(user: User, slug: str) -> ChallengeMethod | None:
+    """An enrolled method by its slug; None for unknown slugs or factors the user lacks."""
+    return next((m for m in enrolled_methods(user) if m.slug == slug), None)
+
+
+def has_second_factor(user: User) -> bool:
+    # Recovery codes back up a factor; on their own they do not make one.
+    return any(m.slug != "recovery" for m in enrolled_methods(user))
+
+
+def mfa_required(user: User) -> bool:
+    policy = settings.MFA_REQUIRED_FOR
+    return policy == "all" or (policy == "staff" and (user.is_staff or user.is_superuser))
+
+
+def step_after_password(request: HttpRequest, user: User) -> str | None:
+    """ACCOUNTS_AFTER_PASSWORD_STEP: the challenge, the forced enrolment, or None (signed in)."""
+    if has_second_factor(user):
+        if trust.trusted_device_for(request, user) is not None:
+            return None
+        pending_state.begin_pending(request, user, ["pwd"])
+        return reverse("mfa:challenge")
+    if mfa_required(user):
+        pending_state.begin_pending(request, user, ["pwd"], enrol=True)
+        return reverse("mfa:enrol")
+    return None
+
+
+def begin_step_up(request: HttpRequest, next_url: str) -> str:
+    """A signed-in user must pass the challenge again (a relying app asked for MFA)."""
+    user = request.user
+    methods = list(request.session.get(AUTH_METHODS_SESSION_KEY, []))
+    if not has_second_factor(user):
+        pending_state.begin_pending(
+            request, user, methods, step_up=True, enrol=True, next_url=next_url
+        )
+        return reverse("mfa:enrol")
+    pending_state.begin_pending(request, user, methods, step_up=True, next_url=next_url)
+    return reverse("mfa:challenge")
+
+
+@dataclass(frozen=True)
+class Answer:
+    ok: bool
+    error: str = ""
+    signed_out: bool = False  # the attempt died: start the sign-in again
+
+
+def _count_daily_failure(user: User) -> bool:
+    """Counts a wrong answer toward the account's daily cap; True when the cap locked it.
+
+    This is what bounds an attacker who knows the password (tests/mfa/test_guessing_bound.py):
+    each new sign-in attempt gets fresh per-attempt tries, but never fresh daily ones.
+    """
+    key = DAILY_FAILURES_KEY.format(user.pk)
+    django_cache.add(key, 0, timeout=DAY_SECONDS)
+    try:
+        failures = django_cache.incr(key)
+    except ValueError:
+        django_cache.set(key, 1, timeout=DAY_SECONDS)
+        failures = 1
+    if failures < settings.MFA_MAX_FAILURES_PER_DAY:
+        return False
+    lockout.lock_account(user, minutes=DAY_SECONDS // 60)
+    return True
+
+
+def answer_challenge(request: HttpRequest, method: ChallengeMethod, data: dict) -> Answer:
+    """Judges one answer; wrong ones count per attempt and per account and day."""
+    pending = pending_state.current_pending(request)
+    if pending is None:
+        return Answer(False, _("Your sign-in has expired. Please sign in again."), signed_out=True)
+    if pending.user.is_locked:
+        pending_state.clear_pending(request)
+        return Answer(False, _("This account is locked. Try again later."), signed_out=True)
+    result = method.verify(request, pending, data)
+    if result.ok:
+        pending_state.mark_verified(request, method.slug, method.amr)
+        return Answer(True)
+    if _count_daily_failure(pending.user):
+        pending_state.clear_pending(request)
+        return Answer(
+            False, _("Too many wrong codes. This account is locked for a day."), signed_out=True
+        )
+    if pending_state.count_failure(request) >= settings.MFA_CODE_MAX_FAILURES:
+        pending_state.clear_pending(request)
+        return Answer(False, _("Too many wrong codes. Please sign in again."), signed_out=True)
+    return Answer(False, result.error)
+
+
+def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | None:
+    """Confirm and Continue: signs in (or completes the step-up) and trusts this browser.
+
+    Trust is given whether or not the box is ticked: ticked means 14 days, not ticked means
+    until midnight (seeds/000 §4, items 4 and 5).
+    """
+    from django.shortcuts import redirect
+
+    pending = pending_state.current_pending(request)
+    verified = pending_state.pending_flag(request, "verified")
+    if pending is None or not verified:
+        return None
+    methods = sorted(set(pending.methods) | set(verified["amr"]))
+    if pending_state.pending_flag(request, "step_up"):
+        next_url = safe_next_url(request, pending_state.pending_flag(request, "next")) or reverse(
+            "home"
+        )
+        request.session[AUTH_METHODS_SESSION_KEY] = methods
+        request.session.cycle_key()
+        pending_state.clear_pending(request)
+        return redirect(next_url)
+    user = pending.user
+    pending_state.clear_pending(request)
+    response = redirect(complete_signin(request, user, methods))
+    trust.trust_device(request, response, user, remember)
+    return response
+
+
+def finish_enrolment(request: HttpRequest, pending: PendingSignin) -> str:
+    """Forced enrolment done: sign in (or finish the step-up) with the new factor's proof."""
+    methods = sorted(set(pending.methods) | {"otp"})
+    if pending_state.pending_flag(request, "step_up"):
+        next_url = safe_next_url(request, pending_state.pending_flag(request, "next")) or reverse(
+            "home"
+        )
+        request.session[AUTH_METHODS_SESSION_KEY] = methods
+        pending_state.clear_pending(request)
+        return next_url
+    pending_state.clear_pending(request)
+    complete_signin(request, pending.user, methods)
+    return reverse("mfa:recovery")
+
+
+@transaction.atomic
+def reset_mfa(user: User) -> None:
+    """Admin's Reset MFA: every factor, recovery code, pending code and trusted device goes."""
+    TOTPDevice.objects.filter(user=user).delete()
+    EmailDevice.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
+    CodeChallenge.objects.filter(user=user).delete()
+    TrustedDevice.objects.filter(user=user).delete()
+    for hook in settings.MFA_RESET_HOOKS:
+        import_string(hook)(user)
+    notices.notify_change(user, "mfa_reset")
+
+
+def factor_removed(user: User, change: str) -> None:
+    """A removed factor revokes trusted devices (design.md) and tells the user."""
+    trust.revoke_all(user)
+    if not has_second_factor(user):
+        RecoveryCode.objects.filter(user=user).delete()
+    notices.notify_change(user, change)
+
+
+@receiver(password_changed)
+def _revoke_trust_on_password_change(sender: type, user: User, **kwargs: object) -> None:
+    trust.revoke_all(user)

@@ -1,0 +1,139 @@
+"""The built-in ways to pass the challenge: authenticator app, e-mail code, recovery code."""
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from mfa import codes, recovery, totp
+from mfa.challenge.base import ChallengeMethod, PendingSignin, VerifyResult
+from mfa.forms import RecoveryCodeForm
+from mfa.models import CodeChallenge, EmailDevice
+
+
+def mask_email(address: str) -> str:
+    """a•••@example.com: enough to recognise one's own address, not to learn someone else's."""
+    name, _, domain = address.partition("@")
+    return f"{name[:1]}•••@{domain}"
+
+
+class TotpMethod(ChallengeMethod):
+    slug = "totp"
+    label = gettext_lazy("Authenticator")
+    amr = ("otp",)
+    template_name = "mfa/challenge/code_form.html"
+
+    def is_enrolled(self, user: User) -> bool:
+        return totp.confirmed_device(user) is not None
+
+    def describe(self, user: User) -> str:
+        return _("A 6-digit code from your authenticator app")
+
+    def verify(self, request: HttpRequest, pending: PendingSignin, data: dict) -> VerifyResult:
+        wait = totp.throttled_seconds(pending.user)
+        if wait:
+            return VerifyResult(
+                False, _("Too many tries. Wait %(seconds)d seconds.") % {"seconds": wait}
+            )
+        if totp.verify_any(pending.user, data["code"]):
+            return VerifyResult(True)
+        return VerifyResult(False, _("That code is not right. Check your app and try again."))
+
+
+class EmailCodeMethod(ChallengeMethod):
+    slug = "email"
+    label = gettext_lazy("Email")
+    amr = ("otp",)
+    template_name = "mfa/challenge/code_form.html"
+    channel = CodeChallenge.Channel.EMAIL
+
+    def device(self, user: User) -> EmailDevice | None:
+        return EmailDevice.objects.filter(user=user, confirmed=True).first()
+
+    def is_enrolled(self, user: User) -> bool:
+        return self.device(user) is not None
+
+    def describe(self, user: User) -> str:
+        device = self.device(user)
+        return (
+            _("A code sent to %(address)s") % {"address": mask_email(device.email)}
+            if device
+            else ""
+        )
+
+    def start(self, request: HttpRequest, pending: PendingSignin) -> str:
+        device = self.device(pending.user)
+        if device is None:
+            return _("This method is not available.")
+        result = codes.request_code(
+            pending.user,
+            self.channel,
+            device.email,
+            pending.attempt_id,
+            CodeChallenge.Purpose.SIGNIN,
+        )
+        return send_error(result)
+
+    def challenge(self, pending: PendingSignin) -> CodeChallenge | None:
+        return codes.find_challenge(
+            pending.user, pending.attempt_id, self.channel, CodeChallenge.Purpose.SIGNIN
+        )
+
+    def context(self, request: HttpRequest, pending: PendingSignin) -> dict:
+        challenge = self.challenge(pending)
+        return {"delivery": challenge.delivery if challenge else "", "can_resend": True}
+
+    def verify(self, request: HttpRequest, pending: PendingSignin, data: dict) -> VerifyResult:
+        result = codes.check_code(
+            pending.user,
+            pending.attempt_id,
+            self.channel,
+            CodeChallenge.Purpose.SIGNIN,
+            data["code"],
+        )
+        return VerifyResult(result.status == codes.OK, check_error(result))
+
+
+class RecoveryCodeMethod(ChallengeMethod):
+    slug = "recovery"
+    label = gettext_lazy("Recovery code")
+    amr = ("otp",)
+    template_name = "mfa/challenge/recovery_form.html"
+    form_class = RecoveryCodeForm
+
+    def is_enrolled(self, user: User) -> bool:
+        return recovery.remaining(user) > 0
+
+    def describe(self, user: User) -> str:
+        return _("One of the recovery codes you saved")
+
+    def verify(self, request: HttpRequest, pending: PendingSignin, data: dict) -> VerifyResult:
+        if recovery.use_code(pending.user, data["code"]):
+            return VerifyResult(True)
+        return VerifyResult(False, _("That recovery code is not right or was used already."))
+
+
+def send_error(result: codes.SendResult) -> str:
+    """The message for a refused send, '' when the code went out."""
+    if result.status == codes.COOLDOWN:
+        return _("Wait %(seconds)d seconds before asking for a new code.") % {
+            "seconds": result.wait_seconds
+        }
+    if result.status == codes.BLOCKED:
+        return _(
+            "Too many codes were sent. Try again in %(minutes)d minutes or use another method."
+        ) % {"minutes": max(1, result.wait_seconds // 60)}
+    return ""
+
+
+def check_error(result: codes.CheckResult) -> str:
+    """The message for a refused code, '' when it was right."""
+    messages = {
+        codes.OK: "",
+        codes.WRONG: _("That code is not right. %(left)d tries left.")
+        % {"left": result.tries_left},
+        codes.EXPIRED: _("That code has expired. Ask for a new one."),
+        codes.NO_CODE: _("No code is waiting. Ask for a new one."),
+        codes.TOO_MANY: _("Too many wrong codes. Sign in again or use another method."),
+    }
+    return messages[result.status]

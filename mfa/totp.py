@@ -1,0 +1,74 @@
+"""The authenticator app (RFC 6238) on django-otp's TOTPDevice.
+
+django-otp does the maths, the ±1 step tolerance (OTP_TOTP_TOLERANCE), the replay guard
+(``last_t``: an accepted code is never accepted again) and the throttling;
+``django_otp.verify_token`` loads the device ``select_for_update`` inside a transaction. We only add the enrolment rules.
+"""
+
+from base64 import b32encode
+
+import qrcode
+import qrcode.image.svg
+from django.db import transaction
+from django.utils import timezone
+from django_otp import verify_token
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import User
+
+
+def confirmed_device(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def setup_device(user: User) -> TOTPDevice:
+    """The unconfirmed device whose QR the Authenticator tab shows (made once, reused)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=False)
+    return device
+
+
+def qr_svg(uri: str) -> str:
+    """The otpauth:// URI as an inline SVG (no external image, no data URI needed)."""
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    return image.to_string(encoding="unicode")
+
+
+def readable_key(device: TOTPDevice) -> str:
+    """The base32 key in groups of four, for typing into the app by hand."""
+    key = b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
+def check(device: TOTPDevice, token: str) -> bool:
+    """Verifies a code against one device the django-otp way (locked row, replay, throttle)."""
+    return verify_token(device.user, device.persistent_id, token) is not None
+
+
+def confirm(device: TOTPDevice, token: str) -> bool:
+    """Turns the factor on once the user typed one valid code from their app."""
+    if not check(device, token):
+        return False
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=device.user, confirmed=True).exclude(pk=device.pk).delete()
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
+    return True
+
+
+def verify_any(user: User, token: str) -> bool:
+    """Checks a code against the user's confirmed authenticator."""
+    device = confirmed_device(user)
+    return device is not None and check(device, token)
+
+
+def throttled_seconds(user: User) -> int:
+    """Seconds until django-otp lets the next try through, 0 when it does now."""
+    device = confirmed_device(user)
+    if device is None:
+        return 0
+    allowed, details = device.verify_is_allowed()
+    if allowed or not details:
+        return 0
+    locked_until = details.get("locked_until")
+    return max(1, int((locked_until - timezone.now()).total_seconds())) if locked_until else 1

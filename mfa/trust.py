@@ -1,0 +1,89 @@
+"""Trusted devices (seeds/000, design.md "Trusted devices").
+
+"Trust this device" checked: no challenge on this browser for ``MFA_TRUST_DAYS`` (14) days;
+unchecked: none until midnight of the same day in TIME_ZONE. The browser holds a signed cookie
+(its own salt) with the user id and a random token; the server keeps the token's SHA-256 in a
+TrustedDevice row that the user and admins can see and revoke. A cookie that is tampered,
+expired, revoked or for another user is ignored: the challenge is asked.
+"""
+
+import hashlib
+import secrets
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from accounts.models import User
+from mfa.models import TrustedDevice
+from sso.net import client_ip
+
+COOKIE_SALT = "mfa.trusted-device"
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def trust_expiry(remember: bool, now: datetime | None = None) -> datetime:
+    """14 days from now, or the coming midnight in the portal's time zone."""
+    now = now or timezone.now()
+    if remember:
+        return now + timedelta(days=settings.MFA_TRUST_DAYS)
+    local = timezone.localtime(now)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time.min)
+    return timezone.make_aware(midnight, timezone.get_current_timezone())
+
+
+def trust_device(
+    request: HttpRequest, response: HttpResponse, user: User, remember: bool
+) -> TrustedDevice:
+    """Records this browser as trusted and gives it the cookie."""
+    token = secrets.token_urlsafe(32)
+    expires_at = trust_expiry(remember)
+    device = TrustedDevice.objects.create(
+        user=user,
+        token_hash=_token_hash(token),
+        expires_at=expires_at,
+        user_agent=request.headers.get("User-Agent", "")[:300],
+        ip=client_ip(request) or None,
+    )
+    response.set_signed_cookie(
+        settings.MFA_TRUST_COOKIE_NAME,
+        f"{user.pk}:{token}",
+        salt=COOKIE_SALT,
+        expires=expires_at,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return device
+
+
+def trusted_device_for(request: HttpRequest, user: User) -> TrustedDevice | None:
+    """The live TrustedDevice this browser's cookie names for ``user``, else None."""
+    value = request.get_signed_cookie(
+        settings.MFA_TRUST_COOKIE_NAME, default=None, salt=COOKIE_SALT
+    )
+    if not value or ":" not in value:
+        return None
+    user_id, token = value.split(":", 1)
+    if user_id != str(user.pk):
+        return None
+    device = TrustedDevice.objects.filter(
+        user=user, token_hash=_token_hash(token), expires_at__gt=timezone.now()
+    ).first()
+    if device is not None:
+        TrustedDevice.objects.filter(pk=device.pk).update(last_used_at=timezone.now())
+    return device
+
+
+def revoke(user: User, device_id: int) -> bool:
+    deleted, _ = TrustedDevice.objects.filter(user=user, pk=device_id).delete()
+    return bool(deleted)
+
+
+def revoke_all(user: User) -> int:
+    deleted, _ = TrustedDevice.objects.filter(user=user).delete()
+    return deleted

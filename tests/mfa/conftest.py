@@ -1,0 +1,58 @@
+"""Fixtures for the second factor: a phone's authenticator app (pyotp), an e-mail factor."""
+
+import re
+from base64 import b32encode
+
+import pyotp
+import pytest
+from django.core import mail
+from django.test import TestCase
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from mfa.models import EmailDevice
+from tests.conftest import sign_in
+
+
+@pytest.fixture
+def phone(user):
+    """The user's authenticator app: pyotp holding the key of a confirmed TOTP device."""
+    device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
+    return pyotp.TOTP(b32encode(device.bin_key).decode())
+
+
+@pytest.fixture
+def email_factor(user):
+    return EmailDevice.objects.create(user=user, name="Email", email="ani.codes@example.com")
+
+
+def run_on_commit(func, *args, **kwargs):
+    """Runs a request and the tasks it queues on commit (inline Celery, locmem mail)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return func(*args, **kwargs)
+
+
+def last_code() -> str:
+    match = re.search(r"^\s+(\d{6})\s*$", mail.outbox[-1].body, re.MULTILINE)
+    assert match, mail.outbox[-1].body
+    return match.group(1)
+
+
+def to_challenge(client, password: str, username: str = "ani"):
+    """Password step done; returns the response (a redirect to the challenge)."""
+    response = sign_in(client, username, password)
+    assert response.status_code == 302
+    assert response["Location"] == "/security/challenge/"
+    return response
+
+
+def pick(client, method: str):
+    return run_on_commit(client.post, "/security/challenge/", {"method": method})
+
+
+def validate(client, method: str, code: str):
+    return client.post(f"/security/challenge/{method}/", {"code": code})
+
+
+def confirm(client, remember: bool = True):
+    data = {"remember": "on"} if remember else {}
+    return client.post("/security/challenge/confirm/", data)

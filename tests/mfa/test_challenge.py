@@ -1,0 +1,131 @@
+"""The challenge after a correct password (seeds/000 §4): pick, code, Validate, Trust this
+device, Confirm and Continue."""
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+
+from tests.mfa.conftest import confirm, pick, to_challenge, validate
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(time_machine):
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+
+
+def test_full_challenge_with_the_authenticator(client, user, password, phone):
+    to_challenge(client, password)
+    assert SESSION_KEY not in client.session
+    picker = client.get("/security/challenge/")
+    assert "Authenticator" in picker.text
+    assert pick(client, "totp")["Location"] == "/security/challenge/totp/"
+    page = client.get("/security/challenge/totp/")
+    assert "Validate" in page.text
+    assert 'autocomplete="one-time-code"' in page.text and 'inputmode="numeric"' in page.text
+    response = validate(client, "totp", phone.now())
+    assert response["Location"] == "/security/challenge/confirm/"
+    assert SESSION_KEY not in client.session
+    confirm_page = client.get("/security/challenge/confirm/")
+    assert "Trust this device" in confirm_page.text
+    assert "checked" in confirm_page.text.split('name="remember"')[1].split(">")[0]
+    assert "Confirm and Continue" in confirm_page.text
+    done = confirm(client)
+    assert done["Location"] == "/"
+    assert client.session[SESSION_KEY] == str(user.pk)
+    assert client.session["accounts.auth_methods"] == ["otp", "pwd"]
+
+
+def test_next_target_survives_the_challenge(client, user, password, phone):
+    from tests.conftest import sign_in
+
+    sign_in(client, "ani", password, next_url="/security/devices/")
+    pick(client, "totp")
+    validate(client, "totp", phone.now())
+    assert confirm(client)["Location"] == "/security/devices/"
+
+
+def test_nothing_is_reachable_while_only_the_password_is_done(client, user, password, phone):
+    to_challenge(client, password)
+    for url in ["/", "/security/", "/security/authenticator/", "/security/devices/", "/admin/"]:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert "login" in response["Location"], url
+    assert client.get("/security/challenge/confirm/")["Location"] == "/security/challenge/"
+
+
+def test_half_signed_in_state_dies_after_ten_minutes(client, user, password, phone, time_machine):
+    to_challenge(client, password)
+    time_machine.move_to("2026-11-21 09:10:20+07:00", tick=False)
+    response = validate(client, "totp", phone.now())
+    assert response["Location"] == "/accounts/login/"
+    assert SESSION_KEY not in client.session
+
+
+def test_wrong_code_says_so_and_keeps_the_user_out(client, user, password, phone):
+    to_challenge(client, password)
+    response = validate(client, "totp", "000000" if phone.now() != "000000" else "111111")
+    assert response.status_code == 200
+    assert "That code is not right" in response.text
+    assert SESSION_KEY not in client.session
+
+
+@pytest.mark.parametrize(
+    "bad", ["abcdef", "12345", "1234567", "", "1" * 10_000, "12 34 5x", "١٢٣٤٥٦", "\x00" * 6]
+)
+def test_malformed_codes_are_form_errors(client, user, password, phone, bad):
+    to_challenge(client, password)
+    response = validate(client, "totp", bad)
+    assert response.status_code == 200
+    assert 'class="field-error"' in response.text
+    assert SESSION_KEY not in client.session
+
+
+def test_a_method_the_user_does_not_have_is_refused(client, user, password, phone):
+    to_challenge(client, password)
+    for slug in ("email", "sms", "nonsense"):
+        assert client.post("/security/challenge/", {"method": slug}).status_code == 400
+        response = validate(client, slug, "123456")
+        assert response.status_code == 400
+        assert "Choose one of the methods shown." in response.text
+    assert SESSION_KEY not in client.session
+
+
+def test_five_wrong_codes_end_the_attempt(client, user, password, phone):
+    to_challenge(client, password)
+    for _ in range(4):
+        assert "not right" in validate(client, "totp", "999999").text
+        user.totpdevice_set.update(throttling_failure_count=0)
+    response = validate(client, "totp", "999999")
+    assert response["Location"] == "/accounts/login/"
+    assert validate(client, "totp", phone.now())["Location"] == "/accounts/login/"
+
+
+def test_passkeyless_user_without_factor_signs_in_directly(client, make_user, password):
+    make_user("budi")
+    from tests.conftest import sign_in
+
+    assert sign_in(client, "budi", password)["Location"] == "/"
+
+
+def test_staff_without_factor_must_enrol_first(client, make_user, password):
+    import pyotp
+
+    from tests.conftest import sign_in
+
+    make_user("boss", is_staff=True)
+    response = sign_in(client, "boss", password)
+    assert response["Location"] == "/security/enrol/"
+    assert client.get("/")["Location"].startswith("/accounts/login/")
+    page = client.get("/security/enrol/")
+    key = page.text.split('id="totp-key">')[1].split("<")[0].replace(" ", "")
+    done = client.post("/security/enrol/", {"code": pyotp.TOTP(key).now()})
+    assert done["Location"] == "/security/recovery/"
+    assert client.session[SESSION_KEY]
+    assert client.get("/").status_code == 200
+
+
+def test_policy_all_requires_everyone(client, make_user, password, settings):
+    settings.MFA_REQUIRED_FOR = "all"
+    make_user("budi")
+    from tests.conftest import sign_in
+
+    assert sign_in(client, "budi", password)["Location"] == "/security/enrol/"

@@ -1,0 +1,114 @@
+"""The authenticator app: pyotp plays the phone (an implementation that is not ours)."""
+
+import re
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlparse
+
+import pyotp
+import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from mfa import totp
+from tests.conftest import sign_in
+from tests.mfa.conftest import run_on_commit
+
+# RFC 6238 Appendix B, SHA-1 rows: (Unix time, 8-digit TOTP). Our factor uses 6 digits, which
+# are the last 6 of the same HOTP value (RFC 4226 §5.3, modulo 10^digits).
+RFC6238_SHA1 = [
+    (59, "94287082"),
+    (1111111109, "07081804"),
+    (1111111111, "14050471"),
+    (1234567890, "89005924"),
+    (2000000000, "69279037"),
+    (20000000000, "65353130"),
+]
+RFC_KEY_HEX = b"12345678901234567890".hex()
+
+
+@pytest.mark.parametrize(("unix_time", "expected"), RFC6238_SHA1)
+def test_rfc6238_vectors_pass_our_verification_path(user, time_machine, unix_time, expected):
+    device = TOTPDevice.objects.create(user=user, key=RFC_KEY_HEX, digits=8, confirmed=True)
+    time_machine.move_to(datetime.fromtimestamp(unix_time, tz=UTC), tick=False)
+    assert totp.check(device, expected)
+    six = TOTPDevice.objects.create(user=user, key=RFC_KEY_HEX, digits=6, confirmed=True)
+    assert totp.check(six, expected[-6:])
+
+
+def _enrol_page_key(client) -> str:
+    page = client.get("/security/authenticator/")
+    assert page.status_code == 200
+    assert "<svg" in page.text
+    key = re.search(r'id="totp-key">([A-Z2-7 ]+)<', page.text).group(1)
+    return key.replace(" ", "")
+
+
+def test_enrolment_with_pyotp_as_the_phone(client, user, password, time_machine, mailoutbox):
+    time_machine.move_to("2026-11-21 09:00:00+07:00", tick=False)
+    sign_in(client, "ani", password)
+    key = _enrol_page_key(client)
+    device = TOTPDevice.objects.get(user=user)
+    uri = urlparse(device.config_url)
+    assert uri.scheme == "otpauth" and uri.netloc == "totp"
+    assert uri.path == "/SSO%20Portal%3Aani"  # listed in the app as "SSO Portal: ani"
+    assert parse_qs(uri.query)["secret"] == [key]
+    phone = pyotp.parse_uri(device.config_url)
+    assert phone.now() == pyotp.TOTP(key).now()
+    assert not device.confirmed
+    response = run_on_commit(
+        client.post, "/security/authenticator/", {"code": phone.now()}, follow=True
+    )
+    assert "Your authenticator app is on." in response.text
+    assert TOTPDevice.objects.get(user=user).confirmed
+    assert "An authenticator app was added" in mailoutbox[-1].body
+
+
+def test_issuer_comes_from_settings(client, user, password, settings):
+    settings.OTP_TOTP_ISSUER = "NSWid"
+    sign_in(client, "ani", password)
+    client.get("/security/authenticator/")
+    label = urlparse(TOTPDevice.objects.get(user=user).config_url).path
+    assert label == "/NSWid%3Aani"
+
+
+def test_factor_is_off_until_a_valid_code(client, user, password):
+    sign_in(client, "ani", password)
+    _enrol_page_key(client)
+    response = client.post("/security/authenticator/", {"code": "000000"})
+    assert "That code is not right" in response.text
+    assert not TOTPDevice.objects.get(user=user).confirmed
+    client.post("/accounts/logout/")
+    assert sign_in(client, "ani", password)["Location"] == "/"  # no challenge: nothing enrolled
+
+
+@pytest.mark.parametrize(
+    ("offset", "accepted"), [(-60, False), (-30, True), (30, True), (60, False)]
+)
+def test_one_step_drift_accepted_two_refused(user, phone, time_machine, offset, accepted):
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+    device = TOTPDevice.objects.get(user=user)
+    code = phone.at(datetime.now(tz=UTC).timestamp() + offset)
+    assert totp.check(device, code) is accepted
+
+
+def test_an_accepted_code_is_never_accepted_again(user, phone, time_machine):
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+    device = TOTPDevice.objects.get(user=user)
+    code = phone.now()
+    assert totp.check(device, code)
+    assert not totp.check(device, code)
+
+
+def test_removing_asks_for_password_or_current_code(client, user, password, phone, time_machine):
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+    client.force_login(user)
+    session = client.session
+    session["accounts.auth_time"] = int(datetime.now(tz=UTC).timestamp())
+    session.save()
+    page = client.get("/security/authenticator/")
+    assert "Your authenticator app is on." in page.text
+    wrong = client.post("/security/authenticator/remove/", {"secret": "not-it"})
+    assert "neither your password nor a current code" in wrong.text
+    assert TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    time_machine.move_to("2026-11-21 09:00:12+07:00", tick=False)  # past django-otp's throttle
+    client.post("/security/authenticator/remove/", {"secret": phone.now()})
+    assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
