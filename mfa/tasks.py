@@ -4,6 +4,7 @@ import logging
 import smtplib
 
 from celery import shared_task
+from django.conf import settings
 
 from mfa import codes, notices
 from mfa.models import CodeChallenge
@@ -31,7 +32,8 @@ def send_email_code(self, challenge_id: int, generation: int) -> None:  # type: 
             logger.warning("code mail for challenge %s failed for good: %s", challenge_id, exc)
             codes.mark_delivery(challenge_id, generation, CodeChallenge.Delivery.FAILED)
             return
-        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+        countdown = settings.MFA_EMAIL_RETRY_BASE_SECONDS * 2**self.request.retries
+        raise self.retry(exc=exc, countdown=countdown) from exc
     codes.mark_delivery(challenge_id, generation, CodeChallenge.Delivery.SENT)
 
 

@@ -2,7 +2,8 @@
 
 django-otp does the maths, the ±1 step tolerance (OTP_TOTP_TOLERANCE), the replay guard
 (``last_t``: an accepted code is never accepted again) and the throttling;
-``django_otp.verify_token`` loads the device ``select_for_update`` inside a transaction. We only add the enrolment rules.
+``django_otp.verify_token`` loads the device ``select_for_update`` inside a transaction.
+We only add the enrolment rules.
 """
 
 from base64 import b32encode

@@ -186,7 +186,9 @@ MFA_TRUST_COOKIE_NAME = env.str(
     else "sso_trusted_device",
 )
 # The Celery task that delivers a code, per channel (one interface: task(challenge_id, generation)).
-MFA_CODE_CHANNELS = {"email": "mfa.tasks.send_email_code"}
+# First retry delay of a code mail that met an SMTP error; doubled at each of the 4 retries.
+MFA_EMAIL_RETRY_BASE_SECONDS = env.int("MFA_EMAIL_RETRY_BASE_SECONDS", default=2)
+MFA_CODE_CHANNELS = {"email": "mfa.tasks.send_email_code", "sms": "mfa.sms.tasks.send_sms_code"}
 # Called with the user by Reset MFA, for factors kept by other apps (passkeys, SMS).
 MFA_RESET_HOOKS: list[str] = []
 MFA_RECOVERY_CODE_COUNT = env.int("MFA_RECOVERY_CODE_COUNT", default=10)

@@ -80,3 +80,127 @@ def sign_in(client, username: str, password: str, next_url: str = ""):
     post_username(client, username, next_url)
     client.get("/accounts/login/method/")
     return client.post("/accounts/login/password/", {"password": password})
+
+
+# --- Real services: an SMTP server and a Celery worker process ------------------------------
+
+
+class SmtpInbox:
+    """A real SMTP server (aiosmtpd) on localhost that keeps what it receives."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.messages: list = []
+        self.received = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.received:
+            self.messages.append(message)
+            self.received.notify_all()
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list:
+        with self.received:
+            self.received.wait_for(lambda: len(self.messages) >= count, timeout=timeout)
+        return list(self.messages)
+
+
+@pytest.fixture
+def smtp_server():
+    """Starts aiosmtpd on a free port; yields (inbox, port)."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def _database_url_of_test_db() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _reset_broker_connections(app) -> None:
+    """Drops pooled broker connections so the next send uses the current broker_url (the
+    same reset Celery does after a fork)."""
+    app._after_fork()
+
+
+@pytest.fixture
+def celery_worker_process(redis_server, transactional_db, tmp_path):
+    """A real Celery worker in its own process, on real Redis, reading the test database.
+
+    Tasks go to a queue of this test's own, so parallel runs never take each other's tasks.
+    Yields a function that starts the worker with extra environment (e.g. EMAIL_URL) and
+    returns the Popen; every worker is stopped at the end.
+    """
+    import secrets
+    import subprocess
+    import sys
+    import time
+
+    from sso.celery import app
+
+    queue = f"test-{secrets.token_hex(4)}"
+    broker = redis_server
+    previous = dict(app.conf)
+    app.conf.update(broker_url=broker, task_always_eager=False, task_default_queue=queue)
+    _reset_broker_connections(app)
+    started: list[subprocess.Popen] = []
+
+    def start(extra_env: dict | None = None) -> subprocess.Popen:
+        log_path = tmp_path / f"worker-{len(started)}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": _database_url_of_test_db(),
+            "REDIS_URL": broker,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            **(extra_env or {}),
+        }
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "sso", "worker", "--pool=solo",
+             "--concurrency=1", "-Q", queue, "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "-l", "info"],
+            env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        worker.log_path = log_path  # type: ignore[attr-defined]
+        started.append(worker)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "ready." not in log_path.read_text():
+            if worker.poll() is not None:
+                pytest.fail(f"Celery worker exited: {log_path.read_text()[-2000:]}")
+            time.sleep(0.2)
+        return worker
+
+    yield start
+    for worker in started:
+        if worker.poll() is None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    app.conf.update(
+        broker_url=previous["broker_url"],
+        task_always_eager=previous["task_always_eager"],
+        task_default_queue=previous["task_default_queue"],
+    )
+    _reset_broker_connections(app)
