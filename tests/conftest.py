@@ -94,7 +94,7 @@ class SmtpInbox:
         self.messages: list = []
         self.received = threading.Condition()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         from email import message_from_bytes, policy
 
         message = message_from_bytes(envelope.content, policy=policy.default)
