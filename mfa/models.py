@@ -9,10 +9,10 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_otp.models import Device
+from django_otp.models import Device, TimestampMixin
 
 
-class EmailDevice(Device):
+class EmailDevice(TimestampMixin, Device):
     """The e-mail factor: the address codes go to, confirmed by a code typed back."""
 
     email = models.EmailField(_("email address"))

@@ -1,0 +1,93 @@
+"""Admin: each user shows their factors and trusted devices; action Reset MFA."""
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.admin import PortalUserAdmin
+from accounts.models import User
+from mfa import flows
+from mfa.models import EmailDevice, RecoveryCode, TrustedDevice
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Factors are shown, not edited here: users enrol them; admins can only reset."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class TotpInline(ReadOnlyInline):
+    model = TOTPDevice
+    fields = readonly_fields = ("name", "confirmed", "created_at", "last_used_at")
+    verbose_name = _("authenticator app")
+    verbose_name_plural = _("authenticator apps")
+
+
+class EmailFactorInline(ReadOnlyInline):
+    model = EmailDevice
+    fields = readonly_fields = ("email", "confirmed", "created_at", "last_used_at")
+
+
+class TrustedDeviceInline(ReadOnlyInline):
+    model = TrustedDevice
+    fields = readonly_fields = ("user_agent", "ip", "created_at", "expires_at", "last_used_at")
+
+
+class RecoveryCodeInline(ReadOnlyInline):
+    model = RecoveryCode
+    fields = readonly_fields = ("created_at", "used_at")
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(PortalUserAdmin):
+    inlines = [TotpInline, EmailFactorInline, RecoveryCodeInline, TrustedDeviceInline]
+    actions = [*PortalUserAdmin.actions, "reset_mfa"]
+
+    @admin.action(description=_("Reset MFA (remove factors, recovery codes, trusted devices)"))
+    def reset_mfa(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = 0
+        for user in queryset:
+            flows.reset_mfa(user)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("MFA reset for %(count)d account.", "MFA reset for %(count)d accounts.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(TrustedDevice)
+class TrustedDeviceAdmin(admin.ModelAdmin):
+    list_display = ("user", "user_agent", "ip", "created_at", "expires_at", "last_used_at")
+    search_fields = ("user__username", "ip")
+    list_filter = ("expires_at",)
+    readonly_fields = (
+        "user",
+        "token_hash",
+        "created_at",
+        "expires_at",
+        "user_agent",
+        "ip",
+        "last_used_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -1,0 +1,134 @@
+"""Trust this device: 14 days when checked, until midnight when not (seeds/000 §4)."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.core.signing import get_cookie_signer
+from django.test import Client
+from django.utils import timezone
+
+from mfa.models import TrustedDevice
+from tests.conftest import sign_in
+from tests.mfa.conftest import confirm, pick, to_challenge, validate
+
+COOKIE = "sso_trusted_device"
+
+
+def pass_challenge(client, password, phone, remember=True, username="ani"):
+    to_challenge(client, password, username)
+    pick(client, "totp")
+    validate(client, "totp", phone.now())
+    return confirm(client, remember)
+
+
+def sign_in_again(client, password, username="ani"):
+    client.post("/accounts/logout/")
+    return sign_in(client, username, password)
+
+
+@pytest.fixture
+def clock(time_machine):
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+    return time_machine
+
+
+def test_checked_trusts_for_fourteen_days(client, user, password, phone, clock):
+    response = pass_challenge(client, password, phone, remember=True)
+    cookie = response.cookies[COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert user.totpdevice_set.exists()
+    clock.move_to(timezone.now() + timedelta(days=13), tick=False)
+    assert sign_in_again(client, password)["Location"] == "/"
+    clock.move_to(timezone.now() + timedelta(days=2), tick=False)  # day 15
+    assert sign_in_again(client, password)["Location"] == "/security/challenge/"
+
+
+def test_unchecked_trusts_until_midnight(client, user, password, phone, clock):
+    pass_challenge(client, password, phone, remember=False)
+    clock.move_to("2026-11-21 23:59:00+07:00", tick=False)
+    assert sign_in_again(client, password)["Location"] == "/"
+    clock.move_to("2026-11-22 00:01:00+07:00", tick=False)
+    assert sign_in_again(client, password)["Location"] == "/security/challenge/"
+
+
+def test_midnight_is_in_the_portal_time_zone(client, user, password, phone, clock):
+    pass_challenge(client, password, phone, remember=False)
+    device = TrustedDevice.objects.get(user=user)
+    assert timezone.localtime(device.expires_at).isoformat() == "2026-11-22T00:00:00+07:00"
+
+
+def test_tampered_cookie_is_ignored(client, user, password, phone, clock):
+    pass_challenge(client, password, phone)
+    value = client.cookies[COOKIE].value
+    client.cookies[COOKIE] = value[:-2] + ("AA" if not value.endswith("AA") else "BB")
+    assert sign_in_again(client, password)["Location"] == "/security/challenge/"
+
+
+def test_cookie_of_another_user_is_ignored(client, make_user, password, clock):
+    import pyotp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    ani, budi = make_user("ani"), make_user("budi")
+    phones = {}
+    for person in (ani, budi):
+        device = TOTPDevice.objects.create(user=person, name="A", confirmed=True)
+        from base64 import b32encode
+
+        phones[person.username] = pyotp.TOTP(b32encode(device.bin_key).decode())
+    pass_challenge(client, password, phones["ani"], username="ani")
+    ani_cookie = client.cookies[COOKIE].value
+    other = Client()
+    other.cookies[COOKIE] = ani_cookie
+    assert sign_in(other, "budi", password)["Location"] == "/security/challenge/"
+    # Forging a cookie for budi with ani's token needs the signing key.
+    forged = get_cookie_signer(salt=COOKIE + "mfa.trusted-device").sign(
+        f"{budi.pk}:" + ani_cookie.split(":")[1]
+    )
+    other.cookies[COOKIE] = forged
+    other.post("/accounts/logout/")
+    assert sign_in(other, "budi", password)["Location"] == "/security/challenge/"
+
+
+def test_revoked_device_is_asked_again(client, user, password, phone, clock):
+    pass_challenge(client, password, phone)
+    page = client.get("/security/devices/")
+    assert "this device" in page.text
+    device = TrustedDevice.objects.get(user=user)
+    client.post(f"/security/devices/{device.pk}/revoke/")
+    assert not TrustedDevice.objects.exists()
+    assert sign_in_again(client, password)["Location"] == "/security/challenge/"
+
+
+def test_revoke_all_and_password_change_revoke(client, user, password, phone, clock):
+    pass_challenge(client, password, phone)
+    other = Client()
+    clock.move_to(timezone.now() + timedelta(minutes=1), tick=False)
+    pass_challenge(other, password, phone)
+    assert TrustedDevice.objects.filter(user=user).count() == 2
+    client.post("/security/devices/revoke-all/")
+    assert TrustedDevice.objects.filter(user=user).count() == 0
+    clock.move_to(timezone.now() + timedelta(minutes=1), tick=False)
+    client.post("/accounts/logout/")
+    pass_challenge(client, password, phone)
+    assert TrustedDevice.objects.filter(user=user).count() == 1
+    from accounts.signals import password_changed
+
+    user.set_password("another long passphrase")
+    user.save()
+    password_changed.send(sender=type(user), user=user)
+    assert not TrustedDevice.objects.filter(user=user).exists()
+
+
+def test_removing_a_factor_revokes_trust(client, user, password, phone, clock):
+    pass_challenge(client, password, phone)
+    assert TrustedDevice.objects.filter(user=user).exists()
+    client.post("/security/authenticator/remove/", {"secret": password})
+    assert not TrustedDevice.objects.filter(user=user).exists()
+
+
+def test_trusted_sign_in_records_only_the_password(client, user, password, phone, clock):
+    pass_challenge(client, password, phone)
+    sign_in_again(client, password)
+    assert client.session[SESSION_KEY] == str(user.pk)
+    assert client.session["accounts.auth_methods"] == ["pwd"]
