@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 DEV_ENV := DEBUG=true
 
-.PHONY: run test lint format install messages migrate seed clean
+.PHONY: run test lint format install messages clean demo-rp
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,15 @@ messages: install
 
 # The embedded default: SQLite, tasks inline, mail to the console, demo accounts.
 run: install messages
+	$(DEV_ENV) $(MANAGE) oidc_devkey
 	$(DEV_ENV) $(MANAGE) migrate --noinput
 	$(DEV_ENV) $(MANAGE) seed_demo
 	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:8000
+
+# A relying application (examples/relying_app) signing in through `make run`'s portal.
+demo-rp: install
+	$(DEV_ENV) $(MANAGE) oidc_demo_client
+	$(PY) examples/relying_app/app.py
 
 test: install messages
 	$(PY) -m pytest

@@ -16,6 +16,7 @@ from accounts import flows, lockout
 from accounts.forms import ForgotPasswordForm, PasswordForm, UsernameForm
 from accounts.password_reset import over_request_limit, request_password_reset
 from accounts.signals import password_changed
+from sso.oidc.home import applications_for
 
 TOO_MANY_REQUESTS = 429
 
@@ -108,7 +109,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def home(request: HttpRequest) -> HttpResponse:
     """Home SSO: who is signed in and the applications they can open."""
-    return render(request, "accounts/home.html", {"applications": []})
+    return render(request, "accounts/home.html", {"applications": applications_for(request.user)})
 
 
 @never_cache

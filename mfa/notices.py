@@ -19,6 +19,8 @@ CHANGES = {
     "email_removed": _("Sign-in codes by email were turned off."),
     "recovery_generated": _("New recovery codes were made; the old ones no longer work."),
     "trusted_revoked": _("Trusted devices were removed from your account."),
+    "passkey_added": _("A passkey was registered on your account."),
+    "passkey_removed": _("A passkey was removed from your account."),
     "mfa_reset": _("An administrator reset the second factors of your account."),
 }
 

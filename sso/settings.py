@@ -190,11 +190,12 @@ MFA_TRUST_COOKIE_NAME = env.str(
 MFA_EMAIL_RETRY_BASE_SECONDS = env.int("MFA_EMAIL_RETRY_BASE_SECONDS", default=2)
 MFA_CODE_CHANNELS = {"email": "mfa.tasks.send_email_code", "sms": "mfa.sms.tasks.send_sms_code"}
 # Called with the user by Reset MFA, for factors kept by other apps (passkeys, SMS).
-MFA_RESET_HOOKS: list[str] = []
+MFA_RESET_HOOKS = ["mfa.passkeys.reset.delete_all_passkeys"]
 MFA_RECOVERY_CODE_COUNT = env.int("MFA_RECOVERY_CODE_COUNT", default=10)
 # The ways to pass the challenge, in the order the picker shows them.
 MFA_CHALLENGE_METHODS = [
     "mfa.methods.TotpMethod",
+    "mfa.passkeys.challenge.PasskeyMethod",
     "mfa.methods.EmailCodeMethod",
     "mfa.methods.RecoveryCodeMethod",
 ]
@@ -203,6 +204,14 @@ OTP_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="SSO Portal")
 # Called after a correct password with (request, user); returns the URL of the next step (the
 # MFA challenge or enrolment) or None to finish the sign-in.
 ACCOUNTS_AFTER_PASSWORD_STEP = "mfa.flows.step_after_password"  # noqa: S105 (a dotted path)
+
+# Passkeys (WebAuthn): RP ID = the portal's domain; origins = exact https origins (empty:
+# https://<RP ID>, plus the request's own origin when the RP ID is localhost).
+MFA_PASSKEYS_RP_ID = env.str("MFA_PASSKEYS_RP_ID", default="localhost")
+MFA_PASSKEYS_RP_NAME = env.str("MFA_PASSKEYS_RP_NAME", default="")  # empty: SSO_SITE_NAME
+MFA_PASSKEYS_ORIGINS = env.list("MFA_PASSKEYS_ORIGINS", default=[])
+MFA_PASSKEYS_CHALLENGE_SECONDS = env.int("MFA_PASSKEYS_CHALLENGE_SECONDS", default=300)
+MFA_PASSKEYS_MAX_BODY_BYTES = env.int("MFA_PASSKEYS_MAX_BODY_BYTES", default=65536)
 
 # --- Sessions, cookies and transport security ------------------------------------------------
 # SECURE_HTTPS: the portal is served over HTTPS (default: on unless DEBUG). It turns on Secure

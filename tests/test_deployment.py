@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from sso.oidc.keys import new_private_key_pem
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PRODUCTION_ENV = {
@@ -14,6 +16,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "k3y-" + "".join(chr(65 + (i * 7) % 26) for i in range(60)),
     "ALLOWED_HOSTS": "sso.example.go.id",
     "DEBUG": "false",
+    "OIDC_RSA_PRIVATE_KEY": new_private_key_pem(),
 }
 
 

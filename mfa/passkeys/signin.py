@@ -1,0 +1,55 @@
+"""The passkey sign-in between the browser's dialog and "Confirm and Continue".
+
+After a verified assertion the session remembers who proved it, for a few minutes; the
+Confirm and Continue step then signs in through ``accounts.flows.complete_signin`` with
+``PASSKEY_AMR``: a passkey with user verification is already multi-factor, so no second
+challenge follows (design.md, sign-in flow step 4).
+"""
+
+import time
+
+from django.http import HttpRequest
+
+from accounts import flows
+from accounts.models import User
+from mfa.passkeys import PASSKEY_AMR, conf
+from mfa.passkeys.authentication import VerifiedPasskey
+from mfa.passkeys.models import Passkey
+
+VERIFIED_SESSION_KEY = "passkeys.verified"
+
+
+def remember_verified(request: HttpRequest, verified: VerifiedPasskey, next_url: str) -> None:
+    request.session[VERIFIED_SESSION_KEY] = {
+        "user": verified.passkey.user_id,
+        "passkey": verified.passkey.pk,
+        "next": flows.safe_next_url(request, next_url),
+        "at": time.time(),
+    }
+
+
+def verified_passkey(request: HttpRequest) -> Passkey | None:
+    """The passkey verified in this session a moment ago, or None."""
+    data = request.session.get(VERIFIED_SESSION_KEY)
+    if not isinstance(data, dict) or time.time() - data.get("at", 0) > conf.challenge_seconds():
+        request.session.pop(VERIFIED_SESSION_KEY, None)
+        return None
+    return (
+        Passkey.objects.select_related("user")
+        .filter(pk=data.get("passkey"), user_id=data.get("user"), user__is_active=True)
+        .first()
+    )
+
+
+def confirm_signin(request: HttpRequest) -> str | None:
+    """Signs in the owner of the verified passkey; returns where to go, or None if stale."""
+    passkey = verified_passkey(request)
+    data = request.session.pop(VERIFIED_SESSION_KEY, None) or {}
+    if passkey is None:
+        return None
+    user: User = passkey.user
+    state = flows.current_signin(request)
+    if state is None or state.username.casefold() != user.username.casefold():
+        # Usernameless: start the sign-in record so complete_signin finds the `next` URL.
+        flows.start_signin(request, user.username, data.get("next") or "")
+    return flows.complete_signin(request, user, methods=list(PASSKEY_AMR))

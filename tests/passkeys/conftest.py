@@ -1,0 +1,50 @@
+"""Fixtures of the passkey tests: a signed-in client and the software authenticator."""
+
+import json
+
+import pytest
+
+from tests.conftest import sign_in
+from tests.passkeys.authenticator import ORIGIN, SoftAuthenticator
+
+REGISTER_OPTIONS = "/security/passkeys/register/options/"
+REGISTER_VERIFY = "/security/passkeys/register/verify/"
+SIGNIN_OPTIONS = "/security/passkeys/signin/options/"
+SIGNIN_VERIFY = "/security/passkeys/signin/verify/"
+
+
+@pytest.fixture(autouse=True)
+def _passkey_origin(settings):
+    """The tests' browser lives at http://localhost:8000 (the RP ID default is localhost)."""
+    settings.MFA_PASSKEYS_ORIGINS = [ORIGIN]
+
+
+def post_json(client, url: str, body: object):
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+@pytest.fixture
+def authenticator() -> SoftAuthenticator:
+    return SoftAuthenticator()
+
+
+@pytest.fixture
+def signed_in(client, user, password):
+    response = sign_in(client, user.username, password)
+    assert response.status_code == 302, "the password sign-in should succeed"
+    return client
+
+
+def register(client, authenticator: SoftAuthenticator, name: str = "Work laptop", **kwargs):
+    """Runs Save New Device with ``authenticator``; returns the verify response."""
+    options = post_json(client, REGISTER_OPTIONS, {"name": name}).json()
+    answer = authenticator.create(options, **kwargs)
+    return post_json(client, REGISTER_VERIFY, {"name": name, "credential": answer})
+
+
+@pytest.fixture
+def registered(signed_in, authenticator) -> SoftAuthenticator:
+    """``user`` has one passkey on ``authenticator``; the client is signed out again."""
+    assert register(signed_in, authenticator).status_code == 200
+    signed_in.post("/accounts/logout/")
+    return authenticator

@@ -1,0 +1,137 @@
+"""Passkeys end to end in real Chromium, driven through what a person sees and clicks."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+
+def sign_in_with_password(page: Page, username: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("link", name="Sign in with password").click()
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_label("User menu").click()
+    page.get_by_role("button", name="Sign Out").click()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+
+
+def open_passkeys_tab(page: Page) -> None:
+    page.get_by_label("User menu").click()
+    page.get_by_role("link", name="Security Settings").click()
+    page.goto("/security/passkeys/")  # the tab bar is filled in by the MFA app
+    expect(page.get_by_role("heading", name="Passkeys")).to_be_visible()
+
+
+def register_device(page: Page, name: str) -> None:
+    page.get_by_role("link", name="Register New Device").click()
+    page.get_by_label("Device name").fill(name)
+    page.get_by_role("button", name="Save New Device").click()
+    expect(page.get_by_text(f"Your new device “{name}” is registered.")).to_be_visible()
+    expect(page.get_by_role("cell", name=name, exact=True)).to_be_visible()
+
+
+def test_register_sign_out_and_sign_in_username_first(without_autofill: Page, user, password):
+    page = without_autofill
+    sign_in_with_password(page, "ani", password)
+    open_passkeys_tab(page)
+    expect(page.get_by_text("You have no passkeys yet.")).to_be_visible()
+    register_device(page, "My laptop")
+    sign_out(page)
+
+    page.get_by_label("Username").fill("ani")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("link", name="Sign in with passkey").click()
+    page.get_by_role("button", name="Continue").click()
+    expect(
+        page.get_by_text("You confirmed it is you with your device “My laptop”.")
+    ).to_be_visible()
+    page.get_by_role("button", name="Confirm and Continue").click()
+    expect(page.get_by_role("heading", name="Welcome, Ani")).to_be_visible()
+
+
+def test_usernameless_sign_in_then_rename_delete_and_the_sign_in_fails(
+    without_autofill: Page, user, password
+):
+    page = without_autofill
+    sign_in_with_password(page, "ani", password)
+    open_passkeys_tab(page)
+    register_device(page, "My laptop")
+    sign_out(page)
+
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    page.get_by_role("button", name="Confirm and Continue").click()
+    expect(page.get_by_role("heading", name="Welcome, Ani")).to_be_visible()
+
+    page.goto("/security/passkeys/")
+    page.get_by_role("link", name="Rename My laptop").click()
+    page.get_by_label("Device name").fill("Office PC")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("The device is renamed to “Office PC”.")).to_be_visible()
+    expect(page.get_by_role("cell", name="Office PC", exact=True)).to_be_visible()
+
+    page.get_by_role("link", name="Delete Office PC").click()
+    expect(page.get_by_role("heading", name="Delete “Office PC”?")).to_be_visible()
+    page.get_by_role("button", name="Delete this device").click()
+    expect(page.get_by_text("The device “Office PC” is deleted.")).to_be_visible()
+    expect(page.get_by_text("You have no passkeys yet.")).to_be_visible()
+    sign_out(page)
+
+    # The authenticator still holds the credential; the portal no longer knows it.
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "This passkey is not registered for this account."
+    )
+    page.get_by_label("Username").fill("ani")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("link", name="Sign in with passkey").click()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "This passkey is not registered for this account."
+    )
+    expect(page.get_by_role("button", name="Continue")).to_be_visible()
+
+
+def test_autofill_offers_the_passkey_on_the_username_field(page: Page, user, password):
+    sign_in_with_password(page, "ani", password)
+    open_passkeys_tab(page)
+    register_device(page, "My phone")
+    page.get_by_label("User menu").click()
+    page.get_by_role("button", name="Sign Out").click()
+    # Back on the sign-in page, the username field asks for passkeys in its autofill
+    # ("username webauthn"); Chromium's virtual authenticator picks the one it holds.
+    expect(page.get_by_role("button", name="Confirm and Continue")).to_be_visible()
+    expect(page.get_by_text("Signing in as ani")).to_be_visible()
+    page.get_by_role("button", name="Confirm and Continue").click()
+    expect(page.get_by_role("heading", name="Welcome, Ani")).to_be_visible()
+
+
+def test_clear_messages_when_the_user_cancels_or_the_browser_cannot(
+    without_autofill: Page, user, password
+):
+    page = without_autofill
+    sign_in_with_password(page, "ani", password)
+    open_passkeys_tab(page)
+    register_device(page, "My laptop")
+    sign_out(page)
+
+    # The fingerprint or PIN check fails: Chromium ends the request with NotAllowedError,
+    # the same error as when the person closes the dialog.
+    cdp, authenticator_id = page.authenticator  # type: ignore[attr-defined]
+    cdp.send(
+        "WebAuthn.setUserVerified", {"authenticatorId": authenticator_id, "isUserVerified": False}
+    )
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "The passkey request was cancelled or not allowed. Please try again."
+    )
+
+    page.context.add_init_script("delete window.PublicKeyCredential;")
+    page.reload()
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.get_by_role("alert")).to_contain_text("This browser cannot use passkeys.")

@@ -1,0 +1,106 @@
+"""Sign in with passkey, username first and usernameless, answered by the fido2-built
+authenticator: Continue → (browser) → Confirm and Continue → Home, and no second challenge."""
+
+from django.contrib.auth import SESSION_KEY
+
+from accounts.flows import AUTH_METHODS_SESSION_KEY
+from mfa.passkeys import PASSKEY_AMR
+from mfa.passkeys.models import Passkey
+from tests.conftest import post_username
+from tests.passkeys.authenticator import SoftAuthenticator
+from tests.passkeys.conftest import SIGNIN_OPTIONS, SIGNIN_VERIFY, post_json, register
+
+
+def passkey_signin(client, authenticator, mode: str = "username", **answer_kwargs):
+    options = post_json(client, SIGNIN_OPTIONS, {"mode": mode}).json()
+    answer = authenticator.get(options, **answer_kwargs)
+    return options, post_json(client, SIGNIN_VERIFY, {"credential": answer})
+
+
+def test_method_page_offers_sign_in_with_passkey(client, user):
+    post_username(client, "ani")
+    page = client.get("/accounts/login/method/")
+    assert "Sign in with passkey" in page.text
+    continue_page = client.get("/security/passkeys/signin/")
+    assert "Continue" in continue_page.text
+    assert "Signing in as <strong>ani</strong>" in continue_page.text
+
+
+def test_username_first_sign_in_lands_on_home_with_passkey_amr(client, user, registered):
+    post_username(client, "ani")
+    options, verified = passkey_signin(client, registered)
+    assert [c["id"] for c in options["allowCredentials"]] == [registered.id]
+    assert options["userVerification"] == "required"
+    assert verified.status_code == 200
+    assert verified.json()["redirect"] == "/security/passkeys/signin/confirm/"
+    assert SESSION_KEY not in client.session
+    confirm = client.get("/security/passkeys/signin/confirm/")
+    assert "Confirm and Continue" in confirm.text
+    assert "Work laptop" in confirm.text
+    home = client.post("/security/passkeys/signin/confirm/")
+    assert home.status_code == 302
+    assert home["Location"] == "/"
+    assert client.session[SESSION_KEY] == str(user.pk)
+    assert client.session[AUTH_METHODS_SESSION_KEY] == sorted(PASSKEY_AMR)
+    passkey = Passkey.objects.get()
+    assert passkey.sign_count == 1
+    assert passkey.last_used_at is not None
+
+
+def test_username_first_sign_in_goes_back_to_next(client, user, registered):
+    post_username(client, "ani", next_url="/security/passkeys/")
+    passkey_signin(client, registered)
+    response = client.post("/security/passkeys/signin/confirm/")
+    assert response["Location"] == "/security/passkeys/"
+
+
+def test_usernameless_sign_in_finds_the_account_from_the_user_handle(client, user, registered):
+    page = client.get("/accounts/login/")
+    assert "Sign in with a passkey" in page.text
+    assert "js/passkeys.js" in page.text
+    options, verified = passkey_signin(client, registered, mode="discoverable")
+    assert options["allowCredentials"] == []
+    assert verified.status_code == 200
+    client.post("/security/passkeys/signin/confirm/")
+    assert client.session[SESSION_KEY] == str(user.pk)
+    assert client.session[AUTH_METHODS_SESSION_KEY] == sorted(PASSKEY_AMR)
+
+
+def test_usernameless_sign_in_honours_next(client, user, registered):
+    options = post_json(client, SIGNIN_OPTIONS, {"mode": "discoverable"}).json()
+    answer = registered.get(options)
+    post_json(client, SIGNIN_VERIFY, {"credential": answer, "next": "/security/passkeys/"})
+    assert client.post("/security/passkeys/signin/confirm/")["Location"] == "/security/passkeys/"
+
+
+def test_an_offsite_next_is_ignored(client, user, registered):
+    options = post_json(client, SIGNIN_OPTIONS, {"mode": "discoverable"}).json()
+    answer = registered.get(options)
+    post_json(client, SIGNIN_VERIFY, {"credential": answer, "next": "https://evil.example/"})
+    assert client.post("/security/passkeys/signin/confirm/")["Location"] == "/"
+
+
+def test_an_unknown_username_looks_like_an_account_without_passkeys(client, user, registered):
+    post_username(client, "nobody")
+    options, verified = passkey_signin(client, registered)
+    assert options["allowCredentials"] == []
+    assert verified.status_code == 400
+    assert SESSION_KEY not in client.session
+
+
+def test_confirm_without_a_verified_passkey_goes_back_to_sign_in(client, db):
+    assert client.get("/security/passkeys/signin/confirm/")["Location"] == "/accounts/login/"
+    response = client.post("/security/passkeys/signin/confirm/")
+    assert response["Location"] == "/accounts/login/"
+    assert SESSION_KEY not in client.session
+
+
+def test_a_synced_passkey_saves_its_new_backup_state(client, user, signed_in):
+    authenticator = SoftAuthenticator(backup_eligible=True, backed_up=False)
+    register(signed_in, authenticator)
+    signed_in.post("/accounts/logout/")
+    authenticator.backed_up = True
+    post_username(client, "ani")
+    _, verified = passkey_signin(client, authenticator)
+    assert verified.status_code == 200
+    assert Passkey.objects.get().backup_state is True
