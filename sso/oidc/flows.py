@@ -1,0 +1,225 @@
+"""The portal's rules around django-oauth-toolkit: what the authorize step demands of the
+portal session, and what an ended session does to the apps it signed in to.
+
+Views and the validator call these functions; nothing here renders a page.
+"""
+
+import hashlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, QueryDict
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from oauth2_provider.settings import oauth2_settings
+
+from accounts.flows import AUTH_METHODS_SESSION_KEY, AUTH_TIME_SESSION_KEY
+from sso.oidc import claims
+from sso.oidc.models import Application, SignInContext
+
+log = logging.getLogger(__name__)
+
+# A random id of this portal session, given to apps as the `sid` claim (never the session key).
+SID_SESSION_KEY = "oidc.sid"
+# The authorize request that was already sent to step-up once (so it is not sent again).
+STEP_UP_TRIED_SESSION_KEY = "oidc.step_up_tried"
+# The MFA app's page that runs the second factor for a signed-in user, then goes to ?next=.
+STEP_UP_URL_NAME = "mfa:step_up"
+
+
+class Need(Enum):
+    """What the portal session lacks for an authorization request."""
+
+    NOTHING = "nothing"
+    FRESH_SIGN_IN = "fresh_sign_in"  # prompt=login, max_age exceeded
+    STEP_UP = "step_up"  # acr_values above what the session reached
+
+
+@dataclass(frozen=True)
+class PortalSession:
+    """What the authorize step knows of the browser's portal session."""
+
+    sid: str
+    methods: tuple[str, ...]
+    auth_time: int
+    issuer: str
+
+    @property
+    def acr(self) -> str:
+        return claims.acr_for(self.methods)
+
+
+def portal_session(request: HttpRequest) -> PortalSession:
+    """The signed-in session's sign-in methods, time and ``sid`` (created on first use)."""
+    sid = request.session.get(SID_SESSION_KEY)
+    if not sid:
+        sid = request.session[SID_SESSION_KEY] = secrets.token_urlsafe(24)
+    auth_time = request.session.get(AUTH_TIME_SESSION_KEY)
+    if not auth_time:
+        last_login = getattr(request.user, "last_login", None)
+        auth_time = int(last_login.timestamp()) if last_login else int(time.time())
+    methods = tuple(request.session.get(AUTH_METHODS_SESSION_KEY) or ())
+    return PortalSession(
+        sid=sid,
+        methods=methods,
+        auth_time=int(auth_time),
+        issuer=oauth2_settings.oidc_issuer(request),
+    )
+
+
+def _max_age(params: QueryDict) -> int | None:
+    try:
+        value = int(params.get("max_age", ""))
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def authentication_needed(request: HttpRequest, params: QueryDict) -> Need:
+    """What the signed-in session must do before this authorization request is answered.
+
+    OpenID Connect Core §3.1.2.1: ``prompt=login`` and an elapsed ``max_age`` ask for a fresh
+    sign-in (``max_age=0`` is the same as ``prompt=login``); ``acr_values`` above the
+    session's level asks for the second factor (step-up), once per request.
+    """
+    session = portal_session(request)
+    prompt = set(params.get("prompt", "").split())
+    max_age = _max_age(params)
+    if "login" in prompt or max_age == 0:
+        return Need.FRESH_SIGN_IN
+    if max_age is not None and time.time() - session.auth_time > max_age:
+        return Need.FRESH_SIGN_IN
+    required = claims.required_acr(params.get("acr_values", ""))
+    if claims.satisfies(session.acr, required):
+        return Need.NOTHING
+    if request.session.get(STEP_UP_TRIED_SESSION_KEY) == _fingerprint(request):
+        # The user went through step-up for this very request and still does not reach the
+        # level (no such factor): answer with the level reached; `acr` tells the app.
+        return Need.NOTHING
+    return Need.STEP_UP
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    return hashlib.sha256(request.get_full_path().encode()).hexdigest()
+
+
+def _authorize_path_without(request: HttpRequest, *, prompt_value: str, params: list[str]) -> str:
+    query = request.GET.copy()
+    prompt = [value for value in query.get("prompt", "").split() if value != prompt_value]
+    if prompt:
+        query["prompt"] = " ".join(prompt)
+    else:
+        query.pop("prompt", None)
+    for name in params:
+        query.pop(name, None)
+    return f"{request.path}?{query.urlencode()}"
+
+
+def fresh_sign_in_url(request: HttpRequest) -> str:
+    """The sign-in page, returning to this authorize request without what asked for it.
+
+    ``prompt=login`` and ``max_age`` are dropped from the way back so that the fresh session
+    is not sent round again (the ID token's ``auth_time`` still tells the app how fresh).
+    """
+    back = _authorize_path_without(request, prompt_value="login", params=["max_age"])
+    return f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': back})}"
+
+
+def step_up_url(request: HttpRequest) -> str | None:
+    """The MFA step-up page, returning to this authorize request; None when not installed."""
+    try:
+        page = reverse(STEP_UP_URL_NAME)
+    except NoReverseMatch:
+        log.warning("acr_values asked for step-up but %s is not installed", STEP_UP_URL_NAME)
+        return None
+    request.session[STEP_UP_TRIED_SESSION_KEY] = _fingerprint(request)
+    return f"{page}?{urlencode({'next': request.get_full_path()})}"
+
+
+def has_consent(user, application: Application, scopes: list[str]) -> bool:
+    """Whether the app may be answered without the consent page (first-party, or consented
+    earlier: a live token for these scopes, as DOT's ``approval_prompt=auto``)."""
+    if application.skip_authorization:
+        return True
+    tokens = get_access_token_model().objects.filter(
+        user=user, application=application, expires__gt=timezone.now()
+    )
+    return any(token.allow_scopes(scopes) for token in tokens)
+
+
+# --- The sign-in context, from the authorize step to the tokens ------------------------------
+
+
+def record_sign_in_context(session: PortalSession | None, grant, code_hash: str) -> None:
+    """Remembers how the user signed in, for the ID tokens this code will give."""
+    if session is None:
+        log.warning("authorization code issued without a portal session context")
+        return
+    SignInContext.objects.create(
+        user=grant.user,
+        application=grant.application,
+        sid=session.sid,
+        issuer=session.issuer,
+        amr=claims.amr_for(session.methods),
+        acr=session.acr,
+        auth_time=datetime.fromtimestamp(session.auth_time, tz=UTC),
+        code_hash=code_hash,
+    )
+
+
+def context_claims(context: SignInContext) -> dict:
+    """The ID token claims that tell the app how and when the user signed in."""
+    return {
+        "amr": list(context.amr),
+        "acr": context.acr,
+        "auth_time": int(context.auth_time.timestamp()),
+        "sid": context.sid,
+    }
+
+
+def revoke_tokens_of_reused_code(code_hash: str, application: Application) -> None:
+    """RFC 6749 §4.1.2: when a code is used twice, revoke the tokens issued from it."""
+    context = SignInContext.objects.filter(
+        code_hash=code_hash, application=application, token_family__isnull=False
+    ).first()
+    if context is not None:
+        log.warning("authorization code used twice; revoking its tokens (app %s)", application.pk)
+        get_refresh_token_model().revoke_family(context.token_family)
+
+
+# --- The end of a portal session -------------------------------------------------------------
+
+
+def end_portal_session(user, sid: str) -> list[int]:
+    """Ends what the portal session ``sid`` gave to relying apps; returns the contexts whose
+    apps get a back-channel logout.
+
+    Their refresh tokens are revoked (a portal sign-out signs the user out everywhere) and the
+    contexts are marked ended. The caller queues the back-channel logout after commit.
+    """
+    contexts = list(SignInContext.objects.filter(user=user, sid=sid, ended__isnull=True))
+    if not contexts:
+        return []
+    RefreshToken = get_refresh_token_model()
+    with transaction.atomic():
+        for family in {c.token_family for c in contexts if c.token_family}:
+            RefreshToken.revoke_family(family)
+        SignInContext.objects.filter(pk__in=[c.pk for c in contexts]).update(ended=timezone.now())
+    # One logout token per application that asked for them.
+    notify: dict[int, int] = {}
+    for context in contexts:
+        notify.setdefault(context.application_id, context.pk)
+    with_uri = set(
+        Application.objects.filter(pk__in=notify.keys())
+        .exclude(backchannel_logout_uri="")
+        .values_list("pk", flat=True)
+    )
+    return [pk for app_id, pk in notify.items() if app_id in with_uri]

@@ -1,0 +1,23 @@
+"""When the portal session ends, so do the relying apps' sessions that came from it."""
+
+from django.contrib.auth.signals import user_logged_out
+from django.db import transaction
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from sso.oidc import flows
+
+
+@receiver(user_logged_out, dispatch_uid="sso.oidc.end_portal_session")
+def end_relying_app_sessions(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """Portal sign-out, RP-initiated logout or a forced fresh sign-in: revoke the session's
+    refresh tokens and send back-channel logout tokens (after commit, by Celery)."""
+    if request is None or user is None or not hasattr(request, "session"):
+        return
+    sid = request.session.get(flows.SID_SESSION_KEY)
+    if not sid:
+        return
+    from sso.oidc.tasks import send_backchannel_logout
+
+    for context_id in flows.end_portal_session(user, sid):
+        transaction.on_commit(lambda pk=context_id: send_backchannel_logout.delay(pk))

@@ -1,0 +1,106 @@
+"""The portal's rules inside django-oauth-toolkit's request validator.
+
+DOT runs the protocol; this subclass adds what the portal decides: PKCE for public clients,
+the user claims by scope, and the ``amr``/``acr``/``auth_time``/``sid`` of the session that
+authorised the code (kept in a SignInContext from the authorize step to every refresh).
+"""
+
+import hashlib
+import logging
+from typing import Any
+
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.common import Request as OAuthlibRequest
+
+from sso.oidc import flows
+from sso.oidc.models import Application, SignInContext
+
+log = logging.getLogger(__name__)
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+class PortalOAuth2Validator(OAuth2Validator):
+    def is_pkce_required(self, client_id: str, request: OAuthlibRequest) -> bool:
+        """PKCE is required for public clients and allowed (verified when sent) for the others.
+
+        A confidential client that sent a code_challenge must send the verifier: oauthlib checks
+        any challenge stored with the code whether or not it was required.
+        """
+        client = getattr(request, "client", None)
+        if client is None or client.client_id != client_id:
+            client = Application.objects.filter(client_id=client_id).first()
+        return client is None or client.client_type == Application.CLIENT_PUBLIC
+
+    def validate_silent_login(self, request: OAuthlibRequest) -> bool:
+        """prompt=none: the authorize view has already checked the portal session."""
+        return True
+
+    def validate_silent_authorization(self, request: OAuthlibRequest) -> bool:
+        """prompt=none: the authorize view has already checked consent (flows.has_consent)."""
+        return True
+
+    # --- Claims -------------------------------------------------------------------------------
+
+    def get_additional_claims(self, request: OAuthlibRequest) -> dict[str, Any]:
+        """Standard claims, each released by its scope (DOT's ``oidc_claim_scope``)."""
+        user = request.user
+        return {
+            "name": user.get_full_name(),
+            "preferred_username": user.get_username(),
+            "email": user.email,
+        }
+
+    def get_id_token_dictionary(
+        self, token: dict, token_handler: Any, request: OAuthlibRequest
+    ) -> tuple[dict, Any]:
+        claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)
+        context: SignInContext | None = getattr(request, "sign_in_context", None)
+        if context is not None:
+            claims.update(flows.context_claims(context))
+        return claims, expiration_time
+
+    # --- Carrying the sign-in context -------------------------------------------------------
+
+    def _create_authorization_code(self, request: OAuthlibRequest, code: dict, expires=None):
+        grant = super()._create_authorization_code(request, code, expires)
+        flows.record_sign_in_context(
+            getattr(request, "portal_session", None), grant, code_hash(code["code"])
+        )
+        return grant
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
+        if not super().validate_code(client_id, code, client, request, *args, **kwargs):
+            # RFC 6749 §4.1.2: a code used twice revokes the tokens it gave.
+            flows.revoke_tokens_of_reused_code(code_hash(code), client)
+            return False
+        request.sign_in_context = (
+            SignInContext.objects.filter(code_hash=code_hash(code), application=client)
+            .select_related("user")
+            .first()
+        )
+        return True
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
+        valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        instance = getattr(request, "refresh_token_instance", None)
+        if valid and instance is not None and instance.token_family:
+            context = SignInContext.objects.filter(token_family=instance.token_family).first()
+            if context is not None and context.ended is not None:
+                # The portal session that issued this family has ended (signed out).
+                log.info("refresh token refused: its portal session ended")
+                return False
+            request.sign_in_context = context
+        return valid
+
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous):
+        refresh_token = super()._create_refresh_token(
+            request, refresh_token_code, access_token, previous
+        )
+        context: SignInContext | None = getattr(request, "sign_in_context", None)
+        if context is not None and context.token_family is None:
+            context.token_family = refresh_token.token_family
+            context.save(update_fields=["token_family"])
+        return refresh_token

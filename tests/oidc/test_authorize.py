@@ -1,0 +1,130 @@
+"""The authorize endpoint's demands on the portal session: SSO, prompt, max_age, consent."""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from accounts.flows import AUTH_TIME_SESSION_KEY
+from tests.conftest import sign_in
+from tests.oidc.conftest import REDIRECT_URI
+from tests.oidc.helpers import authorize_url, exchange, get_code, pkce_pair, query_of
+
+pytestmark = pytest.mark.django_db
+
+
+def login_next(response) -> str:
+    assert response.status_code == 302
+    location = urlsplit(response["Location"])
+    assert location.path == "/accounts/login/"
+    return query_of(response["Location"])["next"]
+
+
+def test_a_stranger_is_sent_to_sign_in_and_back(client, relying_app, user, password):
+    _, challenge = pkce_pair()
+    next_url = login_next(client.get(authorize_url(challenge)))
+    assert next_url.startswith("/o/authorize/?")
+
+    response = sign_in(client, user.username, password, next_url)
+    assert response["Location"] == next_url
+    back = client.get(next_url)
+    assert back["Location"].startswith(REDIRECT_URI + "?code=")
+
+
+def test_a_signed_in_user_goes_straight_through(client, relying_app, user, password):
+    sign_in(client, user.username, password)
+    code, _ = get_code(client)
+    assert code
+
+
+def test_prompt_none_without_a_session_answers_login_required(client, relying_app):
+    _, challenge = pkce_pair()
+    response = client.get(authorize_url(challenge, prompt="none"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(REDIRECT_URI)
+    assert query_of(response["Location"]) == {"error": "login_required", "state": "state-1"}
+
+
+def test_prompt_none_with_a_session_signs_in_silently(client, relying_app, user, password):
+    sign_in(client, user.username, password)
+    code, _ = get_code(client, prompt="none")
+    assert code
+
+
+def test_prompt_none_without_consent_answers_consent_required(client, make_app, user, password):
+    make_app(skip_authorization=False)
+    sign_in(client, user.username, password)
+    _, challenge = pkce_pair()
+    response = client.get(authorize_url(challenge, prompt="none"))
+    assert query_of(response["Location"])["error"] == "consent_required"
+
+
+def test_prompt_login_signs_the_user_in_afresh_without_a_loop(client, relying_app, user, password):
+    sign_in(client, user.username, password)
+    _, challenge = pkce_pair()
+    next_url = login_next(client.get(authorize_url(challenge, prompt="login")))
+    assert "prompt" not in query_of(next_url)
+    # The portal session was ended: the sign-in page asks again.
+    assert client.get("/").status_code == 302
+    assert "_auth_user_id" not in client.session
+
+    sign_in(client, user.username, password, next_url)
+    assert client.get(next_url)["Location"].startswith(REDIRECT_URI + "?code=")
+
+
+@pytest.mark.parametrize("max_age", ["0", "60"])
+def test_max_age_forces_a_fresh_sign_in(client, relying_app, user, password, max_age):
+    sign_in(client, user.username, password)
+    session = client.session
+    session[AUTH_TIME_SESSION_KEY] -= 3600  # signed in an hour ago
+    session.save()
+    _, challenge = pkce_pair()
+    next_url = login_next(client.get(authorize_url(challenge, max_age=max_age)))
+    assert "max_age" not in query_of(next_url)
+
+    sign_in(client, user.username, password, next_url)
+    assert client.get(next_url)["Location"].startswith(REDIRECT_URI + "?code=")
+
+
+def test_a_recent_sign_in_meets_max_age(client, relying_app, user, password):
+    sign_in(client, user.username, password)
+    code, _ = get_code(client, max_age="600")
+    assert code
+
+
+def test_max_age_for_a_stranger_does_not_loop(client, relying_app, user, password):
+    _, challenge = pkce_pair()
+    next_url = login_next(client.get(authorize_url(challenge, max_age="0")))
+    sign_in(client, user.username, password, next_url)
+    assert client.get(next_url)["Location"].startswith(REDIRECT_URI + "?code=")
+
+
+def test_third_party_app_asks_consent_once(client, make_app, user, password):
+    make_app(skip_authorization=False, name="Partner Portal")
+    sign_in(client, user.username, password)
+    verifier, challenge = pkce_pair()
+    page = client.get(authorize_url(challenge))
+    assert page.status_code == 200
+    assert "Partner Portal" in page.text
+    assert "Your e-mail address" in page.text
+
+    form = page.context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    denied = client.post("/o/authorize/", {**data})
+    assert query_of(denied["Location"])["error"] == "access_denied"
+
+    allowed = client.post("/o/authorize/", {**data, "allow": "on"})
+    code = query_of(allowed["Location"])["code"]
+    assert exchange(client, code, verifier).status_code == 200
+    # Consent given (a live token): the next authorization goes straight through.
+    assert get_code(client)[0]
+
+
+def test_consent_page_has_no_inline_script_or_style(client, make_app, user, password):
+    make_app(skip_authorization=False)
+    sign_in(client, user.username, password)
+    _, challenge = pkce_pair()
+    page = client.get(authorize_url(challenge)).text
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page)  # only external scripts
+    assert "<style" not in page
+    assert "style=" not in page
