@@ -3,11 +3,13 @@
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from accounts import audit
 from accounts.models import User
 from mfa.models import CodeChallenge
 
@@ -21,6 +23,11 @@ CHANGES = {
     "trusted_revoked": _("Trusted devices were removed from your account."),
     "passkey_added": _("A passkey was registered on your account."),
     "passkey_removed": _("A passkey was removed from your account."),
+    "sms_added": _("A phone number for sign-in codes by SMS was added to your account."),
+    "sms_changed": _("The phone number for sign-in codes by SMS was changed."),
+    "sms_enabled": _("Sign-in codes by SMS were turned on."),
+    "sms_disabled": _("Sign-in codes by SMS were turned off."),
+    "sms_removed": _("The phone number for sign-in codes by SMS was removed."),
     "mfa_reset": _("An administrator reset the second factors of your account."),
 }
 
@@ -39,10 +46,11 @@ def mail_code(challenge: CodeChallenge, code: str) -> None:
     send_mail(subject, body, None, [challenge.destination])
 
 
-def notify_change(user: User, change: str) -> None:
-    """Queues a notice mail after the change commits."""
+def notify_change(user: User, change: str, request: HttpRequest | None = None) -> None:
+    """Records the change in the audit trail and queues a notice mail after it commits."""
     from mfa.tasks import send_security_notice
 
+    audit.record(request, audit.FACTOR_CHANGED, user=user, change=change)
     language = translation.get_language() or settings.LANGUAGE_CODE
     transaction.on_commit(lambda: send_security_notice.delay(user.pk, change, language))
 

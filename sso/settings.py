@@ -53,6 +53,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
+    "accounts.devices.DeviceCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -82,6 +84,10 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Take the write lock when a transaction starts, so a web process and a worker never
+    # deadlock upgrading a read to a write ("database is locked").
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # REDIS_URL: optional. With it, the cache (rate limits, lockout counters) and the Celery broker
@@ -113,7 +119,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# How long Redis keeps a taken but unacknowledged task (a worker died) before delivering it
+# again. It must exceed the longest countdown of a retried task.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
 CELERY_TIMEZONE = env.str("TIME_ZONE", default="Asia/Jakarta")
+# Periodic work for `celery -A sso beat`: retention of the audit trail and expired rows.
+CELERY_BEAT_SCHEDULE = {
+    "prune-audit-events": {"task": "accounts.tasks.prune_audit_events", "schedule": 60 * 60 * 24},
+}
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -158,6 +173,21 @@ ACCOUNTS_RESET_REQUESTS_PER_HOUR = env.int("ACCOUNTS_RESET_REQUESTS_PER_HOUR", d
 # How long the username-first sign-in may stay half done before it starts again.
 ACCOUNTS_SIGNIN_TIMEOUT_SECONDS = env.int("ACCOUNTS_SIGNIN_TIMEOUT_SECONDS", default=600)
 
+# Audit trail: events older than this many days are pruned by a daily task.
+ACCOUNTS_AUDIT_RETENTION_DAYS = env.int("ACCOUNTS_AUDIT_RETENTION_DAYS", default=365)
+# seeds/002's location factor as an audit record: the browser may share a coarse position at
+# sign-in, with the user's consent. Off by default.
+ACCOUNTS_LOCATION_ENABLED = env.bool("ACCOUNTS_LOCATION_ENABLED", default=False)
+# seeds/003's personal security question, asked after the second factor. Off by default:
+# NIST SP 800-63B (5.1.1.2) advises against knowledge-based questions.
+ACCOUNTS_SECURITY_QUESTION_ENABLED = env.bool("ACCOUNTS_SECURITY_QUESTION_ENABLED", default=False)
+# Mail the user when they sign in from a browser the account has not used before.
+ACCOUNTS_NEW_DEVICE_ALERTS = env.bool("ACCOUNTS_NEW_DEVICE_ALERTS", default=True)
+ACCOUNTS_DEVICE_COOKIE_NAME = env.str(
+    "ACCOUNTS_DEVICE_COOKIE_NAME",
+    default="__Host-sso_device" if env.bool("SECURE_HTTPS", default=not DEBUG) else "sso_device",
+)
+
 # --- Multi-factor authentication -----------------------------------------------------------
 # A sensitive change (adding or removing a factor ...) needs a proof this recent, in seconds.
 MFA_REAUTH_SECONDS = env.int("MFA_REAUTH_SECONDS", default=600)
@@ -190,13 +220,14 @@ MFA_TRUST_COOKIE_NAME = env.str(
 MFA_EMAIL_RETRY_BASE_SECONDS = env.int("MFA_EMAIL_RETRY_BASE_SECONDS", default=2)
 MFA_CODE_CHANNELS = {"email": "mfa.tasks.send_email_code", "sms": "mfa.sms.tasks.send_sms_code"}
 # Called with the user by Reset MFA, for factors kept by other apps (passkeys, SMS).
-MFA_RESET_HOOKS = ["mfa.passkeys.reset.delete_all_passkeys"]
+MFA_RESET_HOOKS = ["mfa.passkeys.reset.delete_all_passkeys", "mfa.sms.flows.reset"]
 MFA_RECOVERY_CODE_COUNT = env.int("MFA_RECOVERY_CODE_COUNT", default=10)
 # The ways to pass the challenge, in the order the picker shows them.
 MFA_CHALLENGE_METHODS = [
     "mfa.methods.TotpMethod",
     "mfa.passkeys.challenge.PasskeyMethod",
     "mfa.methods.EmailCodeMethod",
+    "mfa.sms.challenge.SmsCodeMethod",
     "mfa.methods.RecoveryCodeMethod",
 ]
 # The authenticator app lists the account as "<issuer>: <username>" (INSW shows NSWid).
@@ -212,6 +243,33 @@ MFA_PASSKEYS_RP_NAME = env.str("MFA_PASSKEYS_RP_NAME", default="")  # empty: SSO
 MFA_PASSKEYS_ORIGINS = env.list("MFA_PASSKEYS_ORIGINS", default=[])
 MFA_PASSKEYS_CHALLENGE_SECONDS = env.int("MFA_PASSKEYS_CHALLENGE_SECONDS", default=300)
 MFA_PASSKEYS_MAX_BODY_BYTES = env.int("MFA_PASSKEYS_MAX_BODY_BYTES", default=65536)
+
+# SMS codes (seeds/001): gateway by dotted path (console, file, http, gammu), number rules,
+# pumping limits and delivery retries. mfa/sms/conf.py documents each one.
+SMS_GATEWAY = env.str("SMS_GATEWAY", default="mfa.sms.gateways.console.ConsoleGateway")
+SMS_DEFAULT_REGION = env.str("SMS_DEFAULT_REGION", default="ID")
+SMS_ALLOWED_REGIONS = env.list("SMS_ALLOWED_REGIONS", default=["ID"])
+SMS_LIMIT_WINDOW_SECONDS = env.int("SMS_LIMIT_WINDOW_SECONDS", default=3600)
+SMS_LIMIT_PER_NUMBER = env.int("SMS_LIMIT_PER_NUMBER", default=5)
+SMS_LIMIT_PER_ACCOUNT = env.int("SMS_LIMIT_PER_ACCOUNT", default=8)
+SMS_LIMIT_PER_IP = env.int("SMS_LIMIT_PER_IP", default=20)
+SMS_RETRY_BASE_SECONDS = env.int("SMS_RETRY_BASE_SECONDS", default=5)
+SMS_RETRY_MAX_SECONDS = env.int("SMS_RETRY_MAX_SECONDS", default=120)
+SMS_MAX_RETRIES = env.int("SMS_MAX_RETRIES", default=4)
+SMS_FILE_DIR = env.str("SMS_FILE_DIR", default="var/sms")
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+SMS_HTTP_METHOD = env.str("SMS_HTTP_METHOD", default="POST")
+SMS_HTTP_HEADERS = env.json("SMS_HTTP_HEADERS", default={})
+SMS_HTTP_BODY = env.json("SMS_HTTP_BODY", default={"to": "{to}", "message": "{message}"})
+SMS_HTTP_BODY_FORMAT = env.str("SMS_HTTP_BODY_FORMAT", default="json")
+SMS_HTTP_SUCCESS_STATUSES = env.list("SMS_HTTP_SUCCESS_STATUSES", cast=int, default=[])
+SMS_HTTP_SUCCESS_FIELD = env.str("SMS_HTTP_SUCCESS_FIELD", default="")
+SMS_HTTP_SUCCESS_VALUE = env.str("SMS_HTTP_SUCCESS_VALUE", default="")
+SMS_HTTP_CONNECT_TIMEOUT = env.float("SMS_HTTP_CONNECT_TIMEOUT", default=5.0)
+SMS_HTTP_READ_TIMEOUT = env.float("SMS_HTTP_READ_TIMEOUT", default=15.0)
+SMS_GAMMU_INJECT = env.str("SMS_GAMMU_INJECT", default="gammu-smsd-inject")
+SMS_GAMMU_SMSDRC = env.str("SMS_GAMMU_SMSDRC", default="/etc/gammu-smsdrc")
+SMS_GAMMU_TIMEOUT = env.float("SMS_GAMMU_TIMEOUT", default=30.0)
 
 # --- Sessions, cookies and transport security ------------------------------------------------
 # SECURE_HTTPS: the portal is served over HTTPS (default: on unless DEBUG). It turns on Secure

@@ -15,17 +15,26 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache() -> Iterator[None]:
+def _clean_cache(request) -> Iterator[None]:
     """Rate-limit counters must not leak from one test into the next.
 
-    The database cache is rolled back with each test's transaction; Redis must be emptied.
+    Redis is emptied around every test. The database cache rolls back with a test's
+    transaction, except in transactional tests (live server, real workers): their flush does
+    not cover the cache table, so it is emptied after them.
     """
     in_redis = "redis" in settings.CACHES["default"]["BACKEND"].lower()
     if in_redis:
         cache.clear()
     yield
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        transactional = {"transactional_db"}
     if in_redis:
         cache.clear()
+    elif transactional:
+        with request.getfixturevalue("django_db_blocker").unblock():
+            cache.clear()
 
 
 @pytest.fixture
@@ -160,7 +169,7 @@ def celery_worker_process(redis_server, transactional_db, tmp_path):
 
     queue = f"test-{secrets.token_hex(4)}"
     broker = redis_server
-    previous = dict(app.conf)
+    previous = {k: app.conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue")}
     app.conf.update(broker_url=broker, task_always_eager=False, task_default_queue=queue)
     _reset_broker_connections(app)
     started: list[subprocess.Popen] = []

@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from mfa.sms import views
 
 app_name = "sms"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.settings_tab, name="settings"),
+    path("verify/", views.verify, name="verify"),
+    path("resend/", views.resend, name="resend"),
+    path("cancel/", views.cancel, name="cancel"),
+    path("switch/", views.switch, name="switch"),
+    path("remove/", views.remove, name="remove"),
+]
