@@ -1,16 +1,27 @@
-"""Django admin for accounts: search, filters (active, staff, locked) and Unlock."""
+"""Django admin for accounts: search, filters (active, staff, locked), account actions
+(unlock, lock, sign out everywhere, require a new password) and the audit trail."""
+
+import csv
+import itertools
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
+from django.urls import path
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts import lockout
-from accounts.models import User
+from accounts import audit, lockout, sessions
+from accounts.models import AuditEvent, User
+
+# An admin's lock lasts until an admin unlocks (about a hundred years).
+ADMIN_LOCK_MINUTES = 100 * 365 * 24 * 60
 
 
 class LockedFilter(admin.SimpleListFilter):
@@ -48,12 +59,17 @@ class PortalUserAdmin(UserAdmin):
     list_filter = ("is_active", "is_staff", "is_superuser", LockedFilter)
     search_fields = ("username", "email", "full_name")
     ordering = ("username",)
-    readonly_fields = ("last_login", "date_joined", "locked_until")
-    actions = ["unlock_accounts"]
+    readonly_fields = (
+        "last_login", "date_joined", "locked_until", "live_sessions", "recent_events",
+    )  # fmt: skip
+    actions = ["unlock_accounts", "lock_accounts", "sign_out_everywhere", "require_new_password"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("full_name", "email", "phone")}),
-        (_("Sign-in protection"), {"fields": ("locked_until",)}),
+        (
+            _("Sign-in protection"),
+            {"fields": ("locked_until", "must_change_password", "live_sessions", "recent_events")},
+        ),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -74,15 +90,153 @@ class PortalUserAdmin(UserAdmin):
     def locked(self, user: User) -> bool:
         return user.is_locked
 
-    @admin.action(description=_("Unlock selected accounts"))
-    def unlock_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    # --- What helpdesk may not touch -----------------------------------------------------
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple:
+        """Only a superuser grants staff, superuser, groups or permissions (server-side)."""
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ("is_staff", "is_superuser", "groups", "user_permissions")
+        return fields
+
+    @admin.display(description=_("signed-in sessions"))
+    def live_sessions(self, user: User) -> str:
+        rows = sessions.live_sessions(user) if user.pk else []
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                "{} · {} · {}",
+                ((r.device or "-", r.ip or "-", r.created_at) for r in rows),
+            )
+            or "-"
+        )
+
+    @admin.display(description=_("recent events"))
+    def recent_events(self, user: User) -> str:
+        events = AuditEvent.objects.filter(user=user)[:20] if user.pk else []
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                "{} · {} · {} · {}",
+                ((e.created_at, e.kind, e.result, e.ip or "-") for e in events),
+            )
+            or "-"
+        )
+
+    # --- Actions (each leaves an audit event) ---------------------------------------------
+
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.unlock_user")
+
+    def has_sign_out_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.sign_out_user")
+
+    def _done(self, request: HttpRequest, users: QuerySet[User], action: str, text: str) -> None:
         count = 0
+        for user in users:
+            audit.record(request, audit.ADMIN_ACTION, user=user, actor=request.user, action=action)
+            count += 1
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Unlock selected accounts"), permissions=["unlock"])
+    def unlock_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             lockout.unlock(user)
-            count += 1
-        self.message_user(
-            request,
-            ngettext("%(count)d account unlocked.", "%(count)d accounts unlocked.", count)
-            % {"count": count},
-            messages.SUCCESS,
+        count = queryset.count()
+        text = ngettext("%(count)d account unlocked.", "%(count)d accounts unlocked.", count)
+        self._done(request, queryset, "unlock", text)
+
+    @admin.action(description=_("Lock selected accounts"), permissions=["unlock"])
+    def lock_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            lockout.lock_account(user, minutes=ADMIN_LOCK_MINUTES)
+            sessions.end_other_sessions(request, user, actor=request.user)
+        count = queryset.count()
+        text = ngettext("%(count)d account locked.", "%(count)d accounts locked.", count)
+        self._done(request, queryset, "lock", text)
+
+    @admin.action(description=_("Sign out everywhere"), permissions=["sign_out"])
+    def sign_out_everywhere(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            sessions.end_other_sessions(request, user, actor=request.user)
+        count = queryset.count()
+        text = ngettext(
+            "%(count)d account signed out everywhere.",
+            "%(count)d accounts signed out everywhere.",
+            count,
         )
+        self._done(request, queryset, "sign_out_everywhere", text)
+
+    @admin.action(description=_("Require a new password at next sign-in"), permissions=["change"])
+    def require_new_password(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        queryset.update(must_change_password=True)
+        count = queryset.count()
+        text = ngettext(
+            "%(count)d account must choose a new password.",
+            "%(count)d accounts must choose a new password.",
+            count,
+        )
+        self._done(request, queryset, "require_new_password", text)
+
+    def log_change(self, request: HttpRequest, obj: User, message: object) -> object:
+        audit.record(request, audit.ADMIN_ACTION, user=obj, actor=request.user, action="change")
+        return super().log_change(request, obj, message)
+
+    def log_addition(self, request: HttpRequest, obj: User, message: object) -> object:
+        audit.record(request, audit.ADMIN_ACTION, user=obj, actor=request.user, action="add")
+        return super().log_addition(request, obj, message)
+
+
+class EchoBuffer:
+    """A file-like object whose write returns the line: csv.writer feeds a streaming response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_COLUMNS = ["created_at", "kind", "result", "username", "actor", "method", "ip", "device",
+               "user_agent", "latitude", "longitude"]  # fmt: skip
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail, read-only, with filters and a streamed CSV export."""
+
+    list_display = ("created_at", "kind", "result", "username", "actor", "method", "ip", "device")
+    list_filter = ("kind", "result", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("username", "ip", "user__username", "actor__username")
+    date_hierarchy = "created_at"
+    list_select_related = ("actor",)
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    change_list_template = "admin/accounts/auditevent/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        export = self.admin_site.admin_view(self.export_csv)
+        return [path("export.csv", export, name="accounts_auditevent_export"), *super().get_urls()]
+
+    def export_csv(self, request: HttpRequest) -> StreamingHttpResponse:
+        """Streams the filtered events as CSV, a chunk of rows at a time (never all in memory)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request).select_related(None).order_by("-created_at")
+        rows = queryset.values_list(
+            "created_at", "kind", "result", "username", "actor__username", "method", "ip",
+            "device", "user_agent", "latitude", "longitude",
+        )  # fmt: skip
+        writer = csv.writer(EchoBuffer())
+        lines = itertools.chain([CSV_COLUMNS], rows.iterator(chunk_size=2000))
+        response = StreamingHttpResponse(
+            (writer.writerow(row) for row in lines), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
+        return response

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from accounts import sessions  # noqa: F401  (connects the sign-in/out receivers)
+        from accounts.groups import ensure_helpdesk_group
+
+        post_migrate.connect(ensure_helpdesk_group, sender=self)

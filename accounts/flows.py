@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 
-from accounts import lockout
+from accounts import audit, devices, lockout, security_question
 from accounts.models import User
 from sso.net import client_ip
 
@@ -87,16 +87,30 @@ def check_password(request: HttpRequest, state: SigninState, password: str) -> P
     user = lockout.find_user(state.username)
     refusal = lockout.check_allowed(state.username, ip, user)
     if refusal is not None:
+        _audit_password(request, state, user, audit.REFUSED, refusal.code)
         return PasswordResult(error=refusal.code, minutes_left=refusal.minutes_left)
     authenticated = authenticate(request, username=state.username, password=password)
     if authenticated is None:
-        if lockout.record_failure(state.username, ip, user):
+        locked = lockout.record_failure(state.username, ip, user)
+        _audit_password(request, state, user, audit.FAILURE, "locked" if locked else "")
+        if locked:
             return PasswordResult(
                 error=lockout.ACCOUNT_LOCKED, minutes_left=settings.ACCOUNTS_LOCKOUT_MINUTES
             )
         return PasswordResult(error=WRONG_CREDENTIALS)
     lockout.record_success(authenticated)
+    _audit_password(request, state, authenticated, audit.SUCCESS)
     return PasswordResult(user=authenticated)
+
+
+def _audit_password(
+    request: HttpRequest, state: SigninState, user: User | None, result: str, reason: str = ""
+) -> None:
+    details = {"reason": reason} if reason else {}
+    audit.record(
+        request, audit.SIGNIN_PASSWORD, result, user=user, username=state.username,
+        method="pwd", **details,
+    )  # fmt: skip
 
 
 def after_password(request: HttpRequest, user: User) -> str:
@@ -109,16 +123,26 @@ def after_password(request: HttpRequest, user: User) -> str:
     return complete_signin(request, user, methods=["pwd"])
 
 
-def complete_signin(request: HttpRequest, user: User, methods: list[str]) -> str:
+def complete_signin(
+    request: HttpRequest, user: User, methods: list[str], *, question_answered: bool = False
+) -> str:
     """Signs the user in and returns where to send them.
 
     ``login`` gives the session a new key (no session fixation) and binds it to the password
     hash, so that a later password change ends it. ``methods`` are RFC 8176 ``amr`` values.
+    When the security-question policy is on, the question comes first (seeds/003).
     """
+    if not question_answered and security_question.is_due(user):
+        security_question.begin(request, user, methods)
+        return reverse("accounts:security_question")
     state = current_signin(request)
     next_url = state.next_url if state else ""
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session.pop(SIGNIN_SESSION_KEY, None)
     request.session[AUTH_METHODS_SESSION_KEY] = sorted(set(methods))
     request.session[AUTH_TIME_SESSION_KEY] = int(time.time())
+    audit.record(request, audit.SIGNIN_COMPLETE, user=user, method=",".join(sorted(set(methods))))
+    devices.note_device(request, user)
+    if user.must_change_password:
+        return reverse("accounts:password_change")
     return safe_next_url(request, next_url) or reverse(settings.LOGIN_REDIRECT_URL)

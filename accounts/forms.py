@@ -36,3 +36,25 @@ class ForgotPasswordForm(forms.Form):
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
     )
+
+
+class SecurityQuestionForm(forms.Form):
+    question = forms.CharField(label=_("Question"), max_length=200)
+    answer = forms.CharField(
+        label=_("Answer"), max_length=200, widget=forms.PasswordInput(attrs={"autocomplete": "off"})
+    )
+
+
+class SecurityAnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Answer"),
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+
+
+class LocationForm(forms.Form):
+    """A coarse position the browser may share at sign-in, with consent (policy off by default)."""
+
+    latitude = forms.DecimalField(required=False, min_value=-90, max_value=90, decimal_places=6)
+    longitude = forms.DecimalField(required=False, min_value=-180, max_value=180, decimal_places=6)

@@ -30,6 +30,8 @@ class User(AbstractUser):
     # Set when too many wrong passwords were tried (accounts.lockout); cleared by an admin's
     # Unlock or when it runs out. Kept here so admins can see and filter locked accounts.
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    # Set by an admin ("require a new password"): the next sign-in leads to a password change.
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     objects = PortalUserManager()
 
@@ -38,6 +40,11 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        permissions = [
+            ("unlock_user", _("Can unlock accounts")),
+            ("reset_mfa", _("Can reset second factors")),
+            ("sign_out_user", _("Can sign users out everywhere")),
+        ]
         constraints = [
             # "Ani" and "ani" are one person: sign-in matches usernames case-insensitively.
             models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
@@ -55,3 +62,105 @@ class User(AbstractUser):
     @property
     def is_locked(self) -> bool:
         return self.locked_until is not None and self.locked_until > timezone.now()
+
+
+class AuditEvent(models.Model):
+    """One security-relevant event (design.md "Audit trail"; seeds/002's location record).
+
+    Append-only: the app only ever creates rows; admin shows them read-only; the retention task
+    (``accounts.audit.prune``) is the one thing that deletes, in bulk, past the retention age.
+    """
+
+    class Result(models.TextChoices):
+        SUCCESS = "success", _("success")
+        FAILURE = "failure", _("failure")
+        REFUSED = "refused", _("refused")
+
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("kind"), max_length=40, db_index=True)
+    result = models.CharField(_("result"), max_length=8, choices=Result.choices, db_index=True)
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What was typed, for failures on names that match no account.
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    # Who did it, when not the user themselves (an admin or helpdesk member).
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    method = models.CharField(_("method"), max_length=40, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True, db_index=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    device = models.CharField(_("device"), max_length=100, blank=True)
+    # A coarse position the browser shared with consent (policy ACCOUNTS_LOCATION_ENABLED).
+    latitude = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.result}"
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if not self._state.adding:
+            raise ValueError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("audit events are append-only")
+
+
+class UserSession(models.Model):
+    """A live portal session of a user ("Where you're signed in"), keyed by the session key."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    device = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("signed-in session")
+        verbose_name_plural = _("signed-in sessions")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.device or 'browser'} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class KnownDevice(models.Model):
+    """A browser this account has signed in from; a new one triggers an alert mail."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    device_hash = models.CharField(max_length=64)
+    device = models.CharField(max_length=100, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "device_hash"], name="accounts_known_device")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device or 'browser'} of {self.user_id}"
+
+
+class SecurityQuestion(models.Model):
+    """seeds/003's personal security question; off by default (NIST SP 800-63B §5.1.1.2 advises
+    against knowledge-based answers: they are guessable and often public)."""
+
+    user = models.OneToOneField(
+        "accounts.User", on_delete=models.CASCADE, related_name="security_question"
+    )
+    question = models.CharField(_("question"), max_length=200)
+    answer_hash = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return self.question

@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from accounts import audit
 from accounts.models import User
 from sso.net import client_ip
 
@@ -45,8 +46,9 @@ def request_password_reset(request: HttpRequest, email: str, username: str) -> N
         username__iexact=username, email__iexact=email, is_active=True
     ).first()
     if user is None or not user.has_usable_password():
-        logger.info("password reset asked for no matching account")
+        audit.record(request, audit.PASSWORD_RESET_REQUESTED, audit.REFUSED, username=username)
         return
+    audit.record(request, audit.PASSWORD_RESET_REQUESTED, user=user)
     from accounts.tasks import send_password_reset_mail
 
     base_url = request.build_absolute_uri("/").rstrip("/")

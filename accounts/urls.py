@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import account_views, views
 
 app_name = "accounts"
 
@@ -18,4 +18,19 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password/reset/done/", views.password_reset_done, name="password_reset_done"),
+    path("login/question/", account_views.question_step, name="security_question"),
+    path("password/change/", account_views.PasswordChange.as_view(), name="password_change"),
+    path("activity/", account_views.activity, name="activity"),
+    path("sessions/", account_views.where_signed_in, name="sessions"),
+    path(
+        "sessions/<int:session_id>/sign-out/",
+        account_views.sign_out_session,
+        name="session_sign_out",
+    ),
+    path(
+        "sessions/sign-out-others/",
+        account_views.sign_out_other_sessions,
+        name="sessions_sign_out_others",
+    ),
+    path("question/", account_views.question_settings, name="question_settings"),
 ]

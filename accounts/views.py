@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts import flows, lockout
-from accounts.forms import ForgotPasswordForm, PasswordForm, UsernameForm
+from accounts import audit, flows, lockout
+from accounts.forms import ForgotPasswordForm, LocationForm, PasswordForm, UsernameForm
 from accounts.password_reset import over_request_limit, request_password_reset
 from accounts.signals import password_changed
 from sso.oidc.home import applications_for
@@ -75,6 +75,11 @@ def password_step(request: HttpRequest) -> HttpResponse:
     form = PasswordForm(_posted(request))
     status = 200
     if request.method == "POST" and form.is_valid():
+        location = LocationForm(request.POST)
+        if location.is_valid() and location.cleaned_data["latitude"] is not None:
+            audit.remember_location(
+                request, location.cleaned_data["latitude"], location.cleaned_data["longitude"]
+            )
         result = flows.check_password(request, state, form.cleaned_data["password"])
         if result.user is not None:
             return redirect(flows.after_password(request, result.user))
@@ -145,6 +150,7 @@ class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
         # The new password hash already ends every other session (Django's session auth hash);
         # the signal lets the MFA app revoke trusted devices too.
         lockout.unlock(form.user)
+        audit.record(self.request, audit.PASSWORD_CHANGED, user=form.user, method="reset")
         password_changed.send(sender=type(form.user), user=form.user)
         return response
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import audit
 from accounts.admin import PortalUserAdmin
 from accounts.models import User
 from mfa import flows
@@ -57,11 +58,20 @@ class UserAdmin(PortalUserAdmin):
     inlines = [TotpInline, EmailFactorInline, RecoveryCodeInline, TrustedDeviceInline]
     actions = [*PortalUserAdmin.actions, "reset_mfa"]
 
-    @admin.action(description=_("Reset MFA (remove factors, recovery codes, trusted devices)"))
+    def has_reset_mfa_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.reset_mfa")
+
+    @admin.action(
+        description=_("Reset MFA (remove factors, recovery codes, trusted devices)"),
+        permissions=["reset_mfa"],
+    )
     def reset_mfa(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = 0
         for user in queryset:
-            flows.reset_mfa(user)
+            flows.reset_mfa(user, request)
+            audit.record(
+                request, audit.ADMIN_ACTION, user=user, actor=request.user, action="reset_mfa"
+            )
             count += 1
         self.message_user(
             request,

@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import lockout
+from accounts import audit, lockout
 from accounts.flows import AUTH_METHODS_SESSION_KEY, complete_signin, safe_next_url
 from accounts.models import User
 from accounts.signals import password_changed
@@ -115,6 +115,10 @@ def answer_challenge(request: HttpRequest, method: ChallengeMethod, data: dict) 
         pending_state.clear_pending(request)
         return Answer(False, _("This account is locked. Try again later."), signed_out=True)
     result = method.verify(request, pending, data)
+    outcome = audit.SUCCESS if result.ok else audit.FAILURE
+    audit.record(
+        request, audit.SIGNIN_SECOND_FACTOR, outcome, user=pending.user, method=method.slug
+    )
     if result.ok:
         pending_state.mark_verified(request, method.slug, method.amr)
         return Answer(True)
@@ -173,7 +177,7 @@ def finish_enrolment(request: HttpRequest, pending: PendingSignin) -> str:
 
 
 @transaction.atomic
-def reset_mfa(user: User) -> None:
+def reset_mfa(user: User, request: HttpRequest | None = None) -> None:
     """Admin's Reset MFA: every factor, recovery code, pending code and trusted device goes."""
     TOTPDevice.objects.filter(user=user).delete()
     EmailDevice.objects.filter(user=user).delete()
@@ -182,15 +186,15 @@ def reset_mfa(user: User) -> None:
     TrustedDevice.objects.filter(user=user).delete()
     for hook in settings.MFA_RESET_HOOKS:
         import_string(hook)(user)
-    notices.notify_change(user, "mfa_reset")
+    notices.notify_change(user, "mfa_reset", request)
 
 
-def factor_removed(user: User, change: str) -> None:
+def factor_removed(user: User, change: str, request: HttpRequest | None = None) -> None:
     """A removed factor revokes trusted devices (design.md) and tells the user."""
     trust.revoke_all(user)
     if not has_second_factor(user):
         RecoveryCode.objects.filter(user=user).delete()
-    notices.notify_change(user, change)
+    notices.notify_change(user, change, request)
 
 
 @receiver(password_changed)

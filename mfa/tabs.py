@@ -3,6 +3,7 @@ Authenticator, then what this portal adds. A tab whose URL is not installed is l
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,10 @@ TABS = [
     Tab("sms", _("SMS"), "sms:settings"),
     Tab("recovery", _("Recovery codes"), "mfa:recovery"),
     Tab("devices", _("Trusted devices"), "mfa:trusted_devices"),
+    Tab("password", _("Password"), "accounts:password_change"),
+    Tab("question", _("Security question"), "accounts:question_settings"),
+    Tab("activity", _("Recent activity"), "accounts:activity"),
+    Tab("sessions", _("Where you're signed in"), "accounts:sessions"),
 ]
 
 
@@ -29,6 +34,8 @@ def installed_tabs() -> list[dict[str, str]]:
     """The tabs whose pages exist, as template-ready dicts."""
     tabs = []
     for tab in TABS:
+        if tab.slug == "question" and not settings.ACCOUNTS_SECURITY_QUESTION_ENABLED:
+            continue
         try:
             url = reverse(tab.url_name)
         except NoReverseMatch:

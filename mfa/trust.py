@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import User
 from mfa.models import TrustedDevice
 from sso.net import client_ip
@@ -49,6 +50,7 @@ def trust_device(
         user_agent=request.headers.get("User-Agent", "")[:300],
         ip=client_ip(request) or None,
     )
+    audit.record(request, audit.TRUSTED_DEVICE_ADDED, user=user, until=expires_at.isoformat())
     response.set_signed_cookie(
         settings.MFA_TRUST_COOKIE_NAME,
         f"{user.pk}:{token}",

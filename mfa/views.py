@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import audit
 from accounts import flows as account_flows
 from accounts.flows import SigninState, safe_next_url
 from mfa import codes, flows, notices, recovery, totp, trust
@@ -109,7 +110,7 @@ def email_verify(request: HttpRequest) -> HttpResponse:
                 defaults={"email": change["email"], "confirmed": True, "name": "Email"},
             )
             request.session.pop(EMAIL_CHANGE_SESSION_KEY, None)
-            notices.notify_change(request.user, "email_changed")
+            notices.notify_change(request.user, "email_changed", request)
             messages.success(request, _("Saved. Sign-in codes will go to %(email)s.") % change)
             return redirect("mfa:email")
         code_form.add_error("code", check_error(result))
@@ -124,7 +125,7 @@ def email_verify(request: HttpRequest) -> HttpResponse:
 def email_remove(request: HttpRequest) -> HttpResponse:
     deleted, _count = EmailDevice.objects.filter(user=request.user).delete()
     if deleted:
-        flows.factor_removed(request.user, "email_removed")
+        flows.factor_removed(request.user, "email_removed", request)
         messages.success(request, _("Sign-in codes by email are off."))
     return redirect("mfa:email")
 
@@ -156,7 +157,7 @@ def authenticator_tab(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST)
     if form.is_valid():
         if totp.confirm(totp.setup_device(request.user), form.cleaned_data["code"]):
-            notices.notify_change(request.user, "totp_added")
+            notices.notify_change(request.user, "totp_added", request)
             messages.success(request, _("Your authenticator app is on."))
             if recovery.remaining(request.user) == 0:
                 messages.info(request, _("Now make recovery codes, in case you lose your phone."))
@@ -180,7 +181,7 @@ def authenticator_remove(request: HttpRequest) -> HttpResponse:
         secret = form.cleaned_data["secret"]
         if request.user.check_password(secret) or totp.check(device, secret.strip()):
             device.delete()
-            flows.factor_removed(request.user, "totp_removed")
+            flows.factor_removed(request.user, "totp_removed", request)
             messages.success(request, _("The authenticator app was removed."))
             return redirect("mfa:authenticator")
         form.add_error("secret", _("That is neither your password nor a current code."))
@@ -208,7 +209,7 @@ def recovery_tab(request: HttpRequest) -> HttpResponse:
             return redirect("mfa:recovery")
         context["codes"] = recovery.generate(request.user)
         context["remaining"] = len(context["codes"])
-        notices.notify_change(request.user, "recovery_generated")
+        notices.notify_change(request.user, "recovery_generated", request)
     return _tab(request, "recovery", "mfa/settings/recovery.html", context)
 
 
@@ -245,7 +246,8 @@ def trusted_devices_tab(request: HttpRequest) -> HttpResponse:
 @require_POST
 def trusted_device_revoke(request: HttpRequest, device_id: int) -> HttpResponse:
     if trust.revoke(request.user, device_id):
-        notices.notify_change(request.user, "trusted_revoked")
+        audit.record(request, audit.TRUSTED_DEVICE_REVOKED, user=request.user, device_id=device_id)
+        notices.notify_change(request.user, "trusted_revoked", request)
         messages.success(request, _("That device will be asked for a second factor again."))
     return redirect("mfa:trusted_devices")
 
@@ -255,7 +257,8 @@ def trusted_device_revoke(request: HttpRequest, device_id: int) -> HttpResponse:
 @require_POST
 def trusted_device_revoke_all(request: HttpRequest) -> HttpResponse:
     if trust.revoke_all(request.user):
-        notices.notify_change(request.user, "trusted_revoked")
+        audit.record(request, audit.TRUSTED_DEVICE_REVOKED, user=request.user, device_id="all")
+        notices.notify_change(request.user, "trusted_revoked", request)
     messages.success(request, _("No device is trusted any more."))
     return redirect("mfa:trusted_devices")
 

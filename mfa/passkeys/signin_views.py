@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts import flows
+from accounts import audit, flows
 from mfa.challenge.pending import current_pending
 from mfa.passkeys import authentication, signin
 from mfa.passkeys.errors import NO_CHALLENGE, PasskeyError
@@ -48,9 +48,16 @@ def signin_options(request: HttpRequest) -> JsonResponse:
 def signin_verify(request: HttpRequest) -> JsonResponse:
     data = read_json(request)
     next_url = data.get("next") if isinstance(data.get("next"), str) else ""
-    verified = authentication.verify_passkey(
-        request, Challenge.Purpose.SIGN_IN, data.get("credential")
-    )
+    try:
+        verified = authentication.verify_passkey(
+            request, Challenge.Purpose.SIGN_IN, data.get("credential")
+        )
+    except PasskeyError as error:
+        audit.record(
+            request, audit.SIGNIN_PASSKEY, audit.FAILURE, method="passkey", reason=error.code
+        )
+        raise
+    audit.record(request, audit.SIGNIN_PASSKEY, user=verified.passkey.user, method="passkey")
     signin.remember_verified(request, verified, next_url)
     return JsonResponse({"redirect": reverse("passkeys:signin_confirm")})
 

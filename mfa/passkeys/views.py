@@ -93,7 +93,7 @@ def register_verify(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "invalid_name", "errors": form.errors}, status=400)
     name = form.cleaned_data["name"]
     registration.register_passkey(request, request.user, name, data.get("credential"))
-    notices.notify_change(request.user, "passkey_added")
+    notices.notify_change(request.user, "passkey_added", request)
     messages.success(request, _("Your new device “%(name)s” is registered.") % {"name": name})
     return JsonResponse({"redirect": reverse("passkeys:list")})
 
@@ -125,7 +125,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         name = passkey.name
         passkey.delete()
         # design.md, Trusted devices: a removed factor revokes them, and the user is told.
-        mfa_flows.factor_removed(request.user, "passkey_removed")
+        mfa_flows.factor_removed(request.user, "passkey_removed", request)
         logger.info("passkey %s of user %s deleted", pk, request.user.pk)
         messages.success(request, _("The device “%(name)s” is deleted.") % {"name": name})
         return redirect("passkeys:list")

@@ -1,0 +1,79 @@
+"""New-device alerts: the first sign-in from a browser the account has not used before mails
+the user the time, device and IP (OWASP ASVS 2.2.3 / V6 notifications).
+
+A browser is recognised by a long-lived signed cookie holding a random id (never a secret of
+the user); only its SHA-256 is kept, in KnownDevice.
+"""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from accounts import audit
+from accounts.models import KnownDevice, User
+from sso.net import client_ip
+
+COOKIE_SALT = "accounts.device"
+COOKIE_MAX_AGE = 2 * 365 * 24 * 60 * 60
+NEW_COOKIE_ATTRIBUTE = "_new_device_cookie"
+
+
+def _browser_token(request: HttpRequest) -> str:
+    """This browser's id from its cookie, or a new one the response will set."""
+    try:
+        token = request.get_signed_cookie(settings.ACCOUNTS_DEVICE_COOKIE_NAME, salt=COOKIE_SALT)
+    except (KeyError, signing.BadSignature):
+        token = secrets.token_urlsafe(24)
+        setattr(request, NEW_COOKIE_ATTRIBUTE, token)
+    return token
+
+
+def note_device(request: HttpRequest, user: User) -> bool:
+    """Remembers this browser for ``user``; True (and an alert is queued) when it is new.
+
+    An account's very first browser raises no alert: there is nothing to compare it with.
+    """
+    token = _browser_token(request)
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    label = audit.device_label(request.headers.get("User-Agent", ""))
+    had_devices = KnownDevice.objects.filter(user=user).exists()
+    _device, created = KnownDevice.objects.get_or_create(
+        user=user, device_hash=digest, defaults={"device": label}
+    )
+    if created and had_devices and settings.ACCOUNTS_NEW_DEVICE_ALERTS:
+        from accounts.tasks import send_new_device_alert
+
+        ip = client_ip(request)
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        base_url = request.build_absolute_uri("/").rstrip("/")
+        transaction.on_commit(
+            lambda: send_new_device_alert.delay(user.pk, label, ip, base_url, language)
+        )
+    return created
+
+
+class DeviceCookieMiddleware:
+    """Gives a browser its device cookie when a sign-in just made one."""
+
+    def __init__(self, get_response) -> None:  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        token = getattr(request, NEW_COOKIE_ATTRIBUTE, None)
+        if token:
+            response.set_signed_cookie(
+                settings.ACCOUNTS_DEVICE_COOKIE_NAME,
+                token,
+                salt=COOKIE_SALT,
+                max_age=COOKIE_MAX_AGE,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response

@@ -1,0 +1,74 @@
+"""seeds/003's personal security question, a policy that is off by default.
+
+When ACCOUNTS_SECURITY_QUESTION_ENABLED is on and the user has set a question, it is asked
+after the second factor. The answer is compared case-insensitively with spaces trimmed, stored
+as an Argon2 hash, and wrong answers count toward the account lockout. NIST SP 800-63B advises
+against such questions (answers are guessable or public), hence off by default.
+"""
+
+import time
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.http import HttpRequest
+
+from accounts import audit, lockout
+from accounts.models import SecurityQuestion, User
+from sso.net import client_ip
+
+PENDING_SESSION_KEY = "accounts.security_question"
+
+
+def normalize(answer: str) -> str:
+    """'  Jakarta  Selatan ' and 'jakarta selatan' are the same answer."""
+    return " ".join(answer.split()).casefold()
+
+
+def set_question(user: User, question: str, answer: str) -> None:
+    SecurityQuestion.objects.update_or_create(
+        user=user,
+        defaults={"question": question.strip(), "answer_hash": make_password(normalize(answer))},
+    )
+
+
+def is_enabled() -> bool:
+    return settings.ACCOUNTS_SECURITY_QUESTION_ENABLED
+
+
+def is_due(user: User) -> bool:
+    return is_enabled() and SecurityQuestion.objects.filter(user=user).exists()
+
+
+def begin(request: HttpRequest, user: User, methods: list[str]) -> None:
+    request.session[PENDING_SESSION_KEY] = {
+        "user_id": user.pk,
+        "methods": list(methods),
+        "started": time.time(),
+    }
+
+
+def pending_user(request: HttpRequest) -> tuple[User, list[str]] | None:
+    data = request.session.get(PENDING_SESSION_KEY)
+    if (
+        not isinstance(data, dict)
+        or time.time() - data.get("started", 0) > settings.MFA_PENDING_SECONDS
+    ):
+        request.session.pop(PENDING_SESSION_KEY, None)
+        return None
+    user = User.objects.filter(pk=data["user_id"], is_active=True).first()
+    return (user, data["methods"]) if user else None
+
+
+def check_answer(request: HttpRequest, user: User, answer: str) -> bool:
+    """True for the right answer; a wrong one counts toward the lockout (and may lock)."""
+    question = SecurityQuestion.objects.filter(user=user).first()
+    ok = question is not None and check_password(normalize(answer), question.answer_hash)
+    result = audit.SUCCESS if ok else audit.FAILURE
+    audit.record(request, audit.SIGNIN_SECURITY_QUESTION, result, user=user, method="kba")
+    if not ok:
+        lockout.record_failure(user.username, client_ip(request), user)
+    return ok
+
+
+def clear(request: HttpRequest) -> None:
+    request.session.pop(PENDING_SESSION_KEY, None)

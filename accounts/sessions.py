@@ -1,0 +1,93 @@
+"""Where a user is signed in: one UserSession row per live portal session.
+
+Rows are written when Django signs a user in and removed when they sign out; a row whose
+session died another way (expiry, password change) is simply not listed.
+"""
+
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from accounts import audit
+from accounts.models import User, UserSession
+from sso.net import client_ip
+
+
+def _store(session_key: str | None = None):  # type: ignore[no-untyped-def]
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+
+
+def _is_alive(user: User, session_key: str) -> bool:
+    data = _store(session_key).load()
+    return (
+        data.get(SESSION_KEY) == str(user.pk)
+        and BACKEND_SESSION_KEY in data
+        and data.get(HASH_SESSION_KEY) == user.get_session_auth_hash()
+    )
+
+
+def live_sessions(user: User) -> list[UserSession]:
+    """The user's sessions that still sign them in, newest first (dead rows are dropped)."""
+    alive = []
+    for row in UserSession.objects.filter(user=user):
+        if _is_alive(user, row.session_key):
+            alive.append(row)
+        else:
+            row.delete()
+    return alive
+
+
+def end_session(
+    request: HttpRequest | None, user: User, session_key: str, actor: User | None = None
+) -> bool:
+    """Signs one session out: its next request finds itself signed out."""
+    row = UserSession.objects.filter(user=user, session_key=session_key).first()
+    if row is None:
+        return False
+    _store(session_key).delete(session_key)
+    row.delete()
+    audit.record(request, audit.SESSION_ENDED, user=user, actor=actor, device=row.device)
+    return True
+
+
+def end_other_sessions(
+    request: HttpRequest | None, user: User, keep: str | None = None, actor: User | None = None
+) -> int:
+    """Signs every session of ``user`` out but ``keep`` (None: all of them)."""
+    keys = UserSession.objects.filter(user=user).exclude(session_key=keep or "")
+    count = 0
+    for key in list(keys.values_list("session_key", flat=True)):
+        count += end_session(request, user, key, actor=actor)
+    return count
+
+
+@receiver(user_logged_in)
+def _track_session(sender: type, request: HttpRequest, user: User, **kwargs: object) -> None:
+    if request is None or not hasattr(request, "session") or not request.session.session_key:
+        return
+    user_agent = request.headers.get("User-Agent", "")[:300]
+    UserSession.objects.update_or_create(
+        session_key=request.session.session_key,
+        defaults={
+            "user": user,
+            "ip": client_ip(request) or None,
+            "user_agent": user_agent,
+            "device": audit.device_label(user_agent),
+        },
+    )
+
+
+@receiver(user_logged_out)
+def _forget_session(
+    sender: type, request: HttpRequest, user: User | None, **kwargs: object
+) -> None:
+    if user is None:
+        return
+    key = request.session.session_key if request is not None else None
+    if key:
+        UserSession.objects.filter(session_key=key).delete()
+    audit.record(request, audit.SIGNOUT, user=user)
