@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import audit, flows, security_question, sessions
 from accounts.forms import SecurityAnswerForm, SecurityQuestionForm
-from accounts.models import SecurityQuestion
+from accounts.models import SecurityQuestion, User
 from accounts.signals import password_changed
 from mfa.reauth import recent_auth_required
 from mfa.tabs import installed_tabs
@@ -38,11 +38,11 @@ class PasswordChange(auth_views.PasswordChangeView):
 
     def form_valid(self, form):  # type: ignore[no-untyped-def]
         response = super().form_valid(form)  # keeps this session, ends the others
-        user = form.user
+        user = User.objects.get(pk=form.user.pk)
         if user.must_change_password:
-            type(user).objects.filter(pk=user.pk).update(must_change_password=False)
+            User.objects.filter(pk=user.pk).update(must_change_password=False)
         audit.record(self.request, audit.PASSWORD_CHANGED, user=user)
-        password_changed.send(sender=type(user), user=user)
+        password_changed.send(sender=User, user=user)
         messages.success(
             self.request, _("Your password was changed. Other sessions were signed out.")
         )

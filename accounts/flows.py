@@ -98,7 +98,6 @@ def check_password(request: HttpRequest, state: SigninState, password: str) -> P
                 error=lockout.ACCOUNT_LOCKED, minutes_left=settings.ACCOUNTS_LOCKOUT_MINUTES
             )
         return PasswordResult(error=WRONG_CREDENTIALS)
-    lockout.record_success(authenticated)
     _audit_password(request, state, authenticated, audit.SUCCESS)
     return PasswordResult(user=authenticated)
 
@@ -138,6 +137,9 @@ def complete_signin(
     state = current_signin(request)
     next_url = state.next_url if state else ""
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    # Only a finished sign-in clears the failure count: a right password followed by wrong
+    # second factors or answers keeps counting toward the lock.
+    lockout.record_success(user)
     request.session.pop(SIGNIN_SESSION_KEY, None)
     request.session[AUTH_METHODS_SESSION_KEY] = sorted(set(methods))
     request.session[AUTH_TIME_SESSION_KEY] = int(time.time())

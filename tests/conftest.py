@@ -3,6 +3,7 @@
 import os
 from collections.abc import Iterator
 
+import pyotp
 import pytest
 import redis
 from django.conf import settings
@@ -58,6 +59,24 @@ def make_user(db):
 @pytest.fixture
 def user(make_user) -> User:
     return make_user()
+
+
+@pytest.fixture
+def phone(user):
+    """The user's authenticator app: pyotp holding the key of a confirmed TOTP device."""
+    from base64 import b32encode
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
+    return pyotp.TOTP(b32encode(device.bin_key).decode())
+
+
+@pytest.fixture
+def email_factor(user):
+    from mfa.models import EmailDevice
+
+    return EmailDevice.objects.create(user=user, name="Email", email="ani.codes@example.com")
 
 
 def redis_url_for_tests() -> str:

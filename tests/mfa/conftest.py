@@ -1,28 +1,11 @@
 """Fixtures for the second factor: a phone's authenticator app (pyotp), an e-mail factor."""
 
 import re
-from base64 import b32encode
 
-import pyotp
-import pytest
 from django.core import mail
 from django.test import TestCase
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from mfa.models import EmailDevice
 from tests.conftest import sign_in
-
-
-@pytest.fixture
-def phone(user):
-    """The user's authenticator app: pyotp holding the key of a confirmed TOTP device."""
-    device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
-    return pyotp.TOTP(b32encode(device.bin_key).decode())
-
-
-@pytest.fixture
-def email_factor(user):
-    return EmailDevice.objects.create(user=user, name="Email", email="ani.codes@example.com")
 
 
 def run_on_commit(func, *args, **kwargs):

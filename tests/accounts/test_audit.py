@@ -1,0 +1,329 @@
+"""Audit trail, sessions, new-device alerts, helpdesk and the security question (issue 7).
+
+Events are produced by driving the real pages, never by calling the event function.
+"""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from accounts import audit
+from accounts.models import AuditEvent, User
+from mfa.models import TrustedDevice
+from tests.conftest import sign_in
+from tests.mfa.conftest import confirm, pick, run_on_commit, to_challenge, validate
+
+UA = (
+    "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0 Mobile Safari/537.36"
+)
+
+
+def kinds(user=None) -> list[tuple[str, str]]:
+    events = AuditEvent.objects.order_by("created_at", "pk")
+    if user is not None:
+        events = events.filter(user=user)
+    return list(events.values_list("kind", "result"))
+
+
+@pytest.fixture
+def clock(time_machine):
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+    return time_machine
+
+
+def test_sign_in_steps_are_recorded_with_ip_device_and_method(user, password, phone, clock):
+    client = Client(HTTP_USER_AGENT=UA, REMOTE_ADDR="203.0.113.9")
+    sign_in(client, "ani", "wrong-password-123")
+    to_challenge(client, password)
+    pick(client, "totp")
+    validate(client, "totp", "000000" if phone.now() != "000000" else "111111")
+    clock.move_to("2026-11-21 09:00:13+07:00", tick=False)  # past django-otp's throttle
+    validate(client, "totp", phone.now())
+    confirm(client)
+    client.post("/accounts/logout/")
+    assert kinds(user) == [
+        (audit.SIGNIN_PASSWORD, "failure"),
+        (audit.SIGNIN_PASSWORD, "success"),
+        (audit.SIGNIN_SECOND_FACTOR, "failure"),
+        (audit.SIGNIN_SECOND_FACTOR, "success"),
+        (audit.SIGNIN_COMPLETE, "success"),
+        (audit.TRUSTED_DEVICE_ADDED, "success"),
+        (audit.SIGNOUT, "success"),
+    ]
+    event = AuditEvent.objects.get(kind=audit.SIGNIN_SECOND_FACTOR, result="success")
+    assert event.ip == "203.0.113.9"
+    assert event.device == "Pixel 7 / Android 13 / Chrome 120.0"
+    assert event.method == "totp"
+    assert AuditEvent.objects.get(kind=audit.SIGNIN_COMPLETE).method == "otp,pwd"
+
+
+def test_unknown_username_failures_keep_what_was_typed(client, db):
+    sign_in(client, "ghost", "whatever-password")
+    event = AuditEvent.objects.get()
+    assert (event.kind, event.result, event.user, event.username) == (
+        audit.SIGNIN_PASSWORD, "failure", None, "ghost",
+    )  # fmt: skip
+
+
+def test_factor_trust_and_password_changes_are_recorded(client, user, password, phone, clock):
+    client.force_login(user)
+    session = client.session
+    session["accounts.auth_time"] = int(timezone.now().timestamp())
+    session.save()
+    run_on_commit(client.post, "/security/recovery/")
+    TrustedDevice.objects.create(user=user, token_hash="x" * 64, expires_at=timezone.now())
+    client.post("/security/devices/revoke-all/")
+    client.post(
+        "/accounts/password/change/",
+        {"old_password": password, "new_password1": "a new long passphrase",
+         "new_password2": "a new long passphrase"},
+    )  # fmt: skip
+    recorded = kinds(user)
+    assert (audit.FACTOR_CHANGED, "success") in recorded
+    assert (audit.TRUSTED_DEVICE_REVOKED, "success") in recorded
+    assert (audit.PASSWORD_CHANGED, "success") in recorded
+    changes = AuditEvent.objects.filter(kind=audit.FACTOR_CHANGED).values_list("details", flat=True)
+    assert {"change": "recovery_generated"} in list(changes)
+
+
+def test_events_are_append_only(user, client, password):
+    sign_in(client, "ani", password)
+    event = AuditEvent.objects.first()
+    event.result = "failure"
+    with pytest.raises(ValueError, match="append-only"):
+        event.save()
+    with pytest.raises(ValueError, match="append-only"):
+        event.delete()
+    root = User.objects.create_superuser("root", "root@example.com", "root-password-long")
+    admin = Client()
+    admin.force_login(root)
+    assert admin.get(f"/admin/accounts/auditevent/{event.pk}/delete/").status_code == 403
+    page = admin.get(f"/admin/accounts/auditevent/{event.pk}/change/")
+    assert (
+        page.status_code == 200 and 'type="submit"' not in page.text.split('id="content-main"')[1]
+    )
+
+
+def test_retention_prunes_old_events(user, client, password, settings, time_machine):
+    time_machine.move_to("2025-01-01 10:00:00+07:00", tick=False)
+    sign_in(client, "ani", password)
+    time_machine.move_to("2026-11-21 10:00:00+07:00", tick=False)
+    client.post("/accounts/logout/")
+    sign_in(client, "ani", password)
+    assert audit.prune() == 2  # the old password and sign-in events
+    assert AuditEvent.objects.filter(created_at__year=2025).count() == 0
+    assert AuditEvent.objects.count() >= 2
+
+
+@override_settings(SSO_TRUSTED_PROXIES=["10.0.0.0/8"])
+def test_forwarded_for_is_used_only_from_a_trusted_proxy(db):
+    sign_in(Client(REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR="1.2.3.4"), "a", "pw-123456789")
+    sign_in(
+        Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="1.2.3.4, 10.0.0.7"),
+        "b",
+        "pw-123456789",
+    )
+    ips = dict(AuditEvent.objects.values_list("username", "ip"))
+    assert ips == {"a": "198.51.100.4", "b": "1.2.3.4"}
+
+
+def test_recent_activity_and_sign_out_another_session(user, password, clock):
+    phone_browser = Client(HTTP_USER_AGENT=UA)
+    laptop = Client()
+    sign_in(phone_browser, "ani", password)
+    sign_in(laptop, "ani", password)
+    activity = laptop.get("/accounts/activity/")
+    assert "Recent activity" in activity.text and "Pixel 7 / Android 13" in activity.text
+    page = laptop.get("/accounts/sessions/")
+    assert "Pixel 7 / Android 13 / Chrome 120.0" in page.text and "(this session)" in page.text
+    other = user.sessions.exclude(session_key=laptop.session.session_key).get()
+    laptop.post(f"/accounts/sessions/{other.pk}/sign-out/")
+    assert phone_browser.get("/").status_code == 302  # that session is signed out
+    assert laptop.get("/").status_code == 200
+    assert (audit.SESSION_ENDED, "success") in kinds(user)
+
+
+def test_sign_out_all_others(user, password):
+    browsers = [Client() for _ in range(3)]
+    for browser in browsers:
+        sign_in(browser, "ani", password)
+    browsers[0].post("/accounts/sessions/sign-out-others/")
+    assert [b.get("/").status_code for b in browsers] == [200, 302, 302]
+
+
+def test_new_device_mail_once_for_a_new_device_not_for_a_known_one(user, password):
+    first, second = Client(), Client(HTTP_USER_AGENT=UA, REMOTE_ADDR="203.0.113.5")
+    run_on_commit(sign_in, first, "ani", password)
+    assert mail.outbox == []  # the account's first browser: nothing to compare with
+    run_on_commit(sign_in, second, "ani", password)
+    assert len(mail.outbox) == 1
+    alert = mail.outbox[0]
+    assert "device it has not used before" in alert.body
+    assert "Pixel 7 / Android 13" in alert.body and "203.0.113.5" in alert.body
+    assert "/security/" in alert.body
+    second.post("/accounts/logout/")
+    run_on_commit(sign_in, second, "ani", password)
+    first.post("/accounts/logout/")
+    run_on_commit(sign_in, first, "ani", password)
+    assert len(mail.outbox) == 1
+
+
+@pytest.fixture
+def helpdesk(make_user):
+    agent = make_user("agent", is_staff=True)
+    agent.groups.add(Group.objects.get(name="Helpdesk"))
+    client = Client()
+    client.force_login(agent)
+    return client
+
+
+def test_helpdesk_can_unlock_reset_and_sign_out(helpdesk, user, password, phone):
+    for _ in range(5):
+        sign_in(Client(), "ani", "wrong-password-x")
+    user.refresh_from_db()
+    assert user.is_locked
+    for action in ("unlock_accounts", "reset_mfa", "sign_out_everywhere"):
+        response = run_on_commit(
+            helpdesk.post, "/admin/accounts/user/",
+            {"action": action, "_selected_action": [user.pk]}, follow=True,
+        )  # fmt: skip
+        assert response.status_code == 200
+    user.refresh_from_db()
+    assert not user.is_locked
+    assert not user.totpdevice_set.exists()
+    actions = AuditEvent.objects.filter(kind=audit.ADMIN_ACTION, actor__username="agent")
+    assert sorted(e.details["action"] for e in actions) == [
+        "reset_mfa", "sign_out_everywhere", "unlock",
+    ]  # fmt: skip
+
+
+def test_helpdesk_cannot_make_anyone_staff_or_superuser(helpdesk, user):
+    page = helpdesk.get(f"/admin/accounts/user/{user.pk}/change/")
+    assert page.status_code == 200  # may look
+    response = helpdesk.post(
+        f"/admin/accounts/user/{user.pk}/change/",
+        {"username": "ani", "is_staff": "on", "is_superuser": "on", "is_active": "on",
+         "email": "ani@example.com", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"},
+    )  # fmt: skip
+    assert response.status_code == 403
+    user.refresh_from_db()
+    assert not user.is_staff and not user.is_superuser
+    refused = helpdesk.post(
+        "/admin/accounts/user/", {"action": "require_new_password", "_selected_action": [user.pk]}
+    )
+    user.refresh_from_db()
+    assert refused.status_code in (200, 302, 403) and not user.must_change_password
+
+
+def test_staff_admin_without_superuser_cannot_grant_superuser(make_user, user):
+    from django.contrib.auth.models import Permission
+
+    manager = make_user("manager", is_staff=True)
+    manager.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_user", "change_user"])
+    )
+    client = Client()
+    client.force_login(manager)
+    client.post(
+        f"/admin/accounts/user/{user.pk}/change/",
+        {"username": "ani", "is_superuser": "on", "is_staff": "on", "is_active": "on",
+         "email": "ani@example.com", "full_name": "Ani", "phone": "",
+         "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"},
+    )  # fmt: skip
+    user.refresh_from_db()
+    assert not user.is_superuser and not user.is_staff
+
+
+def test_require_new_password_at_next_sign_in(make_user, user, password):
+    root = make_user("root", is_staff=True, is_superuser=True)
+    admin = Client()
+    admin.force_login(root)
+    admin.post(
+        "/admin/accounts/user/", {"action": "require_new_password", "_selected_action": [user.pk]}
+    )
+    client = Client()
+    assert sign_in(client, "ani", password)["Location"] == "/accounts/password/change/"
+    assert client.get("/")["Location"] == "/accounts/password/change/"
+    client.post(
+        "/accounts/password/change/",
+        {"old_password": password, "new_password1": "fresh long passphrase",
+         "new_password2": "fresh long passphrase"},
+    )  # fmt: skip
+    assert client.get("/").status_code == 200
+
+
+def test_csv_export_streams_ten_thousand_events(make_user, db):
+    root = make_user("root", is_staff=True, is_superuser=True)
+    now = timezone.now()
+    AuditEvent.objects.bulk_create(
+        AuditEvent(kind=audit.SIGNIN_PASSWORD, result="failure", username=f"u{i}",
+                   ip="192.0.2.1", created_at=now - timedelta(seconds=i))
+        for i in range(10_000)
+    )  # fmt: skip
+    admin = Client()
+    admin.force_login(root)
+    response = admin.get("/admin/accounts/auditevent/export.csv?result__exact=failure")
+    assert response.status_code == 200
+    assert response.streaming
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["created_at", "kind", "result"]
+    assert len(rows) == 10_001
+    assert rows[1][3] == "u0"
+
+
+def test_audit_list_has_the_admins_filters(make_user, user, client, password):
+    sign_in(client, "ani", password)
+    root = make_user("root", is_staff=True, is_superuser=True)
+    admin = Client()
+    admin.force_login(root)
+    page = admin.get("/admin/accounts/auditevent/?kind=signin.password&result__exact=success&q=ani")
+    assert page.status_code == 200 and "signin.password" in page.text
+    assert "Export CSV" in page.text
+
+
+class TestSecurityQuestion:
+    def test_off_by_default(self, client, user, password, settings):
+        assert settings.ACCOUNTS_SECURITY_QUESTION_ENABLED is False
+        assert client.get("/accounts/question/").status_code == 302
+        sign_in(client, "ani", password)
+        assert client.get("/accounts/question/").status_code == 404
+
+    @pytest.fixture
+    def with_question(self, client, user, password, settings):
+        settings.ACCOUNTS_SECURITY_QUESTION_ENABLED = True
+        sign_in(client, "ani", password)
+        client.post(
+            "/accounts/question/", {"question": "Kota lahir ibu?", "answer": "  Jakarta  Selatan "}
+        )
+        client.post("/accounts/logout/")
+        return client
+
+    def test_asked_after_the_password_and_case_and_spaces_ignored(self, with_question, password):
+        client = with_question
+        assert sign_in(client, "ani", password)["Location"] == "/accounts/login/question/"
+        assert "Kota lahir ibu?" in client.get("/accounts/login/question/").text
+        assert client.get("/").status_code == 302
+        response = client.post("/accounts/login/question/", {"answer": "jakarta selatan"})
+        assert response["Location"] == "/"
+        assert client.get("/").status_code == 200
+
+    def test_wrong_answers_count_toward_the_lockout(self, with_question, user, password):
+        client = with_question
+        for _ in range(4):
+            sign_in(client, "ani", password)
+            assert (
+                "not right" in client.post("/accounts/login/question/", {"answer": "Bandung"}).text
+            )
+        sign_in(client, "ani", password)
+        locked = client.post("/accounts/login/question/", {"answer": "Bandung"})
+        assert locked["Location"] == "/accounts/login/"
+        user.refresh_from_db()
+        assert user.is_locked
+        assert (audit.SIGNIN_SECURITY_QUESTION, "failure") in kinds(user)
