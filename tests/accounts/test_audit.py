@@ -327,3 +327,17 @@ class TestSecurityQuestion:
         user.refresh_from_db()
         assert user.is_locked
         assert (audit.SIGNIN_SECURITY_QUESTION, "failure") in kinds(user)
+
+
+def test_prune_command_and_task_share_the_rule(user, client, password, time_machine):
+    from django.core.management import call_command
+
+    from accounts.tasks import prune_audit_events
+
+    time_machine.move_to("2025-01-01 10:00:00+07:00", tick=False)
+    sign_in(client, "ani", password)
+    time_machine.move_to("2026-11-21 10:00:00+07:00", tick=False)
+    out = io.StringIO()
+    call_command("prune_audit", stdout=out)
+    assert out.getvalue().strip() == "2 audit events deleted."
+    assert prune_audit_events.apply().get() == 0
