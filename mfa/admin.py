@@ -12,6 +12,8 @@ from accounts.admin import PortalUserAdmin
 from accounts.models import User
 from mfa import flows
 from mfa.models import EmailDevice, RecoveryCode, TrustedDevice
+from mfa.passkeys.models import Passkey
+from mfa.sms.models import SmsDevice
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -40,6 +42,16 @@ class EmailFactorInline(ReadOnlyInline):
     fields = readonly_fields = ("email", "confirmed", "created_at", "last_used_at")
 
 
+class PasskeyInline(ReadOnlyInline):
+    model = Passkey
+    fields = readonly_fields = ("name", "backup_state", "created_at", "last_used_at")
+
+
+class SmsFactorInline(ReadOnlyInline):
+    model = SmsDevice
+    fields = readonly_fields = ("number", "enabled", "confirmed")
+
+
 class TrustedDeviceInline(ReadOnlyInline):
     model = TrustedDevice
     fields = readonly_fields = ("user_agent", "ip", "created_at", "expires_at", "last_used_at")
@@ -55,7 +67,10 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class UserAdmin(PortalUserAdmin):
-    inlines = [TotpInline, EmailFactorInline, RecoveryCodeInline, TrustedDeviceInline]
+    inlines = [
+        TotpInline, EmailFactorInline, PasskeyInline, SmsFactorInline, RecoveryCodeInline,
+        TrustedDeviceInline,
+    ]  # fmt: skip
     actions = [*PortalUserAdmin.actions, "reset_mfa"]
 
     def has_reset_mfa_permission(self, request: HttpRequest) -> bool:
