@@ -8,7 +8,7 @@ import pytest
 
 from sso.oidc.claims import ACR_MFA, ACR_PASSWORD
 from tests.conftest import sign_in
-from tests.mfa.conftest import confirm, phone, pick, validate  # noqa: F401  (phone: fixture)
+from tests.mfa.conftest import confirm, pick, validate
 from tests.oidc.conftest import REDIRECT_URI
 from tests.oidc.helpers import authorize_url, exchange, pkce_pair, query_of
 from tests.oidc.helpers import unverified_claims as claims_of
@@ -23,7 +23,7 @@ def finish_at_the_app(client, url: str, verifier: str) -> dict:
     return claims_of(token["id_token"])
 
 
-def test_password_and_totp_give_mfa(client, relying_app, user, password, phone):  # noqa: F811
+def test_password_and_totp_give_mfa(client, relying_app, user, password, phone):
     verifier, challenge = pkce_pair()
     url = authorize_url(challenge)
     next_url = query_of(client.get(url)["Location"])["next"]
@@ -38,7 +38,7 @@ def test_password_and_totp_give_mfa(client, relying_app, user, password, phone):
     assert claims["acr"] == ACR_MFA
 
 
-def test_acr_values_step_up_on_a_trusted_device(client, relying_app, user, password, phone):  # noqa: F811
+def test_acr_values_step_up_on_a_trusted_device(client, relying_app, user, password, phone):
     # First sign-in with the challenge; "Trust this device" stays checked.
     sign_in(client, user.username, password)
     pick(client, "totp")
