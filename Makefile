@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 DEV_ENV := DEBUG=true
 
-.PHONY: run test lint format install messages clean demo-rp
+.PHONY: run test lint format install messages clean demo-rp e2e-deps
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,11 @@ demo-rp: install
 	$(DEV_ENV) $(MANAGE) oidc_demo_client
 	$(PY) examples/relying_app/app.py
 
-test: install messages
+# axe-core for the accessibility checks of the browser tests (from npm, pinned by the lock file).
+e2e-deps:
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+
+test: install messages e2e-deps
 	$(PY) -m pytest
 
 lint: install

@@ -12,6 +12,7 @@ hash and sends it (``issue_code``), so the plain code never passes through the b
 """
 
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -158,6 +159,18 @@ def find_challenge(user: User, attempt_id: str, channel: str, purpose: str) -> C
     return CodeChallenge.objects.filter(
         user=user, attempt_id=attempt_id, channel=channel, purpose=purpose
     ).first()
+
+
+def countdown(challenge: CodeChallenge | None) -> dict[str, int]:
+    """Seconds until the code expires and until a new one may be sent (the page's countdowns)."""
+    if challenge is None or challenge.expires_at is None or challenge.last_sent_at is None:
+        return {"code_expires_in": 0, "resend_in": 0}
+    now = timezone.now()
+    ready_at = challenge.last_sent_at + timedelta(seconds=settings.MFA_CODE_RESEND_SECONDS)
+    return {
+        "code_expires_in": max(0, math.ceil((challenge.expires_at - now).total_seconds())),
+        "resend_in": max(0, math.ceil((ready_at - now).total_seconds())),
+    }
 
 
 def check_code(user: User, attempt_id: str, channel: str, purpose: str, code: str) -> CheckResult:

@@ -40,11 +40,46 @@ class TotpMethod(ChallengeMethod):
         return VerifyResult(False, _("That code is not right. Check your app and try again."))
 
 
-class EmailCodeMethod(ChallengeMethod):
+class MessageCodeMethod(ChallengeMethod):
+    """A code sent by a message (e-mail, SMS): the parts every such channel shares."""
+
+    template_name = "mfa/challenge/code_form.html"
+    channel = ""
+
+    def challenge(self, pending: PendingSignin) -> CodeChallenge | None:
+        return codes.find_challenge(
+            pending.user, pending.attempt_id, self.channel, CodeChallenge.Purpose.SIGNIN
+        )
+
+    def context(self, request: HttpRequest, pending: PendingSignin) -> dict:
+        """Whether the message left, and the countdowns of the code's life and the resend."""
+        challenge = self.challenge(pending)
+        return {
+            "delivery": challenge.delivery if challenge else "",
+            "can_resend": True,
+            **codes.countdown(challenge),
+        }
+
+    def verify(self, request: HttpRequest, pending: PendingSignin, data: dict) -> VerifyResult:
+        result = codes.check_code(
+            pending.user,
+            pending.attempt_id,
+            self.channel,
+            CodeChallenge.Purpose.SIGNIN,
+            data["code"],
+        )
+        if result.status == codes.OK:
+            self.used(pending.user)
+        return VerifyResult(result.status == codes.OK, check_error(result))
+
+    def used(self, user: User) -> None:
+        """Hook: note that the factor was just used."""
+
+
+class EmailCodeMethod(MessageCodeMethod):
     slug = "email"
     label = gettext_lazy("Email")
     amr = ("otp",)
-    template_name = "mfa/challenge/code_form.html"
     channel = CodeChallenge.Channel.EMAIL
 
     def device(self, user: User) -> EmailDevice | None:
@@ -74,24 +109,10 @@ class EmailCodeMethod(ChallengeMethod):
         )
         return send_error(result)
 
-    def challenge(self, pending: PendingSignin) -> CodeChallenge | None:
-        return codes.find_challenge(
-            pending.user, pending.attempt_id, self.channel, CodeChallenge.Purpose.SIGNIN
-        )
-
-    def context(self, request: HttpRequest, pending: PendingSignin) -> dict:
-        challenge = self.challenge(pending)
-        return {"delivery": challenge.delivery if challenge else "", "can_resend": True}
-
-    def verify(self, request: HttpRequest, pending: PendingSignin, data: dict) -> VerifyResult:
-        result = codes.check_code(
-            pending.user,
-            pending.attempt_id,
-            self.channel,
-            CodeChallenge.Purpose.SIGNIN,
-            data["code"],
-        )
-        return VerifyResult(result.status == codes.OK, check_error(result))
+    def used(self, user: User) -> None:
+        device = self.device(user)
+        if device is not None:
+            device.set_last_used_timestamp(commit=True)
 
 
 class RecoveryCodeMethod(ChallengeMethod):

@@ -1,9 +1,20 @@
 """Top-level URL map: sign-in under /accounts/, Security Settings under /security/."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path, reverse
 
 from accounts import views as account_views
+
+
+def _admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """Django admin signs in through the portal (username, password, second factor, lockout,
+    audit) instead of its own password-only form."""
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"), "accounts:login")
+
+
+admin.site.login = _admin_login
 
 urlpatterns = [
     path("", account_views.home, name="home"),

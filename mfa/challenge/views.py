@@ -1,6 +1,7 @@
 """The challenge pages (seeds/000 §4: pick a method, enter the code, Validate, Confirm and
 Continue). Thin: the rules live in mfa.flows and the methods."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -113,7 +114,8 @@ def confirm(request: HttpRequest) -> HttpResponse:
             return response
         return _expired(request)
     step_up = bool(pending_state.pending_flag(request, "step_up"))
-    return render(request, "mfa/challenge/confirm.html", {"form": form, "step_up": step_up})
+    context = {"form": form, "step_up": step_up, "trust_days": settings.MFA_TRUST_DAYS}
+    return render(request, "mfa/challenge/confirm.html", context)
 
 
 @never_cache

@@ -5,18 +5,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from mfa import codes
-from mfa.challenge.base import ChallengeMethod, PendingSignin, VerifyResult
-from mfa.methods import check_error
+from mfa.challenge.base import PendingSignin
+from mfa.methods import MessageCodeMethod
 from mfa.models import CodeChallenge
 from mfa.sms import flows, phone
 
 
-class SmsCodeMethod(ChallengeMethod):
+class SmsCodeMethod(MessageCodeMethod):
     slug = "sms"
     label = gettext_lazy("SMS")
     amr = ("sms",)  # RFC 8176: confirmation by an SMS text to a number the user holds
-    template_name = "mfa/challenge/code_form.html"
     channel = CodeChallenge.Channel.SMS
 
     def is_enrolled(self, user: User) -> bool:
@@ -35,19 +33,3 @@ class SmsCodeMethod(ChallengeMethod):
         return flows.send_code(
             request, pending.user, device.number, pending.attempt_id, CodeChallenge.Purpose.SIGNIN
         )
-
-    def context(self, request: HttpRequest, pending: PendingSignin) -> dict:
-        challenge = codes.find_challenge(
-            pending.user, pending.attempt_id, self.channel, CodeChallenge.Purpose.SIGNIN
-        )
-        return {"delivery": challenge.delivery if challenge else "", "can_resend": True}
-
-    def verify(self, request: HttpRequest, pending: PendingSignin, data: dict) -> VerifyResult:
-        result = codes.check_code(
-            pending.user,
-            pending.attempt_id,
-            self.channel,
-            CodeChallenge.Purpose.SIGNIN,
-            data["code"],
-        )
-        return VerifyResult(result.status == codes.OK, check_error(result))

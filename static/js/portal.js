@@ -1,14 +1,82 @@
-// Small progressive enhancements; every page works without them.
+// Small progressive enhancements; every page works without them. No inline script or style:
+// the Content-Security-Policy allows only files from this origin, and texts come from the
+// templates through data- attributes (so they are translated with the page).
 "use strict";
 
+// Copy the authenticator key (and say so in a status region that keeps its place).
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy-target]");
   if (!button) return;
   const source = document.getElementById(button.dataset.copyTarget);
   if (!source || !navigator.clipboard) return;
   navigator.clipboard.writeText(source.textContent.replace(/\s+/g, "")).then(() => {
-    button.dataset.label = button.dataset.label || button.textContent;
-    button.textContent = button.dataset.copied || "✓";
-    setTimeout(() => { button.textContent = button.dataset.label; }, 2000);
+    const status = document.getElementById(button.dataset.copyStatus || "");
+    if (!status) return;
+    status.textContent = button.dataset.copied || "✓";
+    setTimeout(() => { status.textContent = ""; }, 4000);
   });
 });
+
+// Errors under a field are part of its description, and the first field in error gets the
+// focus, so that a screen reader reads the field and then what is wrong with it.
+function describeErrors() {
+  let first = null;
+  document.querySelectorAll(".field-invalid").forEach((field) => {
+    const input = field.querySelector("input, select, textarea");
+    const errors = field.querySelector(".field-errors");
+    if (!input || !errors || !errors.id) return;
+    const ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (!ids.includes(errors.id)) ids.push(errors.id);
+    input.setAttribute("aria-describedby", ids.join(" "));
+    first = first || input;
+  });
+  if (first) first.focus();
+}
+
+// A help text outside a field's template (data-describes="<input id>") describes that input.
+function linkDescriptions() {
+  document.querySelectorAll("[data-describes][id]").forEach((help) => {
+    const input = document.getElementById(help.dataset.describes);
+    if (!input) return;
+    const ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (!ids.includes(help.id)) input.setAttribute("aria-describedby", [...ids, help.id].join(" "));
+  });
+}
+
+// Countdowns: data-countdown = seconds left, data-countdown-text = "… {time} …",
+// data-countdown-done = the text once it reaches zero. On a button, the button stays disabled
+// until then and gets its own label back (e.g. "Send a new code").
+function formatTime(seconds) {
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+function startCountdown(element) {
+  const seconds = Number.parseInt(element.dataset.countdown, 10);
+  if (!Number.isFinite(seconds) || seconds <= 0) return;
+  const end = Date.now() + seconds * 1000;
+  const label = element.textContent;
+  const isButton = element.tagName === "BUTTON";
+  const tick = () => {
+    const left = Math.max(0, Math.ceil((end - Date.now()) / 1000));
+    if (left > 0) {
+      element.textContent = element.dataset.countdownText.replace("{time}", formatTime(left));
+      if (isButton) element.disabled = true;
+      setTimeout(tick, 250);
+      return;
+    }
+    if (isButton) {
+      element.disabled = false;
+      element.textContent = label;
+    } else if (element.dataset.countdownDone) {
+      element.setAttribute("aria-live", "polite");
+      element.classList.add("countdown-done");
+      element.textContent = element.dataset.countdownDone;
+    }
+  };
+  tick();
+}
+
+describeErrors();
+linkDescriptions();
+document.querySelectorAll("[data-countdown]").forEach(startCountdown);

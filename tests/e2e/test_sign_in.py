@@ -1,0 +1,111 @@
+"""Signing in with a password, a wrong password, the keyboard alone, and a forgotten password
+(seeds/000 §4.1 steps 1-5 and 4a, 4b)."""
+
+from playwright.sync_api import expect
+
+from tests.e2e.person import Inbox, Person
+
+
+def test_sign_in_with_password_only_then_sign_out(person: Person, user, password):
+    person.type_username("ani", shot="01-username")
+    person.choose_password(shot="02-method")
+    person.type_password(password, shot="03-password")
+    person.is_home("Ani", shot="04-home")
+    person.open_user_menu()
+    person.look(shot="05-user-menu")
+    person.click("Sign Out")
+    person.sees("You have signed out.")
+    person.sees_heading("Sign in")
+    person.look()
+
+
+def test_a_wrong_password_says_so_next_to_the_form(person: Person, user):
+    person.type_username("ani")
+    person.choose_password()
+    person.type_password("not the password at all")
+    alert = person.page.get_by_role("alert")
+    expect(alert).to_have_text("Wrong username or password.")
+    person.look(shot="06-wrong-password", phone=True)
+    # The same words for an account that does not exist (no user enumeration).
+    person.type_username("nobody")
+    person.choose_password()
+    person.type_password("not the password at all")
+    expect(person.page.get_by_role("alert")).to_have_text("Wrong username or password.")
+
+
+def test_keyboard_only_sign_in_with_visible_focus(person: Person, user, password):
+    page = person.page
+    keyboard = page.keyboard
+    page.goto("/accounts/login/")
+
+    def focused() -> dict:
+        return page.evaluate(
+            """() => { const e = document.activeElement, s = getComputedStyle(e);
+            return {label: e.labels?.[0]?.textContent?.trim() || e.textContent.trim(),
+                    tag: e.tagName, outline: s.outlineStyle, width: s.outlineWidth}; }"""
+        )
+
+    def tab_to(name: str, limit: int = 20) -> None:
+        for _ in range(limit):
+            keyboard.press("Tab")
+            now = focused()
+            if now["label"].startswith(name):
+                assert now["outline"] != "none" and now["width"] != "0px", now  # visible focus
+                return
+        raise AssertionError(f"Tab never reached {name!r}")
+
+    # The username field has the focus at once (autofocus); Shift+Tab goes back up the page,
+    # through the header, to the skip link.
+    expect(page.get_by_label("Username")).to_be_focused()
+    for _ in range(10):
+        keyboard.press("Shift+Tab")
+        if focused()["label"] == "Skip to content":
+            break
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    tab_to("Username")
+    keyboard.type("ani")
+    tab_to("Next")
+    keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Sign in with password")).to_be_visible()
+    tab_to("Sign in with password")
+    keyboard.press("Enter")
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()  # autofocus
+    keyboard.type(password)
+    keyboard.press("Enter")
+    person.is_home("Ani")
+    # The user menu opens and signs out from the keyboard too.
+    page.get_by_label("User menu").focus()
+    keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Security Settings")).to_be_visible()
+    tab_to("Security Settings")
+    keyboard.press("Enter")
+    person.sees_heading("Security Settings")
+
+
+def test_forgot_password_mails_a_link_that_sets_a_new_password(
+    person: Person, inbox: Inbox, user, password
+):
+    person.type_username("ani")
+    person.choose_password()
+    person.click("Forgot password?", role="link")
+    person.sees_heading("Forgot password")
+    person.fill("Email", "ani@example.com")
+    person.fill("Username", "ani")
+    person.look(shot="07-forgot-password", phone=True)
+    person.click("Send link")
+    person.sees_heading("Check your email")
+    person.look(shot="08-check-your-email")
+
+    person.page.goto(inbox.link(1))
+    person.sees_heading("Choose a new password")
+    new_password = "a new and long passphrase 2026"
+    person.fill("New password", new_password)
+    person.fill("New password confirmation", new_password)
+    person.look(shot="09-new-password", phone=True)
+    person.click("Save password")
+    person.sees_heading("Password changed")
+    person.look()
+
+    person.click("Sign in", role="link")
+    person.sign_in_with_password("ani", new_password)
+    person.is_home("Ani")
