@@ -39,7 +39,9 @@ AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {CHROMIUM} is not installed (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     if not AXE.exists():
         reason = f"{AXE} is missing: run `make e2e-deps` (npm ci in tests/e2e)"
         if IN_CI:

@@ -33,7 +33,9 @@ def _passkey_origin(settings):
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {CHROMIUM} is not installed (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
     playwright = sync_api.sync_playwright().start()
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
