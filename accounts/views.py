@@ -86,7 +86,11 @@ def password_step(request: HttpRequest) -> HttpResponse:
         form.add_error(None, _refusal_message(result.error, result.minutes_left))
         if result.error == lockout.IP_BLOCKED:
             status = TOO_MANY_REQUESTS
-    context = {"form": form, "username": state.username}
+    context = {
+        "form": form,
+        "username": state.username,
+        "location_enabled": settings.ACCOUNTS_LOCATION_ENABLED,
+    }
     return render(request, "accounts/password.html", context, status=status)
 
 

@@ -80,3 +80,21 @@ function startCountdown(element) {
 describeErrors();
 linkDescriptions();
 document.querySelectorAll("[data-countdown]").forEach(startCountdown);
+
+// seeds/002: with the user's consent, a coarse position (about 1 km) for the audit trail.
+document.addEventListener("change", (event) => {
+  const box = event.target.closest("[data-location-consent]");
+  if (!box) return;
+  const lat = document.getElementById("id_latitude");
+  const lon = document.getElementById("id_longitude");
+  lat.value = lon.value = "";
+  if (!box.checked || !navigator.geolocation) return;
+  navigator.geolocation.getCurrentPosition(
+    (pos) => {
+      lat.value = pos.coords.latitude.toFixed(2);
+      lon.value = pos.coords.longitude.toFixed(2);
+    },
+    () => { box.checked = false; },
+    { enableHighAccuracy: false, timeout: 10000, maximumAge: 600000 },
+  );
+});

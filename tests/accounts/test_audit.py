@@ -341,3 +341,37 @@ def test_prune_command_and_task_share_the_rule(user, client, password, time_mach
     call_command("prune_audit", stdout=out)
     assert out.getvalue().strip() == "2 audit events deleted."
     assert prune_audit_events.apply().get() == 0
+
+
+class TestLocation:
+    def _sign_in_sharing(self, client, password):
+        client.post("/accounts/login/", {"username": "ani"})
+        page = client.get("/accounts/login/password/")
+        client.post(
+            "/accounts/login/password/",
+            {"password": password, "latitude": "-6.208763", "longitude": "106.845599"},
+        )
+        return page
+
+    def test_off_by_default_nothing_is_asked_or_kept(self, client, user, password):
+        page = self._sign_in_sharing(client, password)
+        assert "Share my approximate location" not in page.text
+        assert not AuditEvent.objects.filter(latitude__isnull=False).exists()
+
+    def test_with_the_policy_a_coarse_position_is_recorded(self, client, user, password, settings):
+        settings.ACCOUNTS_LOCATION_ENABLED = True
+        page = self._sign_in_sharing(client, password)
+        assert "Share my approximate location" in page.text
+        event = AuditEvent.objects.get(kind=audit.SIGNIN_COMPLETE)
+        assert (str(event.latitude), str(event.longitude)) == ("-6.21", "106.85")
+
+    @pytest.mark.parametrize("bad", [("91", "0"), ("abc", "1"), ("1e400", "2"), ("", "5")])
+    def test_bad_positions_are_ignored(self, client, user, password, settings, bad):
+        settings.ACCOUNTS_LOCATION_ENABLED = True
+        client.post("/accounts/login/", {"username": "ani"})
+        response = client.post(
+            "/accounts/login/password/",
+            {"password": password, "latitude": bad[0], "longitude": bad[1]},
+        )
+        assert response.status_code == 302
+        assert not AuditEvent.objects.filter(latitude__isnull=False).exists()
