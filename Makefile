@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 DEV_ENV := DEBUG=true
 
-.PHONY: run test lint format install messages clean demo-rp e2e-deps
+.PHONY: run test lint format install messages clean demo-rp e2e-deps bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ e2e-deps:
 
 test: install messages e2e-deps
 	$(PY) -m pytest
+
+# Figures on this machine (bench/): PostgreSQL at 127.0.0.1:5432, own Redis; about 3 minutes.
+bench: install messages
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

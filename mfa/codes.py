@@ -140,7 +140,14 @@ def issue_code(challenge_id: int, generation: int) -> tuple[CodeChallenge, str] 
     """
     with transaction.atomic():
         challenge = CodeChallenge.objects.select_for_update().filter(pk=challenge_id).first()
-        if challenge is None or challenge.generation != generation or challenge.used_at:
+        # A worker that died after sending but before its ack gets the task again: one mail
+        # per send, not a second one with a new code.
+        if (
+            challenge is None
+            or challenge.generation != generation
+            or challenge.used_at
+            or challenge.delivery == CodeChallenge.Delivery.SENT
+        ):
             return None
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         now = timezone.now()

@@ -30,12 +30,15 @@ class TotpMethod(ChallengeMethod):
         return _("A 6-digit code from your authenticator app")
 
     def verify(self, request: HttpRequest, pending: PendingSignin, data: dict) -> VerifyResult:
-        wait = totp.throttled_seconds(pending.user)
+        device = totp.confirmed_device(pending.user)
+        if device is None:
+            return VerifyResult(False, _("This method is not available."))
+        wait = totp.throttled_seconds(pending.user, device)
         if wait:
             return VerifyResult(
                 False, _("Too many tries. Wait %(seconds)d seconds.") % {"seconds": wait}
             )
-        if totp.verify_any(pending.user, data["code"]):
+        if totp.check(device, data["code"]):
             return VerifyResult(True)
         return VerifyResult(False, _("That code is not right. Check your app and try again."))
 

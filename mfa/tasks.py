@@ -41,3 +41,13 @@ def send_email_code(self, challenge_id: int, generation: int) -> None:  # type: 
 def send_security_notice(user_id: int, change: str, language: str) -> None:
     """Tells the user by mail that a security setting changed (OWASP ASVS 2.5.5)."""
     notices.mail_security_notice(user_id, change, language)
+
+
+@shared_task
+def cleanup() -> dict[str, int | bool]:
+    """Hourly: deletes expired sessions, codes, passkey challenges, trusted devices."""
+    from dataclasses import asdict
+
+    from mfa.cleanup import clear_expired
+
+    return asdict(clear_expired())

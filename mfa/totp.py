@@ -57,15 +57,9 @@ def confirm(device: TOTPDevice, token: str) -> bool:
     return True
 
 
-def verify_any(user: User, token: str) -> bool:
-    """Checks a code against the user's confirmed authenticator."""
-    device = confirmed_device(user)
-    return device is not None and check(device, token)
-
-
-def throttled_seconds(user: User) -> int:
+def throttled_seconds(user: User, device: TOTPDevice | None = None) -> int:
     """Seconds until django-otp lets the next try through, 0 when it does now."""
-    device = confirmed_device(user)
+    device = device or confirmed_device(user)
     if device is None:
         return 0
     allowed, details = device.verify_is_allowed()

@@ -1,16 +1,25 @@
-"""Response headers that Django's SecurityMiddleware does not set."""
+"""Response headers that Django's SecurityMiddleware does not set, and the 503 page shown
+while Redis or the Celery broker is out of reach."""
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.template import loader
+from django.utils.cache import add_never_cache_headers
+
+from sso.oidc.csp import with_relying_app_origins
+
+logger = logging.getLogger(__name__)
 
 
 class ContentSecurityPolicyMiddleware:
     """Adds the portal's strict Content-Security-Policy to every response.
 
     Django 5.2 has no CSP support of its own (it arrives in 6.0), and the policy is one fixed
-    string: no inline script or style anywhere, so no nonces are needed.
+    string: no inline script or style anywhere, so no nonces are needed. Only ``form-action``
+    grows, by the registered relying apps' origins (sso/oidc/csp.py).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -20,5 +29,63 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if self.policy and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = self.policy
+            response["Content-Security-Policy"] = with_relying_app_origins(self.policy)
+        return response
+
+
+# The errors of a cache or broker that cannot be reached: Redis (the cache, the rate-limit
+# counters) and kombu (Celery's broker, when a code mail is queued). Imported lazily so that a
+# deployment without redis or Celery installed still loads this module.
+def _unavailable_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = []
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        errors += [RedisConnectionError, RedisTimeoutError]
+    except ImportError:  # pragma: no cover - redis is in requirements.txt
+        pass
+    try:
+        from kombu.exceptions import OperationalError as BrokerError
+
+        errors.append(BrokerError)
+    except ImportError:  # pragma: no cover - kombu comes with Celery
+        pass
+    return tuple(errors)
+
+
+class ServiceUnavailableMiddleware:
+    """Answers 503 with a "try again" page when Redis or the Celery broker is out of reach.
+
+    Rate limits live in Redis: without them a password step must not run at all, and an error
+    500 with a stack trace in the log for each user helps nobody. The page says to try again
+    and ``Retry-After`` tells clients when; once Redis is back the next request simply works
+    (redis-py reconnects on its own). Only exceptions raised by views reach
+    ``process_exception``, which is where the cache and the broker are used.
+    """
+
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.errors = _unavailable_errors()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not self.errors or not isinstance(exception, self.errors):
+            return None
+        logger.warning(
+            "503 for %s %s: %s unavailable (%s)",
+            request.method,
+            request.path,
+            type(exception).__module__.split(".")[0],
+            type(exception).__name__,
+        )
+        response = HttpResponse(
+            loader.render_to_string("503.html"), status=503, content_type="text/html"
+        )
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        add_never_cache_headers(response)
         return response

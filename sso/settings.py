@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "sso.middleware.ContentSecurityPolicyMiddleware",
+    "sso.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -128,6 +129,7 @@ CELERY_TIMEZONE = env.str("TIME_ZONE", default="Asia/Jakarta")
 # Periodic work for `celery -A sso beat`: retention of the audit trail and expired rows.
 CELERY_BEAT_SCHEDULE = {
     "prune-audit-events": {"task": "accounts.tasks.prune_audit_events", "schedule": 60 * 60 * 24},
+    "mfa-cleanup": {"task": "mfa.tasks.cleanup", "schedule": 60 * 60},
 }
 
 # --- Authentication -------------------------------------------------------------------------

@@ -21,3 +21,16 @@ def end_relying_app_sessions(sender, request: HttpRequest | None, user, **kwargs
 
     for context_id in flows.end_portal_session(user, sid):
         transaction.on_commit(lambda pk=context_id: send_backchannel_logout.delay(pk))
+
+
+def _connect_csp_invalidation() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    from sso.oidc.csp import forget_relying_app_origins
+    from sso.oidc.models import Application
+
+    for signal in (post_save, post_delete):
+        signal.connect(forget_relying_app_origins, sender=Application, dispatch_uid=f"csp-{signal}")
+
+
+_connect_csp_invalidation()

@@ -63,32 +63,10 @@ def relying_app(live_server, transactional_db, tmp_path) -> Iterator[str]:
     process.wait(timeout=10)
 
 
-def allow_forms_to_lead_to(person: Person, portal: str, origin: str) -> None:
-    """Adds the app's origin to the portal's CSP form-action, as SSO_CONTENT_SECURITY_POLICY
-    must for now (docs/admin-guide.md): Chromium applies form-action to every redirect that
-    follows a form, and the sign-in forms end in a redirect to the app's callback. Without it,
-    the browser refuses that redirect and the person stays on the password page."""
-
-    def rewrite(route) -> None:
-        if route.request.resource_type != "document":
-            route.continue_()
-            return
-        response = route.fetch(max_redirects=0)
-        headers = dict(response.headers)
-        policy = headers.get("content-security-policy", "")
-        if "form-action 'self'" in policy and origin not in policy:
-            policy = policy.replace("form-action 'self'", f"form-action 'self' {origin}")
-            headers["content-security-policy"] = policy
-        route.fulfill(response=response, headers=headers)
-
-    person.page.route(f"{portal}/**", rewrite)
-
-
 def test_a_relying_app_signs_in_and_out_through_the_portal(
     person: Person, relying_app: str, live_server, user, password
 ):
     page = person.page
-    allow_forms_to_lead_to(person, live_server.url, relying_app)
     page.goto(relying_app)
     page.get_by_role("link", name="Sign in with the SSO portal").click()
     # The portal's own pages, as for any sign-in.

@@ -1,0 +1,327 @@
+"""A person's browser, in asyncio + httpx: follows the real pages, forms and CSRF tokens.
+
+Each sign-in uses a fresh client (fresh cookies), as a new browser would, so every sign-in
+meets the MFA challenge. Each request is timed on its own; a step is the page GET plus its
+form POST.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import html
+import re
+import secrets
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import pyotp
+
+from bench.seed import PASSWORD, RP_REDIRECT_URI, Account
+
+CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+# The steps of the sign-in, as the issue names them, in order.
+STEPS = ("username", "method", "password", "pick", "code", "confirm", "home")
+
+
+class FlowError(Exception):
+    """A page did not answer as a person's browser expects."""
+
+
+@dataclass
+class Timings:
+    """Seconds per step (GET + POST), per request, and per full sign-in."""
+
+    steps: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    signins: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def merge(self, other: Timings) -> None:
+        for name, values in other.steps.items():
+            self.steps[name].extend(values)
+        self.signins.extend(other.signins)
+        for name, count in other.errors.items():
+            self.errors[name] += count
+
+
+def new_client(base_url: str, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=httpx.Timeout(60.0),
+        follow_redirects=False,
+        headers={"User-Agent": "sso-bench/1 (httpx)", **(headers or {})},
+    )
+
+
+def csrf_of(page: httpx.Response) -> str:
+    match = CSRF_RE.search(page.text)
+    if not match:
+        raise FlowError(f"no CSRF token on {page.request.url.path} ({page.status_code})")
+    return html.unescape(match.group(1))
+
+
+def expect(response: httpx.Response, status: int, location: str | None = None) -> None:
+    if response.status_code != status:
+        raise FlowError(
+            f"{response.request.method} {response.request.url.path}: "
+            f"{response.status_code} instead of {status}"
+        )
+    if location is not None and not response.headers.get("location", "").endswith(location):
+        raise FlowError(f"{response.request.url.path} led to {response.headers.get('location')}")
+
+
+class Browser:
+    """One browser walking the sign-in; ``timed`` adds each request to a step's time."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.step_time: dict[str, float] = defaultdict(float)
+
+    async def timed(self, step: str, method: str, url: str, **kwargs) -> httpx.Response:
+        start = time.perf_counter()
+        response = await self.client.request(method, url, **kwargs)
+        self.step_time[step] += time.perf_counter() - start
+        return response
+
+    async def get_form(self, step: str, url: str) -> str:
+        page = await self.timed(step, "GET", url)
+        expect(page, 200)
+        return csrf_of(page)
+
+    async def post(self, step: str, url: str, csrf: str, data: dict) -> httpx.Response:
+        return await self.timed(step, "POST", url, data={"csrfmiddlewaretoken": csrf, **data})
+
+    async def to_challenge(self, username: str, password: str = PASSWORD) -> None:
+        """Username, method, password: the password step leads to the MFA challenge."""
+        csrf = await self.get_form("username", "/accounts/login/")
+        response = await self.post("username", "/accounts/login/", csrf, {"username": username})
+        expect(response, 302, "/accounts/login/method/")
+        method_page = await self.timed("method", "GET", "/accounts/login/method/")
+        expect(method_page, 200)
+        if 'href="/accounts/login/password/"' not in method_page.text:
+            raise FlowError("the method page has no password link")
+        csrf = await self.get_form("password", "/accounts/login/password/")
+        response = await self.post(
+            "password", "/accounts/login/password/", csrf, {"password": password}
+        )
+        expect(response, 302, "/security/challenge/")
+
+    async def pick(self, method: str) -> None:
+        csrf = await self.get_form("pick", "/security/challenge/")
+        response = await self.post("pick", "/security/challenge/", csrf, {"method": method})
+        expect(response, 302, f"/security/challenge/{method}/")
+
+    async def answer(self, method: str, code: str) -> None:
+        url = f"/security/challenge/{method}/"
+        csrf = await self.get_form("code", url)
+        response = await self.post("code", url, csrf, {"code": code})
+        expect(response, 302, "/security/challenge/confirm/")
+
+    async def confirm_and_home(self, username: str) -> None:
+        csrf = await self.get_form("confirm", "/security/challenge/confirm/")
+        response = await self.post(
+            "confirm", "/security/challenge/confirm/", csrf, {"remember": "on"}
+        )
+        expect(response, 302, "/")
+        home = await self.timed("home", "GET", "/")
+        expect(home, 200)
+        if username not in home.text:
+            raise FlowError("Home does not name the user")
+
+
+class TotpClock:
+    """Hands out accounts whose authenticator code for the current 30 s step is unused.
+
+    django-otp never accepts a code twice (``last_t``), so one account signs in at most once
+    per step; with enough accounts the pool never waits.
+    """
+
+    def __init__(self, accounts: list[Account]) -> None:
+        self.free = list(accounts)
+        self.last_step: dict[str, int] = {}
+        self.condition = asyncio.Condition()
+
+    async def take(self) -> Account:
+        while True:
+            step = int(time.time() // 30)
+            for i, account in enumerate(self.free):
+                if self.last_step.get(account.username, -1) < step:
+                    return self.free.pop(i)
+            await asyncio.sleep(0.2)
+
+    def give_back(self, account: Account) -> None:
+        self.last_step[account.username] = int(time.time() // 30)
+        self.free.append(account)
+
+
+async def full_signin(base_url: str, account: Account) -> dict[str, float]:
+    """Username → method → password → pick Authenticator → code → confirm → Home."""
+    async with new_client(base_url) as client:
+        browser = Browser(client)
+        await browser.to_challenge(account.username)
+        await browser.pick("totp")
+        await browser.answer("totp", pyotp.TOTP(account.totp_key).now())
+        await browser.confirm_and_home(account.username)
+        return dict(browser.step_time)
+
+
+async def signin_load(
+    base_url: str, clock: TotpClock, concurrency: int, seconds: float, max_signins: int
+) -> tuple[Timings, float]:
+    """``concurrency`` browsers signing in back to back for ``seconds`` (or ``max_signins``)."""
+    timings = Timings()
+    deadline = time.monotonic() + seconds
+    started = 0
+
+    async def one_browser() -> None:
+        nonlocal started
+        while time.monotonic() < deadline and started < max_signins:
+            started += 1
+            account = await clock.take()
+            begin = time.perf_counter()
+            try:
+                steps = await full_signin(base_url, account)
+            except (FlowError, httpx.HTTPError) as exc:
+                timings.errors[type(exc).__name__ + ": " + str(exc)[:80]] += 1
+                continue
+            finally:
+                clock.give_back(account)
+            timings.signins.append(time.perf_counter() - begin)
+            for name, value in steps.items():
+                timings.steps[name].append(value)
+
+    begin = time.perf_counter()
+    await asyncio.gather(*(one_browser() for _ in range(concurrency)))
+    return timings, time.perf_counter() - begin
+
+
+# --- OpenID Connect ---------------------------------------------------------------------------
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+async def signed_in_client(base_url: str, account: Account) -> httpx.AsyncClient:
+    client = new_client(base_url)
+    browser = Browser(client)
+    await browser.to_challenge(account.username)
+    await browser.pick("totp")
+    await browser.answer("totp", pyotp.TOTP(account.totp_key).now())
+    await browser.confirm_and_home(account.username)
+    return client
+
+
+async def code_exchange(client: httpx.AsyncClient, client_id: str) -> tuple[float, float]:
+    """Authorize with the live session, then trade the code at the token endpoint."""
+    verifier, challenge = pkce_pair()
+    query = urlencode(
+        {
+            "client_id": client_id,
+            "response_type": "code",
+            "scope": "openid profile email",
+            "redirect_uri": RP_REDIRECT_URI,
+            "state": secrets.token_urlsafe(8),
+            "nonce": secrets.token_urlsafe(8),
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    start = time.perf_counter()
+    response = await client.get(f"/o/authorize/?{query}")
+    authorized = time.perf_counter()
+    location = response.headers.get("location", "")
+    if response.status_code != 302 or not location.startswith(RP_REDIRECT_URI):
+        raise FlowError(f"authorize answered {response.status_code} {location[:80]}")
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    token = await client.post(
+        "/o/token/",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": RP_REDIRECT_URI,
+            "code_verifier": verifier,
+            "client_id": client_id,
+        },
+    )
+    done = time.perf_counter()
+    if token.status_code != 200 or "id_token" not in token.json():
+        raise FlowError(f"token endpoint answered {token.status_code}: {token.text[:120]}")
+    return authorized - start, done - authorized
+
+
+async def oidc_load(
+    clients: list[httpx.AsyncClient], client_id: str, seconds: float
+) -> tuple[dict[str, list[float]], int, float]:
+    """Each signed-in client exchanges codes back to back for ``seconds``."""
+    times: dict[str, list[float]] = {"authorize": [], "token": []}
+    errors = 0
+    deadline = time.monotonic() + seconds
+
+    async def loop(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while time.monotonic() < deadline:
+            try:
+                authorize, token = await code_exchange(client, client_id)
+            except (FlowError, httpx.HTTPError, KeyError):
+                errors += 1
+                continue
+            times["authorize"].append(authorize)
+            times["token"].append(token)
+
+    begin = time.perf_counter()
+    await asyncio.gather(*(loop(c) for c in clients))
+    return times, errors, time.perf_counter() - begin
+
+
+# --- E-mail codes ------------------------------------------------------------------------------
+
+
+async def at_picker(base_url: str, account: Account) -> tuple[httpx.AsyncClient, str]:
+    """A browser with the password done, on the challenge picker; returns it and its CSRF."""
+    client = new_client(base_url)
+    browser = Browser(client)
+    await browser.to_challenge(account.username)
+    csrf = await browser.get_form("pick", "/security/challenge/")
+    return client, csrf
+
+
+async def email_code_load(
+    browsers: list[tuple[httpx.AsyncClient, str, Account]], rate: float, smtp
+) -> tuple[list[float], list[float], int]:
+    """Picks "Email" at ``rate`` requests per second (open loop: one browser each); returns the
+    time from each request to the SMTP server accepting its message, the page times, and how
+    many messages never came (within 30 s of the last request)."""
+    sent_at: dict[str, float] = {}
+    page_times: list[float] = []
+
+    async def one(client: httpx.AsyncClient, csrf: str, account: Account) -> None:
+        start = time.monotonic()
+        sent_at[account.email.lower()] = start
+        response = await client.post(
+            "/security/challenge/", data={"csrfmiddlewaretoken": csrf, "method": "email"}
+        )
+        page_times.append(time.monotonic() - start)
+        expect(response, 302, "/security/challenge/email/")
+
+    tasks = []
+    begin = time.monotonic()
+    for i, (client, csrf, account) in enumerate(browsers):
+        delay = begin + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(client, csrf, account)))
+    await asyncio.gather(*tasks, return_exceptions=True)
+    deadline = time.monotonic() + 30
+    while smtp.count() < len(sent_at) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    latencies = [
+        smtp.accepted[rcpt][0] - start for rcpt, start in sent_at.items() if rcpt in smtp.accepted
+    ]
+    return latencies, page_times, len(sent_at) - len(latencies)

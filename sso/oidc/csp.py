@@ -1,0 +1,45 @@
+"""The relying apps' origins in the Content-Security-Policy's ``form-action``.
+
+Browsers (Chromium at least) apply ``form-action`` to the redirects that follow a form post,
+so the sign-in form's final redirect to an app's callback needs that app's origin listed.
+The list comes from the registered redirect and post-logout URIs, cached a few minutes and
+dropped whenever an application changes (sso/oidc/signals.py).
+"""
+
+from urllib.parse import urlsplit
+
+from django.core.cache import cache
+
+RELYING_ORIGINS_CACHE_KEY = "sso:csp:relying-origins"
+
+
+def relying_app_origins() -> list[str]:
+    origins = cache.get(RELYING_ORIGINS_CACHE_KEY)
+    if origins is None:
+        from sso.oidc.models import Application
+
+        uris = Application.objects.values_list("redirect_uris", "post_logout_redirect_uris")
+        origins = sorted(
+            {
+                f"{parts.scheme}://{parts.netloc}"
+                for row in uris
+                for uri in " ".join(row).split()
+                if (parts := urlsplit(uri)).scheme in ("http", "https") and parts.netloc
+            }
+        )
+        cache.set(RELYING_ORIGINS_CACHE_KEY, origins, 300)
+    return origins
+
+
+def with_relying_app_origins(policy: str) -> str:
+    """``policy`` with the relying apps' origins added to ``form-action 'self'``."""
+    if "form-action 'self'" not in policy:
+        return policy
+    origins = relying_app_origins()
+    if not origins:
+        return policy
+    return policy.replace("form-action 'self'", "form-action 'self' " + " ".join(origins), 1)
+
+
+def forget_relying_app_origins(**kwargs: object) -> None:
+    cache.delete(RELYING_ORIGINS_CACHE_KEY)

@@ -1,0 +1,142 @@
+"""SQL queries per sign-in step: a fixed, small number, whatever the account holds (no N+1).
+
+Counted with Django's CaptureQueriesContext against the application database only: the cache
+is Django's in-memory one here, so that the database cache of the embedded mode and Redis in
+CI count the same; savepoints (which only the test's outer transaction causes) are left out.
+When a change adds a query on purpose, update ``expected_counts`` and say why in the commit.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from mfa.models import RecoveryCode, TrustedDevice
+from sso.oidc.models import Application
+from tests.conftest import PASSWORD
+
+LOCAL_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# (step, HTTP method, URL, form data, expected status); "CODE" is the authenticator's code.
+SIGNIN = [
+    ("username page", "get", "/accounts/login/", None, 200),
+    ("username", "post", "/accounts/login/", {"username": "ani"}, 302),
+    ("method", "get", "/accounts/login/method/", None, 200),
+    ("password page", "get", "/accounts/login/password/", None, 200),
+    ("password", "post", "/accounts/login/password/", {"password": PASSWORD}, 302),
+    ("challenge page", "get", "/security/challenge/", None, 200),
+    ("challenge pick", "post", "/security/challenge/", {"method": "totp"}, 302),
+    ("code page", "get", "/security/challenge/totp/", None, 200),
+    ("code", "post", "/security/challenge/totp/", {"code": "CODE"}, 302),
+    ("confirm page", "get", "/security/challenge/confirm/", None, 200),
+    ("confirm", "post", "/security/challenge/confirm/", {"remember": "on"}, 302),
+    ("home", "get", "/", None, 200),
+]
+
+
+# Queries per step today; M = the number of challenge methods (MFA_CHALLENGE_METHODS): the
+# challenge steps list the enrolled ones with one query per method (docs/performance.md).
+def expected_counts(methods: int) -> dict[str, int]:
+    return {
+        "username page": 0,  # no session yet
+        "username": 2,  # session: is the key free? + insert
+        "method": 1,  # session
+        "password page": 1,  # session
+        # session, user x2 (lockout, authenticate), audit, first enrolled factor, session update
+        "password": 6,
+        "challenge page": 2 + methods,  # session, pending user, M methods
+        "challenge pick": 3,  # session, pending user, the picked method only
+        "code page": 3,
+        # session, pending user, the method, device (throttle), locked row, device update, ...
+        "code": 10,
+        "confirm page": 2,  # session, pending user
+        # user x2, new session key (3), user session, last_login, audit x2, known device,
+        # trusted device, session update ...
+        "confirm": 17,
+        "home": 3,  # session, user, relying applications
+    }
+
+
+def _sql_of(queries: list[dict]) -> list[str]:
+    return [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"].upper()]
+
+
+def walk_signin(client: Client, phone) -> dict[str, list[str]]:
+    """Signs in step by step; returns the SQL of each step.
+
+    The authenticator never takes a code twice (replay guard), so its counter is moved back
+    first: several sign-ins fit in one 30-second step here.
+    """
+    TOTPDevice.objects.update(last_t=-1)
+    per_step: dict[str, list[str]] = {}
+    for step, method, url, data, status in SIGNIN:
+        if data and data.get("code") == "CODE":
+            data = {"code": phone.now()}
+        with CaptureQueriesContext(connection) as captured:
+            response = getattr(client, method)(url, data) if data else getattr(client, method)(url)
+        assert response.status_code == status, (step, response.status_code)
+        per_step[step] = _sql_of(captured.captured_queries)
+    return per_step
+
+
+@override_settings(CACHES=LOCAL_CACHE)
+def test_each_signin_step_runs_the_expected_number_of_queries(client, user, phone):
+    per_step = walk_signin(client, phone)
+    counts = {step: len(sql) for step, sql in per_step.items()}
+    details = "\n".join(
+        f"{step}: {len(sql)}\n  " + "\n  ".join(sql) for step, sql in per_step.items()
+    )
+    assert counts == expected_counts(len(settings.MFA_CHALLENGE_METHODS)), details
+
+
+@override_settings(CACHES=LOCAL_CACHE)
+def test_query_counts_do_not_grow_with_what_the_account_holds(make_user, password, phone, user):
+    """No N+1: an account with many trusted devices, recovery codes, sessions and relying
+    apps signs in with the same queries as a bare one."""
+    baseline = {step: len(sql) for step, sql in walk_signin(Client(), phone).items()}
+
+    later = timezone.now() + timedelta(days=10)
+    TrustedDevice.objects.bulk_create(
+        TrustedDevice(user=user, token_hash=f"{i:064x}", expires_at=later) for i in range(25)
+    )
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(user=user, code_hash=f"{i:064x}") for i in range(10)
+    )
+    Application.objects.bulk_create(
+        Application(
+            client_id=f"app-{i}",
+            name=f"App {i}",
+            client_type=Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+            redirect_uris=f"https://app{i}.example.com/callback",
+            launch_url=f"https://app{i}.example.com/",
+        )
+        for i in range(8)
+    )
+    for _ in range(5):  # other sessions of the same account, elsewhere
+        walk_signin(Client(), phone)
+
+    loaded = {step: len(sql) for step, sql in walk_signin(Client(), phone).items()}
+    assert loaded == baseline
+
+
+@pytest.mark.parametrize("method", ["email"])
+@override_settings(CACHES=LOCAL_CACHE)
+def test_picking_an_email_code_is_a_fixed_number_of_queries(
+    client, user, password, email_factor, method
+):
+    """The e-mail pick also writes the CodeChallenge row (delivery runs in the worker)."""
+    for _step, verb, url, data, _status in SIGNIN[:5]:
+        getattr(client, verb)(url, data) if data else getattr(client, verb)(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/security/challenge/", {"method": method})
+    assert response.status_code == 302
+    sql = _sql_of(captured.captured_queries)
+    # session, pending user, 4 enrolled methods, e-mail device, challenge get-or-create (up to
+    # 2 statements) under lock, challenge update
+    assert len(sql) <= 11, "\n".join(sql)

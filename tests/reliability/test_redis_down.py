@@ -1,0 +1,118 @@
+"""Redis stops while people sign in: a clear "try again" page (503), never an error 500 or a
+stack trace; once Redis is back, the same browsers carry on within seconds.
+
+The cache (rate limits, lockout counters) is a redis-server of this test's own, killed and
+started again on the same port. ServiceUnavailableMiddleware (sso/middleware.py) turns
+redis/kombu connection errors into the 503 page.
+"""
+
+import time
+
+import pytest
+from django.test import Client
+
+from tests.conftest import PASSWORD
+
+MIDDLEWARE_PATH = "sso.middleware.ServiceUnavailableMiddleware"
+# How soon after Redis is back the portal must answer normally again.
+RECOVERY_SECONDS = 5
+
+
+@pytest.fixture
+def portal_on_private_redis(settings, private_redis):
+    """The cache on the test's own Redis (short timeouts), and the 503 middleware on."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": private_redis.url,
+            "KEY_PREFIX": "sso",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    if MIDDLEWARE_PATH not in settings.MIDDLEWARE:
+        settings.MIDDLEWARE = [*settings.MIDDLEWARE[:2], MIDDLEWARE_PATH, *settings.MIDDLEWARE[2:]]
+    return private_redis
+
+
+def to_password_page(client: Client, username: str = "ani") -> None:
+    assert client.post("/accounts/login/", {"username": username}).status_code == 302
+    assert client.get("/accounts/login/method/").status_code == 200
+
+
+def assert_try_again_page(response) -> None:
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    text = response.content.decode()
+    assert "try again" in text.lower()
+    assert "Traceback" not in text
+    assert "redis" not in text.lower()  # nothing about the inside reaches the page
+
+
+def test_redis_down_gives_503_then_sign_in_resumes(
+    portal_on_private_redis, user, phone, transactional_db
+):
+    redis = portal_on_private_redis
+    ana, budi, citra = Client(), Client(), Client()
+    to_password_page(ana)
+    to_password_page(budi)
+    # Citra is signed in already: the pages she uses do not need Redis.
+    to_password_page(citra)
+    assert citra.post("/accounts/login/password/", {"password": PASSWORD}).status_code == 302
+    citra.post("/security/challenge/", {"method": "totp"})
+    assert citra.post("/security/challenge/totp/", {"code": phone.now()}).status_code == 302
+    assert citra.post("/security/challenge/confirm/", {"remember": "on"}).status_code == 302
+
+    redis.stop()
+
+    statuses = []
+    for browser in (ana, budi):
+        response = browser.post("/accounts/login/password/", {"password": PASSWORD})
+        assert_try_again_page(response)
+        statuses.append(response.status_code)
+    # A wrong password is counted in Redis too: the same page, not a 500.
+    assert_try_again_page(ana.post("/accounts/login/password/", {"password": "wrong" * 3}))
+    # Pages that need no Redis keep working.
+    assert Client().get("/accounts/login/").status_code == 200
+    assert citra.get("/").status_code == 200
+
+    redis.start()
+    back = time.monotonic()
+    while True:
+        response = ana.post("/accounts/login/password/", {"password": PASSWORD})
+        if response.status_code == 302 or time.monotonic() - back > RECOVERY_SECONDS:
+            break
+        assert response.status_code == 503
+        time.sleep(0.2)
+    recovered_after = time.monotonic() - back
+    assert response.status_code == 302, (
+        f"still {response.status_code} after {recovered_after:.1f} s"
+    )
+    assert response["Location"] == "/security/challenge/"
+    print(f"answering normally {recovered_after:.2f} s after Redis came back")
+    # Budi carries on from where the outage stopped him, in the same browser.
+    assert budi.post("/accounts/login/password/", {"password": PASSWORD}).status_code == 302
+
+
+def test_broker_down_when_a_code_is_asked_gives_503(
+    settings, user, email_factor, transactional_db, private_redis
+):
+    """The cache answers but Celery's broker does not: queuing the code mail fails with a
+    kombu error, which gets the same 503 page."""
+    from sso.celery import app
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    if MIDDLEWARE_PATH not in settings.MIDDLEWARE:
+        settings.MIDDLEWARE = [*settings.MIDDLEWARE[:2], MIDDLEWARE_PATH, *settings.MIDDLEWARE[2:]]
+    previous = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=private_redis.url, task_always_eager=False)
+    app._after_fork()  # drop pooled broker connections
+    try:
+        client = Client()
+        to_password_page(client)
+        assert client.post("/accounts/login/password/", {"password": PASSWORD}).status_code == 302
+        private_redis.stop()
+        response = client.post("/security/challenge/", {"method": "email"})
+        assert_try_again_page(response)
+    finally:
+        app.conf.update(**previous)
+        app._after_fork()
