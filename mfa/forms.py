@@ -51,15 +51,6 @@ class EmailAddressForm(forms.Form):
     )
 
 
-class PasswordForm(forms.Form):
-    password = forms.CharField(
-        label=_("Password"),
-        max_length=128,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
-    )
-
-
 class PasswordOrCodeForm(forms.Form):
     """Removing the authenticator asks for the password or a current code."""
 

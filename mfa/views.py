@@ -13,8 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import audit
 from accounts import flows as account_flows
 from accounts.flows import SigninState, safe_next_url
+from accounts.forms import PasswordForm
 from mfa import codes, flows, notices, recovery, totp, trust
-from mfa.forms import CodeForm, EmailAddressForm, PasswordForm, PasswordOrCodeForm
+from mfa.forms import CodeForm, EmailAddressForm, PasswordOrCodeForm
 from mfa.methods import check_error, send_error
 from mfa.models import CodeChallenge, EmailDevice, TrustedDevice
 from mfa.reauth import mark_recent_auth, recent_auth_required

@@ -52,16 +52,25 @@ def picker(request: HttpRequest) -> HttpResponse:
     return redirect("mfa:challenge_method", slug=method.slug)
 
 
+def _pending_method(request: HttpRequest, slug: str):  # type: ignore[no-untyped-def]
+    """(pending, method, None) for a live attempt and an enrolled method, else (.., .., page)."""
+    pending = pending_state.current_pending(request)
+    if pending is None:
+        return None, None, _expired(request)
+    method = flows.method_by_slug(pending.user, slug)
+    if method is None:
+        error = _("Choose one of the methods shown.")
+        return pending, None, _render_picker(request, pending, error, BAD_REQUEST)
+    return pending, method, None
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def method_page(request: HttpRequest, slug: str) -> HttpResponse:
     """Enter the code (or use the passkey) and Validate."""
-    pending = pending_state.current_pending(request)
-    if pending is None:
-        return _expired(request)
-    method = flows.method_by_slug(pending.user, slug)
-    if method is None:
-        return _render_picker(request, pending, _("Choose one of the methods shown."), BAD_REQUEST)
+    pending, method, refusal = _pending_method(request, slug)
+    if refusal is not None:
+        return refusal
     form_class = method.form_class or CodeForm
     form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -85,12 +94,9 @@ def method_page(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def resend(request: HttpRequest, slug: str) -> HttpResponse:
     """Send a new code; the old one dies (seeds/003 Table 2)."""
-    pending = pending_state.current_pending(request)
-    if pending is None:
-        return _expired(request)
-    method = flows.method_by_slug(pending.user, slug)
-    if method is None:
-        return _render_picker(request, pending, _("Choose one of the methods shown."), BAD_REQUEST)
+    pending, method, refusal = _pending_method(request, slug)
+    if refusal is not None:
+        return refusal
     error = method.start(request, pending)
     if error:
         messages.error(request, error)
