@@ -232,3 +232,38 @@ def celery_worker_process(redis_server, transactional_db, tmp_path):
         task_default_queue=previous["task_default_queue"],
     )
     _reset_broker_connections(app)
+
+
+# --- Debian's Chromium, one Playwright for the whole run ------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--font-render-hinting=none",  # the same glyphs in every screenshot
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Headless Chromium driven by Playwright's sync API, shared by every browser test: the
+    sync API allows one Playwright per thread, so the e2e and passkey suites share it."""
+    import shutil
+
+    if not shutil.which(CHROMIUM):
+        if IN_CI:
+            pytest.fail(f"CI=true but {CHROMIUM} is not installed (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the
+    # test (creating users) are safe here: the live server runs in its own thread.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    sync_api = pytest.importorskip("playwright.sync_api")
+    playwright = sync_api.sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+    playwright.stop()

@@ -6,6 +6,7 @@ The list comes from the registered redirect and post-logout URIs, cached a few m
 dropped whenever an application changes (sso/oidc/signals.py).
 """
 
+import contextlib
 from urllib.parse import urlsplit
 
 from django.core.cache import cache
@@ -13,8 +14,15 @@ from django.core.cache import cache
 RELYING_ORIGINS_CACHE_KEY = "sso:csp:relying-origins"
 
 
+def _cached() -> list[str] | None:
+    try:
+        return cache.get(RELYING_ORIGINS_CACHE_KEY)
+    except Exception:  # the cache is only a shortcut; Redis down must not break the header
+        return None
+
+
 def relying_app_origins() -> list[str]:
-    origins = cache.get(RELYING_ORIGINS_CACHE_KEY)
+    origins = _cached()
     if origins is None:
         from sso.oidc.models import Application
 
@@ -27,7 +35,8 @@ def relying_app_origins() -> list[str]:
                 if (parts := urlsplit(uri)).scheme in ("http", "https") and parts.netloc
             }
         )
-        cache.set(RELYING_ORIGINS_CACHE_KEY, origins, 300)
+        with contextlib.suppress(Exception):  # as above: a cache outage only costs the query
+            cache.set(RELYING_ORIGINS_CACHE_KEY, origins, 300)
     return origins
 
 
@@ -42,4 +51,5 @@ def with_relying_app_origins(policy: str) -> str:
 
 
 def forget_relying_app_origins(**kwargs: object) -> None:
-    cache.delete(RELYING_ORIGINS_CACHE_KEY)
+    with contextlib.suppress(Exception):
+        cache.delete(RELYING_ORIGINS_CACHE_KEY)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mfa.models import RecoveryCode, TrustedDevice
+from sso.oidc.csp import relying_app_origins
 from sso.oidc.models import Application
 from tests.conftest import PASSWORD
 
@@ -73,6 +74,8 @@ def walk_signin(client: Client, phone) -> dict[str, list[str]]:
     first: several sign-ins fit in one 30-second step here.
     """
     TOTPDevice.objects.update(last_t=-1)
+    # The CSP's relying-app origins are cached for minutes, not read per request.
+    relying_app_origins()
     per_step: dict[str, list[str]] = {}
     for step, method, url, data, status in SIGNIN:
         if data and data.get("code") == "CODE":
