@@ -5,8 +5,6 @@ password-reset token generator: it lives ``PASSWORD_RESET_TIMEOUT`` seconds and 
 because the token covers the password hash that the reset changes.
 """
 
-import logging
-
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
@@ -22,8 +20,6 @@ from django.utils.http import urlsafe_base64_encode
 from accounts import audit
 from accounts.models import User
 from sso.net import client_ip
-
-logger = logging.getLogger(__name__)
 
 RESET_REQUESTS_KEY = "password_reset:ip:{}"
 

@@ -11,6 +11,7 @@ from django.core.cache import cache as django_cache
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -144,8 +145,6 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
     Trust is given whether or not the box is ticked: ticked means 14 days, not ticked means
     until midnight (seeds/000 §4, items 4 and 5).
     """
-    from django.shortcuts import redirect
-
     pending = pending_state.current_pending(request)
     verified = pending_state.pending_flag(request, "verified")
     if pending is None or not verified:
