@@ -5,17 +5,9 @@ import re
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from playwright.sync_api import expect
 
 from tests.e2e.person import Person
-
-SMS_METHOD = "mfa.sms.challenge.SmsCodeMethod"
-
-pytestmark = pytest.mark.skipif(
-    SMS_METHOD not in django_settings.MFA_CHALLENGE_METHODS,
-    reason=f"{SMS_METHOD} is not in MFA_CHALLENGE_METHODS yet",
-)
 
 
 class Phone:
