@@ -48,6 +48,7 @@ class MessageCodeMethod(ChallengeMethod):
 
     template_name = "mfa/challenge/code_form.html"
     channel = ""
+    sends_message = True
 
     def challenge(self, pending: PendingSignin) -> CodeChallenge | None:
         return codes.find_challenge(

@@ -45,6 +45,9 @@ class ChallengeMethod(ABC):
     template_name: str = ""
     # The form the challenge page binds to what the user sent; None means the 6-digit code form.
     form_class: type | None = None
+    # Picking the method sends something (an e-mail, an SMS), so the pick is a POST that calls
+    # ``start``; the others are plain links to their page: one request less, nothing to send.
+    sends_message: bool = False
 
     @abstractmethod
     def is_enrolled(self, user: User) -> bool:

@@ -25,7 +25,12 @@ def _expired(request: HttpRequest) -> HttpResponse:
 
 def _render_picker(request, pending, error: str = "", status: int = 200) -> HttpResponse:  # type: ignore[no-untyped-def]
     methods = [
-        {"slug": m.slug, "label": m.label, "hint": m.describe(pending.user)}
+        {
+            "slug": m.slug,
+            "label": m.label,
+            "hint": m.describe(pending.user),
+            "sends_message": m.sends_message,
+        }
         for m in flows.enrolled_methods(pending.user)
     ]
     context = {"methods": methods, "error": error}

@@ -34,6 +34,24 @@ def test_full_challenge_with_the_authenticator(client, user, password, phone):
     assert client.session["accounts.auth_methods"] == ["otp", "pwd"]
 
 
+def test_picker_links_to_methods_that_send_nothing_and_posts_those_that_send(
+    client, user, password, phone, email_factor
+):
+    """Authenticator is a plain GET to its page (nothing to send, one request less); e-mail is
+    a POST, since picking it sends a code. No CSRF token ever lands in a URL."""
+    to_challenge(client, password)
+    picker = client.get("/security/challenge/").text
+    authenticator_form = picker.split('action="/security/challenge/totp/"')[0].rsplit("<form", 1)[1]
+    assert 'method="get"' in authenticator_form
+    authenticator = picker.split('action="/security/challenge/totp/"')[1].split("</form>")[0]
+    assert "csrfmiddlewaretoken" not in authenticator and 'name="method"' not in authenticator
+    email = picker.split('action="/security/challenge/"')[1].split("</form>")[0]
+    assert "csrfmiddlewaretoken" in email and 'value="email"' in email
+    page = client.get("/security/challenge/totp/")  # what the browser does on the click
+    assert page.status_code == 200 and "Validate" in page.text
+    assert validate(client, "totp", phone.now())["Location"] == "/security/challenge/confirm/"
+
+
 def test_next_target_survives_the_challenge(client, user, password, phone):
     from tests.conftest import sign_in
 
