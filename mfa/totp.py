@@ -19,7 +19,9 @@ from accounts.models import User
 
 
 def confirmed_device(user: User) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    """The user's authenticator; through the related manager, so ``device.user`` is ``user``
+    itself and verifying does not load the user again."""
+    return user.totpdevice_set.filter(confirmed=True).first()
 
 
 def setup_device(user: User) -> TOTPDevice:

@@ -14,6 +14,8 @@ from accounts.models import User
 from mfa.challenge.base import PendingSignin
 
 PENDING_SESSION_KEY = "mfa.pending"
+# The pending user loaded once per request: a view and the flow it calls both ask for it.
+_REQUEST_MEMO = "_mfa_pending"
 
 
 def begin_pending(
@@ -27,6 +29,7 @@ def begin_pending(
 ) -> PendingSignin:
     """Starts a challenge for ``user``; ``methods`` are the amr values proved so far."""
     attempt_id = secrets.token_urlsafe(24)
+    _forget_memo(request)
     request.session[PENDING_SESSION_KEY] = {
         "user_id": user.pk,
         "attempt_id": attempt_id,
@@ -52,15 +55,23 @@ def _data(request: HttpRequest) -> dict | None:
 
 
 def current_pending(request: HttpRequest) -> PendingSignin | None:
-    """The challenge in progress, or None when there is none or it has died."""
+    """The challenge in progress, or None when there is none or it has died.
+
+    The user row is read once per request: the view and the flow functions it calls share it.
+    """
     data = _data(request)
     if data is None:
         return None
+    memo = getattr(request, _REQUEST_MEMO, None)
+    if memo is not None and memo.attempt_id == data["attempt_id"]:
+        return memo
     user = User.objects.filter(pk=data["user_id"], is_active=True).first()
     if user is None:
         clear_pending(request)
         return None
-    return PendingSignin(user=user, attempt_id=data["attempt_id"], methods=list(data["methods"]))
+    pending = PendingSignin(user=user, attempt_id=data["attempt_id"], methods=list(data["methods"]))
+    setattr(request, _REQUEST_MEMO, pending)
+    return pending
 
 
 def pending_flag(request: HttpRequest, name: str) -> object:
@@ -84,4 +95,10 @@ def mark_verified(request: HttpRequest, method_slug: str, amr: tuple[str, ...]) 
 
 
 def clear_pending(request: HttpRequest) -> None:
+    _forget_memo(request)
     request.session.pop(PENDING_SESSION_KEY, None)
+
+
+def _forget_memo(request: HttpRequest) -> None:
+    if hasattr(request, _REQUEST_MEMO):
+        delattr(request, _REQUEST_MEMO)
