@@ -41,10 +41,19 @@ def note_device(request: HttpRequest, user: User) -> bool:
     token = _browser_token(request)
     digest = hashlib.sha256(token.encode()).hexdigest()
     label = audit.device_label(request.headers.get("User-Agent", ""))
+    fresh_cookie = getattr(request, NEW_COOKIE_ATTRIBUTE, None) == token
+    if not fresh_cookie and KnownDevice.objects.filter(user=user, device_hash=digest).exists():
+        return False  # the usual case: a browser this account has used before
     had_devices = KnownDevice.objects.filter(user=user).exists()
-    _device, created = KnownDevice.objects.get_or_create(
-        user=user, device_hash=digest, defaults={"device": label}
-    )
+    if fresh_cookie:
+        # A random id made just now cannot be in the table yet: insert without looking.
+        KnownDevice.objects.create(user=user, device_hash=digest, device=label)
+        created = True
+    else:
+        # Known to the browser but not to this account; a parallel sign-in may insert it too.
+        _device, created = KnownDevice.objects.get_or_create(
+            user=user, device_hash=digest, defaults={"device": label}
+        )
     if created and had_devices and settings.ACCOUNTS_NEW_DEVICE_ALERTS:
         from accounts.tasks import send_new_device_alert
 

@@ -70,14 +70,13 @@ def _track_session(sender: type, request: HttpRequest, user: User, **kwargs: obj
     if request is None or not hasattr(request, "session") or not request.session.session_key:
         return
     user_agent = request.headers.get("User-Agent", "")[:300]
-    UserSession.objects.update_or_create(
+    # login() has just given the session a new key, so the row is always new.
+    UserSession.objects.create(
         session_key=request.session.session_key,
-        defaults={
-            "user": user,
-            "ip": client_ip(request) or None,
-            "user_agent": user_agent,
-            "device": audit.device_label(user_agent),
-        },
+        user=user,
+        ip=client_ip(request) or None,
+        user_agent=user_agent,
+        device=audit.device_label(user_agent),
     )
 
 

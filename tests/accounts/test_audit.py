@@ -175,6 +175,22 @@ def test_new_device_mail_once_for_a_new_device_not_for_a_known_one(user, passwor
     assert len(mail.outbox) == 1
 
 
+def test_new_device_mail_for_a_browser_another_account_used_first(make_user, user, password):
+    """A shared computer: the browser has its device cookie from Ani's sign-in, but Budi has
+    not used it; Budi, who signed in elsewhere before, gets the alert; Ani does not."""
+    budi = make_user("budi", email="budi@example.com")
+    shared, budis_phone = Client(), Client()
+    run_on_commit(sign_in, shared, "ani", password)
+    run_on_commit(sign_in, budis_phone, "budi", password)
+    shared.post("/accounts/logout/")
+    assert mail.outbox == []
+    run_on_commit(sign_in, shared, "budi", password)
+    assert [m.to for m in mail.outbox] == [[budi.email]]
+    shared.post("/accounts/logout/")
+    run_on_commit(sign_in, shared, "ani", password)
+    assert len(mail.outbox) == 1
+
+
 @pytest.fixture
 def helpdesk(make_user):
     agent = make_user("agent", is_staff=True)
