@@ -19,7 +19,8 @@ class ContentSecurityPolicyMiddleware:
 
     Django 5.2 has no CSP support of its own (it arrives in 6.0), and the policy is one fixed
     string: no inline script or style anywhere, so no nonces are needed. Only ``form-action``
-    grows, by the registered relying apps' origins (sso/oidc/csp.py).
+    grows, by the registered relying apps' origins (sso/oidc/csp.py), and only on pages:
+    a redirect or a JSON answer holds no form, so it gets the fixed policy without the lookup.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -29,7 +30,11 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if self.policy and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = with_relying_app_origins(self.policy)
+            is_page = response.get("Content-Type", "").startswith("text/html") and not (
+                300 <= response.status_code < 400
+            )
+            policy = with_relying_app_origins(self.policy) if is_page else self.policy
+            response["Content-Security-Policy"] = policy
         return response
 
 
