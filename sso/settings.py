@@ -97,7 +97,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, reusing its redis-py client (sso/cache.py).
+            "BACKEND": "sso.cache.PortalRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "sso",
         }
@@ -278,6 +279,10 @@ SMS_GAMMU_TIMEOUT = env.float("SMS_GAMMU_TIMEOUT", default=30.0)
 # and __Host- cookies, the HTTPS redirect and HSTS.
 SECURE_HTTPS = env.bool("SECURE_HTTPS", default=not DEBUG)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
+# SESSION_ENGINE: where sessions live (default: rows in the database, which survive a Redis
+# restart and can be listed and revoked). Django's "cached_db" saves a read per request, but
+# its load() fails when Redis is out of reach, so signed-in pages would fail with Redis.
+SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.db")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

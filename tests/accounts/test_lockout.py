@@ -123,7 +123,7 @@ def test_failures_are_shared_with_a_second_process_through_redis(
     """Two web processes, one Redis: failures in either count toward the same lock."""
     redis_cache = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "sso.cache.PortalRedisCache",
             "LOCATION": redis_server.rsplit("/", 1)[0] + "/15",
             "KEY_PREFIX": "sso",
         }

@@ -23,7 +23,7 @@ def portal_on_private_redis(settings, private_redis):
     """The cache on the test's own Redis (short timeouts), and the 503 middleware on."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "sso.cache.PortalRedisCache",
             "LOCATION": private_redis.url,
             "KEY_PREFIX": "sso",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -116,3 +116,20 @@ def test_broker_down_when_a_code_is_asked_gives_503(
     finally:
         app.conf.update(**previous)
         app._after_fork()
+
+
+def test_the_shared_redis_client_reconnects_after_a_restart(portal_on_private_redis):
+    """sso/cache.py keeps one redis-py client per pool: it must carry on once Redis is back."""
+    import redis as redis_lib
+    from django.core.cache import cache
+
+    cache.set("greeting", "halo")
+    client = cache._cache.get_client()
+    assert cache._cache.get_client(write=True) is client
+    portal_on_private_redis.stop()
+    with pytest.raises(redis_lib.ConnectionError):
+        cache.get("greeting")
+    portal_on_private_redis.start()
+    cache.set("greeting", "selamat datang")
+    assert cache.get("greeting") == "selamat datang"
+    assert cache._cache.get_client() is client
