@@ -24,6 +24,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+# method, path, status, microseconds from reading the request to sending the response
+ACCESS_LOG_FORMAT = "%(m)s %(U)s %(s)s %(D)s"
+
+
+@dataclass(frozen=True)
+class ServedRequest:
+    method: str
+    path: str
+    status: int
+    seconds: float
+
+
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
@@ -211,16 +223,38 @@ class Services:
         proc = subprocess.Popen(
             [PYTHON, "-m", "gunicorn", "sso.wsgi", "--bind", f"127.0.0.1:{port}",
              "--workers", str(self.web_workers), "--worker-class", "sync", "--timeout", "60",
-             "--log-level", "warning"],
+             "--log-level", "warning", "--access-logfile", str(self.access_log(port)),
+             "--access-logformat", ACCESS_LOG_FORMAT],
             cwd=REPO, env={**self.env, **(extra_env or {})},
             stdout=(self.workdir / f"web-{port}.log").open("w"), stderr=subprocess.STDOUT,
         )  # fmt: skip
         if self.web is None:
             self.web = proc
+            self.access_log(port).touch()
         else:
             self.extra_webs.append(proc)
         wait_for_port(port, 30, proc)
         return f"http://127.0.0.1:{port}"
+
+    def access_log(self, port: int | None = None) -> Path:
+        """gunicorn's access log of the web on ``port`` (default: the first one)."""
+        return self.workdir / f"access-{port or self.web_port}.log"
+
+    def served_since(self, offset: int) -> tuple[list[ServedRequest], int]:
+        """The requests the first web logged after byte ``offset``, and the new offset.
+
+        The times are gunicorn's own (from reading the request to the response's last byte),
+        so they leave out the client and the loopback.
+        """
+        with self.access_log().open("rb") as log:
+            log.seek(offset)
+            lines = log.read().decode().splitlines()
+            end = log.tell()
+        served = []
+        for line in lines:
+            method, path, status, micros = line.split()
+            served.append(ServedRequest(method, path, int(status), int(micros) / 1e6))
+        return served, end
 
     def start_worker(self) -> None:
         log = self.workdir / "worker.log"
