@@ -1,6 +1,6 @@
 """Security Settings (seeds/000 §4.1 step 6: user icon → Security Settings) and its tabs."""
 
-import secrets
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,14 +14,14 @@ from accounts import audit
 from accounts import flows as account_flows
 from accounts.flows import SigninState, safe_next_url
 from accounts.forms import PasswordForm
-from mfa import codes, flows, notices, recovery, totp, trust
+from mfa import email_factor, flows, notices, recovery, totp, trust
+from mfa.destination import DestinationChange, announce_resend
 from mfa.forms import CodeForm, EmailAddressForm, PasswordOrCodeForm
-from mfa.methods import check_error, send_error
-from mfa.models import CodeChallenge, EmailDevice, TrustedDevice
+from mfa.models import EmailDevice, TrustedDevice
 from mfa.reauth import mark_recent_auth, recent_auth_required
 from mfa.tabs import installed_tabs
 
-EMAIL_CHANGE_SESSION_KEY = "mfa.email_change"
+EMAIL_CHANGE = DestinationChange("mfa.email_change", email_factor.ENROL_ATTEMPT_PREFIX)
 BAD_REQUEST = 400
 
 
@@ -44,10 +44,10 @@ def security_settings(request: HttpRequest) -> HttpResponse:
 
 
 def _email_context(request: HttpRequest, **extra: object) -> dict:
-    change = request.session.get(EMAIL_CHANGE_SESSION_KEY)
+    change = EMAIL_CHANGE.pending(request)
     return {
         "device": EmailDevice.objects.filter(user=request.user, confirmed=True).first(),
-        "pending_email": change["email"] if change else "",
+        "pending_email": change.destination if change else "",
         "form": EmailAddressForm(),
         "code_form": CodeForm(),
         **extra,
@@ -67,22 +67,12 @@ def email_tab(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         context = _email_context(request, form=form)
         return _tab(request, "email", "mfa/settings/email.html", context)
-    attempt_id = "email-change-" + secrets.token_urlsafe(16)
-    result = codes.request_code(
-        request.user,
-        CodeChallenge.Channel.EMAIL,
-        form.cleaned_data["email"],
-        attempt_id,
-        CodeChallenge.Purpose.ENROL,
-    )
-    error = send_error(result)
+    address = form.cleaned_data["email"]
+    send = partial(email_factor.send_code, request.user, address)
+    error = EMAIL_CHANGE.start(request, address, send)
     if error:
         form.add_error("email", error)
         return _tab(request, "email", "mfa/settings/email.html", _email_context(request, form=form))
-    request.session[EMAIL_CHANGE_SESSION_KEY] = {
-        "email": form.cleaned_data["email"],
-        "attempt_id": attempt_id,
-    }
     messages.success(request, _("We sent a code to the new address. Type it below to confirm."))
     return redirect("mfa:email")
 
@@ -92,31 +82,50 @@ def email_tab(request: HttpRequest) -> HttpResponse:
 @require_POST
 @recent_auth_required
 def email_verify(request: HttpRequest) -> HttpResponse:
-    change = request.session.get(EMAIL_CHANGE_SESSION_KEY)
-    if not change:
+    change = EMAIL_CHANGE.pending(request)
+    if change is None:
         messages.error(request, _("No address is waiting for confirmation."))
         return redirect("mfa:email")
     code_form = CodeForm(request.POST)
     if code_form.is_valid():
-        result = codes.check_code(
-            request.user,
-            change["attempt_id"],
-            CodeChallenge.Channel.EMAIL,
-            CodeChallenge.Purpose.ENROL,
-            code_form.cleaned_data["code"],
+        code = code_form.cleaned_data["code"]
+        error = EMAIL_CHANGE.confirm(
+            request,
+            lambda c: email_factor.confirm_address(
+                request.user, c.destination, c.attempt_id, code, request
+            ),
         )
-        if result.status == codes.OK:
-            EmailDevice.objects.update_or_create(
-                user=request.user,
-                defaults={"email": change["email"], "confirmed": True, "name": "Email"},
+        if not error:
+            messages.success(
+                request,
+                _("Saved. Sign-in codes will go to %(email)s.") % {"email": change.destination},
             )
-            request.session.pop(EMAIL_CHANGE_SESSION_KEY, None)
-            notices.notify_change(request.user, "email_changed", request)
-            messages.success(request, _("Saved. Sign-in codes will go to %(email)s.") % change)
             return redirect("mfa:email")
-        code_form.add_error("code", check_error(result))
+        code_form.add_error("code", error)
     context = _email_context(request, code_form=code_form)
     return _tab(request, "email", "mfa/settings/email.html", context)
+
+
+@never_cache
+@login_required
+@require_POST
+@recent_auth_required
+def email_resend(request: HttpRequest) -> HttpResponse:
+    """A new code to the address waiting for confirmation (the previous one dies)."""
+    error = EMAIL_CHANGE.resend(
+        request, lambda c: email_factor.send_code(request.user, c.destination, c.attempt_id)
+    )
+    announce_resend(request, error)
+    return redirect("mfa:email")
+
+
+@never_cache
+@login_required
+@require_POST
+def email_cancel(request: HttpRequest) -> HttpResponse:
+    """Forget the address waiting for confirmation; the saved one stays."""
+    EMAIL_CHANGE.cancel(request)
+    return redirect("mfa:email")
 
 
 @never_cache

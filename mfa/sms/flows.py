@@ -3,8 +3,6 @@
 Views and the challenge method call these; each change notifies the user after commit.
 """
 
-import secrets
-
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -42,10 +40,6 @@ def send_code(request: HttpRequest, user: User, number: str, attempt_id: str, pu
     if result.status == codes.SENT:
         pumping.count_send(sender)
     return send_error(result)
-
-
-def new_enrolment_attempt() -> str:
-    return ENROL_ATTEMPT_PREFIX + secrets.token_urlsafe(16)
 
 
 def confirm_number(user: User, number: str, attempt_id: str, code: str) -> str:

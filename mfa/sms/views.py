@@ -1,6 +1,8 @@
 """The SMS tab of Security Settings: add or change the number (confirmed by a code sent to
 it), switch codes by SMS on or off, remove the number. Thin: rules live in mfa.sms.flows."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -9,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mfa.destination import DestinationChange, announce_resend
 from mfa.forms import CodeForm
 from mfa.models import CodeChallenge
 from mfa.reauth import recent_auth_required
@@ -16,20 +19,21 @@ from mfa.sms import flows, phone
 from mfa.sms.forms import PhoneNumberForm
 from mfa.tabs import installed_tabs
 
-# The number waiting for its code: {"number": E.164, "attempt_id": ...}.
+# The number (E.164) waiting for its code.
 NUMBER_CHANGE_SESSION_KEY = "sms.number_change"
+NUMBER_CHANGE = DestinationChange(NUMBER_CHANGE_SESSION_KEY, flows.ENROL_ATTEMPT_PREFIX)
 TEMPLATE = "sms/settings.html"
 
 
 def _render(request: HttpRequest, **extra: object) -> HttpResponse:
-    change = request.session.get(NUMBER_CHANGE_SESSION_KEY)
+    change = NUMBER_CHANGE.pending(request)
     device = flows.device(request.user)
     context = {
         "tabs": installed_tabs(),
         "active_tab": "sms",
         "device": device,
         "number": phone.display(device.number) if device else "",
-        "pending_number": phone.display(change["number"]) if change else "",
+        "pending_number": phone.display(change.destination) if change else "",
         "form": PhoneNumberForm(),
         "code_form": CodeForm(),
         **extra,
@@ -49,12 +53,10 @@ def settings_tab(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render(request, form=form)
     number = form.cleaned_data["number"]
-    attempt_id = flows.new_enrolment_attempt()
-    error = flows.send_code(request, request.user, number, attempt_id, CodeChallenge.Purpose.ENROL)
+    error = NUMBER_CHANGE.start(request, number, partial(_send, request, number))
     if error:
         form.add_error("number", error)
         return _render(request, form=form)
-    request.session[NUMBER_CHANGE_SESSION_KEY] = {"number": number, "attempt_id": attempt_id}
     messages.success(request, _("We sent a code to the new number. Type it below to confirm."))
     return redirect("sms:settings")
 
@@ -64,21 +66,21 @@ def settings_tab(request: HttpRequest) -> HttpResponse:
 @require_POST
 @recent_auth_required
 def verify(request: HttpRequest) -> HttpResponse:
-    change = request.session.get(NUMBER_CHANGE_SESSION_KEY)
-    if not change:
+    change = NUMBER_CHANGE.pending(request)
+    if change is None:
         messages.error(request, _("No number is waiting for confirmation."))
         return redirect("sms:settings")
     code_form = CodeForm(request.POST)
     if code_form.is_valid():
-        error = flows.confirm_number(
-            request.user, change["number"], change["attempt_id"], code_form.cleaned_data["code"]
+        code = code_form.cleaned_data["code"]
+        error = NUMBER_CHANGE.confirm(
+            request, lambda c: flows.confirm_number(request.user, c.destination, c.attempt_id, code)
         )
         if not error:
-            request.session.pop(NUMBER_CHANGE_SESSION_KEY, None)
             messages.success(
                 request,
                 _("Saved. Sign-in codes will go by SMS to %(number)s.")
-                % {"number": phone.display(change["number"])},
+                % {"number": phone.display(change.destination)},
             )
             return redirect("sms:settings")
         code_form.add_error("code", error)
@@ -91,16 +93,8 @@ def verify(request: HttpRequest) -> HttpResponse:
 @recent_auth_required
 def resend(request: HttpRequest) -> HttpResponse:
     """A new code to the number waiting for confirmation (the previous one dies)."""
-    change = request.session.get(NUMBER_CHANGE_SESSION_KEY)
-    if not change:
-        return redirect("sms:settings")
-    error = flows.send_code(
-        request, request.user, change["number"], change["attempt_id"], CodeChallenge.Purpose.ENROL
-    )
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, _("A new code is on its way. The previous code no longer works."))
+    error = NUMBER_CHANGE.resend(request, lambda c: _send(request, c.destination, c.attempt_id))
+    announce_resend(request, error)
     return redirect("sms:settings")
 
 
@@ -109,8 +103,12 @@ def resend(request: HttpRequest) -> HttpResponse:
 @require_POST
 def cancel(request: HttpRequest) -> HttpResponse:
     """Forget the number waiting for confirmation; the saved one stays."""
-    request.session.pop(NUMBER_CHANGE_SESSION_KEY, None)
+    NUMBER_CHANGE.cancel(request)
     return redirect("sms:settings")
+
+
+def _send(request: HttpRequest, number: str, attempt_id: str) -> str:
+    return flows.send_code(request, request.user, number, attempt_id, CodeChallenge.Purpose.ENROL)
 
 
 @never_cache

@@ -98,6 +98,43 @@ def test_email_tab_changes_the_address_only_after_its_code(signed_in, user):
     assert "email address for sign-in codes was changed" in mail.outbox[-1].body
 
 
+def test_email_tab_sends_a_new_code_or_cancels_the_change(signed_in, user, clock):
+    run_on_commit(signed_in.post, "/security/email/", {"email": "new.box@example.com"})
+    first = last_code()
+    page = signed_in.get("/security/email/")
+    assert "Send a new code" in page.text and "Cancel" in page.text
+    too_soon = run_on_commit(signed_in.post, "/security/email/resend/", follow=True)
+    assert re.search(r"Wait \d+ seconds before asking for a new code", too_soon.text)
+    assert len(mail.outbox) == 1
+    clock.move_to(timezone.now() + timedelta(minutes=1), tick=False)
+    resent = run_on_commit(signed_in.post, "/security/email/resend/", follow=True)
+    assert "A new code is on its way" in resent.text
+    assert len(mail.outbox) == 2 and mail.outbox[-1].to == ["new.box@example.com"]
+    second = last_code()
+    if second != first:  # the previous code died with the new send
+        refused = signed_in.post("/security/email/verify/", {"code": first})
+        assert "not right" in refused.text or "tries left" in refused.text
+    signed_in.post("/security/email/cancel/")
+    page = signed_in.get("/security/email/")
+    assert "Type the code we sent" not in page.text
+    nothing = signed_in.post("/security/email/verify/", {"code": second}, follow=True)
+    assert "No address is waiting for confirmation." in nothing.text
+    assert not EmailDevice.objects.filter(user=user).exists()
+    # Nothing waits any more: a resend sends nothing and says nothing.
+    signed_in.post("/security/email/resend/")
+    assert len(mail.outbox) == 2
+
+
+def test_email_tab_survives_a_broken_pending_change_in_the_session(signed_in, user):
+    session = signed_in.session
+    session["mfa.email_change"] = {"email": "old.format@example.com"}  # no attempt, old shape
+    session.save()
+    assert "Type the code we sent" not in signed_in.get("/security/email/").text
+    response = signed_in.post("/security/email/verify/", {"code": "123456"}, follow=True)
+    assert response.status_code == 200
+    assert "No address is waiting for confirmation." in response.text
+
+
 @pytest.mark.parametrize("bad", ["", "not-an-email", "a" * 300 + "@x.id", "x@\x00.id"])
 def test_email_tab_bad_addresses(signed_in, user, bad):
     response = signed_in.post("/security/email/", {"email": bad})
