@@ -1,6 +1,7 @@
 """Brute-force protection for the password step (seeds/001 shows the attack).
 
-Failures are counted in the cache, per account and per client IP, so that the count holds
+Failures are counted in the cache, per account, per client IP and per client network (/24 or
+/64, sso.net.client_network), so that the count holds
 across every web process sharing that cache (Redis in production). Reaching the account limit
 locks the account for a while; the lock is written on the User row so that admins can see,
 filter and clear it. A username that matches no account is counted and "locked" the same way,
@@ -16,10 +17,12 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import User
+from sso.net import client_network
 
 ACCOUNT_FAILURES_KEY = "signin:failures:account:{}"
 UNKNOWN_NAME_LOCK_KEY = "signin:lock:name:{}"
 IP_FAILURES_KEY = "signin:failures:ip:{}"
+NETWORK_FAILURES_KEY = "signin:failures:net:{}"
 
 ACCOUNT_LOCKED = "account_locked"
 IP_BLOCKED = "ip_blocked"
@@ -57,6 +60,10 @@ def _increment(key: str, window_seconds: int) -> int:
         return 1
 
 
+def _network_key(ip: str) -> str:
+    return NETWORK_FAILURES_KEY.format(client_network(ip))
+
+
 def find_user(username: str) -> User | None:
     """The account a typed username names, matched case-insensitively, or None."""
     return User.objects.filter(username__iexact=username).first()
@@ -64,8 +71,11 @@ def find_user(username: str) -> User | None:
 
 def check_allowed(username: str, ip: str, user: User | None) -> Refusal | None:
     """Refuses the attempt when its IP or its account is over the limit."""
-    ip_failures = cache.get(IP_FAILURES_KEY.format(ip), 0)
-    if ip_failures >= settings.ACCOUNTS_IP_FAILURE_LIMIT:
+    counts = cache.get_many([IP_FAILURES_KEY.format(ip), _network_key(ip)])
+    if (
+        counts.get(IP_FAILURES_KEY.format(ip), 0) >= settings.ACCOUNTS_IP_FAILURE_LIMIT
+        or counts.get(_network_key(ip), 0) >= settings.ACCOUNTS_NETWORK_FAILURE_LIMIT
+    ):
         return Refusal(IP_BLOCKED, settings.ACCOUNTS_IP_BLOCK_MINUTES)
     if user is not None:
         if user.is_locked:
@@ -81,6 +91,7 @@ def record_failure(username: str, ip: str, user: User | None) -> bool:
     """Counts a wrong password. Returns True when this failure locked the account."""
     window = settings.ACCOUNTS_LOCKOUT_MINUTES * 60
     _increment(IP_FAILURES_KEY.format(ip), settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
+    _increment(_network_key(ip), settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
     name_key = _name_key(username)
     failures = _increment(ACCOUNT_FAILURES_KEY.format(name_key), window)
     if failures < settings.ACCOUNTS_LOCKOUT_THRESHOLD:

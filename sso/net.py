@@ -40,3 +40,23 @@ def client_ip(request: HttpRequest) -> str:
         if not _is_trusted_proxy(hop):
             return hop
     return remote
+
+
+def client_network(ip: str) -> str:
+    """The network ``ip`` belongs to for rate limits: its /24 (IPv4) or /64 (IPv6) by default.
+
+    One IPv6 host usually holds a whole /64 and can pick a new address for every request, and
+    addresses next to each other are usually one operator: counting per network stops an
+    attacker who walks through them. The prefixes are ACCOUNTS_NETWORK_PREFIX_V4 / _V6.
+    """
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    prefix = (
+        settings.ACCOUNTS_NETWORK_PREFIX_V4
+        if address.version == 4
+        else settings.ACCOUNTS_NETWORK_PREFIX_V6
+    )
+    prefix = max(0, min(prefix, address.max_prefixlen))  # a mistyped setting never errors here
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))

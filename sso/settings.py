@@ -171,6 +171,12 @@ ACCOUNTS_LOCKOUT_MINUTES = env.int("ACCOUNTS_LOCKOUT_MINUTES", default=15)
 # Per client IP the limit is higher: many people may share one NAT address.
 ACCOUNTS_IP_FAILURE_LIMIT = env.int("ACCOUNTS_IP_FAILURE_LIMIT", default=50)
 ACCOUNTS_IP_BLOCK_MINUTES = env.int("ACCOUNTS_IP_BLOCK_MINUTES", default=15)
+# Per client network (an IPv4 /24, an IPv6 /64) in the same window: addresses next to each other
+# count together, so walking through them (an IPv6 host owns a whole /64) does not reset the
+# count. Higher again: a campus or an office may sit in one network.
+ACCOUNTS_NETWORK_FAILURE_LIMIT = env.int("ACCOUNTS_NETWORK_FAILURE_LIMIT", default=200)
+ACCOUNTS_NETWORK_PREFIX_V4 = env.int("ACCOUNTS_NETWORK_PREFIX_V4", default=24)
+ACCOUNTS_NETWORK_PREFIX_V6 = env.int("ACCOUNTS_NETWORK_PREFIX_V6", default=64)
 # Forgot-password requests per client IP per hour.
 ACCOUNTS_RESET_REQUESTS_PER_HOUR = env.int("ACCOUNTS_RESET_REQUESTS_PER_HOUR", default=10)
 # How long the username-first sign-in may stay half done before it starts again.

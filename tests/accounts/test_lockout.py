@@ -74,6 +74,65 @@ def test_per_ip_limit_blocks_spraying_many_accounts(client, db):
     assert "Too many failed sign-in attempts from your network" in response.text
 
 
+def sign_in_from(address: str, username: str, password: str):
+    """A new browser behind the trusted proxy at 10.0.0.1, whose client is ``address``."""
+    from django.test import Client
+
+    browser = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=address)
+    return sign_in(browser, username, password)
+
+
+@override_settings(
+    SSO_TRUSTED_PROXIES=["10.0.0.1/32"],
+    ACCOUNTS_IP_FAILURE_LIMIT=50,
+    ACCOUNTS_NETWORK_FAILURE_LIMIT=6,
+)
+def test_per_network_limit_stops_walking_through_neighbouring_addresses(user, password):
+    """Spraying from a new address of the same /24 for every guess: each address stays under
+    its own limit, the network does not. Another network is not affected."""
+    for n in range(6):
+        assert WRONG in sign_in_from(f"198.51.100.{n + 1}", f"user{n}", "wrong-password-x").text
+    refused = sign_in_from("198.51.100.200", "ani", password)
+    assert refused.status_code == 429
+    assert "Too many failed sign-in attempts from your network" in refused.text
+    assert sign_in_from("203.0.113.7", "ani", password).status_code == 302
+
+
+@override_settings(
+    SSO_TRUSTED_PROXIES=["10.0.0.1/32"],
+    ACCOUNTS_IP_FAILURE_LIMIT=50,
+    ACCOUNTS_NETWORK_FAILURE_LIMIT=4,
+)
+def test_an_ipv6_host_cannot_reset_the_count_by_changing_address(user, password):
+    for n in range(4):
+        sign_in_from(f"2001:db8:1:2::{n + 1:x}", f"user{n}", "wrong-password-x")
+    assert sign_in_from("2001:db8:1:2:ffff::9", "ani", password).status_code == 429
+    assert sign_in_from("2001:db8:1:3::1", "ani", password).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("ip", "network"),
+    [
+        ("198.51.100.77", "198.51.100.0/24"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("not-an-address", "not-an-address"),
+        ("", ""),
+    ],
+)
+def test_client_network(ip, network):
+    from sso.net import client_network
+
+    assert client_network(ip) == network
+
+
+@override_settings(ACCOUNTS_NETWORK_PREFIX_V4=99, ACCOUNTS_NETWORK_PREFIX_V6=-1)
+def test_a_mistyped_prefix_setting_never_breaks_sign_in():
+    from sso.net import client_network
+
+    assert client_network("198.51.100.77") == "198.51.100.77/32"
+    assert client_network("2001:db8::1") == "::/0"
+
+
 def test_admin_sees_and_clears_the_lock(client, user, password, make_user):
     fail(client, "ani", 5)
     make_user("root", is_staff=True, is_superuser=True)
