@@ -7,7 +7,9 @@ portal (gunicorn, production settings, its own PostgreSQL database and Redis on 
 2. from "many IPs" by a spoofed X-Forwarded-For, on a portal that trusts no proxy (the header
    is ignored) and on one whose SSO_TRUSTED_PROXIES names 127.0.0.1 (as behind a real proxy:
    then each address counts on its own, and only the account lock is left);
-3. password spraying: one IP, a different account for each guess (the per-IP limit);
+3. password spraying, a different account for each guess: from one IP (the per-IP limit), from
+   a new address of one /24 for each guess (the per-network limit), and from a new /24 for
+   each guess (what a botnet does: no address limit applies, only the Argon2 cost);
 4. with the password known: guessing the authenticator code (the daily MFA cap).
 
 A guess "gets through" when the password was really checked (the answer is "wrong username or
@@ -26,6 +28,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -93,10 +96,12 @@ async def attack(
     usernames: list[str],
     words: list[str],
     *,
-    many_ips: bool,
+    address: Callable[[int], str] | None,
     max_guesses: int,
     seconds: float,
 ) -> dict:
+    """Guesses ``words`` in turn against ``usernames`` in turn; guess ``i`` comes from
+    ``address(i)`` (sent as X-Forwarded-For) or, with None, from the driver's own address."""
     counts = {"checked": 0, "locked": 0, "ip_blocked": 0, "right": 0}
     started = time.monotonic()
     tried = 0
@@ -104,7 +109,7 @@ async def attack(
     for i, word in enumerate(words[:max_guesses]):
         if time.monotonic() - started > seconds:
             break
-        ip = f"198.51.100.{i % 250 + 1}" if many_ips else None  # TEST-NET-2, never contacted
+        ip = address(i) if address else None
         raw = await guess_password(base_url, usernames[i % len(usernames)], word, ip)
         # The failure that reaches the threshold is checked, then answered "locked".
         answer = "checked" if raw == "locked" and previous == "checked" else raw
@@ -154,6 +159,16 @@ async def guess_codes(base_url: str, account: seed.Account, max_codes: int) -> d
     return {"code_guesses": guesses, "attempts": attempts, "locked_after": locked_after}
 
 
+def one_network(i: int) -> str:
+    """A new address of one /24 for every guess (TEST-NET-2, never contacted)."""
+    return f"198.51.100.{i % 250 + 1}"
+
+
+def many_networks(i: int) -> str:
+    """An address of a new /24 for every guess, as a botnet would spread them (10/8)."""
+    return f"10.{i // 250 % 250 + 1}.{i % 250 + 1}.7"
+
+
 def _duration(hours: int) -> str:
     return f"{hours} h" if hours < 48 else f"{hours / 24:.0f} days"
 
@@ -181,20 +196,41 @@ async def scenarios(args, services: Services, words: list[str], accounts, spraye
         for user in User.objects.filter(username__startswith="v"):
             lockout.unlock(user)
 
+    # Enough guesses to pass the per-network limit, where that is what the run shows.
+    network_guesses = settings.ACCOUNTS_NETWORK_FAILURE_LIMIT + 40
     runs = [
-        ("one IP", plain, [victim], False),
-        ("many IPs, no trusted proxy (header ignored)", plain, [victim], True),
-        ("many IPs via a trusted proxy", proxied, [victim], True),
-        ("spraying: one IP, many accounts", plain, sprayed, False),
-        ("spraying: many IPs via a trusted proxy", proxied, sprayed, True),
+        ("one IP", plain, [victim], None, args.max_guesses),
+        (
+            "many IPs, no trusted proxy (header ignored)",
+            plain,
+            [victim],
+            one_network,
+            args.max_guesses,
+        ),
+        ("many IPs via a trusted proxy", proxied, [victim], one_network, args.max_guesses),
+        ("spraying: one IP, many accounts", plain, sprayed, None, args.max_guesses),
+        (
+            "spraying: many IPs of one /24 via a proxy",
+            proxied,
+            sprayed,
+            one_network,
+            network_guesses,
+        ),
+        (
+            "spraying: a new /24 per guess via a proxy",
+            proxied,
+            sprayed,
+            many_networks,
+            args.max_guesses,
+        ),
     ]
-    for name, url, usernames, many in runs:
+    for name, url, usernames, address, max_guesses in runs:
         await asyncio.to_thread(reset)
         print(f"· {name}", flush=True)
+        seconds = args.seconds * max(1, max_guesses / args.max_guesses)
         results[name] = await attack(
-            url, usernames, words, many_ips=many, max_guesses=args.max_guesses,
-            seconds=args.seconds,
-        )  # fmt: skip
+            url, usernames, words, address=address, max_guesses=max_guesses, seconds=seconds
+        )
     lock_minutes = settings.ACCOUNTS_LOCKOUT_MINUTES
     ip_minutes = settings.ACCOUNTS_IP_BLOCK_MINUTES
     for name, r in results.items():
@@ -248,7 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"limits: account lock after {settings.ACCOUNTS_LOCKOUT_THRESHOLD} wrong passwords for "
         f"{settings.ACCOUNTS_LOCKOUT_MINUTES} min; {settings.ACCOUNTS_IP_FAILURE_LIMIT} per IP "
-        f"per {settings.ACCOUNTS_IP_BLOCK_MINUTES} min; 10,000-word list"
+        f"and {settings.ACCOUNTS_NETWORK_FAILURE_LIMIT} per network (/"
+        f"{settings.ACCOUNTS_NETWORK_PREFIX_V4}, /{settings.ACCOUNTS_NETWORK_PREFIX_V6}) per "
+        f"{settings.ACCOUNTS_IP_BLOCK_MINUTES} min; 10,000-word list"
     )
     print(
         f"{'scenario':<46}{'tried':>7}{'checked':>9}{'refused':>9}{'through/h':>11}{'tried/h':>10}"
