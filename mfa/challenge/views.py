@@ -125,7 +125,13 @@ def confirm(request: HttpRequest) -> HttpResponse:
             return response
         return _expired(request)
     step_up = bool(pending_state.pending_flag(request, "step_up"))
-    context = {"form": form, "step_up": step_up, "trust_days": settings.MFA_TRUST_DAYS}
+    verified = pending_state.pending_flag(request, "verified") or {}
+    context = {
+        "form": form,
+        "step_up": step_up,
+        "trust_days": settings.MFA_TRUST_DAYS,
+        "used_passkey": verified.get("method") == "passkey",
+    }
     return render(request, "mfa/challenge/confirm.html", context)
 
 

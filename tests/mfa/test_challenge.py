@@ -25,6 +25,7 @@ def test_full_challenge_with_the_authenticator(client, user, password, phone):
     assert response["Location"] == "/security/challenge/confirm/"
     assert SESSION_KEY not in client.session
     confirm_page = client.get("/security/challenge/confirm/")
+    assert "Your code was accepted." in confirm_page.text
     assert "Trust this device" in confirm_page.text
     assert "checked" in confirm_page.text.split('name="remember"')[1].split(">")[0]
     assert "Confirm and Continue" in confirm_page.text
