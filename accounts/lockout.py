@@ -71,10 +71,11 @@ def find_user(username: str) -> User | None:
 
 def check_allowed(username: str, ip: str, user: User | None) -> Refusal | None:
     """Refuses the attempt when its IP or its account is over the limit."""
-    counts = cache.get_many([IP_FAILURES_KEY.format(ip), _network_key(ip)])
+    ip_key, network_key = IP_FAILURES_KEY.format(ip), _network_key(ip)
+    counts = cache.get_many([ip_key, network_key])
     if (
-        counts.get(IP_FAILURES_KEY.format(ip), 0) >= settings.ACCOUNTS_IP_FAILURE_LIMIT
-        or counts.get(_network_key(ip), 0) >= settings.ACCOUNTS_NETWORK_FAILURE_LIMIT
+        counts.get(ip_key, 0) >= settings.ACCOUNTS_IP_FAILURE_LIMIT
+        or counts.get(network_key, 0) >= settings.ACCOUNTS_NETWORK_FAILURE_LIMIT
     ):
         return Refusal(IP_BLOCKED, settings.ACCOUNTS_IP_BLOCK_MINUTES)
     if user is not None:

@@ -51,12 +51,11 @@ class DestinationChange:
         change = self.pending(request)
         return None if change is None else send(change)
 
-    def confirm(self, request: HttpRequest, save: Callable[[PendingChange], str]) -> str | None:
+    def confirm(
+        self, request: HttpRequest, change: PendingChange, save: Callable[[PendingChange], str]
+    ) -> str:
         """``save(change)`` checks the code and stores the destination, returning the refusal
-        or ''; a saved change stops waiting. None when no change waits."""
-        change = self.pending(request)
-        if change is None:
-            return None
+        or ''; a saved change stops waiting."""
         error = save(change)
         if not error:
             self.cancel(request)

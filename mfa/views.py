@@ -91,6 +91,7 @@ def email_verify(request: HttpRequest) -> HttpResponse:
         code = code_form.cleaned_data["code"]
         error = EMAIL_CHANGE.confirm(
             request,
+            change,
             lambda c: email_factor.confirm_address(
                 request.user, c.destination, c.attempt_id, code, request
             ),

@@ -74,7 +74,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     if code_form.is_valid():
         code = code_form.cleaned_data["code"]
         error = NUMBER_CHANGE.confirm(
-            request, lambda c: flows.confirm_number(request.user, c.destination, c.attempt_id, code)
+            request,
+            change,
+            lambda c: flows.confirm_number(request.user, c.destination, c.attempt_id, code),
         )
         if not error:
             messages.success(
