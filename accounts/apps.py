@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from accounts import sessions  # noqa: F401  (connects the sign-in/out receivers)
+        from accounts import checks, sessions  # noqa: F401  (system checks; sign-in/out receivers)
         from accounts.groups import ensure_helpdesk_group
 
         post_migrate.connect(ensure_helpdesk_group, sender=self)

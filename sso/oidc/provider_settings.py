@@ -103,6 +103,8 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # Client secrets are random: a salted SHA-256 (accounts.hashers), not Argon2 per request.
+    "CLIENT_SECRET_HASHER": "secret_sha256",
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     # OIDC_ALLOWED_REDIRECT_URI_SCHEMES: https only, plus http when DEBUG (make run's demo app).

@@ -1,0 +1,62 @@
+"""Password hashing: Argon2id at OWASP's parameters, upgraded at sign-in; fast client secrets.
+
+design.md § Security defaults (Argon2id t=2, m=19 MiB, p=1, each settable).
+"""
+
+import pytest
+from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
+from django.core.checks import run_checks
+
+from accounts.models import User
+from tests.conftest import PASSWORD, sign_in
+
+
+def argon2_params(encoded: str) -> str:
+    # argon2$argon2id$v=19$m=…,t=…,p=…$salt$hash
+    return encoded.split("$")[3]
+
+
+def test_new_passwords_use_owasp_parameters(user):
+    assert user.password.startswith("argon2$argon2id$")
+    assert argon2_params(user.password) == "m=19456,t=2,p=1"
+
+
+def test_parameters_are_settable(settings, make_user):
+    settings.ACCOUNTS_ARGON2_TIME_COST = 3
+    settings.ACCOUNTS_ARGON2_MEMORY_KIB = 12288
+    settings.ACCOUNTS_ARGON2_PARALLELISM = 2
+    assert argon2_params(make_user("budi").password) == "m=12288,t=3,p=2"
+
+
+def test_an_old_hash_is_upgraded_at_the_next_sign_in(client, make_user):
+    user = make_user("citra")
+    # Django's own Argon2 defaults (100 MiB, 8 lanes): what accounts carried before.
+    User.objects.filter(pk=user.pk).update(
+        password=make_password(PASSWORD, hasher=Argon2PasswordHasher())
+    )
+    assert argon2_params(User.objects.get(pk=user.pk).password) == "m=102400,t=2,p=8"
+
+    sign_in(client, "citra", PASSWORD)
+
+    assert argon2_params(User.objects.get(pk=user.pk).password) == "m=19456,t=2,p=1"
+
+
+def test_a_wrong_password_does_not_rewrite_the_hash(client, make_user):
+    user = make_user("dewi")
+    old = make_password(PASSWORD, hasher=Argon2PasswordHasher())
+    User.objects.filter(pk=user.pk).update(password=old)
+
+    sign_in(client, "dewi", "not the password at all")
+
+    assert User.objects.get(pk=user.pk).password == old
+
+
+@pytest.mark.parametrize(
+    ("time_cost", "memory_kib", "warned"),
+    [(2, 19456, False), (1, 47104, False), (5, 7168, False), (2, 8192, True), (1, 19456, True)],
+)
+def test_deploy_check_warns_below_owasp_minimum(settings, time_cost, memory_kib, warned):
+    settings.ACCOUNTS_ARGON2_TIME_COST = time_cost
+    settings.ACCOUNTS_ARGON2_MEMORY_KIB = memory_kib
+    ids = {message.id for message in run_checks(include_deployment_checks=True)}
+    assert ("accounts.W001" in ids) is warned
