@@ -33,6 +33,11 @@ TRUSTED_DEVICE_ADDED = "trusted_device.added"
 TRUSTED_DEVICE_REVOKED = "trusted_device.revoked"
 SESSION_ENDED = "session.ended"
 ADMIN_ACTION = "admin.action"
+ACCOUNT_DEACTIVATED = "account.deactivated"
+ACCOUNT_REACTIVATED = "account.reactivated"
+ACCOUNT_DELETED = "account.deleted"
+INVITATION_SENT = "invitation.sent"
+INVITATION_ACCEPTED = "invitation.accepted"
 
 SUCCESS = AuditEvent.Result.SUCCESS
 FAILURE = AuditEvent.Result.FAILURE

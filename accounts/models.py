@@ -164,3 +164,6 @@ class SecurityQuestion(models.Model):
 
     def __str__(self) -> str:
         return self.question
+
+
+from accounts.invitations.models import Invitation  # noqa: E402,F401  (registers the model)

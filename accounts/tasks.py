@@ -38,3 +38,6 @@ def prune_audit_events() -> int:
     from accounts.audit import prune
 
     return prune()
+
+
+from accounts.invitations.tasks import send_invitation_mail  # noqa: E402,F401  (registers it)

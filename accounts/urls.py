@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from accounts import account_views, views
 
@@ -33,4 +33,5 @@ urlpatterns = [
         name="sessions_sign_out_others",
     ),
     path("question/", account_views.question_settings, name="question_settings"),
+    path("", include("accounts.invitations.urls")),
 ]

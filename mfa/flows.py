@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import audit, lockout
 from accounts.flows import AUTH_METHODS_SESSION_KEY, complete_signin, safe_next_url
 from accounts.models import User
-from accounts.signals import password_changed
+from accounts.signals import account_deactivated, password_changed
 from mfa import notices, trust
 from mfa.challenge import pending as pending_state
 from mfa.challenge.base import ChallengeMethod, PendingSignin
@@ -202,5 +202,6 @@ def factor_removed(user: User, change: str, request: HttpRequest | None = None) 
 
 
 @receiver(password_changed)
-def _revoke_trust_on_password_change(sender: type, user: User, **kwargs: object) -> None:
+@receiver(account_deactivated)
+def _revoke_trust(sender: type, user: User, **kwargs: object) -> None:
     trust.revoke_all(user)

@@ -199,6 +199,10 @@ ACCOUNTS_LOCATION_ENABLED = env.bool("ACCOUNTS_LOCATION_ENABLED", default=False)
 ACCOUNTS_SECURITY_QUESTION_ENABLED = env.bool("ACCOUNTS_SECURITY_QUESTION_ENABLED", default=False)
 # Mail the user when they sign in from a browser the account has not used before.
 ACCOUNTS_NEW_DEVICE_ALERTS = env.bool("ACCOUNTS_NEW_DEVICE_ALERTS", default=True)
+# Invitations (accounts/invitations): days a link lives, and the highest rate one Celery worker
+# sends invitation mails at (Celery's rate_limit syntax: "10/s", "300/m").
+ACCOUNTS_INVITE_DAYS = env.int("ACCOUNTS_INVITE_DAYS", default=7)
+ACCOUNTS_INVITE_RATE = env.str("ACCOUNTS_INVITE_RATE", default="10/s")
 ACCOUNTS_DEVICE_COOKIE_NAME = env.str(
     "ACCOUNTS_DEVICE_COOKIE_NAME",
     default="__Host-sso_device" if env.bool("SECURE_HTTPS", default=not DEBUG) else "sso_device",

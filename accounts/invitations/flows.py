@@ -1,0 +1,204 @@
+"""The rules of an invitation (design.md "Bringing people in"): send, check, accept.
+
+An admin (or SCIM provisioning, or a bulk import) adds a person without a password and calls
+``send_invitation``. The mail carries a single-use link that lives ACCOUNTS_INVITE_DAYS days;
+opening it lets the person choose a password (Django's validators), then the sign-in goes on as
+after a right password: second-factor enrolment first when the MFA policy requires it.
+"""
+
+import enum
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from accounts import audit
+from accounts.invitations.models import Invitation
+from accounts.models import User
+
+_TOKEN_SALT = "accounts.invitations.token"  # noqa: S105 (an HMAC salt, not a secret)
+
+
+class InvitationRefused(ValueError):
+    """The account cannot be invited: inactive, without an e-mail, or already has a password.
+
+    ``code`` names the reason (``inactive``, ``no_email``, ``has_password``).
+    """
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class LinkProblem(enum.Enum):
+    """Why an invitation link cannot be used; each has its own message on the page."""
+
+    INVALID = "invalid"  # tampered, unknown, or its account is gone or inactive
+    EXPIRED = "expired"
+    USED = "used"
+    REPLACED = "replaced"  # a newer invitation was sent, or it was withdrawn
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    invitation: Invitation | None = None
+    problem: LinkProblem | None = None
+
+
+def base_url(request: HttpRequest | None) -> str:
+    """The portal's origin for links in mails: the request's, else the SSO_BASE_URL setting.
+
+    Raises ImproperlyConfigured outside a request when SSO_BASE_URL is not set.
+    """
+    if request is not None:
+        return request.build_absolute_uri("/").rstrip("/")
+    configured = getattr(settings, "SSO_BASE_URL", "")
+    if not configured:
+        raise ImproperlyConfigured("SSO_BASE_URL must be set to mail links outside a request")
+    return configured.rstrip("/")
+
+
+def _token(invitation: Invitation) -> str:
+    # An HMAC of the public key under SECRET_KEY: never stored, so a database copy holds no link.
+    return salted_hmac(_TOKEN_SALT, str(invitation.key), algorithm="sha256").hexdigest()
+
+
+def invitation_link(invitation: Invitation, origin: str) -> str:
+    """The absolute accept link of ``invitation`` under ``origin`` (scheme://host)."""
+    path = reverse(
+        "accounts:invitation_accept",
+        kwargs={"key": invitation.key, "token": _token(invitation)},
+    )
+    return origin + path
+
+
+def send_invitation(
+    user: User, *, actor: User | None, request: HttpRequest | None = None
+) -> Invitation:
+    """Invites ``user``: revokes their open invitations, makes a new one and queues its mail.
+
+    Takes the account (active, with an e-mail, without a usable password), the admin or
+    provisioning account behind it (``actor``, None for the system) and the request when there
+    is one (IP and user agent for the audit trail, origin of the link; else SSO_BASE_URL).
+    Returns the new Invitation, which lives ACCOUNTS_INVITE_DAYS days. The mail goes through
+    Celery after the transaction commits (``send_invitation_mail``, at most
+    ACCOUNTS_INVITE_RATE per worker). Writes an ``invitation.sent`` audit event.
+    Raises InvitationRefused (``inactive``, ``no_email``, ``has_password``) and
+    ImproperlyConfigured without a request when SSO_BASE_URL is empty.
+    """
+    if not user.is_active:
+        raise InvitationRefused("inactive")
+    if not user.email:
+        raise InvitationRefused("no_email")
+    if user.has_usable_password():
+        raise InvitationRefused("has_password")
+    origin = base_url(request)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    now = timezone.now()
+    with transaction.atomic():
+        revoke_open_invitations(user, now=now)
+        invitation = Invitation.objects.create(
+            user=user,
+            invited_by=actor if actor is not None and actor.pk else None,
+            created_at=now,
+            expires_at=now + timedelta(days=settings.ACCOUNTS_INVITE_DAYS),
+        )
+        audit.record(request, audit.INVITATION_SENT, user=user, actor=actor)
+        from accounts.invitations.tasks import send_invitation_mail
+
+        transaction.on_commit(lambda: send_invitation_mail.delay(invitation.pk, origin, language))
+    return invitation
+
+
+def revoke_open_invitations(user: User, *, now=None) -> int:  # type: ignore[no-untyped-def]
+    """Withdraws every open invitation of ``user``; returns how many."""
+    return Invitation.objects.filter(
+        user=user, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now or timezone.now())
+
+
+def mail_invitation(invitation: Invitation, origin: str, language: str) -> None:
+    """Mails the link of ``invitation`` to its account's address in ``language``; marks it sent.
+
+    Raises what the mail backend raises (smtplib.SMTPException, OSError): the task retries.
+    """
+    from django.core.mail import send_mail
+
+    user = invitation.user
+    with translation.override(language):
+        context = {
+            "user": user,
+            "link": invitation_link(invitation, origin),
+            "site_name": settings.SSO_SITE_NAME,
+            "days": settings.ACCOUNTS_INVITE_DAYS,
+            "expires_at": timezone.localtime(invitation.expires_at),
+        }
+        subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
+        body = render_to_string("accounts/email/invitation.txt", context)
+    send_mail(subject, body, None, [user.email])
+    Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(sent_at=timezone.now())
+
+
+def check_link(key: str, token: str) -> LinkCheck:
+    """Whether an accept link can be used; the invitation, or the problem to tell the person."""
+    invitation = (
+        Invitation.objects.select_related("user").filter(key=key).first() if _is_uuid(key) else None
+    )
+    if invitation is None or not constant_time_compare(_token(invitation), token):
+        return LinkCheck(problem=LinkProblem.INVALID)
+    if not invitation.user.is_active:
+        return LinkCheck(problem=LinkProblem.INVALID)
+    state = invitation.state
+    if state == Invitation.State.ACCEPTED:
+        return LinkCheck(problem=LinkProblem.USED)
+    if state == Invitation.State.REVOKED:
+        return LinkCheck(problem=LinkProblem.REPLACED)
+    if state == Invitation.State.EXPIRED:
+        return LinkCheck(problem=LinkProblem.EXPIRED)
+    return LinkCheck(invitation=invitation)
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def accept_invitation(
+    request: HttpRequest, invitation: Invitation, password: str
+) -> LinkProblem | None:
+    """Sets the first password of the invited account and ends the invitation (single use).
+
+    ``password`` must already have passed Django's validators (the form does it; they run
+    again here against the account). Returns None on success, or the problem when another
+    tab used or replaced the link meanwhile (the row is locked while it is checked).
+    Writes ``invitation.accepted`` and ``password.changed`` audit events.
+    """
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().select_related("user").get(pk=invitation.pk)
+        if locked.state == Invitation.State.ACCEPTED:
+            return LinkProblem.USED
+        if not locked.is_open:
+            return LinkProblem.REPLACED if locked.revoked_at else LinkProblem.EXPIRED
+        user = locked.user
+        validate_password(password, user)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        locked.accepted_at = timezone.now()
+        locked.save(update_fields=["accepted_at"])
+        audit.record(request, audit.INVITATION_ACCEPTED, user=user)
+        audit.record(request, audit.PASSWORD_CHANGED, user=user, method="invitation")
+    invitation.user = user
+    return None
