@@ -365,6 +365,10 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # --- Portal -----------------------------------------------------------------------------------
 # The name shown in page titles and mails.
 SSO_SITE_NAME = env.str("SSO_SITE_NAME", default="SSO Portal")
+# The address people open (scheme, host, optional port and path): absolute links in mails and
+# the domain of their Message-ID (sso/mail.py). `make run` serves http://localhost:8000;
+# production sets its https address (`check --deploy` warns otherwise).
+SSO_BASE_URL = env.str("SSO_BASE_URL", default="http://localhost:8000")
 
 # --- OpenID Connect provider (django-oauth-toolkit) ------------------------------------------
 from sso.oidc.provider_settings import *  # noqa: E402,F403
