@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "oauth2_provider",
     "accounts",
+    "accounts.overview",
     "mfa",
     "mfa.passkeys",
     "mfa.sms",
@@ -131,6 +132,11 @@ CELERY_TIMEZONE = env.str("TIME_ZONE", default="Asia/Jakarta")
 CELERY_BEAT_SCHEDULE = {
     "prune-audit-events": {"task": "accounts.tasks.prune_audit_events", "schedule": 60 * 60 * 24},
     "mfa-cleanup": {"task": "mfa.tasks.cleanup", "schedule": 60 * 60},
+    # The admins' Overview reads hourly counts; the current hour is always counted live.
+    "overview-roll-up": {
+        "task": "accounts.overview.tasks.roll_up_overview",
+        "schedule": 60 * 10,
+    },
 }
 
 # --- Authentication -------------------------------------------------------------------------
