@@ -59,7 +59,10 @@ def note_device(request: HttpRequest, user: User) -> bool:
 
         ip = client_ip(request)
         language = translation.get_language() or settings.LANGUAGE_CODE
-        transaction.on_commit(lambda: send_new_device_alert.delay(user.pk, label, ip, language))
+        base_url = request.build_absolute_uri("/").rstrip("/")
+        transaction.on_commit(
+            lambda: send_new_device_alert.delay(user.pk, label, ip, base_url, language)
+        )
     return created
 
 

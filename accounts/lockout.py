@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.usernames import canonical_username
 from sso.net import client_network
 
 ACCOUNT_FAILURES_KEY = "signin:failures:account:{}"
@@ -37,8 +38,17 @@ class Refusal:
 
 
 def _name_key(username: str) -> str:
-    # Hashed so that odd characters or a 10,000-character name never reach the cache key.
-    return hashlib.sha256(username.casefold().encode("utf-8", "replace")).hexdigest()
+    # The canonical form (accounts.usernames), so that every spelling of a name shares one
+    # counter; hashed so that odd characters or a 10,000-character name never reach the key.
+    canonical = canonical_username(username)
+    return hashlib.sha256(canonical.encode("utf-8", "replace")).hexdigest()
+
+
+def _account_key(username: str, user: User | None) -> str:
+    """The failure counter of an account: its id when it exists, else the typed name's form."""
+    if user is not None:
+        return ACCOUNT_FAILURES_KEY.format(f"id:{user.pk}")
+    return ACCOUNT_FAILURES_KEY.format(_name_key(username))
 
 
 def _lock_window() -> timedelta:
@@ -65,8 +75,8 @@ def _network_key(ip: str) -> str:
 
 
 def find_user(username: str) -> User | None:
-    """The account a typed username names, matched case-insensitively, or None."""
-    return User.objects.filter(username__iexact=username).first()
+    """The account a typed username names in any spelling (accounts.usernames), or None."""
+    return User.objects.find_by_username(username)
 
 
 def check_allowed(username: str, ip: str, user: User | None) -> Refusal | None:
@@ -93,22 +103,22 @@ def record_failure(username: str, ip: str, user: User | None) -> bool:
     window = settings.ACCOUNTS_LOCKOUT_MINUTES * 60
     _increment(IP_FAILURES_KEY.format(ip), settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
     _increment(_network_key(ip), settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
-    name_key = _name_key(username)
-    failures = _increment(ACCOUNT_FAILURES_KEY.format(name_key), window)
+    account_key = _account_key(username, user)
+    failures = _increment(account_key, window)
     if failures < settings.ACCOUNTS_LOCKOUT_THRESHOLD:
         return False
-    cache.delete(ACCOUNT_FAILURES_KEY.format(name_key))
+    cache.delete(account_key)
     if user is not None:
         lock_account(user, settings.ACCOUNTS_LOCKOUT_MINUTES)
     else:
         locked_until = timezone.now() + _lock_window()
-        cache.set(UNKNOWN_NAME_LOCK_KEY.format(name_key), locked_until, timeout=window)
+        cache.set(UNKNOWN_NAME_LOCK_KEY.format(_name_key(username)), locked_until, timeout=window)
     return True
 
 
 def record_success(user: User) -> None:
     """A right password resets the account's failure count (not the IP's)."""
-    cache.delete(ACCOUNT_FAILURES_KEY.format(_name_key(user.username)))
+    cache.delete(_account_key(user.username, user))
 
 
 def lock_account(user: User, minutes: int) -> None:
@@ -122,4 +132,4 @@ def unlock(user: User) -> None:
     """Clears an account's lock and its failure count (admin action)."""
     User.objects.filter(pk=user.pk).update(locked_until=None)
     user.locked_until = None
-    cache.delete(ACCOUNT_FAILURES_KEY.format(_name_key(user.username)))
+    cache.delete(_account_key(user.username, user))

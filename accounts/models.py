@@ -2,16 +2,25 @@
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.usernames import canonical_username
+
 
 class PortalUserManager(UserManager):
-    """Finds accounts by username regardless of letter case, as people type them."""
+    """Finds accounts by the canonical form of the username (accounts.usernames)."""
 
     def get_by_natural_key(self, username: str) -> "User":
-        return self.get(username__iexact=username)
+        """The account ``username`` names in any spelling; raises ``User.DoesNotExist``.
+
+        Django's ModelBackend and ``createsuperuser`` look accounts up through this method.
+        """
+        return self.get(username_canonical=canonical_username(username))
+
+    def find_by_username(self, username: str) -> "User | None":
+        """The account ``username`` names in any spelling, or None."""
+        return self.filter(username_canonical=canonical_username(username)).first()
 
 
 class User(AbstractUser):
@@ -24,6 +33,9 @@ class User(AbstractUser):
     first_name = None  # type: ignore[assignment]
     last_name = None  # type: ignore[assignment]
 
+    # canonical_username(username), kept by save(): the one form every lookup, the uniqueness
+    # rule and every counter use. A text column: the folded form can be longer (ß → ss).
+    username_canonical = models.TextField(_("canonical username"), unique=True, editable=False)
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     email = models.EmailField(_("email address"), blank=True)
     phone = models.CharField(_("phone number"), max_length=20, blank=True)
@@ -45,13 +57,18 @@ class User(AbstractUser):
             ("reset_mfa", _("Can reset second factors")),
             ("sign_out_user", _("Can sign users out everywhere")),
         ]
-        constraints = [
-            # "Ani" and "ani" are one person: sign-in matches usernames case-insensitively.
-            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
-        ]
 
     def __str__(self) -> str:
         return self.username
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        # "Ani", "ANI" and full-width "ani" are one person (docs/security.md, usernames): the unique
+        # column refuses a second account that reads the same, whoever creates it.
+        self.username_canonical = canonical_username(self.username)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "username_canonical"}
+        super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
         return self.full_name.strip() or self.username

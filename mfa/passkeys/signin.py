@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from accounts import flows
 from accounts.models import User
+from accounts.usernames import canonical_username
 from mfa.passkeys import PASSKEY_AMR, conf
 from mfa.passkeys.authentication import VerifiedPasskey
 from mfa.passkeys.models import Passkey
@@ -49,7 +50,7 @@ def confirm_signin(request: HttpRequest) -> str | None:
         return None
     user: User = passkey.user
     state = flows.current_signin(request)
-    if state is None or state.username.casefold() != user.username.casefold():
+    if state is None or canonical_username(state.username) != user.username_canonical:
         # Usernameless: start the sign-in record so complete_signin finds the `next` URL.
         flows.start_signin(request, user.username, data.get("next") or "")
     return flows.complete_signin(request, user, methods=list(PASSKEY_AMR))

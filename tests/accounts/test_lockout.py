@@ -1,5 +1,6 @@
 """Brute-force protection: per-account lock after 5 failures, per-IP limit, admin unlock."""
 
+import os
 import subprocess
 import sys
 
@@ -168,9 +169,13 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
 django.setup()
 from django.core.cache import cache
 from accounts import lockout
+from accounts.models import User
+# The account as the web process knows it (this process has no test database): counters are
+# keyed on the account id.
+ani = User(pk=int(sys.argv[2]), username="ani")
 for _ in range(int(sys.argv[1])):
-    lockout.record_failure("ani", "198.51.100.7", None)
-print(cache.get(lockout.ACCOUNT_FAILURES_KEY.format(lockout._name_key("ani"))))
+    lockout.record_failure("ani", "198.51.100.7", ani)
+print(cache.get(lockout._account_key("ani", ani)))
 """
 
 
@@ -183,7 +188,10 @@ def test_failures_are_shared_with_a_second_process_through_redis(
     redis_cache = {
         "default": {
             "BACKEND": "sso.cache.PortalRedisCache",
-            "LOCATION": redis_server.rsplit("/", 1)[0] + "/15",
+            # This run's own cache database: parallel runs on one machine keep apart.
+            "LOCATION": redis_server.rsplit("/", 1)[0]
+            + "/"
+            + os.environ.get("TEST_CACHE_REDIS_DB", "15"),
             "KEY_PREFIX": "sso",
         }
     }
@@ -191,14 +199,21 @@ def test_failures_are_shared_with_a_second_process_through_redis(
     from django.core.cache import cache
 
     cache.clear()
-    make_user("ani")
+    ani = make_user("ani")
     fail(client, "ani", 2)
     env = {"REDIS_URL": redis_server, "PATH": "/usr/bin:/bin"}
-    import os
-
-    env.update({k: v for k, v in os.environ.items() if k in ("DATABASE_URL", "HOME")})
+    env.update(
+        {
+            k: v
+            for k, v in os.environ.items()
+            if k in ("DATABASE_URL", "HOME", "TEST_CACHE_REDIS_DB")
+        }
+    )
     out = subprocess.run(
-        [sys.executable, "-c", SECOND_PROCESS, "2"], capture_output=True, text=True, env=env
+        [sys.executable, "-c", SECOND_PROCESS, "2", str(ani.pk)],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "4"  # the other process saw this one's two failures
