@@ -227,7 +227,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     """The audit trail, read-only, with filters and a streamed CSV export."""
 
     list_display = ("created_at", "kind", "result", "username", "actor", "method", "ip", "device")
-    list_filter = ("kind", "result", ("created_at", admin.DateFieldListFilter))
+    list_filter = (
+        "kind", "result", ("created_at", admin.DateFieldListFilter), "method", "user__groups",
+    )  # fmt: skip
     search_fields = ("username", "ip", "user__username", "actor__username")
     date_hierarchy = "created_at"
     list_select_related = ("actor",)

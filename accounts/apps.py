@@ -10,5 +10,6 @@ class AccountsConfig(AppConfig):
 
         from accounts import checks, sessions  # noqa: F401  (system checks; sign-in/out receivers)
         from accounts.groups import ensure_helpdesk_group
+        from sso import checks as _portal_checks  # noqa: F401  (portal-wide system checks)
 
         post_migrate.connect(ensure_helpdesk_group, sender=self)

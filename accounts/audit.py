@@ -8,6 +8,7 @@ is a readable label parsed from the user agent.
 import logging
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -64,6 +65,24 @@ def _coarse(value: object) -> Decimal | None:
     return number if abs(number) <= 180 else None
 
 
+def relying_app_of(next_url: str) -> str:
+    """The client_id of the relying app an OIDC authorize URL is for, or "" (the portal itself).
+
+    Sign-in events carry it (details.client_id) so that the Overview can count per app.
+    """
+    parts = urlsplit(next_url or "")
+    if not parts.path.endswith("/o/authorize/"):
+        return ""
+    return parse_qs(parts.query).get("client_id", [""])[0][:100]
+
+
+def _signin_in_progress_app(request: HttpRequest) -> str:
+    from accounts.flows import SIGNIN_SESSION_KEY  # flows imports this module
+
+    state = request.session.get(SIGNIN_SESSION_KEY) if hasattr(request, "session") else None
+    return relying_app_of(state.get("next", "")) if isinstance(state, dict) else ""
+
+
 def record(
     request: HttpRequest | None,
     kind: str,
@@ -80,6 +99,10 @@ def record(
     location = request.session.get(LOCATION_SESSION_KEY) if request is not None else None
     if user is not None and not username:
         username = user.get_username()
+    if request is not None and kind.startswith("signin.") and "client_id" not in details:
+        details["client_id"] = _signin_in_progress_app(request)
+    if details.get("client_id") == "":
+        del details["client_id"]
     return AuditEvent.objects.create(
         kind=kind,
         result=result,

@@ -59,10 +59,7 @@ def note_device(request: HttpRequest, user: User) -> bool:
 
         ip = client_ip(request)
         language = translation.get_language() or settings.LANGUAGE_CODE
-        base_url = request.build_absolute_uri("/").rstrip("/")
-        transaction.on_commit(
-            lambda: send_new_device_alert.delay(user.pk, label, ip, base_url, language)
-        )
+        transaction.on_commit(lambda: send_new_device_alert.delay(user.pk, label, ip, language))
     return created
 
 

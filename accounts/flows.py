@@ -143,7 +143,10 @@ def complete_signin(
     request.session.pop(SIGNIN_SESSION_KEY, None)
     request.session[AUTH_METHODS_SESSION_KEY] = sorted(set(methods))
     request.session[AUTH_TIME_SESSION_KEY] = int(time.time())
-    audit.record(request, audit.SIGNIN_COMPLETE, user=user, method=",".join(sorted(set(methods))))
+    audit.record(
+        request, audit.SIGNIN_COMPLETE, user=user, method=",".join(sorted(set(methods))),
+        client_id=audit.relying_app_of(next_url),
+    )  # fmt: skip
     devices.note_device(request, user)
     if user.must_change_password:
         return reverse("accounts:password_change")

@@ -1,24 +1,24 @@
 """Mails about the account itself (new-device alert)."""
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.models import User
+from sso.mail import absolute_url, send_portal_mail
 
 
-def mail_new_device_alert(user: User, device: str, ip: str, base_url: str, language: str) -> None:
-    with translation.override(language):
-        context = {
+def mail_new_device_alert(user: User, device: str, ip: str, language: str) -> None:
+    """Tells ``user`` that a browser it has not used before (``device``, a readable label, from
+    ``ip``) just signed in. Raises the mail backend's errors."""
+    send_portal_mail(
+        "accounts/email/new_device",
+        user.email,
+        {
             "user": user,
             "device": device,
             "ip": ip,
             "time": timezone.localtime(),
-            "site_name": settings.SSO_SITE_NAME,
-            "settings_url": base_url + reverse("mfa:settings"),
-        }
-        subject = render_to_string("accounts/email/new_device_subject.txt", context).strip()
-        body = render_to_string("accounts/email/new_device.txt", context)
-    send_mail(subject, body, None, [user.email])
+            "settings_url": absolute_url(reverse("mfa:settings")),
+        },
+        language,
+    )

@@ -8,10 +8,8 @@ because the token covers the password hash that the reset changes.
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_bytes
@@ -20,6 +18,7 @@ from django.utils.http import urlsafe_base64_encode
 from accounts import audit
 from accounts.models import User
 from accounts.usernames import canonical_username
+from sso.mail import absolute_url, send_portal_mail
 from sso.net import client_ip
 
 RESET_REQUESTS_KEY = "password_reset:ip:{}"
@@ -48,13 +47,13 @@ def request_password_reset(request: HttpRequest, email: str, username: str) -> N
     audit.record(request, audit.PASSWORD_RESET_REQUESTED, user=user)
     from accounts.tasks import send_password_reset_mail
 
-    base_url = request.build_absolute_uri("/").rstrip("/")
     language = translation.get_language() or settings.LANGUAGE_CODE
-    transaction.on_commit(lambda: send_password_reset_mail.delay(user.pk, base_url, language))
+    transaction.on_commit(lambda: send_password_reset_mail.delay(user.pk, language))
 
 
-def reset_link(user: User, base_url: str) -> str:
-    """The single-use link for ``user``, made where it is mailed (never passed through a broker)."""
+def reset_link(user: User) -> str:
+    """The single-use absolute link for ``user`` under ``SSO_BASE_URL``, made where it is mailed
+    (never passed through a broker)."""
     path = reverse(
         "accounts:password_reset_confirm",
         kwargs={
@@ -62,18 +61,18 @@ def reset_link(user: User, base_url: str) -> str:
             "token": default_token_generator.make_token(user),
         },
     )
-    return base_url + path
+    return absolute_url(path)
 
 
-def mail_reset_link(user: User, base_url: str, language: str) -> None:
+def mail_reset_link(user: User, language: str) -> None:
     """Mails the reset link to the account's address, in the language the user asked in."""
-    with translation.override(language):
-        context = {
+    send_portal_mail(
+        "accounts/email/password_reset",
+        user.email,
+        {
             "user": user,
-            "link": reset_link(user, base_url),
-            "site_name": settings.SSO_SITE_NAME,
-            "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
-        }
-        subject = render_to_string("accounts/email/password_reset_subject.txt", context).strip()
-        body = render_to_string("accounts/email/password_reset.txt", context)
-    send_mail(subject, body, None, [user.email])
+            "link": reset_link(user),
+            "minutes": max(1, settings.PASSWORD_RESET_TIMEOUT // 60),
+        },
+        language,
+    )

@@ -14,22 +14,22 @@ from accounts.password_reset import mail_reset_link
     retry_backoff_max=300,
     max_retries=5,
 )
-def send_password_reset_mail(user_id: int, base_url: str, language: str) -> None:
+def send_password_reset_mail(user_id: int, language: str) -> None:
     """Mails a reset link; the token is made here, so it never sits in the broker."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or not user.email:
         return
-    mail_reset_link(user, base_url, language)
+    mail_reset_link(user, language)
 
 
 @shared_task(autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=True, max_retries=5)
-def send_new_device_alert(user_id: int, device: str, ip: str, base_url: str, language: str) -> None:
+def send_new_device_alert(user_id: int, device: str, ip: str, language: str) -> None:
     """Mails the user about a sign-in from a new browser."""
     from accounts.notices import mail_new_device_alert
 
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is not None and user.email:
-        mail_new_device_alert(user, device, ip, base_url, language)
+        mail_new_device_alert(user, device, ip, language)
 
 
 @shared_task

@@ -1,10 +1,8 @@
 """Messages to the user: their code, and notices of security changes."""
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import audit
 from accounts.models import User
 from mfa.models import CodeChallenge
+from sso.mail import absolute_url, send_portal_mail
 
 # What changed, as shown in the notice mail (keys are passed through the broker, not text).
 CHANGES = {
@@ -30,20 +29,24 @@ CHANGES = {
     "sms_removed": _("The phone number for sign-in codes by SMS was removed."),
     "mfa_reset": _("An administrator reset the second factors of your account."),
 }
+# Changes an administrator makes: "if this was you" makes no sense to their reader.
+ADMIN_CHANGES = frozenset({"mfa_reset"})
 
 
 def mail_code(challenge: CodeChallenge, code: str) -> None:
-    """Mails a sign-in or confirmation code to the challenge's address."""
-    with translation.override(challenge.language):
-        context = {
+    """Mails a sign-in or confirmation code to the challenge's address, worded for its purpose
+    (a confirmation code is not a sign-in attempt). Raises the mail backend's errors."""
+    send_portal_mail(
+        "mfa/email/code",
+        challenge.destination,
+        {
             "code": code,
-            "minutes": settings.MFA_CODE_TTL_SECONDS // 60,
-            "site_name": settings.SSO_SITE_NAME,
+            "minutes": max(1, settings.MFA_CODE_TTL_SECONDS // 60),
             "purpose": challenge.purpose,
-        }
-        subject = render_to_string("mfa/email/code_subject.txt", context).strip()
-        body = render_to_string("mfa/email/code.txt", context)
-    send_mail(subject, body, None, [challenge.destination])
+            "password_url": absolute_url(reverse("accounts:password_change")),
+        },
+        challenge.language,
+    )
 
 
 def notify_change(user: User, change: str, request: HttpRequest | None = None) -> None:
@@ -56,16 +59,19 @@ def notify_change(user: User, change: str, request: HttpRequest | None = None) -
 
 
 def mail_security_notice(user_id: int, change: str, language: str) -> None:
+    """Mails ``user_id`` the notice of ``change`` (a key of ``CHANGES``) in ``language``; does
+    nothing for an unknown user, change or an account without an address."""
     user = User.objects.filter(pk=user_id).first()
     if user is None or not user.email or change not in CHANGES:
         return
-    with translation.override(language):
-        context = {
+    send_portal_mail(
+        "mfa/email/notice",
+        user.email,
+        {
             "user": user,
             "change": CHANGES[change],
-            "site_name": settings.SSO_SITE_NAME,
-            "settings_path": reverse("mfa:settings"),
-        }
-        subject = render_to_string("mfa/email/notice_subject.txt", context).strip()
-        body = render_to_string("mfa/email/notice.txt", context)
-    send_mail(subject, body, None, [user.email])
+            "by_admin": change in ADMIN_CHANGES,
+            "settings_url": absolute_url(reverse("mfa:settings")),
+        },
+        language,
+    )

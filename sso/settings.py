@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "oauth2_provider",
     "accounts",
+    "accounts.overview",
     "mfa",
     "mfa.passkeys",
     "mfa.sms",
@@ -131,6 +132,11 @@ CELERY_TIMEZONE = env.str("TIME_ZONE", default="Asia/Jakarta")
 CELERY_BEAT_SCHEDULE = {
     "prune-audit-events": {"task": "accounts.tasks.prune_audit_events", "schedule": 60 * 60 * 24},
     "mfa-cleanup": {"task": "mfa.tasks.cleanup", "schedule": 60 * 60},
+    # The admins' Overview reads hourly counts; the current hour is always counted live.
+    "overview-roll-up": {
+        "task": "accounts.overview.tasks.roll_up_overview",
+        "schedule": 60 * 10,
+    },
 }
 
 # --- Authentication -------------------------------------------------------------------------
@@ -365,6 +371,10 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # --- Portal -----------------------------------------------------------------------------------
 # The name shown in page titles and mails.
 SSO_SITE_NAME = env.str("SSO_SITE_NAME", default="SSO Portal")
+# The address people open (scheme, host, optional port and path): absolute links in mails and
+# the domain of their Message-ID (sso/mail.py). `make run` serves http://localhost:8000;
+# production sets its https address (`check --deploy` warns otherwise).
+SSO_BASE_URL = env.str("SSO_BASE_URL", default="http://localhost:8000")
 
 # --- OpenID Connect provider (django-oauth-toolkit) ------------------------------------------
 from sso.oidc.provider_settings import *  # noqa: E402,F403

@@ -24,5 +24,6 @@ urlpatterns = [
     path("security/sms/", include("mfa.sms.urls")),
     path("", include("sso.oidc.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/overview/", include("accounts.overview.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -120,6 +120,7 @@ class SmtpInbox:
         import threading
 
         self.messages: list = []
+        self.raw: list[bytes] = []  # as received, for what parsing would hide
         self.received = threading.Condition()
 
     async def handle_DATA(self, server, session, envelope):
@@ -128,6 +129,7 @@ class SmtpInbox:
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self.received:
             self.messages.append(message)
+            self.raw.append(envelope.content)
             self.received.notify_all()
         return "250 OK"
 

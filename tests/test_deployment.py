@@ -15,6 +15,7 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "sso.settings",
     "SECRET_KEY": "k3y-" + "".join(chr(65 + (i * 7) % 26) for i in range(60)),
     "ALLOWED_HOSTS": "sso.example.go.id",
+    "SSO_BASE_URL": "https://sso.example.go.id",
     "DEBUG": "false",
     "OIDC_RSA_PRIVATE_KEY": new_private_key_pem(),
 }

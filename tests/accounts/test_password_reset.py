@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core import mail
 from django.test import Client, TestCase
@@ -25,7 +26,8 @@ def ask_reset(client, email: str, username: str):
 
 def link_from_mail() -> str:
     assert len(mail.outbox) == 1
-    match = re.search(r"http://testserver(/accounts/password/reset/\S+/)", mail.outbox[0].body)
+    base = re.escape(settings.SSO_BASE_URL)
+    match = re.search(base + r"(/accounts/password/reset/\S+/)", mail.outbox[0].body)
     assert match, mail.outbox[0].body
     return match.group(1)
 

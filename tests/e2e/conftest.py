@@ -52,9 +52,11 @@ def e2e_settings(settings, rsa_private_key) -> None:
 
 
 @pytest.fixture
-def inbox(smtp_server, settings) -> Inbox:
-    """The portal mails through a real SMTP server (aiosmtpd); tasks run inline."""
+def inbox(smtp_server, settings, live_server) -> Inbox:
+    """The portal mails through a real SMTP server (aiosmtpd); tasks run inline; links in mails
+    lead to the live server."""
     messages, port = smtp_server
+    settings.SSO_BASE_URL = live_server.url
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = port

@@ -170,7 +170,7 @@ class Inbox:
         return found
 
     def _matches(self, pattern: re.Pattern) -> list[str]:
-        bodies = (message.get_content() for message in self.smtp.messages)
+        bodies = (m.get_body(preferencelist=("plain",)).get_content() for m in self.smtp.messages)
         return [m.group(m.lastindex or 0) for b in bodies if (m := pattern.search(b))]
 
     def code(self, count: int) -> str:
