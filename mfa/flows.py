@@ -25,6 +25,7 @@ from mfa import notices, trust
 from mfa.challenge import pending as pending_state
 from mfa.challenge.base import ChallengeMethod, PendingSignin
 from mfa.models import CodeChallenge, EmailDevice, RecoveryCode, TrustedDevice
+from mfa.rollout import flows as rollout
 
 DAILY_FAILURES_KEY = "mfa:failures:day:{}"
 DAY_SECONDS = 24 * 60 * 60
@@ -55,21 +56,18 @@ def has_second_factor(user: User) -> bool:
     return any(m.is_enrolled(user) for m in all_methods() if m.slug != "recovery")
 
 
-def mfa_required(user: User) -> bool:
-    policy = settings.MFA_REQUIRED_FOR
-    return policy == "all" or (policy == "staff" and (user.is_staff or user.is_superuser))
-
-
 def step_after_password(request: HttpRequest, user: User) -> str | None:
-    """ACCOUNTS_AFTER_PASSWORD_STEP: the challenge, the forced enrolment, or None (signed in)."""
+    """ACCOUNTS_AFTER_PASSWORD_STEP: the challenge, or None (signed in with the password).
+
+    Someone without a factor is signed in; the MFA rollout (mfa.rollout.flows) then reminds
+    them, or holds them to enrolment when their policy requires a factor now.
+    """
     if has_second_factor(user):
         if trust.trusted_device_for(request, user) is not None:
             return None
         pending_state.begin_pending(request, user, ["pwd"])
         return reverse("mfa:challenge")
-    if mfa_required(user):
-        pending_state.begin_pending(request, user, ["pwd"], enrol=True)
-        return reverse("mfa:enrol")
+    rollout.note_sign_in(request, user)
     return None
 
 

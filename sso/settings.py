@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "mfa",
     "mfa.passkeys",
     "mfa.sms",
+    "mfa.rollout",
     "sso.oidc",
 ]
 
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     "accounts.devices.DeviceCookieMiddleware",
+    "mfa.rollout.middleware.RolloutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -76,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sso.context_processors.portal",
+                "mfa.rollout.context_processors.rollout",
             ],
         },
     },
@@ -217,9 +220,11 @@ ACCOUNTS_DEVICE_COOKIE_NAME = env.str(
 # --- Multi-factor authentication -----------------------------------------------------------
 # A sensitive change (adding or removing a factor ...) needs a proof this recent, in seconds.
 MFA_REAUTH_SECONDS = env.int("MFA_REAUTH_SECONDS", default=600)
-# Who must have a second factor: "none", "staff" (default) or "all". Those without one are led
-# to enrol right after the password.
+# Who must have a second factor until an admin saves "MFA policy for everyone" in Django admin
+# (mfa.rollout): "none", "staff" (default) or "all". Those without one enrol after the password.
 MFA_REQUIRED_FOR = env.str("MFA_REQUIRED_FOR", default="staff")
+# MFA rollout reminder mails: at most one per person per this many days (Celery beat).
+MFA_ROLLOUT_REMINDER_INTERVAL_DAYS = env.int("MFA_ROLLOUT_REMINDER_INTERVAL_DAYS", default=7)
 # How long the half-signed-in state (password done, challenge not yet) lives.
 MFA_PENDING_SECONDS = env.int("MFA_PENDING_SECONDS", default=600)
 # E-mail and SMS codes (design.md, Factors): 6 digits, 5 minutes, resend after a cooldown,

@@ -19,6 +19,7 @@ admin.site.login = _admin_login
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("security/setup/", include("mfa.rollout.urls")),
     path("security/", include("mfa.urls")),
     path("security/passkeys/", include("mfa.passkeys.urls")),
     path("security/sms/", include("mfa.sms.urls")),

@@ -98,3 +98,9 @@ document.addEventListener("change", (event) => {
     { enableHighAccuracy: false, timeout: 10000, maximumAge: 600000 },
   );
 });
+
+// The enrolment page lists a passkey first, but only where this browser can make one
+// (WebAuthn in a secure context); elsewhere it stays hidden and the other methods remain.
+document.querySelectorAll("[data-needs-webauthn]").forEach((item) => {
+  if (window.PublicKeyCredential && window.isSecureContext) item.hidden = false;
+});

@@ -180,7 +180,7 @@ def test_enrolment_page_is_in_indonesian(client, make_user, password):
     make_user("admin", is_staff=True)
     client.post("/accounts/login/", {"username": "admin"})
     client.post("/accounts/login/password/", {"password": password})
-    assert not untranslated_on(client, "/security/enrol/")
+    assert not untranslated_on(client, "/security/setup/")
 
 
 def test_signed_in_pages_are_in_indonesian(signed_in: Client):

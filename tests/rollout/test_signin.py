@@ -1,0 +1,149 @@
+"""The rollout at sign-in: the reminder before the deadline, enrolment after it."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import AuditEvent
+from mfa.rollout.flows import REMINDER_SKIPPED
+from mfa.rollout.models import Extension, Level, Reminder
+from tests.conftest import sign_in
+from tests.rollout.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ani(make_user, group_policy):
+    person = make_user("ani")
+    person.groups.add(group_policy("Finance", Level.REQUIRED, days=10))
+    return person
+
+
+def test_reminder_after_sign_in_then_later_is_counted(client, ani, password, clock):
+    assert sign_in(client, "ani", password)["Location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 302
+    assert home["Location"] == "/security/setup/reminder/?next=%2F"
+    page = client.get(home["Location"])
+    assert "Set up a second factor: 10 days left" in page.text
+    assert "Set up now" in page.text and "Later" in page.text
+    later = client.post("/security/setup/reminder/", {"choice": "later", "next": "/"})
+    assert later["Location"] == "/"
+    assert client.get("/").status_code == 200  # not asked again in this session
+    assert Reminder.objects.filter(user=ani, kind=Reminder.Kind.LATER).count() == 1
+    assert AuditEvent.objects.filter(kind=REMINDER_SKIPPED, user=ani).count() == 1
+
+
+def test_reminded_again_at_next_sign_in_with_fewer_days(client, ani, password, clock):
+    sign_in(client, "ani", password)
+    client.post("/security/setup/reminder/", {"choice": "later", "next": "/"})
+    client.post("/accounts/logout/")
+    clock.move_to(NOW + timedelta(days=3))
+    sign_in(client, "ani", password)
+    page = client.get("/security/setup/reminder/?next=/")
+    assert "7 days left" in page.text
+    client.post("/security/setup/reminder/", {"choice": "later", "next": "/"})
+    assert Reminder.objects.filter(user=ani, kind=Reminder.Kind.LATER).count() == 2
+
+
+def test_one_day_left_is_singular(client, ani, password, clock):
+    clock.move_to(NOW + timedelta(days=9, hours=1))
+    sign_in(client, "ani", password)
+    assert "Set up a second factor: 1 day left" in client.get("/security/setup/reminder/").text
+
+
+def test_set_up_now_leads_to_every_factor_passkey_first(client, ani, password, clock):
+    sign_in(client, "ani", password)
+    response = client.post("/security/setup/reminder/", {"choice": "now", "next": "/"})
+    assert response["Location"] == "/security/setup/"
+    page = client.get("/security/setup/").text
+    order = [page.index(f'data-factor="{f}"') for f in ("passkey", "totp", "email", "sms")]
+    assert order == sorted(order)
+    assert Reminder.objects.count() == 0  # Set up now is not a skip
+
+
+def test_after_the_deadline_enrolment_comes_before_home(client, ani, password, clock):
+    clock.move_to(NOW + timedelta(days=10))
+    assert sign_in(client, "ani", password)["Location"] == "/"
+    assert client.session[SESSION_KEY] == str(ani.pk)
+    assert client.get("/")["Location"] == "/security/setup/"
+    page = client.get("/security/setup/")
+    assert "needs a second factor before you can continue" in page.text
+    refused = client.post("/security/setup/continue/")
+    assert refused["Location"] == "/security/setup/"
+    # Security Settings stays open: that is where the factor is set up.
+    assert client.get("/security/authenticator/").status_code == 200
+    TOTPDevice.objects.create(user=ani, name="Authenticator", confirmed=True)
+    done = client.get("/security/setup/")
+    assert "Your second factor is set up" in done.text
+    assert "Make recovery codes" in done.text
+    assert client.post("/security/setup/continue/")["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_relying_app_waits_for_enrolment_and_is_returned_to(client, ani, password, clock):
+    clock.move_to(NOW + timedelta(days=11))
+    sign_in(client, "ani", password)
+    authorize = "/o/authorize/?client_id=x&response_type=code"
+    assert client.get(authorize)["Location"] == "/security/setup/"
+    TOTPDevice.objects.create(user=ani, name="Authenticator", confirmed=True)
+    assert client.post("/security/setup/continue/")["Location"] == authorize
+
+
+def test_deadline_passing_during_the_session_requires_enrolment(client, ani, password, clock):
+    clock.move_to(NOW + timedelta(days=9, hours=23))  # sessions last 12 hours
+    sign_in(client, "ani", password)
+    client.post("/security/setup/reminder/", {"choice": "later", "next": "/"})
+    assert client.get("/").status_code == 200
+    clock.move_to(NOW + timedelta(days=10, minutes=1))
+    assert client.get("/")["Location"] == "/security/setup/"
+
+
+def test_extension_granted_mid_session_lets_the_person_on(client, ani, password, clock):
+    clock.move_to(NOW + timedelta(days=9, hours=23))
+    sign_in(client, "ani", password)
+    client.post("/security/setup/reminder/", {"choice": "later", "next": "/"})
+    Extension.objects.create(user=ani, until=NOW + timedelta(days=20))
+    clock.move_to(NOW + timedelta(days=10, minutes=1))
+    assert client.get("/").status_code == 200
+
+
+def test_optional_policy_shows_a_suggestion_on_home(client, make_user, group_policy, password):
+    person = make_user("budi")
+    person.groups.add(group_policy("Interns", Level.OPTIONAL))
+    sign_in(client, "budi", password)
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "Protect your account with a second factor" in home.text
+
+
+def test_home_shows_the_deadline_after_later(client, ani, password, clock):
+    sign_in(client, "ani", password)
+    client.post("/security/setup/reminder/", {"choice": "later", "next": "/"})
+    assert "10 days left" in client.get("/").text
+
+
+def test_people_without_a_policy_sign_in_as_before(client, make_user, password):
+    make_user("citra")
+    assert sign_in(client, "citra", password)["Location"] == "/"
+    assert client.get("/").status_code == 200
+    assert "second factor" not in client.get("/").text
+
+
+def test_reminder_page_without_a_reminder_goes_on(client, make_user, password):
+    make_user("citra")
+    sign_in(client, "citra", password)
+    assert client.get("/security/setup/reminder/?next=/x")["Location"] == "/x"
+    assert client.post("/security/setup/reminder/", {"choice": "later"})["Location"] == "/"
+    assert Reminder.objects.count() == 0
+
+
+def test_reminder_next_must_be_this_portal(client, ani, password, clock):
+    sign_in(client, "ani", password)
+    response = client.post(
+        "/security/setup/reminder/", {"choice": "later", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
