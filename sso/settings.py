@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "mfa.sms",
     "mfa.rollout",
     "sso.oidc",
+    "provisioning",
 ]
 
 MIDDLEWARE = [
@@ -380,6 +381,30 @@ SSO_SITE_NAME = env.str("SSO_SITE_NAME", default="SSO Portal")
 # the domain of their Message-ID (sso/mail.py). `make run` serves http://localhost:8000;
 # production sets its https address (`check --deploy` warns otherwise).
 SSO_BASE_URL = env.str("SSO_BASE_URL", default="http://localhost:8000")
+
+# --- Provisioning over SCIM 2.0 (/scim/v2/, django-scim2 + scim2-models) ----------------------
+# Largest request body accepted (RFC 7644 §3.12: larger is 413), in bytes.
+PROVISIONING_MAX_BODY_BYTES = env.int("PROVISIONING_MAX_BODY_BYTES", default=1024 * 1024)
+# Most resources in one list or filter answer (the ServiceProviderConfig's filter.maxResults).
+PROVISIONING_MAX_RESULTS = env.int("PROVISIONING_MAX_RESULTS", default=200)
+# Longest filter, in characters, and deepest nesting of parentheses and brackets.
+PROVISIONING_MAX_FILTER_LENGTH = env.int("PROVISIONING_MAX_FILTER_LENGTH", default=1000)
+PROVISIONING_MAX_FILTER_DEPTH = env.int("PROVISIONING_MAX_FILTER_DEPTH", default=5)
+# Where the ServiceProviderConfig points a client for help (empty: nowhere).
+PROVISIONING_DOCUMENTATION_URI = env.str("PROVISIONING_DOCUMENTATION_URI", default="")
+# django-scim2's own settings object: the portal's adapters, filters and views on the library.
+SCIM_SERVICE_PROVIDER = {
+    "USER_ADAPTER": "provisioning.adapters.UserAdapter",
+    "GROUP_ADAPTER": "provisioning.adapters.GroupAdapter",
+    "USER_FILTER_PARSER": "provisioning.filters.UserFilterQuery",
+    "GROUP_FILTER_PARSER": "provisioning.filters.GroupFilterQuery",
+    "SERVICE_PROVIDER_CONFIG_MODEL": "provisioning.discovery.ServiceProviderConfigDocument",
+    "BASE_LOCATION_GETTER": "provisioning.adapters.base_location",
+    "SCHEMAS_GETTER": "provisioning.discovery.schemas_getter",
+    "AUTH_CHECK_MIDDLEWARE": "provisioning.gate.ScimGate",
+    "NETLOC": "localhost",  # unused: BASE_LOCATION_GETTER reads the request
+    "AUTHENTICATION_SCHEMES": [{"type": "oauthbearertoken", "name": "Bearer token"}],
+}
 
 # --- OpenID Connect provider (django-oauth-toolkit) ------------------------------------------
 from sso.oidc.provider_settings import *  # noqa: E402,F403

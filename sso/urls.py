@@ -26,5 +26,6 @@ urlpatterns = [
     path("", include("sso.oidc.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/overview/", include("accounts.overview.urls")),
+    path("scim/v2/", include("provisioning.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,221 @@
+"""What a SCIM write does to the portal (RFC 7644 §3.3 create, §3.5.1 replace, §3.5.2 modify,
+§3.6 delete), as plain functions the views call inside the request's transaction.
+
+Each function takes a resource already validated by scim2-models and raises a scim2-models
+exception (``UniquenessException``, ``InvalidValueException``, ``NotFoundException``) for
+input the portal refuses.
+"""
+
+import uuid
+
+from django.contrib.auth.models import Group as DjangoGroup
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from scim2_models import (
+    EnterpriseUser,
+    InvalidValueException,
+    NotFoundException,
+    UniquenessException,
+)
+
+from accounts import sessions
+from accounts.models import User
+from provisioning.models import ProvisioningClient, ScimGroup, ScimUser
+from provisioning.resources import GroupResource, UserResource, group_row, user_row
+
+_username_validator = UnicodeUsernameValidator()
+
+
+def canonical_username(raw: str) -> str:
+    """The form a username is stored and compared in: trimmed; letter case is compared
+    case-insensitively by every lookup and by the database constraint."""
+    return raw.strip()
+
+
+def _checked_username(raw: str | None, user: User) -> str:
+    username = canonical_username(raw or "")
+    if not username:
+        raise InvalidValueException(detail="userName is required.")
+    if len(username) > 150:
+        raise InvalidValueException(detail="userName is longer than 150 characters.")
+    try:
+        _username_validator(username)
+    except ValidationError as exc:
+        raise InvalidValueException(detail="userName: " + " ".join(exc.messages)) from exc
+    if User.objects.filter(username__iexact=username).exclude(pk=user.pk).exists():
+        raise UniquenessException(detail=f"A user named {username!r} already exists.")
+    return username
+
+
+def _primary_email(resource: UserResource) -> tuple[str, str, bool | None]:
+    """The one address the portal keeps: the primary one, else the first (RFC 7643 §2.4)."""
+    emails = resource.emails or []
+    chosen = next((e for e in emails if e.primary), emails[0] if emails else None)
+    if chosen is None or not chosen.value:
+        return "", "", None
+    kind = chosen.type.value if hasattr(chosen.type, "value") else (chosen.type or "")
+    return str(chosen.value), str(kind), chosen.primary
+
+
+def _write_user(
+    user: User, row: ScimUser, resource: UserResource, client: ProvisioningClient | None
+) -> tuple[bool, bool]:
+    """Copies the kept attributes of ``resource`` onto ``user`` and ``row`` and saves both.
+
+    Returns (was deactivated, e-mail changed)."""
+    was_active = user.is_active if user.pk else True
+    old_email = user.email
+    user.username = _checked_username(resource.user_name, user)
+    name = resource.name
+    row.given_name = (name.given_name or "") if name else ""
+    row.family_name = (name.family_name or "") if name else ""
+    row.formatted_name = (name.formatted or "") if name else ""
+    parts = " ".join(p for p in (row.given_name, row.family_name) if p)
+    user.full_name = (resource.display_name or row.formatted_name or parts)[:150]
+    user.email, row.email_type, row.email_primary = _primary_email(resource)
+    if resource.active is not None:
+        user.is_active = resource.active
+    row.external_id = resource.external_id or ""
+    extension = resource[EnterpriseUser]
+    row.employee_number = (extension.employee_number or "") if extension else ""
+    row.department = (extension.department or "") if extension else ""
+    row.modified_at = timezone.now()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent create of the same name
+        raise UniquenessException(detail=f"A user named {user.username!r} already exists.") from exc
+    row.user = user
+    row.save()
+    return was_active and not user.is_active, user.email != old_email
+
+
+def _after_write(user: User, deactivated: bool) -> None:
+    if deactivated:
+        sessions.end_other_sessions(None, user)
+
+
+def create_user(resource: UserResource, client: ProvisioningClient | None) -> User:
+    """A new portal account from a SCIM User (RFC 7644 §3.3); it has no password until the
+    person sets one."""
+    user = User()
+    user.set_unusable_password()
+    row = ScimUser(client=client)
+    deactivated, _ = _write_user(user, row, resource, client)
+    _after_write(user, deactivated)
+    return user
+
+
+def replace_user(user: User, resource: UserResource, client: ProvisioningClient | None) -> User:
+    """PUT (RFC 7644 §3.5.1): the kept attributes become those of ``resource``."""
+    deactivated, _ = _write_user(user, user_row(user), resource, client)
+    _after_write(user, deactivated)
+    return user
+
+
+def delete_user(user: User, client: ProvisioningClient | None) -> None:
+    """DELETE (RFC 7644 §3.6): the account is gone for SCIM; it cannot sign in any more."""
+    sessions.end_other_sessions(None, user)
+    user.delete()
+
+
+# --- Groups ------------------------------------------------------------------------------
+
+
+def _members(resource: GroupResource) -> list[User]:
+    ids = []
+    for member in resource.members or []:
+        try:
+            ids.append(uuid.UUID(str(member.value)))
+        except ValueError as exc:
+            raise InvalidValueException(detail=f"No user has the id {member.value!r}.") from exc
+    rows = {
+        row.scim_id: row.user
+        for row in ScimUser.objects.filter(scim_id__in=ids).select_related("user")
+    }
+    missing = [str(i) for i in ids if i not in rows]
+    if missing:
+        raise InvalidValueException(detail=f"No user has the id {missing[0]!r}.")
+    return list(rows.values())
+
+
+def _write_group(group: DjangoGroup, row: ScimGroup, resource: GroupResource) -> DjangoGroup:
+    name = (resource.display_name or "").strip()
+    if not name:
+        raise InvalidValueException(detail="displayName is required.")
+    if len(name) > 150:
+        raise InvalidValueException(detail="displayName is longer than 150 characters.")
+    if DjangoGroup.objects.filter(name__iexact=name).exclude(pk=group.pk).exists():
+        raise UniquenessException(detail=f"A group named {name!r} already exists.")
+    members = _members(resource)
+    group.name = name
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError as exc:
+        raise UniquenessException(detail=f"A group named {name!r} already exists.") from exc
+    group.user_set.set(members)
+    row.group = group
+    row.external_id = resource.external_id or ""
+    row.modified_at = timezone.now()
+    row.save()
+    return group
+
+
+def create_group(resource: GroupResource) -> DjangoGroup:
+    """A new Django group (RFC 7644 §3.3), with its members."""
+    return _write_group(DjangoGroup(), ScimGroup(), resource)
+
+
+def replace_group(group: DjangoGroup, resource: GroupResource) -> DjangoGroup:
+    """PUT or PATCH result for a group: name, external id and members."""
+    return _write_group(group, group_row(group), resource)
+
+
+def delete_group(group: DjangoGroup) -> None:
+    """DELETE: the group goes; its members stay."""
+    group.delete()
+
+
+def find_user(scim_id: str) -> User:
+    """The user whose SCIM id is ``scim_id``; NotFoundException otherwise (also for a
+    malformed id)."""
+    try:
+        key = uuid.UUID(scim_id)
+    except ValueError:
+        raise NotFoundException(detail=f"Resource {scim_id} not found") from None
+    user = User.objects.filter(scim__scim_id=key).first()
+    if user is None:
+        raise NotFoundException(detail=f"Resource {scim_id} not found")
+    return user
+
+
+def find_group(scim_id: str) -> DjangoGroup:
+    """The group whose SCIM id is ``scim_id``; NotFoundException otherwise."""
+    try:
+        key = uuid.UUID(scim_id)
+    except ValueError:
+        raise NotFoundException(detail=f"Resource {scim_id} not found") from None
+    group = DjangoGroup.objects.filter(scim__scim_id=key).first()
+    if group is None:
+        raise NotFoundException(detail=f"Resource {scim_id} not found")
+    return group
+
+
+def ensure_rows() -> None:
+    """Gives every user and group made outside SCIM its SCIM row, so that lists and filters
+    see them."""
+    missing_users = User.objects.filter(scim__isnull=True).values_list("pk", "date_joined")
+    ScimUser.objects.bulk_create(
+        [
+            ScimUser(user_id=pk, created_at=joined, modified_at=joined)
+            for pk, joined in missing_users
+        ],
+        ignore_conflicts=True,
+    )
+    missing_groups = DjangoGroup.objects.filter(scim__isnull=True).values_list("pk", flat=True)
+    ScimGroup.objects.bulk_create(
+        [ScimGroup(group_id=pk) for pk in missing_groups], ignore_conflicts=True
+    )

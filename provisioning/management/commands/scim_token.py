@@ -1,0 +1,23 @@
+"""``manage.py scim_token NAME``: a new bearer token for provisioning client NAME, printed once."""
+
+from django.core.management.base import BaseCommand
+
+from provisioning.models import ProvisioningClient
+from provisioning.tokens import issue_token
+
+
+class Command(BaseCommand):
+    help = (
+        "Prints a new SCIM bearer token for the provisioning client NAME (created if missing). "
+        "The previous token of that client stops working. The token is shown only this once."
+    )
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("name", help="the provisioning client's name")
+
+    def handle(self, *args: object, name: str, **options: object) -> None:
+        client, created = ProvisioningClient.objects.get_or_create(name=name)
+        token = issue_token(client)
+        if created:
+            self.stderr.write(f"Created provisioning client {name!r}.")
+        self.stdout.write(token)

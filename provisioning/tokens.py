@@ -1,0 +1,37 @@
+"""Bearer tokens of provisioning clients (RFC 6750 as RFC 7644 §2 asks): shown once, kept hashed."""
+
+import hashlib
+import secrets
+
+from django.utils import timezone
+
+from provisioning.models import ProvisioningClient
+
+TOKEN_PREFIX = "scim_"  # noqa: S105 (a prefix that makes leaked tokens easy to spot)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def issue_token(client: ProvisioningClient) -> str:
+    """Gives ``client`` a new token and returns it; the previous one stops working at once.
+
+    Only the digest and the first characters (to recognise it in admin) are stored, so the
+    returned string can be shown once and never again.
+    """
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    client.token_digest = _digest(token)
+    client.token_hint = token[:12]
+    client.save(update_fields=["token_digest", "token_hint"])
+    return token
+
+
+def client_for_token(token: str) -> ProvisioningClient | None:
+    """The active client holding ``token``, or None (unknown, revoked or inactive)."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    client = ProvisioningClient.objects.filter(token_digest=_digest(token), is_active=True).first()
+    if client is not None:
+        ProvisioningClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
+    return client
