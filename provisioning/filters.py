@@ -10,7 +10,7 @@ rather than being dropped (which would match everything).
 from django.conf import settings
 from django.contrib.auth.models import Group as DjangoGroup
 from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser, SCIMParserError
@@ -18,12 +18,27 @@ from scim2_filter_parser.transpilers import django_q_object
 from scim2_models import InvalidFilterException
 
 from accounts.models import User
+from accounts.usernames import canonical_username
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user"
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:user"
 
 
+def _canonicalised(query: Q) -> Q:
+    """userName is compared in its canonical form (accounts.usernames), as at sign-in."""
+    for index, child in enumerate(query.children):
+        if isinstance(child, Q):
+            _canonicalised(child)
+        elif child[0].startswith("username_canonical__") and isinstance(child[1], str):
+            query.children[index] = (child[0], canonical_username(child[1]))
+    return query
+
+
 class _StrictTranspiler(django_q_object.Transpiler):
+    def visit_AttrExpr(self, node):  # type: ignore[no-untyped-def]
+        query = super().visit_AttrExpr(node)
+        return _canonicalised(query) if isinstance(query, Q) else query
+
     def visit_AttrPath(self, node):  # type: ignore[no-untyped-def]
         mapped = super().visit_AttrPath(node)
         if mapped is None:
@@ -88,7 +103,7 @@ class UserFilterQuery(_FilterQuery):
     model = User
     attr_map = {
         **_both("id", None, "scim__scim_id", CORE_USER),
-        **_both("userName", None, "username", CORE_USER),
+        **_both("userName", None, "username_canonical", CORE_USER),
         **_both("externalId", None, "scim__external_id", CORE_USER),
         **_both("displayName", None, "full_name", CORE_USER),
         **_both("active", None, "is_active", CORE_USER),

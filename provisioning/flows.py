@@ -22,20 +22,17 @@ from scim2_models import (
 
 from accounts import sessions
 from accounts.models import User
+from accounts.usernames import canonical_username
 from provisioning.models import ProvisioningClient, ScimGroup, ScimUser
 from provisioning.resources import GroupResource, UserResource, group_row, user_row
 
 _username_validator = UnicodeUsernameValidator()
 
 
-def canonical_username(raw: str) -> str:
-    """The form a username is stored and compared in: trimmed; letter case is compared
-    case-insensitively by every lookup and by the database constraint."""
-    return raw.strip()
-
-
 def _checked_username(raw: str | None, user: User) -> str:
-    username = canonical_username(raw or "")
+    """The userName to store (as the client spelt it, trimmed), refused with ``uniqueness``
+    when its canonical form (accounts.usernames) is another account's."""
+    username = (raw or "").strip()
     if not username:
         raise InvalidValueException(detail="userName is required.")
     if len(username) > 150:
@@ -44,7 +41,8 @@ def _checked_username(raw: str | None, user: User) -> str:
         _username_validator(username)
     except ValidationError as exc:
         raise InvalidValueException(detail="userName: " + " ".join(exc.messages)) from exc
-    if User.objects.filter(username__iexact=username).exclude(pk=user.pk).exists():
+    canonical = canonical_username(username)
+    if User.objects.filter(username_canonical=canonical).exclude(pk=user.pk).exists():
         raise UniquenessException(detail=f"A user named {username!r} already exists.")
     return username
 

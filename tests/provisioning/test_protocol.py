@@ -128,11 +128,16 @@ def test_create_read_filter_and_delete_a_user(scim, provisioning_client):
 
 
 @pytest.mark.django_db
-def test_two_usernames_that_differ_only_in_case_are_one_account(scim):
+@pytest.mark.parametrize("twin", ["SITI", "\uff33\uff29\uff34\uff29", "s\u0131t\u0131"])
+def test_two_usernames_that_fold_the_same_are_one_account(scim, twin):
     assert scim.post("Users", new_user("siti")).status_code == 201
-    body = _error(scim.post("Users", new_user("SITI")), 409, "uniqueness")
-    assert "siti" in body["detail"].lower()
-    assert User.objects.filter(username__iexact="siti").count() == 1
+    body = _error(scim.post("Users", new_user(twin)), 409, "uniqueness")
+    assert "already exists" in body["detail"]
+    assert User.objects.count() == 1
+    found = scim.client.get(
+        "/scim/v2/Users", {"filter": f'userName eq "{twin}"'}, headers=scim.headers
+    )
+    assert [r["userName"] for r in found.json()["Resources"]] == ["siti"]
 
 
 @pytest.mark.django_db
