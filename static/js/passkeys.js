@@ -194,6 +194,9 @@
     function run(mediation, signal) {
       var startedAt = 0;
       var timeout = 0;
+      // An autofill (conditional) request runs before anyone asked for anything: until the
+      // person picks a passkey from it, its end (aborted, refused, unreachable) is silent.
+      var silent = mediation === "conditional";
       return postJSON(box.dataset.optionsUrl, { mode: box.dataset.mode })
         .then(function (json) {
           timeout = json.timeout || 0;
@@ -204,6 +207,7 @@
           return navigator.credentials.get(request);
         })
         .then(function (credential) {
+          silent = false; // the person chose a passkey: what happens next is theirs to know
           return postJSON(box.dataset.verifyUrl, {
             credential: credentialJSON(credential),
             next: box.dataset.next || "",
@@ -213,7 +217,7 @@
           window.location.assign(result.redirect);
         })
         .catch(function (error) {
-          if (error && error.name === "AbortError") return;
+          if (silent || (error && error.name === "AbortError")) return;
           showError(box, explain(error, startedAt, timeout));
         });
     }

@@ -135,3 +135,45 @@ def test_clear_messages_when_the_user_cancels_or_the_browser_cannot(
     page.reload()
     page.get_by_role("button", name="Sign in with a passkey").click()
     expect(page.get_by_role("alert")).to_contain_text("This browser cannot use passkeys.")
+
+
+# Records the promise of the page's passkey autofill (conditional) request, so that a test can
+# wait until it has ended, whatever the outcome, before looking at the page.
+WATCH_CONDITIONAL = """
+(() => {
+  if (!navigator.credentials) return;
+  const get = navigator.credentials.get.bind(navigator.credentials);
+  navigator.credentials.get = (options) => {
+    const answer = get(options);
+    if (options && options.mediation === "conditional") window.conditionalRequest = answer;
+    return answer;
+  };
+})();
+"""
+
+
+def test_an_autofill_request_that_ends_by_itself_shows_no_error(page: Page, user, password):
+    """Nobody asked for anything yet: a failed or aborted autofill request stays silent; the
+    request the person starts with the button still explains what went wrong."""
+    sign_in_with_password(page, "ani", password)
+    open_passkeys_tab(page)
+    register_device(page, "My laptop")
+    # The device's check fails from now on, so the autofill request ends with NotAllowedError
+    # as soon as the page loads (as when a browser drops it).
+    cdp, authenticator_id = page.authenticator  # type: ignore[attr-defined]
+    cdp.send(
+        "WebAuthn.setUserVerified", {"authenticatorId": authenticator_id, "isUserVerified": False}
+    )
+    page.context.add_init_script(WATCH_CONDITIONAL)
+    sign_out(page)
+    expect(page.get_by_label("Username")).to_have_attribute("autocomplete", "username webauthn")
+    page.wait_for_function("() => window.conditionalRequest !== undefined")
+    ended = page.evaluate("() => window.conditionalRequest.then(() => 'ok', (e) => e.name)")
+    assert ended == "NotAllowedError"
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_text("The passkey request was cancelled")).to_have_count(0)
+
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "The passkey request was cancelled or not allowed. Please try again."
+    )
