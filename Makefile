@@ -24,7 +24,8 @@ run: install messages
 	$(DEV_ENV) $(MANAGE) oidc_devkey
 	$(DEV_ENV) $(MANAGE) migrate --noinput
 	$(DEV_ENV) $(MANAGE) seed_demo
-	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:8000
+	@echo "Open http://localhost:8000 (passkeys need this address: browsers refuse them at an IP address)"
+	$(DEV_ENV) $(MANAGE) runserver localhost:8000
 
 # A relying application (examples/relying_app) signing in through `make run`'s portal.
 demo-rp: install

@@ -1,11 +1,13 @@
-"""Response headers that Django's SecurityMiddleware does not set, and the 503 page shown
-while Redis or the Celery broker is out of reach."""
+"""Response headers that Django's SecurityMiddleware does not set, the 503 page shown
+while Redis or the Celery broker is out of reach, and development's move to ``localhost``."""
 
+import ipaddress
 import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.request import split_domain_port
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
 
@@ -94,3 +96,39 @@ class ServiceUnavailableMiddleware:
         response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         add_never_cache_headers(response)
         return response
+
+
+class LocalhostInDevelopmentMiddleware:
+    """In development (``DEBUG``), a visit by IP address (``127.0.0.1``, ``[::1]``) is
+    redirected to the same path and query on ``localhost``.
+
+    WebAuthn accepts only a domain name as the Relying Party ID (WebAuthn L3 §5.1.3, "an IP
+    address is not a valid domain"), so passkeys cannot work at ``http://127.0.0.1:8000``;
+    ``http://localhost`` is a secure context and the development RP ID. Only GET and HEAD are
+    redirected: a form posted to the IP address keeps working. Off in production, where
+    ``ALLOWED_HOSTS`` names the portal's domain.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.DEBUG and request.method in ("GET", "HEAD"):
+            target = localhost_address(request)
+            if target:
+                return HttpResponseRedirect(target)
+        return self.get_response(request)
+
+
+def localhost_address(request: HttpRequest) -> str:
+    """The URL of ``request`` on ``localhost`` (same scheme, port, path and query) when it was
+    made to a loopback IP address; '' otherwise."""
+    name, port = split_domain_port(request.get_host())
+    try:
+        loopback = ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return ""
+    if not loopback:
+        return ""
+    netloc = f"localhost:{port}" if port else "localhost"
+    return f"{request.scheme}://{netloc}{request.get_full_path()}"

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "sso.middleware.LocalhostInDevelopmentMiddleware",
     "sso.middleware.ContentSecurityPolicyMiddleware",
     "sso.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -18,7 +18,7 @@ from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-PORTAL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000")
+PORTAL = os.environ.get("PORTAL_URL", "http://localhost:8000")
 HERE = os.environ.get("RP_URL", "http://localhost:8001")
 CLIENT_ID = os.environ.get("CLIENT_ID", "demo-rp")
 CLIENT_SECRET = os.environ.get("CLIENT_SECRET", "demo-rp-secret-for-development-only")

@@ -128,6 +128,31 @@
     return !!(window.PublicKeyCredential && navigator.credentials && window.isSecureContext);
   }
 
+  // WebAuthn needs a domain name (an IP address is never a valid RP ID, §5.1.3) in a secure
+  // context (https, or http://localhost): the address where passkeys do work.
+  function workingAddress() {
+    var rpId = messages.rpId || "localhost";
+    if (rpId === "localhost") {
+      var port = window.location.port ? ":" + window.location.port : "";
+      return window.location.protocol + "//localhost" + port + window.location.pathname;
+    }
+    return "https://" + rpId + window.location.pathname;
+  }
+
+  function atWrongAddress() {
+    var host = window.location.hostname;
+    var ipAddress = /^[0-9.]+$/.test(host) || host.indexOf(":") >= 0 || host.charAt(0) === "[";
+    return ipAddress || !window.isSecureContext;
+  }
+
+  // The error when the browser refuses passkeys here: the real cause and a way out.
+  function unavailable() {
+    if (window.PublicKeyCredential && atWrongAddress()) {
+      return { text: message("wrongAddress"), link: workingAddress() };
+    }
+    return message("unsupported");
+  }
+
   // What to tell a person when the browser's dialog ends without a credential.
   function explain(error, startedAt, timeoutMs) {
     if (error && error.portal) return error.message;
@@ -139,14 +164,33 @@
       var elapsed = Date.now() - startedAt;
       return timeoutMs && elapsed >= timeoutMs - 1000 ? message("timeout") : message("cancelled");
     }
-    if (name === "NotSupportedError" || name === "SecurityError") return message("unsupported");
+    if (name === "SecurityError") {
+      // The page's address is not within the RP ID (§5.1.3 step 7, §5.1.4.1 step 7).
+      return { text: message("wrongAddress"), link: workingAddress() };
+    }
+    if (name === "NotSupportedError") return unavailable();
     return message("failed");
   }
 
+  // ``text`` is a string, or {text, link}: "{address}" in the text becomes that link.
   function showError(container, text) {
     var box = container.querySelector("[data-passkey-error]");
     if (!box) return;
-    box.textContent = text;
+    box.textContent = "";
+    if (text && typeof text === "object") {
+      var parts = text.text.split("{address}");
+      parts.forEach(function (part, i) {
+        if (i > 0) {
+          var a = document.createElement("a");
+          a.href = text.link;
+          a.textContent = text.link;
+          box.appendChild(a);
+        }
+        box.appendChild(document.createTextNode(part));
+      });
+    } else {
+      box.textContent = text;
+    }
     box.hidden = !text;
   }
 
@@ -156,7 +200,7 @@
       event.preventDefault();
       showError(form, "");
       if (!supported()) {
-        showError(form, message("unsupported"));
+        showError(form, unavailable());
         return;
       }
       var name = form.querySelector("input[name=name]").value;
@@ -226,7 +270,7 @@
       button.addEventListener("click", function () {
         showError(box, "");
         if (!supported()) {
-          showError(box, message("unsupported"));
+          showError(box, unavailable());
           return;
         }
         // Only one WebAuthn request may be open: end the autofill one first.
@@ -259,7 +303,7 @@
     button.addEventListener("click", function () {
       showError(box, "");
       if (!supported()) {
-        showError(box, message("unsupported"));
+        showError(box, unavailable());
         return;
       }
       var startedAt = 0;

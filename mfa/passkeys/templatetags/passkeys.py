@@ -1,0 +1,13 @@
+"""Template tags of the passkeys app."""
+
+from django import template
+
+from mfa.passkeys import conf
+
+register = template.Library()
+
+
+@register.simple_tag
+def passkeys_rp_id() -> str:
+    """The WebAuthn RP ID (``MFA_PASSKEYS_RP_ID``): passkeys.js names the address that works."""
+    return conf.rp_id()
