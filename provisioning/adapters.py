@@ -165,16 +165,16 @@ class UserAdapter(_Adapter, SCIMUser):
     def save(self) -> None:
         try:
             if self.obj.pk is None:
-                self.obj = flows.create_user(self._parsed, self._client())
+                self.obj = flows.create_user(self._parsed, self._client(), self._request)
             else:
-                self.obj = flows.replace_user(self.obj, self._parsed, self._client())
+                self.obj = flows.replace_user(self.obj, self._parsed, self._client(), self._request)
         except SCIMException as exc:
             raise ScimError.from_exception(exc) from None
         self._resource = None
         self._request.scim_user = self.obj  # type: ignore[attr-defined]
 
     def delete(self) -> None:
-        flows.delete_user(self.obj, self._client())
+        flows.delete_user(self.obj, self._client(), self._request)
 
     @classmethod
     def resource_type_dict(cls, request: HttpRequest | None = None) -> dict[str, Any]:

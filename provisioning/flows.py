@@ -6,12 +6,15 @@ exception (``UniquenessException``, ``InvalidValueException``, ``NotFoundExcepti
 input the portal refuses.
 """
 
+import logging
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import Group as DjangoGroup
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from scim2_models import (
     EnterpriseUser,
@@ -20,13 +23,22 @@ from scim2_models import (
     UniquenessException,
 )
 
-from accounts import sessions
+from accounts.lifecycle import (
+    InvitationRefused,
+    deactivate_account,
+    pseudonymise_and_delete,
+    reactivate_account,
+    send_invitation,
+)
 from accounts.models import User
 from accounts.usernames import canonical_username
+from mfa import notices
+from mfa.models import EmailDevice
 from provisioning.models import ProvisioningClient, ScimGroup, ScimUser
 from provisioning.resources import GroupResource, UserResource, group_row, user_row
 
 _username_validator = UnicodeUsernameValidator()
+log = logging.getLogger(__name__)
 
 
 def _checked_username(raw: str | None, user: User) -> str:
@@ -58,12 +70,13 @@ def _primary_email(resource: UserResource) -> tuple[str, str, bool | None]:
 
 
 def _write_user(
-    user: User, row: ScimUser, resource: UserResource, client: ProvisioningClient | None
-) -> tuple[bool, bool]:
+    user: User, row: ScimUser, resource: UserResource
+) -> tuple[bool | None, str | None]:
     """Copies the kept attributes of ``resource`` onto ``user`` and ``row`` and saves both.
 
-    Returns (was deactivated, e-mail changed)."""
-    was_active = user.is_active if user.pk else True
+    Returns (the previous ``active`` when it changed else None, the previous e-mail address
+    when it changed else None)."""
+    was_active = user.is_active
     old_email = user.email
     user.username = _checked_username(resource.user_name, user)
     name = resource.name
@@ -73,13 +86,14 @@ def _write_user(
     parts = " ".join(p for p in (row.given_name, row.family_name) if p)
     user.full_name = (resource.display_name or row.formatted_name or parts)[:150]
     user.email, row.email_type, row.email_primary = _primary_email(resource)
-    if resource.active is not None:
-        user.is_active = resource.active
     row.external_id = resource.external_id or ""
     extension = resource[EnterpriseUser]
     row.employee_number = (extension.employee_number or "") if extension else ""
     row.department = (extension.department or "") if extension else ""
     row.modified_at = timezone.now()
+    new_active = resource.active if resource.active is not None else was_active
+    if user.pk is None:
+        user.is_active = new_active
     try:
         with transaction.atomic():
             user.save()
@@ -87,36 +101,93 @@ def _write_user(
         raise UniquenessException(detail=f"A user named {user.username!r} already exists.") from exc
     row.user = user
     row.save()
-    return was_active and not user.is_active, user.email != old_email
+    return (
+        was_active if new_active != was_active else None,
+        old_email if user.email != old_email else None,
+    )
 
 
-def _after_write(user: User, deactivated: bool) -> None:
-    if deactivated:
-        sessions.end_other_sessions(None, user)
+def _reason(client: ProvisioningClient | None) -> str:
+    return f"SCIM provisioning by {client.name}" if client is not None else "SCIM provisioning"
 
 
-def create_user(resource: UserResource, client: ProvisioningClient | None) -> User:
-    """A new portal account from a SCIM User (RFC 7644 §3.3); it has no password until the
-    person sets one."""
+def _apply_active(
+    user: User, active: bool, client: ProvisioningClient | None, request: HttpRequest | None
+) -> None:
+    """``active: false`` ends the person's sessions, tokens and app sessions at once (with
+    back-channel logout); ``active: true`` lets them sign in again (accounts.lifecycle)."""
+    if active:
+        reactivate_account(user, actor=None, reason=_reason(client), request=request)
+    else:
+        deactivate_account(user, actor=None, reason=_reason(client), request=request)
+
+
+def _apply_email_change(
+    user: User, client: ProvisioningClient | None, request: HttpRequest | None
+) -> None:
+    """A changed address counts as verified only from a client trusted for it: then the
+    e-mail factor follows it (codes go there); otherwise the factor stays on the address
+    the person proved (mfa.email_factor) and only the account's contact address changes."""
+    if client is None or not client.trusted_for_email or not user.email:
+        return
+    if (
+        EmailDevice.objects.filter(user=user)
+        .exclude(email=user.email)
+        .update(email=user.email, confirmed=True)
+    ):
+        notices.notify_change(user, "email_changed", request)
+
+
+def _invite_if_asked(
+    user: User, client: ProvisioningClient | None, request: HttpRequest | None
+) -> None:
+    """The invitation to set a password, when the client or PROVISIONING_INVITE_NEW_USERS
+    asks for it and the account can take one (active, with an address, no password)."""
+    wanted = settings.PROVISIONING_INVITE_NEW_USERS or (
+        client is not None and client.send_invitations
+    )
+    if not wanted:
+        return
+    try:
+        send_invitation(user, actor=None, request=request)
+    except InvitationRefused as refusal:
+        log.info("no invitation for a provisioned account: %s", refusal)
+
+
+def create_user(
+    resource: UserResource, client: ProvisioningClient | None, request: HttpRequest | None = None
+) -> User:
+    """A new portal account from a SCIM User (RFC 7644 §3.3). It has no password: the person
+    sets one through the invitation, when one is sent."""
     user = User()
     user.set_unusable_password()
-    row = ScimUser(client=client)
-    deactivated, _ = _write_user(user, row, resource, client)
-    _after_write(user, deactivated)
+    _write_user(user, ScimUser(client=client), resource)
+    _invite_if_asked(user, client, request)
     return user
 
 
-def replace_user(user: User, resource: UserResource, client: ProvisioningClient | None) -> User:
-    """PUT (RFC 7644 §3.5.1): the kept attributes become those of ``resource``."""
-    deactivated, _ = _write_user(user, user_row(user), resource, client)
-    _after_write(user, deactivated)
+def replace_user(
+    user: User,
+    resource: UserResource,
+    client: ProvisioningClient | None,
+    request: HttpRequest | None = None,
+) -> User:
+    """PUT (RFC 7644 §3.5.1), and the result of a PATCH: the kept attributes become those of
+    ``resource``, with what a change of ``active`` or of the address brings."""
+    was_active, old_email = _write_user(user, user_row(user), resource)
+    if was_active is not None:
+        _apply_active(user, not was_active, client, request)
+    if old_email is not None:
+        _apply_email_change(user, client, request)
     return user
 
 
-def delete_user(user: User, client: ProvisioningClient | None) -> None:
-    """DELETE (RFC 7644 §3.6): the account is gone for SCIM; it cannot sign in any more."""
-    sessions.end_other_sessions(None, user)
-    user.delete()
+def delete_user(
+    user: User, client: ProvisioningClient | None, request: HttpRequest | None = None
+) -> None:
+    """DELETE (RFC 7644 §3.6): deactivated and deleted like a self-deletion, the audit trail
+    kept under a pseudonym (accounts.lifecycle.pseudonymise_and_delete)."""
+    pseudonymise_and_delete(user, actor=None, reason=_reason(client), request=request)
 
 
 # --- Groups ------------------------------------------------------------------------------

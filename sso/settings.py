@@ -391,6 +391,9 @@ PROVISIONING_MAX_RESULTS = env.int("PROVISIONING_MAX_RESULTS", default=200)
 # Longest filter, in characters, and deepest nesting of parentheses and brackets.
 PROVISIONING_MAX_FILTER_LENGTH = env.int("PROVISIONING_MAX_FILTER_LENGTH", default=1000)
 PROVISIONING_MAX_FILTER_DEPTH = env.int("PROVISIONING_MAX_FILTER_DEPTH", default=5)
+# Mail every account created over SCIM an invitation to set a password (policy for all clients;
+# a client can also ask for it with its own "invite new users" flag in admin).
+PROVISIONING_INVITE_NEW_USERS = env.bool("PROVISIONING_INVITE_NEW_USERS", default=False)
 # Where the ServiceProviderConfig points a client for help (empty: nowhere).
 PROVISIONING_DOCUMENTATION_URI = env.str("PROVISIONING_DOCUMENTATION_URI", default="")
 # django-scim2's own settings object: the portal's adapters, filters and views on the library.

@@ -1,0 +1,119 @@
+"""What a SCIM change does to the person: sign-out everywhere, deletion, invitations, e-mail."""
+
+import pytest
+from django.core import mail
+from django.test import Client, TestCase
+
+from accounts.lifecycle import pseudonym
+from accounts.models import AuditEvent, User
+from mfa.models import EmailDevice
+from tests.accounts.test_lifecycle import _signed_in_with_tokens, rp_logout_endpoint  # noqa: F401
+from tests.oidc.conftest import make_app, oidc_provider_settings, rsa_private_key  # noqa: F401
+from tests.oidc.helpers import basic_auth
+
+from .conftest import PATCH_OP, new_user
+
+pytestmark = pytest.mark.django_db
+
+DEACTIVATE = {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": False}}]}
+
+
+def _scim_id(scim, username: str) -> str:
+    found = scim.client.get(
+        "/scim/v2/Users", {"filter": f'userName eq "{username}"'}, headers=scim.headers
+    )
+    return found.json()["Resources"][0]["id"]
+
+
+def test_active_false_signs_the_person_out_of_every_app_at_once(
+    scim,
+    user,
+    password,
+    make_app,  # noqa: F811
+    rp_logout_endpoint,  # noqa: F811
+):
+    uri, received = rp_logout_endpoint
+    make_app(backchannel_logout_uri=uri)
+    browser, tokens = _signed_in_with_tokens(user, password)
+    assert browser.get("/").status_code == 200
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = scim.patch(f"Users/{_scim_id(scim, 'ani')}", DEACTIVATE)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["active"] is False
+    assert len(received) == 1  # the app's back-channel logout endpoint was called
+    assert browser.get("/")["Location"].startswith("/accounts/login/")
+    refreshed = Client().post(
+        "/o/token/",
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        HTTP_AUTHORIZATION=basic_auth(),
+    )
+    assert refreshed.status_code == 400
+    event = AuditEvent.objects.get(kind="account.deactivated")
+    assert event.details["reason"] == "SCIM provisioning by academic records"
+
+    again = scim.patch(
+        f"Users/{_scim_id(scim, 'ani')}",
+        {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": True}]},
+    )
+    assert again.status_code == 200
+    assert User.objects.get(username="ani").is_active
+    assert AuditEvent.objects.filter(kind="account.reactivated").count() == 1
+
+
+def test_delete_pseudonymises_like_self_deletion(scim, user, password, make_app):  # noqa: F811
+    make_app()
+    browser, _ = _signed_in_with_tokens(user, password)
+    pk = user.pk
+    scim_id = _scim_id(scim, "ani")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert scim.delete(f"Users/{scim_id}").status_code == 204
+    assert not User.objects.filter(pk=pk).exists()
+    alias = pseudonym(pk)
+    assert AuditEvent.objects.filter(username=alias, kind="account.deleted").exists()
+    assert not AuditEvent.objects.filter(username="ani").exists()
+    assert scim.get(f"Users/{scim_id}").status_code == 404
+    assert browser.get("/")["Location"].startswith("/accounts/login/")
+
+
+def test_a_client_that_asks_for_invitations_gets_them_mailed(scim, provisioning_client):
+    provisioning_client.send_invitations = True
+    provisioning_client.save()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert scim.post("Users", new_user("gita")).status_code == 201
+    assert [m.to for m in mail.outbox] == [["gita@example.com"]]
+    assert "http" in mail.outbox[0].body  # an absolute link to set the password
+    assert AuditEvent.objects.filter(kind="invitation.sent", username="gita").exists()
+
+
+def test_no_invitation_unless_asked_or_policy(scim, settings):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert scim.post("Users", new_user("hadi")).status_code == 201
+    assert mail.outbox == []
+    settings.PROVISIONING_INVITE_NEW_USERS = True
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert scim.post("Users", new_user("indra")).status_code == 201
+    assert [m.to for m in mail.outbox] == [["indra@example.com"]]
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_a_changed_address_is_verified_only_from_a_trusted_client(
+    scim, provisioning_client, user, trusted
+):
+    EmailDevice.objects.create(user=user, name="Email", email="ani@example.com", confirmed=True)
+    provisioning_client.trusted_for_email = trusted
+    provisioning_client.save()
+    response = scim.patch(
+        f"Users/{_scim_id(scim, 'ani')}",
+        {
+            "schemas": [PATCH_OP],
+            "Operations": [
+                {"op": "replace", "path": "emails", "value": [{"value": "ani@new.example.org"}]}
+            ],
+        },
+    )
+    assert response.status_code == 200, response.content
+    assert User.objects.get(pk=user.pk).email == "ani@new.example.org"
+    factor = EmailDevice.objects.get(user=user)
+    assert factor.email == ("ani@new.example.org" if trusted else "ani@example.com")
