@@ -1,12 +1,13 @@
-"""Django admin for accounts: search, filters (active, staff, locked), account actions
-(unlock, lock, sign out everywhere, require a new password) and the audit trail."""
+"""Django admin for accounts: search, filters (active, staff, locked, invitation), account
+actions (unlock, lock, sign out everywhere, require a new password, send invitation,
+deactivate, reactivate) and the audit trail."""
 
 import csv
 import itertools
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
@@ -17,7 +18,16 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts import audit, lockout, sessions
+from accounts import audit, lifecycle, lockout, sessions
+from accounts.invitations.admin import (
+    InvitationFilter,
+    InvitationInline,
+    InviteUserCreationForm,
+    latest_state,
+    report_invitations,
+    with_latest_invitation,
+)
+from accounts.invitations.models import Invitation
 from accounts.models import AuditEvent, User
 
 # An admin's lock lasts until an admin unlocks (about a hundred years).
@@ -62,23 +72,15 @@ class PortalUserChangeForm(UserChangeForm):
         return username
 
 
-class PortalUserCreationForm(UserCreationForm):
-    class Meta(UserCreationForm.Meta):
-        model = User
-        fields = ("username", "email", "full_name")
-
-    def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        refuse_taken_username(username, self.instance)
-        return username
-
-
 @admin.register(User)
 class PortalUserAdmin(UserAdmin):
     form = PortalUserChangeForm
-    add_form = PortalUserCreationForm
-    list_display = ("username", "full_name", "email", "is_active", "is_staff", "locked")
-    list_filter = ("is_active", "is_staff", "is_superuser", LockedFilter)
+    add_form = InviteUserCreationForm
+    list_display = (
+        "username", "full_name", "email", "is_active", "is_staff", "locked", "invitation",
+    )  # fmt: skip
+    list_filter = ("is_active", "is_staff", "is_superuser", LockedFilter, InvitationFilter)
+    inlines = [InvitationInline]
     search_fields = ("username", "email", "full_name")
     ordering = ("username",)
     readonly_fields = (
@@ -86,7 +88,10 @@ class PortalUserAdmin(UserAdmin):
     )  # fmt: skip
     # Plain multi-selects: Django's two-box picker fails axe's accessibility checks.
     filter_horizontal = ()
-    actions = ["unlock_accounts", "lock_accounts", "sign_out_everywhere", "require_new_password"]
+    actions = [
+        "unlock_accounts", "lock_accounts", "sign_out_everywhere", "require_new_password",
+        "send_invitations", "deactivate_accounts", "reactivate_accounts",
+    ]  # fmt: skip
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("full_name", "email", "phone")}),
@@ -105,7 +110,7 @@ class PortalUserAdmin(UserAdmin):
             None,
             {
                 "classes": ("wide",),
-                "fields": ("username", "email", "full_name", "password1", "password2"),
+                "fields": ("username", "email", "full_name", "phone", "send_invitation"),
             },
         ),
     )
@@ -113,6 +118,30 @@ class PortalUserAdmin(UserAdmin):
     @admin.display(boolean=True, description=_("locked"))
     def locked(self, user: User) -> bool:
         return user.is_locked
+
+    @admin.display(description=_("invitation"))
+    def invitation(self, user: User) -> str:
+        state = latest_state(user)
+        return Invitation.State(state).label if state else "-"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return with_latest_invitation(super().get_queryset(request))
+
+    def get_inline_instances(self, request: HttpRequest, obj: User | None = None) -> list:
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:  # type: ignore[no-untyped-def]
+        """Adding sends the invitation when asked; unticking "active" deactivates in full."""
+        super().save_model(request, obj, form, change)
+        if not change and form.cleaned_data.get("send_invitation"):
+            report_invitations(self, request, [obj])
+        elif change and "is_active" in form.changed_data:
+            if obj.is_active:
+                lifecycle.reactivate_account(obj, actor=request.user, request=request)
+            else:
+                lifecycle.deactivate_account(
+                    obj, actor=request.user, reason="admin", request=request
+                )
 
     # --- What helpdesk may not touch -----------------------------------------------------
 
@@ -201,6 +230,30 @@ class PortalUserAdmin(UserAdmin):
             count,
         )
         self._done(request, queryset, "require_new_password", text)
+
+    @admin.action(description=_("Send invitation"), permissions=["change"])
+    def send_invitations(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """Sends an invitation, or a new one that replaces the last (resend)."""
+        report_invitations(self, request, queryset)
+
+    @admin.action(description=_("Deactivate selected accounts"), permissions=["change"])
+    def deactivate_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """Ends sessions, tokens and relying-app sessions at once (accounts.lifecycle)."""
+        count = 0
+        for user in queryset.exclude(pk=request.user.pk):
+            lifecycle.deactivate_account(user, actor=request.user, reason="admin", request=request)
+            count += 1
+        text = ngettext("%(count)d account deactivated.", "%(count)d accounts deactivated.", count)
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Reactivate selected accounts"), permissions=["change"])
+    def reactivate_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = 0
+        for user in queryset.filter(is_active=False):
+            lifecycle.reactivate_account(user, actor=request.user, reason="admin", request=request)
+            count += 1
+        text = ngettext("%(count)d account reactivated.", "%(count)d accounts reactivated.", count)
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)
 
     def log_change(self, request: HttpRequest, obj: User, message: object) -> object:
         audit.record(request, audit.ADMIN_ACTION, user=obj, actor=request.user, action="change")

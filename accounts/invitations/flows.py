@@ -176,22 +176,23 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def accept_invitation(
-    request: HttpRequest, invitation: Invitation, password: str
-) -> LinkProblem | None:
+def accept_invitation(request: HttpRequest, invitation: Invitation, password: str) -> LinkCheck:
     """Sets the first password of the invited account and ends the invitation (single use).
 
     ``password`` must already have passed Django's validators (the form does it; they run
-    again here against the account). Returns None on success, or the problem when another
-    tab used or replaced the link meanwhile (the row is locked while it is checked).
+    again here against the account, raising ValidationError). Returns a LinkCheck whose
+    ``invitation.user`` is the account with its new password (sign in with that object: the
+    session is bound to the new hash), or the problem when another tab used or replaced the
+    link meanwhile (the row is locked while it is checked).
     Writes ``invitation.accepted`` and ``password.changed`` audit events.
     """
     with transaction.atomic():
         locked = Invitation.objects.select_for_update().select_related("user").get(pk=invitation.pk)
         if locked.state == Invitation.State.ACCEPTED:
-            return LinkProblem.USED
+            return LinkCheck(problem=LinkProblem.USED)
         if not locked.is_open:
-            return LinkProblem.REPLACED if locked.revoked_at else LinkProblem.EXPIRED
+            problem = LinkProblem.REPLACED if locked.revoked_at else LinkProblem.EXPIRED
+            return LinkCheck(problem=problem)
         user = locked.user
         validate_password(password, user)
         user.set_password(password)
@@ -200,5 +201,4 @@ def accept_invitation(
         locked.save(update_fields=["accepted_at"])
         audit.record(request, audit.INVITATION_ACCEPTED, user=user)
         audit.record(request, audit.PASSWORD_CHANGED, user=user, method="invitation")
-    invitation.user = user
-    return None
+    return LinkCheck(invitation=locked)

@@ -27,15 +27,16 @@ def accept(request: HttpRequest, key: str, token: str) -> HttpResponse:
         if request.user.is_authenticated and request.user.pk != user.pk:
             logout(request)  # someone else was signed in on this browser
         try:
-            problem = flows.accept_invitation(
+            accepted = flows.accept_invitation(
                 request, check.invitation, form.cleaned_data["new_password1"]
             )
         except ValidationError as error:
             form.add_error("new_password2", error)
         else:
-            if problem is not None:
-                return _problem(request, problem)
-            return redirect(signin_flows.after_password(request, user))
+            if accepted.invitation is None:
+                return _problem(request, accepted.problem)
+            # The account as saved with its new password: the session is bound to that hash.
+            return redirect(signin_flows.after_password(request, accepted.invitation.user))
     context = {"form": form, "invited": user, "expires_at": check.invitation.expires_at}
     return render(request, "accounts/invitations/accept.html", context)
 

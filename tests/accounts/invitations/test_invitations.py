@@ -58,6 +58,7 @@ def test_the_mail_has_an_absolute_single_use_link_that_sets_the_password(
     response = browser.post(path, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert response["Location"] == "/"
     assert browser.session[SESSION_KEY] == str(invitee.pk)
+    assert "Welcome, Citra Lestari" in browser.get("/").content.decode()
     invitee.refresh_from_db()
     assert invitee.check_password(NEW_PASSWORD)
     invitation.refresh_from_db()
