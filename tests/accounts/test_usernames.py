@@ -6,7 +6,8 @@ from django.contrib.auth import SESSION_KEY
 from django.db import IntegrityError, transaction
 from django.test import TestCase
 
-from accounts.admin import PortalUserChangeForm, PortalUserCreationForm
+from accounts.admin import PortalUserChangeForm
+from accounts.invitations.admin import InviteUserCreationForm
 from accounts.models import User
 from accounts.usernames import canonical_username
 from tests.conftest import sign_in
@@ -100,14 +101,8 @@ def test_a_renamed_account_keeps_its_failure_count(client, make_user, password):
 @pytest.mark.parametrize(("stored", "typed"), SAME_NAME)
 def test_admin_creation_form_says_the_name_is_taken(make_user, stored, typed):
     make_user(stored)
-    form = PortalUserCreationForm(
-        data={
-            "username": typed,
-            "email": "new@example.com",
-            "full_name": "New Person",
-            "password1": "a long enough new password 1",
-            "password2": "a long enough new password 1",
-        }
+    form = InviteUserCreationForm(
+        data={"username": typed, "email": "new@example.com", "full_name": "New Person"}
     )
     assert not form.is_valid()
     assert form.errors["username"] == [
