@@ -13,7 +13,10 @@ def test_in_development_a_visit_by_ip_address_moves_to_localhost(
     person: Person, settings, live_server
 ):
     settings.DEBUG = True
-    person.page.goto(at_ip_address(live_server) + "/accounts/login/?next=/security/")
+    # The first page a fresh server renders may take a while on a busy machine.
+    person.page.goto(
+        at_ip_address(live_server) + "/accounts/login/?next=/security/", timeout=60_000
+    )
     expect(person.page).to_have_url(live_server.url + "/accounts/login/?next=/security/")
     person.sees_heading("Sign in")
     person.look()
