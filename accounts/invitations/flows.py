@@ -12,10 +12,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -23,6 +21,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from accounts import audit
 from accounts.invitations.models import Invitation
 from accounts.models import User
+from sso.mail import absolute_url, send_portal_mail
 
 _TOKEN_SALT = "accounts.invitations.token"  # noqa: S105 (an HMAC salt, not a secret)
 
@@ -53,31 +52,18 @@ class LinkCheck:
     problem: LinkProblem | None = None
 
 
-def base_url(request: HttpRequest | None) -> str:
-    """The portal's origin for links in mails: the request's, else the SSO_BASE_URL setting.
-
-    Raises ImproperlyConfigured outside a request when SSO_BASE_URL is not set.
-    """
-    if request is not None:
-        return request.build_absolute_uri("/").rstrip("/")
-    configured = getattr(settings, "SSO_BASE_URL", "")
-    if not configured:
-        raise ImproperlyConfigured("SSO_BASE_URL must be set to mail links outside a request")
-    return configured.rstrip("/")
-
-
 def _token(invitation: Invitation) -> str:
     # An HMAC of the public key under SECRET_KEY: never stored, so a database copy holds no link.
     return salted_hmac(_TOKEN_SALT, str(invitation.key), algorithm="sha256").hexdigest()
 
 
-def invitation_link(invitation: Invitation, origin: str) -> str:
-    """The absolute accept link of ``invitation`` under ``origin`` (scheme://host)."""
+def invitation_link(invitation: Invitation) -> str:
+    """The absolute accept link of ``invitation`` under SSO_BASE_URL (sso.mail.absolute_url)."""
     path = reverse(
         "accounts:invitation_accept",
         kwargs={"key": invitation.key, "token": _token(invitation)},
     )
-    return origin + path
+    return absolute_url(path)
 
 
 def send_invitation(
@@ -87,12 +73,11 @@ def send_invitation(
 
     Takes the account (active, with an e-mail, without a usable password), the admin or
     provisioning account behind it (``actor``, None for the system) and the request when there
-    is one (IP and user agent for the audit trail, origin of the link; else SSO_BASE_URL).
+    is one (IP and user agent for the audit trail; the link is under SSO_BASE_URL).
     Returns the new Invitation, which lives ACCOUNTS_INVITE_DAYS days. The mail goes through
     Celery after the transaction commits (``send_invitation_mail``, at most
     ACCOUNTS_INVITE_RATE per worker). Writes an ``invitation.sent`` audit event.
-    Raises InvitationRefused (``inactive``, ``no_email``, ``has_password``) and
-    ImproperlyConfigured without a request when SSO_BASE_URL is empty.
+    Raises InvitationRefused (``inactive``, ``no_email``, ``has_password``).
     """
     if not user.is_active:
         raise InvitationRefused("inactive")
@@ -100,7 +85,6 @@ def send_invitation(
         raise InvitationRefused("no_email")
     if user.has_usable_password():
         raise InvitationRefused("has_password")
-    origin = base_url(request)
     language = translation.get_language() or settings.LANGUAGE_CODE
     now = timezone.now()
     with transaction.atomic():
@@ -114,7 +98,7 @@ def send_invitation(
         audit.record(request, audit.INVITATION_SENT, user=user, actor=actor)
         from accounts.invitations.tasks import send_invitation_mail
 
-        transaction.on_commit(lambda: send_invitation_mail.delay(invitation.pk, origin, language))
+        transaction.on_commit(lambda: send_invitation_mail.delay(invitation.pk, language))
     return invitation
 
 
@@ -125,25 +109,19 @@ def revoke_open_invitations(user: User, *, now=None) -> int:  # type: ignore[no-
     ).update(revoked_at=now or timezone.now())
 
 
-def mail_invitation(invitation: Invitation, origin: str, language: str) -> None:
-    """Mails the link of ``invitation`` to its account's address in ``language``; marks it sent.
+def mail_invitation(invitation: Invitation, language: str) -> None:
+    """Mails the link of ``invitation`` to its account's address in ``language`` (sso.mail:
+    multipart, absolute link); marks it sent.
 
     Raises what the mail backend raises (smtplib.SMTPException, OSError): the task retries.
     """
-    from django.core.mail import send_mail
-
     user = invitation.user
-    with translation.override(language):
-        context = {
-            "user": user,
-            "link": invitation_link(invitation, origin),
-            "site_name": settings.SSO_SITE_NAME,
-            "days": settings.ACCOUNTS_INVITE_DAYS,
-            "expires_at": timezone.localtime(invitation.expires_at),
-        }
-        subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
-        body = render_to_string("accounts/email/invitation.txt", context)
-    send_mail(subject, body, None, [user.email])
+    context = {
+        "user": user,
+        "link": invitation_link(invitation),
+        "days": settings.ACCOUNTS_INVITE_DAYS,
+    }
+    send_portal_mail("accounts/email/invitation", user.email, context, language)
     Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(sent_at=timezone.now())
 
 

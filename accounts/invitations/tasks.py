@@ -16,7 +16,7 @@ from accounts.invitations.models import Invitation
     # A bulk import queues thousands: each worker sends at most this many per second/minute.
     rate_limit=settings.ACCOUNTS_INVITE_RATE,
 )
-def send_invitation_mail(invitation_id: int, origin: str, language: str) -> None:
+def send_invitation_mail(invitation_id: int, language: str) -> None:
     """Mails one invitation; returns quietly when it was accepted, replaced or has expired.
 
     The link is made here (an HMAC under SECRET_KEY), so it never sits in the broker.
@@ -26,4 +26,4 @@ def send_invitation_mail(invitation_id: int, origin: str, language: str) -> None
     invitation = Invitation.objects.select_related("user").filter(pk=invitation_id).first()
     if invitation is None or not invitation.is_open or not invitation.user.is_active:
         return
-    mail_invitation(invitation, origin, language)
+    mail_invitation(invitation, language)

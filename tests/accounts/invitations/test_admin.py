@@ -24,7 +24,7 @@ def admin(make_user) -> Client:
 
 
 def _link(message) -> str:
-    return re.search(r"http://testserver(/\S+)", message.body).group(1)
+    return re.search(r"http://localhost:8000(/\S+)", message.body).group(1)
 
 
 def test_adding_a_person_without_a_password_sends_the_invitation(admin):
@@ -45,7 +45,7 @@ def test_adding_a_person_without_a_password_sends_the_invitation(admin):
     assert not dewi.has_usable_password()
     [message] = mail.outbox
     assert message.to == ["dewi@example.com"]
-    # The link in the mail is absolute, on the host the admin used.
+    # The link in the mail is absolute, under SSO_BASE_URL.
     assert Client().get(_link(message)).status_code == 200
     listing = admin.get("/admin/accounts/user/?invitation=sent").content.decode()
     assert ">dewi</a>" in listing and ">root</a>" not in listing
