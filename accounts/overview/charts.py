@@ -6,6 +6,7 @@ numbers as a table beside each chart.
 """
 
 import pygal
+from django.utils.translation import gettext
 from pygal.etree import etree
 from pygal.style import Style
 
@@ -24,12 +25,16 @@ STYLE = Style(
     major_label_font_size=11,
     legend_font_size=12,
     title_font_size=14,
+    no_data_font_size=16,
 )
 
 
 def _config(**options: object) -> dict[str, object]:
     return {
         "style": STYLE,
+        "no_data_text": gettext("No events in this period"),
+        "truncate_label": -1,
+        "truncate_legend": -1,
         "js": [],  # pygal's tooltips load a script from a CDN: none here
         "disable_xml_declaration": True,
         "width": 900,
@@ -51,6 +56,9 @@ def bar_chart(title: str, series: Series, *, stacked: bool = True, every: int = 
     chart.x_labels_major = series.labels[::every]
     for name, values in series.lines.items():
         chart.add(name, values)
+    peak = max((sum(column) for column in zip(*series.lines.values(), strict=True)), default=0)
+    if peak:
+        chart.y_labels = _whole_numbers(peak)
     return _svg(chart)
 
 
@@ -59,7 +67,15 @@ def horizontal_bars(title: str, rows: list[tuple[str, str, int]]) -> bytes:
     chart = pygal.HorizontalBar(**_config(title=title, show_legend=True, height=260))
     for _label, name, count in rows:
         chart.add(name, [count])
+    if rows:  # pygal cannot place labels on an empty chart
+        chart.y_labels = _whole_numbers(max(count for *_names, count in rows))
     return _svg(chart)
+
+
+def _whole_numbers(peak: int) -> list[int]:
+    """At most about ten whole-number ticks from 0 to past ``peak`` (counts have no halves)."""
+    step = max(1, -(-peak // 10))
+    return list(range(0, peak + step + 1, step))
 
 
 def _svg(chart: pygal.graph.graph.Graph) -> bytes:

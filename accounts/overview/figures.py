@@ -87,12 +87,18 @@ def counts_for_window(
     return counts, start, first_day
 
 
-def last_24_hours(counts: dict[Key, int], now: dt.datetime) -> Series:
-    """Sign-ins and failures per hour for the 24 hours up to now (the current hour last)."""
-    hours = [start_of_hour(now) - HOUR * back for back in range(23, -1, -1)]
+def _per_hour(counts: dict[Key, int]) -> Counter:
+    """Totals per (hour, category), labels, apps and groups summed."""
     totals: Counter = Counter()
     for (hour, category, *_rest), n in counts.items():
         totals[hour, category] += n
+    return totals
+
+
+def last_24_hours(counts: dict[Key, int], now: dt.datetime) -> Series:
+    """Sign-ins and failures per hour for the 24 hours up to now (the current hour last)."""
+    hours = [start_of_hour(now) - HOUR * back for back in range(23, -1, -1)]
+    totals = _per_hour(counts)
     series = Series(labels=[timezone.localtime(h).strftime("%H:00") for h in hours])
     series.lines = {
         str(_("Sign-ins")): [totals[h, Category.SIGNIN] for h in hours],
@@ -105,9 +111,13 @@ def last_24_hours(counts: dict[Key, int], now: dt.datetime) -> Series:
 def per_day(counts: dict[Key, int], first_day: dt.date, categories: dict[str, str]) -> Series:
     """Totals per local day over the 30 days, one line per category (name → Category)."""
     days = [first_day + dt.timedelta(days=i) for i in range(DAYS)]
+    zone = timezone.get_current_timezone()
+    local_day: dict[dt.datetime, dt.date] = {}
     totals: Counter = Counter()
-    for (hour, category, *_rest), n in counts.items():
-        totals[timezone.localtime(hour).date(), category] += n
+    for (hour, category), n in _per_hour(counts).items():
+        if hour not in local_day:
+            local_day[hour] = hour.astimezone(zone).date()
+        totals[local_day[hour], category] += n
     series = Series(labels=[day.strftime("%d/%m") for day in days])
     series.lines = {name: [totals[d, cat] for d in days] for name, cat in categories.items()}
     series.windows = [(_local_midnight(d), _local_midnight(d + dt.timedelta(days=1))) for d in days]

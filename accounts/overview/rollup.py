@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, NullIf, TruncHour
 from django.utils import timezone
@@ -54,7 +54,11 @@ def _failure_reason() -> Coalesce:
     return Coalesce(NullIf(KT("details__reason"), Value("")), by_step, output_field=CharField())
 
 
-def _event_counts(start: dt.datetime, end: dt.datetime) -> dict[Key, int]:
+def _event_counts(
+    start: dt.datetime, end: dt.datetime, group_id: int | None = None
+) -> dict[Key, int]:
+    """Counts the raw events of [start, end) per hour: for everyone and per group (None), or
+    only for ``group_id`` (ALL_GROUPS = everyone)."""
     events = AuditEvent.objects.filter(created_at__gte=start, created_at__lt=end)
     signins = events.filter(kind=audit.SIGNIN_COMPLETE, result=audit.SUCCESS).annotate(
         category=Value(Category.SIGNIN.value), label=Value("")
@@ -69,26 +73,38 @@ def _event_counts(start: dt.datetime, end: dt.datetime) -> dict[Key, int]:
         queryset = queryset.annotate(
             app=Coalesce(KT("details__client_id"), Value(""), output_field=CharField())
         )
-        _add(counts, queryset, "created_at", with_app=True)
+        _add(counts, queryset, "created_at", with_app=True, group_id=group_id)
     devices = KnownDevice.objects.filter(first_seen_at__gte=start, first_seen_at__lt=end)
     devices = devices.annotate(category=Value(Category.NEW_DEVICE.value), label=Value(""))
-    _add(counts, devices, "first_seen_at", with_app=False)
+    _add(counts, devices, "first_seen_at", with_app=False, group_id=group_id)
     return counts
 
 
-def _add(counts: dict[Key, int], queryset: QuerySet, time_field: str, *, with_app: bool) -> None:
+def _add(
+    counts: dict[Key, int],
+    queryset: QuerySet,
+    time_field: str,
+    *,
+    with_app: bool,
+    group_id: int | None,
+) -> None:
     """Adds the queryset's rows per hour, for everyone and for each group of the person."""
     queryset = queryset.annotate(hour=TruncHour(time_field, tzinfo=dt.UTC))
     if not with_app:
         queryset = queryset.annotate(app=Value(""))
     fields = ("hour", "category", "label", "app")
-    for row in queryset.values(*fields).annotate(n=Count("pk")).order_by():
-        key = (row["hour"], row["category"], row["label"] or "", row["app"] or "", ALL_GROUPS)
-        counts[key] = counts.get(key, 0) + row["n"]
+    if group_id in (None, ALL_GROUPS):
+        for row in queryset.values(*fields).annotate(n=Count("pk")).order_by():
+            key = (row["hour"], row["category"], row["label"] or "", row["app"] or "", ALL_GROUPS)
+            counts[key] = counts.get(key, 0) + row["n"]
+    if group_id == ALL_GROUPS:
+        return
     in_groups = queryset.filter(user__groups__isnull=False)
+    if group_id is not None:
+        in_groups = queryset.filter(user__groups__id=group_id)
     for row in in_groups.values(*fields, "user__groups").annotate(n=Count("pk")).order_by():
-        group_id = row["user__groups"]
-        key = (row["hour"], row["category"], row["label"] or "", row["app"] or "", group_id)
+        key = (row["hour"], row["category"], row["label"] or "", row["app"] or "",
+               row["user__groups"])  # fmt: skip
         counts[key] = counts.get(key, 0) + row["n"]
 
 
@@ -146,10 +162,13 @@ def hourly_counts(
         rows = HourlyCount.objects.filter(hour__gte=start, hour__lt=split, group_id=group_id)
         if app is not None:
             rows = rows.filter(app=app)
-        for row in rows.values_list("hour", "category", "label", "app", "group_id", "count"):
-            counts[row[:5]] = row[5]
+        # Summed over apps in the database: the page never shows them side by side.
+        summed = rows.values("hour", "category", "label").annotate(n=Sum("count")).order_by()
+        for row in summed.values_list("hour", "category", "label", "n"):
+            counts[row[0], row[1], row[2], app or "", group_id] = row[3]
     if end > split:
-        for key, n in _event_counts(split, end).items():
-            if key[4] == group_id and (app is None or key[3] == app):
-                counts[key] = n
+        for key, n in _event_counts(split, end, group_id).items():
+            if app is None or key[3] == app:
+                merged = (key[0], key[1], key[2], app or "", group_id)
+                counts[merged] = counts.get(merged, 0) + n
     return counts

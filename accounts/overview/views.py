@@ -135,7 +135,9 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
     _require_audit_permission(request)
     figures = _figures(request)
     drawings = {
-        "hours": lambda: charts.bar_chart(_("Sign-ins per hour, last 24 hours"), figures["hours"]),
+        "hours": lambda: charts.bar_chart(
+            _("Sign-ins per hour, last 24 hours"), figures["hours"], every=3
+        ),
         "days": lambda: charts.bar_chart(
             _("Sign-ins per day, last 30 days"), figures["days"], every=5
         ),
