@@ -39,6 +39,7 @@ def seed_accounts(prefix: str, count: int, *, totp: bool, email: bool) -> list[A
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import User
+    from accounts.usernames import canonical_username
     from mfa.models import EmailDevice
 
     encoded = make_password(PASSWORD)
@@ -46,6 +47,8 @@ def seed_accounts(prefix: str, count: int, *, totp: bool, email: bool) -> list[A
         [
             User(
                 username=f"{prefix}{i:05d}",
+                # bulk_create skips User.save, which fills the canonical form
+                username_canonical=canonical_username(f"{prefix}{i:05d}"),
                 email=f"{prefix}{i:05d}@bench.invalid",
                 full_name=f"Bench {prefix} {i}",
                 password=encoded,
