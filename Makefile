@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 DEV_ENV := DEBUG=true
 
-.PHONY: run test lint format install messages clean demo-rp e2e-deps bench
+.PHONY: run test lint format install messages clean demo-rp demo-sp e2e-deps bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,7 @@ messages: install
 # The embedded default: SQLite, tasks inline, mail to the console, demo accounts.
 run: install messages
 	$(DEV_ENV) $(MANAGE) oidc_devkey
+	$(DEV_ENV) $(MANAGE) saml_devkey
 	$(DEV_ENV) $(MANAGE) migrate --noinput
 	$(DEV_ENV) $(MANAGE) seed_demo
 	@echo "Open http://localhost:8000 (passkeys need this address: browsers refuse them at an IP address)"
@@ -31,6 +32,11 @@ run: install messages
 demo-rp: install
 	$(DEV_ENV) $(MANAGE) oidc_demo_client
 	$(PY) examples/relying_app/app.py
+
+# A SAML service provider (examples/saml_sp, python3-saml) signing in through `make run`'s portal.
+demo-sp: install
+	$(DEV_ENV) $(MANAGE) saml_demo_sp
+	$(PY) examples/saml_sp/app.py
 
 # axe-core for the accessibility checks of the browser tests (from npm, pinned by the lock file).
 # Without npm (or Chromium) the browser tests are skipped with the reason printed; under

@@ -16,7 +16,8 @@ from accounts import audit, flows, lockout
 from accounts.forms import ForgotPasswordForm, LocationForm, PasswordForm, UsernameForm
 from accounts.password_reset import over_request_limit, request_password_reset
 from accounts.signals import password_changed
-from sso.oidc.home import applications_for
+from sso.oidc import home as oidc_home
+from sso.saml import home as saml_home
 
 TOO_MANY_REQUESTS = 429
 
@@ -118,7 +119,11 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def home(request: HttpRequest) -> HttpResponse:
     """Home SSO: who is signed in and the applications they can open."""
-    return render(request, "accounts/home.html", {"applications": applications_for(request.user)})
+    applications = sorted(
+        oidc_home.applications_for(request.user) + saml_home.applications_for(request.user),
+        key=lambda app: app["name"].casefold(),
+    )
+    return render(request, "accounts/home.html", {"applications": applications})
 
 
 @never_cache

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "mfa.rollout",
     "sso.oidc",
     "provisioning",
+    "sso.saml",
 ]
 
 MIDDLEWARE = [
@@ -413,6 +414,9 @@ SCIM_SERVICE_PROVIDER = {
 # --- OpenID Connect provider (django-oauth-toolkit) ------------------------------------------
 from sso.oidc.provider_settings import *  # noqa: E402,F403
 
+# --- SAML 2.0 identity provider (pysaml2) -----------------------------------------------------
+from sso.saml.provider_settings import *  # noqa: E402,F403
+
 # --- Logging: no secrets, no stack traces to the page ------------------------------------------
 LOGGING = {
     "version": 1,
@@ -420,5 +424,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.security.DisallowedHost": {"level": "ERROR"}},
+    "loggers": {
+        "django.security.DisallowedHost": {"level": "ERROR"},
+        # pysaml2's schema library tells at INFO each schema it loads.
+        "xmlschema": {"level": "WARNING"},
+    },
 }

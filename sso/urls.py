@@ -24,6 +24,7 @@ urlpatterns = [
     path("security/passkeys/", include("mfa.passkeys.urls")),
     path("security/sms/", include("mfa.sms.urls")),
     path("", include("sso.oidc.urls")),
+    path("saml/", include("sso.saml.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/overview/", include("accounts.overview.urls")),
     path("scim/v2/", include("provisioning.urls")),

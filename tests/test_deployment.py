@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sso.oidc.keys import new_private_key_pem
+from sso.saml.keys import write_key_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +26,9 @@ def run_manage(tmp_path: Path, *args: str, extra_env: dict | None = None):
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), **PRODUCTION_ENV}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'prod.sqlite3'}"
     env["STATIC_ROOT"] = str(tmp_path / "static")
+    env["SAML_SIGNING_KEY_FILE"] = str(tmp_path / "saml_key.pem")
+    env["SAML_SIGNING_CERT_FILE"] = str(tmp_path / "saml_cert.pem")
+    write_key_files(tmp_path / "saml_key.pem", tmp_path / "saml_cert.pem", "deploy check")
     env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True

@@ -29,6 +29,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_until_up(url: str, seconds: float = 15) -> None:
+    """Waits for an app process started by a test to answer at ``url``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+
+
 @pytest.fixture
 def relying_app(live_server, transactional_db, tmp_path) -> Iterator[str]:
     rp = f"http://127.0.0.1:{free_port()}"
@@ -51,13 +62,7 @@ def relying_app(live_server, transactional_db, tmp_path) -> Iterator[str]:
     process = subprocess.Popen(
         [sys.executable, str(APP)], env={**env, "PATH": "/usr/bin:/bin"}, stdout=log, stderr=log
     )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            requests.get(rp, timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
+    wait_until_up(rp)
     yield rp
     process.terminate()
     process.wait(timeout=10)

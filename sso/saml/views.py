@@ -1,0 +1,131 @@
+"""The SAML endpoints: metadata, single sign-on (Redirect and POST bindings, SP- and
+IdP-initiated) and the steps between. Each view parses, calls sso.saml.flows, renders."""
+
+import logging
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+
+from sso.oidc.flows import STEP_UP_URL_NAME
+from sso.saml import flows, idp
+from sso.saml.flows import Refused, Step
+from sso.saml.models import ServiceProvider
+
+log = logging.getLogger(__name__)
+BAD_REQUEST = 400
+
+
+def refused(request: HttpRequest, error: Refused) -> HttpResponse:
+    """The error page for a request that gets no SAML answer (status 400)."""
+    log.warning("SAML request refused: %s", error.reason)
+    return render(request, "saml/error.html", {"message": error.message}, status=BAD_REQUEST)
+
+
+def post_to(request: HttpRequest, form: flows.PostForm) -> HttpResponse:
+    """The page that POSTs a SAML message to the service provider (SAML Bindings §3.5.4).
+
+    Its CSP lets the one form go to the service provider's origin, nowhere else.
+    """
+    response = render(request, "saml/post.html", {"form": form})
+    parts = urlsplit(form.url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    policy = settings.SSO_CONTENT_SECURITY_POLICY
+    response["Content-Security-Policy"] = policy.replace(
+        "form-action 'self'", f"form-action 'self' {origin}", 1
+    )
+    return response
+
+
+@require_GET
+def metadata(request: HttpRequest) -> HttpResponse:
+    """The IdP's metadata (entity ID, endpoints, signing certificates)."""
+    return HttpResponse(idp.metadata_xml(request), content_type="application/samlmetadata+xml")
+
+
+def _receive(request: HttpRequest, binding: str) -> HttpResponse:
+    try:
+        pending = flows.receive_authn_request(request, binding)
+    except Refused as error:
+        return refused(request, error)
+    query = urlencode({"p": flows.seal(pending)})
+    return redirect(f"{reverse('saml:sso_continue')}?{query}")
+
+
+@never_cache
+@require_GET
+def sso_redirect(request: HttpRequest) -> HttpResponse:
+    """HTTP-Redirect binding: the AuthnRequest in the query string (SAML Bindings §3.4)."""
+    return _receive(request, BINDING_HTTP_REDIRECT)
+
+
+@never_cache
+@csrf_exempt  # another site's form by design; the message's own signature and ID protect it
+@require_POST
+def sso_post(request: HttpRequest) -> HttpResponse:
+    """HTTP-POST binding: the AuthnRequest in a form field (SAML Bindings §3.5)."""
+    return _receive(request, BINDING_HTTP_POST)
+
+
+@never_cache
+@require_GET
+def sso_continue(request: HttpRequest) -> HttpResponse:
+    """The accepted request, now with the portal session: keep it and go on."""
+    try:
+        pending = flows.unseal(request.GET.get("p", ""))
+    except Refused as error:
+        return refused(request, error)
+    return redirect("saml:resume", token=flows.keep(request, pending))
+
+
+@never_cache
+@login_required
+@require_GET
+def launch(request: HttpRequest, pk: int) -> HttpResponse:
+    """IdP-initiated sign-in from Home: an unsolicited response to the app."""
+    sp = get_object_or_404(ServiceProvider, pk=pk, is_active=True)
+    try:
+        token = flows.begin_idp_initiated(request, sp)
+    except Refused as error:
+        return refused(request, error)
+    return redirect("saml:resume", token=token)
+
+
+def _sign_in_url(back: str) -> str:
+    return f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': back})}"
+
+
+@never_cache
+@require_http_methods(["GET"])
+def resume(request: HttpRequest, token: str) -> HttpResponse:
+    """Signs in, steps up or starts afresh as the request needs, then answers the app."""
+    pending = flows.pending_request(request, token)
+    if pending is None:
+        return refused(request, Refused(flows.EXPIRED, "no pending request for this token"))
+    step = flows.next_step(request, pending)
+    if step == Step.SIGN_IN:
+        return redirect(_sign_in_url(request.path))
+    if step == Step.FRESH_SIGN_IN:
+        logout(request)
+        token = flows.keep(request, pending)
+        return redirect(_sign_in_url(reverse("saml:resume", kwargs={"token": token})))
+    if step == Step.STEP_UP:
+        flows.mark_step_up_tried(request, token)
+        return redirect(f"{reverse(STEP_UP_URL_NAME)}?{urlencode({'next': request.path})}")
+    try:
+        if step == Step.ANSWER:
+            form = flows.answer(request, pending)
+        else:
+            form = flows.no_authn_context(request, pending)
+    except Refused as error:
+        return refused(request, error)
+    flows.forget(request, token)
+    return post_to(request, form)
