@@ -277,6 +277,13 @@ def forget(request: HttpRequest, token: str) -> None:
         request.session[PENDING_SESSION_KEY] = waiting
 
 
+def after_fresh_sign_in(request: HttpRequest, pending: Pending) -> str:
+    """Keeps ``pending`` in the new, signed-out session, its ForceAuthn now being met by the
+    sign-in that must follow; returns its token."""
+    pending.force_authn = False
+    return keep(request, pending)
+
+
 def mark_step_up_tried(request: HttpRequest, token: str) -> None:
     waiting = dict(request.session.get(PENDING_SESSION_KEY) or {})
     if token in waiting:
@@ -300,8 +307,9 @@ def next_step(request: HttpRequest, pending: Pending) -> str:
     if not request.user.is_authenticated:
         return Step.SIGN_IN
     session = portal_session(request)
-    if pending.force_authn and session.auth_time < int(pending.received):
+    if pending.force_authn:
         # SAML Core §3.4.1: ForceAuthn — the person must sign in again, not reuse the session.
+        # The view ends the session and keeps the request without the flag (after_fresh_sign_in).
         return Step.FRESH_SIGN_IN
     sp = ServiceProvider.objects.get(pk=pending.sp_id)
     minimum = assurance.MFA_LEVEL if sp.mfa_required else 0

@@ -115,7 +115,7 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
         return redirect(_sign_in_url(request.path))
     if step == Step.FRESH_SIGN_IN:
         logout(request)
-        token = flows.keep(request, pending)
+        token = flows.after_fresh_sign_in(request, pending)
         return redirect(_sign_in_url(reverse("saml:resume", kwargs={"token": token})))
     if step == Step.STEP_UP:
         flows.mark_step_up_tried(request, token)
