@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group as DjangoGroup
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import HttpRequest
 from django.utils import timezone
 from scim2_models import (
@@ -94,13 +94,16 @@ def _write_user(
     new_active = resource.active if resource.active is not None else was_active
     if user.pk is None:
         user.is_active = new_active
+    adding = user.pk is None
     try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:  # a concurrent create of the same name
+        # No savepoint: the uniqueness was checked above, so this fails only in a race with a
+        # concurrent create, and then the whole request is rolled back (provisioning.gate).
+        user.save()
+    except IntegrityError as exc:
         raise UniquenessException(detail=f"A user named {user.username!r} already exists.") from exc
     row.user = user
-    row.save()
+    row.save(force_insert=adding)
+    user.scim = row
     return (
         was_active if new_active != was_active else None,
         old_email if user.email != old_email else None,
@@ -220,16 +223,17 @@ def _write_group(group: DjangoGroup, row: ScimGroup, resource: GroupResource) ->
         raise UniquenessException(detail=f"A group named {name!r} already exists.")
     members = _members(resource)
     group.name = name
+    adding = group.pk is None
     try:
-        with transaction.atomic():
-            group.save()
+        group.save()  # as for users: checked above, a race rolls the whole request back
     except IntegrityError as exc:
         raise UniquenessException(detail=f"A group named {name!r} already exists.") from exc
     group.user_set.set(members)
     row.group = group
     row.external_id = resource.external_id or ""
     row.modified_at = timezone.now()
-    row.save()
+    row.save(force_insert=adding)
+    group.scim = row
     return group
 
 
