@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts import audit, lifecycle, lockout, sessions
+from accounts import audit, lifecycle, lockout, sessions, signals
 from accounts.invitations.admin import (
     InvitationFilter,
     InvitationInline,
@@ -195,6 +195,7 @@ class PortalUserAdmin(UserAdmin):
     def unlock_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             lockout.unlock(user)
+            signals.account_unlocked.send(sender=User, user=user)
         count = queryset.count()
         text = ngettext("%(count)d account unlocked.", "%(count)d accounts unlocked.", count)
         self._done(request, queryset, "unlock", text)

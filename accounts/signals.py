@@ -5,5 +5,9 @@ from django.dispatch import Signal
 # Sent with ``user`` after the user's password was changed or reset.
 password_changed = Signal()
 
+# Sent with ``user`` after an admin unlocked the account: other apps clear their own limits
+# (the MFA app its code-send blocks).
+account_unlocked = Signal()
+
 # Sent with ``user`` inside the transaction that deactivates the account (accounts.lifecycle).
 account_deactivated = Signal()

@@ -2,8 +2,11 @@
 
 - 6 digits, valid ``MFA_CODE_TTL_SECONDS``, single use, stored only as an HMAC;
 - a resend after ``MFA_CODE_RESEND_SECONDS`` kills the previous code (seeds/003 Table 2);
-- at most ``MFA_CODE_MAX_SENDS`` sends per window per account and channel, then the channel is
-  blocked for ``MFA_CODE_BLOCK_SECONDS``;
+- at most ``MFA_CODE_MAX_SENDS`` sends per window per account, channel and purpose, then that
+  channel is blocked for that purpose for ``MFA_CODE_BLOCK_SECONDS``: confirming a new address
+  (Security Settings) and signing in have separate budgets, so mistyped addresses during a
+  first setup never block sign-in codes, nor the reverse; an admin's Reset MFA or Unlock
+  clears both (``clear_send_limits``);
 - at most ``MFA_CODE_MAX_FAILURES`` wrong tries per challenge; a resend does not reset them;
 - bound to the attempt that asked for it (seeds/001): another attempt or user never matches.
 
@@ -15,7 +18,7 @@ import hmac
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -28,8 +31,8 @@ from accounts.models import User
 from mfa.models import CodeChallenge
 
 CODE_DIGITS = 6
-SENDS_KEY = "mfa:code-sends:{}:{}"
-BLOCK_KEY = "mfa:code-block:{}:{}"
+SENDS_KEY = "mfa:code-sends:{}:{}:{}"  # user id, channel, purpose
+BLOCK_KEY = "mfa:code-block:{}:{}:{}"
 
 # Results of asking for a code.
 SENT = "sent"
@@ -67,17 +70,37 @@ def _channel_task(channel: str):  # type: ignore[no-untyped-def]
     return import_string(settings.MFA_CODE_CHANNELS[channel])
 
 
-def _blocked_for(user_id: int, channel: str) -> int:
-    """Seconds left on a send block for this account and channel, 0 when none."""
-    until = cache.get(BLOCK_KEY.format(user_id, channel))
+def blocked_for(user_id: int, channel: str, purpose: str) -> int:
+    """Seconds (rounded up) left on the send block of this account, channel and purpose; 0 when
+    codes may be sent."""
+    until = cache.get(BLOCK_KEY.format(user_id, channel, purpose))
     if not until:
         return 0
-    return max(0, int((until - timezone.now()).total_seconds()))
+    return max(0, math.ceil((until - timezone.now()).total_seconds()))
 
 
-def _count_send(user_id: int, channel: str) -> bool:
+def blocked_until(user_id: int, channel: str, purpose: str) -> datetime | None:
+    """The aware datetime the send block of this account, channel and purpose ends; None when
+    there is none."""
+    until = cache.get(BLOCK_KEY.format(user_id, channel, purpose))
+    return until if until and until > timezone.now() else None
+
+
+def clear_send_limits(user: User) -> None:
+    """Forgets the account's sends and send blocks on every channel and purpose (an admin's
+    Reset MFA or Unlock: the person starts again with full budgets)."""
+    keys = [
+        key.format(user.pk, channel, purpose)
+        for key in (SENDS_KEY, BLOCK_KEY)
+        for channel in settings.MFA_CODE_CHANNELS
+        for purpose in CodeChallenge.Purpose.values
+    ]
+    cache.delete_many(keys)
+
+
+def _count_send(user_id: int, channel: str, purpose: str) -> bool:
     """Counts a send in the window; False (and a block starts) when over the limit."""
-    key = SENDS_KEY.format(user_id, channel)
+    key = SENDS_KEY.format(user_id, channel, purpose)
     cache.add(key, 0, timeout=settings.MFA_CODE_SEND_WINDOW_SECONDS)
     try:
         sends = cache.incr(key)
@@ -87,7 +110,9 @@ def _count_send(user_id: int, channel: str) -> bool:
     if sends <= settings.MFA_CODE_MAX_SENDS:
         return True
     until = timezone.now() + timedelta(seconds=settings.MFA_CODE_BLOCK_SECONDS)
-    cache.set(BLOCK_KEY.format(user_id, channel), until, timeout=settings.MFA_CODE_BLOCK_SECONDS)
+    cache.set(
+        BLOCK_KEY.format(user_id, channel, purpose), until, timeout=settings.MFA_CODE_BLOCK_SECONDS
+    )
     cache.delete(key)
     return False
 
@@ -96,7 +121,7 @@ def request_code(
     user: User, channel: str, destination: str, attempt_id: str, purpose: str
 ) -> SendResult:
     """Asks for a new code for this attempt; queues its delivery after commit."""
-    blocked = _blocked_for(user.pk, channel)
+    blocked = blocked_for(user.pk, channel, purpose)
     if blocked:
         return SendResult(BLOCKED, blocked)
     now = timezone.now()
@@ -113,7 +138,7 @@ def request_code(
             if now < ready_at:
                 wait = int((ready_at - now).total_seconds()) + 1
                 return SendResult(COOLDOWN, wait, challenge.pk)
-        if not _count_send(user.pk, channel):
+        if not _count_send(user.pk, channel, purpose):
             return SendResult(BLOCKED, settings.MFA_CODE_BLOCK_SECONDS, challenge.pk)
         # seeds/003 Table 2: the old code dies the moment a new one is asked for.
         challenge.destination = destination

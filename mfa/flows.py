@@ -20,8 +20,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import audit, lockout
 from accounts.flows import AUTH_METHODS_SESSION_KEY, complete_signin, safe_next_url
 from accounts.models import User
-from accounts.signals import account_deactivated, password_changed
-from mfa import notices, trust
+from accounts.signals import account_deactivated, account_unlocked, password_changed
+from mfa import codes, notices, trust
 from mfa.challenge import pending as pending_state
 from mfa.challenge.base import ChallengeMethod, PendingSignin
 from mfa.models import CodeChallenge, EmailDevice, RecoveryCode, TrustedDevice
@@ -180,7 +180,9 @@ def finish_enrolment(request: HttpRequest, pending: PendingSignin) -> str:
 
 @transaction.atomic
 def reset_mfa(user: User, request: HttpRequest | None = None) -> None:
-    """Admin's Reset MFA: every factor, recovery code, pending code and trusted device goes."""
+    """Admin's Reset MFA: every factor, recovery code, pending code and trusted device goes;
+    the account's failure counts, lock and code-send blocks are cleared too, so the person
+    starts the setup again with full budgets (docs/admin-guide.md)."""
     TOTPDevice.objects.filter(user=user).delete()
     EmailDevice.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
@@ -188,6 +190,8 @@ def reset_mfa(user: User, request: HttpRequest | None = None) -> None:
     TrustedDevice.objects.filter(user=user).delete()
     for hook in settings.MFA_RESET_HOOKS:
         import_string(hook)(user)
+    lockout.unlock(user)
+    codes.clear_send_limits(user)
     notices.notify_change(user, "mfa_reset", request)
 
 
@@ -203,3 +207,8 @@ def factor_removed(user: User, change: str, request: HttpRequest | None = None) 
 @receiver(account_deactivated)
 def _revoke_trust(sender: type, user: User, **kwargs: object) -> None:
     trust.revoke_all(user)
+
+
+@receiver(account_unlocked)
+def _clear_send_limits(sender: type, user: User, **kwargs: object) -> None:
+    codes.clear_send_limits(user)
