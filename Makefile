@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
-DEV_ENV := DEBUG=true
+DEV_ENV := DEBUG=true ACCOUNTS_SIGNUP=open
 
 .PHONY: run test lint format install messages clean demo-rp demo-sp e2e-deps bench
 

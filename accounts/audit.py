@@ -39,6 +39,8 @@ ACCOUNT_REACTIVATED = "account.reactivated"
 ACCOUNT_DELETED = "account.deleted"
 INVITATION_SENT = "invitation.sent"
 INVITATION_ACCEPTED = "invitation.accepted"
+SIGNUP_REQUESTED = "signup.requested"
+SIGNUP_COMPLETED = "signup.completed"
 
 SUCCESS = AuditEvent.Result.SUCCESS
 FAILURE = AuditEvent.Result.FAILURE

@@ -1,6 +1,7 @@
 """System checks for the accounts settings (design.md § Security defaults)."""
 
-from django.core.checks import CheckMessage, Warning, register
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning, register
 
 from accounts.hashers import argon2_parameters, meets_owasp_minimum
 
@@ -19,3 +20,25 @@ def check_argon2_cost(app_configs: object = None, **kwargs: object) -> list[Chec
             id="accounts.W001",
         )
     ]
+
+
+@register()
+def check_signup_policy(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
+    """ACCOUNTS_SIGNUP must be closed, open or domains; domains needs ACCOUNTS_SIGNUP_DOMAINS."""
+    mode = settings.ACCOUNTS_SIGNUP
+    if mode not in ("closed", "open", "domains"):
+        return [
+            Error(
+                f"ACCOUNTS_SIGNUP is {mode!r}; use closed, open or domains.",
+                id="accounts.E010",
+            )
+        ]
+    if mode == "domains" and not settings.ACCOUNTS_SIGNUP_DOMAINS:
+        return [
+            Error(
+                "ACCOUNTS_SIGNUP=domains but ACCOUNTS_SIGNUP_DOMAINS is empty: none may register.",
+                hint="List the e-mail domains, e.g. ACCOUNTS_SIGNUP_DOMAINS=example.go.id",
+                id="accounts.E011",
+            )
+        ]
+    return []

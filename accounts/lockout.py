@@ -60,8 +60,9 @@ def _minutes_until(moment: datetime) -> int:
     return max(1, int(seconds // 60) + (1 if seconds % 60 else 0))
 
 
-def _increment(key: str, window_seconds: int) -> int:
-    """Adds one to a counter that lives ``window_seconds`` from its first failure."""
+def count_in_window(key: str, window_seconds: int) -> int:
+    """Adds one to the cache counter ``key``, which lives ``window_seconds`` from its first
+    hit; returns the new count. Shared by the request limits of other steps (registration)."""
     cache.add(key, 0, timeout=window_seconds)
     try:
         return cache.incr(key)
@@ -101,10 +102,10 @@ def check_allowed(username: str, ip: str, user: User | None) -> Refusal | None:
 def record_failure(username: str, ip: str, user: User | None) -> bool:
     """Counts a wrong password. Returns True when this failure locked the account."""
     window = settings.ACCOUNTS_LOCKOUT_MINUTES * 60
-    _increment(IP_FAILURES_KEY.format(ip), settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
-    _increment(_network_key(ip), settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
+    count_in_window(IP_FAILURES_KEY.format(ip), settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
+    count_in_window(_network_key(ip), settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
     account_key = _account_key(username, user)
-    failures = _increment(account_key, window)
+    failures = count_in_window(account_key, window)
     if failures < settings.ACCOUNTS_LOCKOUT_THRESHOLD:
         return False
     cache.delete(account_key)

@@ -184,3 +184,4 @@ class SecurityQuestion(models.Model):
 
 
 from accounts.invitations.models import Invitation  # noqa: E402,F401  (registers the model)
+from accounts.registration.models import PendingSignup  # noqa: E402,F401  (registers the model)

@@ -41,3 +41,4 @@ def prune_audit_events() -> int:
 
 
 from accounts.invitations.tasks import send_invitation_mail  # noqa: E402,F401  (registers it)
+from accounts.registration.tasks import send_signup_mail  # noqa: E402,F401  (registers it)

@@ -34,4 +34,5 @@ urlpatterns = [
     ),
     path("question/", account_views.question_settings, name="question_settings"),
     path("", include("accounts.invitations.urls")),
+    path("", include("accounts.registration.urls")),
 ]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import audit, flows, lockout
 from accounts.forms import ForgotPasswordForm, LocationForm, PasswordForm, UsernameForm
 from accounts.password_reset import over_request_limit, request_password_reset
+from accounts.registration.flows import signup_open
 from accounts.signals import password_changed
 from sso.oidc import home as oidc_home
 from sso.saml import home as saml_home
@@ -53,7 +54,8 @@ def username_step(request: HttpRequest) -> HttpResponse:
         flows.start_signin(request, form.cleaned_data["username"], next_url)
         return redirect("accounts:method")
     next_url = flows.safe_next_url(request, request.GET.get("next"))
-    return render(request, "accounts/username.html", {"form": form, "next": next_url})
+    context = {"form": form, "next": next_url, "signup_open": signup_open()}
+    return render(request, "accounts/username.html", context)
 
 
 @never_cache

@@ -215,6 +215,16 @@ ACCOUNTS_NEW_DEVICE_ALERTS = env.bool("ACCOUNTS_NEW_DEVICE_ALERTS", default=True
 # sends invitation mails at (Celery's rate_limit syntax: "10/s", "300/m").
 ACCOUNTS_INVITE_DAYS = env.int("ACCOUNTS_INVITE_DAYS", default=7)
 ACCOUNTS_INVITE_RATE = env.str("ACCOUNTS_INVITE_RATE", default="10/s")
+# Self-registration (accounts/registration): "closed" (default: no page), "open", or "domains"
+# (only addresses of ACCOUNTS_SIGNUP_DOMAINS, exact domain names). `make run` opens it.
+ACCOUNTS_SIGNUP = env.str("ACCOUNTS_SIGNUP", default="closed")
+ACCOUNTS_SIGNUP_DOMAINS = env.list("ACCOUNTS_SIGNUP_DOMAINS", default=[])
+# Hours the verification link lives; sign-ups per client IP and per address per hour.
+ACCOUNTS_SIGNUP_LINK_HOURS = env.int("ACCOUNTS_SIGNUP_LINK_HOURS", default=24)
+ACCOUNTS_SIGNUP_PER_IP_PER_HOUR = env.int("ACCOUNTS_SIGNUP_PER_IP_PER_HOUR", default=10)
+ACCOUNTS_SIGNUP_PER_ADDRESS_PER_HOUR = env.int("ACCOUNTS_SIGNUP_PER_ADDRESS_PER_HOUR", default=3)
+# The terms of use a person must accept to register (empty: no checkbox).
+ACCOUNTS_TERMS_URL = env.str("ACCOUNTS_TERMS_URL", default="")
 ACCOUNTS_DEVICE_COOKIE_NAME = env.str(
     "ACCOUNTS_DEVICE_COOKIE_NAME",
     default="__Host-sso_device" if env.bool("SECURE_HTTPS", default=not DEBUG) else "sso_device",

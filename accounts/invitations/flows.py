@@ -16,14 +16,14 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts import audit
 from accounts.invitations.models import Invitation
+from accounts.links import link_token, parse_key, token_matches
 from accounts.models import User
 from sso.mail import absolute_url, send_portal_mail
 
-_TOKEN_SALT = "accounts.invitations.token"  # noqa: S105 (an HMAC salt, not a secret)
+LINK_PURPOSE = "invitation"
 
 
 class InvitationRefused(ValueError):
@@ -52,16 +52,11 @@ class LinkCheck:
     problem: LinkProblem | None = None
 
 
-def _token(invitation: Invitation) -> str:
-    # An HMAC of the public key under SECRET_KEY: never stored, so a database copy holds no link.
-    return salted_hmac(_TOKEN_SALT, str(invitation.key), algorithm="sha256").hexdigest()
-
-
 def invitation_link(invitation: Invitation) -> str:
     """The absolute accept link of ``invitation`` under SSO_BASE_URL (sso.mail.absolute_url)."""
     path = reverse(
         "accounts:invitation_accept",
-        kwargs={"key": invitation.key, "token": _token(invitation)},
+        kwargs={"key": invitation.key, "token": link_token(LINK_PURPOSE, invitation.key)},
     )
     return absolute_url(path)
 
@@ -127,10 +122,11 @@ def mail_invitation(invitation: Invitation, language: str) -> None:
 
 def check_link(key: str, token: str) -> LinkCheck:
     """Whether an accept link can be used; the invitation, or the problem to tell the person."""
+    parsed = parse_key(key)
     invitation = (
-        Invitation.objects.select_related("user").filter(key=key).first() if _is_uuid(key) else None
+        Invitation.objects.select_related("user").filter(key=parsed).first() if parsed else None
     )
-    if invitation is None or not constant_time_compare(_token(invitation), token):
+    if invitation is None or not token_matches(LINK_PURPOSE, invitation.key, token):
         return LinkCheck(problem=LinkProblem.INVALID)
     if not invitation.user.is_active:
         return LinkCheck(problem=LinkProblem.INVALID)
@@ -142,16 +138,6 @@ def check_link(key: str, token: str) -> LinkCheck:
     if state == Invitation.State.EXPIRED:
         return LinkCheck(problem=LinkProblem.EXPIRED)
     return LinkCheck(invitation=invitation)
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 def accept_invitation(request: HttpRequest, invitation: Invitation, password: str) -> LinkCheck:

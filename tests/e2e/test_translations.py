@@ -190,3 +190,39 @@ def test_signed_in_pages_are_in_indonesian(signed_in: Client):
     found = {url: untranslated_on(signed_in, url) for url in pages}
     found["recovery codes"] = untranslated_on(signed_in, "/security/recovery/", "post")
     assert not {url: texts for url, texts in found.items() if texts}
+
+
+def test_registration_and_invitation_pages_are_in_indonesian(client, settings, make_user):
+    import re as regex
+
+    from django.core import mail
+    from django.test import TestCase
+
+    from accounts import lifecycle
+    from accounts.models import User
+
+    settings.ACCOUNTS_SIGNUP = "domains"
+    settings.ACCOUNTS_SIGNUP_DOMAINS = ["example.com"]
+    settings.ACCOUNTS_TERMS_URL = "https://example.com/terms"
+    form = {"username": "rina", "full_name": "Rina", "email": "rina@other.org",
+            "password1": "x", "password2": "y"}  # fmt: skip
+    found = {
+        "register": untranslated_on(client, "/accounts/register/"),
+        "register errors": untranslated_on(client, "/accounts/register/", "post", form),
+        "sent": untranslated_on(client, "/accounts/register/sent/"),
+        "bad link": untranslated_on(client, "/accounts/register/verify/x/y/"),
+        "bad invitation": untranslated_on(client, "/accounts/invitation/x/y/"),
+    }
+    good = {**form, "email": "rina@example.com", "password1": "a long new passphrase 42",
+            "password2": "a long new passphrase 42", "terms": "on"}  # fmt: skip
+    invitee = User(username="citra", email="citra@example.com", full_name="Citra")
+    invitee.set_unusable_password()
+    invitee.save()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        Client().post("/accounts/register/", good)
+        lifecycle.send_invitation(invitee, actor=None)
+    for message in mail.outbox:
+        path = regex.search(r"https?://[^/\s]+(/\S+)", message.body).group(1)
+        found[path.split("/")[2]] = untranslated_on(client, path)
+    assert len(mail.outbox) == 2
+    assert not {url: texts for url, texts in found.items() if texts}

@@ -1,0 +1,1 @@
+"""Self-registration (design.md "Bringing people in"): where policy allows, address verified."""
