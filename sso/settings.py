@@ -143,6 +143,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.overview.tasks.roll_up_overview",
         "schedule": 60 * 10,
     },
+    # MFA rollout: reminder mails (each person at most once a week) and the adoption trend.
+    "mfa-rollout-reminders": {
+        "task": "mfa.rollout.tasks.send_due_reminders",
+        "schedule": 60 * 60 * 24,
+    },
+    "mfa-rollout-snapshot": {
+        "task": "mfa.rollout.tasks.snapshot_adoption",
+        "schedule": 60 * 60 * 24,
+    },
 }
 
 # --- Authentication -------------------------------------------------------------------------

@@ -78,6 +78,20 @@ def _whole_numbers(peak: int) -> list[int]:
     return list(range(0, peak + step + 1, step))
 
 
+def line_chart(title: str, series: Series, *, every: int = 1, percent: bool = False) -> bytes:
+    """An SVG (bytes) of one line per series over the labels (a trend); ``percent`` fixes the
+    y axis at 0-100."""
+    options: dict[str, object] = {"title": title, "show_minor_x_labels": False}
+    if percent:
+        options.update(range=(0, 100), include_x_axis=True)
+    chart = pygal.Line(**_config(**options))
+    chart.x_labels = series.labels
+    chart.x_labels_major = series.labels[::every]
+    for name, values in series.lines.items():
+        chart.add(name, values)
+    return _svg(chart)
+
+
 def _svg(chart: pygal.graph.graph.Graph) -> bytes:
     """The chart's SVG without pygal's inline <script> (its tooltip configuration)."""
     tree = chart.render_tree()

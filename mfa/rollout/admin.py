@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts import audit
+from mfa.rollout import adoption_admin  # noqa: F401  (registers the adoption view)
 from mfa.rollout.forms import ExtensionForm, GroupPolicyForm, OverallPolicyForm
 from mfa.rollout.models import Extension, GroupPolicy, OverallPolicy, Reminder
 

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+
 
 class Level(models.TextChoices):
     """How strongly a second factor is asked for, weakest first."""
@@ -174,3 +176,12 @@ class AdoptionSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.scope or 'everyone'} {self.enrolled}/{self.people}"
+
+
+class AdoptionPerson(User):
+    """People as the "MFA adoption" admin view lists them (read-only; a proxy of the user)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("MFA adoption")
+        verbose_name_plural = _("MFA adoption")
