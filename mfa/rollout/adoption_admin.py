@@ -18,6 +18,7 @@ from accounts import audit
 from accounts.overview import charts
 from accounts.overview.figures import Series
 from mfa.rollout import adoption
+from mfa.rollout.checks import impossible_policies
 from mfa.rollout.models import AdoptionPerson, AdoptionSnapshot, Factor, Level
 
 TREND_DAYS = 90
@@ -155,6 +156,9 @@ class AdoptionAdmin(admin.ModelAdmin):
     # --- The figures above the list, the chart and the CSV ---------------------------------
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):  # type: ignore[no-untyped-def]
+        if request.method == "GET":
+            for warning in impossible_policies():
+                messages.warning(request, f"{warning.msg} {warning.hint}")
         figures = adoption.figures()
         installed = [f for f in Factor if f.value in figures[0].by_factor]
         context = {

@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mfa.models import EmailDevice
 from mfa.rollout import adoption
-from mfa.rollout.checks import check_rollout_policies
+from mfa.rollout.checks import check_required_for_setting, check_rollout_policies
 from mfa.rollout.models import AdoptionSnapshot, GroupPolicy, Level, Reminder
 from tests.rollout.conftest import NOW
 
@@ -157,15 +157,30 @@ def test_system_check_warns_about_a_policy_nobody_can_meet(group_policy, setting
     settings.MFA_CHALLENGE_METHODS = ["mfa.passkeys.challenge.PasskeyMethod"]
     all_methods.cache_clear()
     try:
-        [warning] = check_rollout_policies()
+        [warning] = check_rollout_policies(databases=["default"])
         assert warning.id == "mfa_rollout.W001" and "Keys" in warning.msg
+        assert check_rollout_policies() == []  # without a database to read, nothing
     finally:
         all_methods.cache_clear()
 
 
 def test_system_check_is_quiet_for_good_policies_and_refuses_a_bad_setting(group_policy, settings):
     group_policy("Finance", Level.REQUIRED, days=10)
-    assert check_rollout_policies() == []
+    assert check_rollout_policies(databases=["default"]) == []
+    assert check_required_for_setting() == []
     settings.MFA_REQUIRED_FOR = "everyone"
-    [error] = check_rollout_policies()
+    [error] = check_required_for_setting()
     assert error.id == "mfa_rollout.E001"
+
+
+def test_adoption_page_shows_a_policy_nobody_can_meet(admin_client, group_policy, settings):
+    from mfa.flows import all_methods
+
+    group_policy("Keys", Level.REQUIRED, allow_passkey=False)
+    settings.MFA_CHALLENGE_METHODS = ["mfa.passkeys.challenge.PasskeyMethod"]
+    all_methods.cache_clear()
+    try:
+        page = admin_client.get(ADOPTION)
+        assert "The MFA policy Keys requires a second factor but allows none" in page.text
+    finally:
+        all_methods.cache_clear()
