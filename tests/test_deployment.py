@@ -19,6 +19,7 @@ PRODUCTION_ENV = {
     "SSO_BASE_URL": "https://sso.example.go.id",
     "DEBUG": "false",
     "OIDC_RSA_PRIVATE_KEY": new_private_key_pem(),
+    "OIDC_ISSUER": "https://sso.example.go.id",
 }
 
 
@@ -44,6 +45,16 @@ def test_check_deploy_has_no_warning(tmp_path):
 def test_check_deploy_flags_the_development_key(tmp_path):
     result = run_manage(tmp_path, "check", "--deploy", extra_env={"SECRET_KEY": ""})
     assert "security.W009" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("issuer", "warning"),
+    [("", "sso_oidc.W002"), ("http://sso.example.go.id", "sso_oidc.W003")],
+)
+def test_check_deploy_wants_a_fixed_https_issuer(tmp_path, issuer, warning):
+    """Without OIDC_ISSUER the issuer follows the Host header of each request."""
+    result = run_manage(tmp_path, "check", "--deploy", extra_env={"OIDC_ISSUER": issuer})
+    assert warning in result.stdout + result.stderr
 
 
 def test_migrations_are_committed(tmp_path):

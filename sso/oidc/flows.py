@@ -198,6 +198,15 @@ def revoke_tokens_of_reused_code(code_hash: str, application: Application) -> No
 # --- The end of a portal session -------------------------------------------------------------
 
 
+def sign_out_of_apps(user, sid: str) -> None:
+    """Ends what the portal session ``sid`` gave to relying apps and queues their back-channel
+    logout after commit. Idempotent: a session already ended has nothing left to end."""
+    from sso.oidc.tasks import send_backchannel_logout
+
+    for context_id in end_portal_session(user, sid):
+        transaction.on_commit(lambda pk=context_id: send_backchannel_logout.delay(pk))
+
+
 def end_portal_session(user, sid: str) -> list[int]:
     """Ends what the portal session ``sid`` gave to relying apps; returns the contexts whose
     apps get a back-channel logout.

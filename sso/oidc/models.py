@@ -55,6 +55,21 @@ class Application(AbstractApplication):
     def __str__(self) -> str:
         return self.name or self.client_id
 
+    def redirect_uri_allowed(self, uri: str) -> bool:
+        """Whether ``uri`` is one of the registered redirect URIs, compared as strings.
+
+        OpenID Connect Core §3.1.2.1: "Simple String Comparison" (RFC 3986 §6.2.1), so
+        ``https://RP.example/cb`` is not ``https://rp.example/cb``; DOT's own check (loopback
+        ports, case-insensitive host) comes on top, never instead.
+        """
+        return uri in self.redirect_uris.split() and super().redirect_uri_allowed(uri)
+
+    def post_logout_redirect_uri_allowed(self, uri: str) -> bool:
+        """The same exact comparison for RP-initiated logout (its §3)."""
+        return uri in self.post_logout_redirect_uris.split() and (
+            super().post_logout_redirect_uri_allowed(uri)
+        )
+
 
 class SignInContext(models.Model):
     """How and when the user signed in, for one authorization code given to one application.

@@ -65,6 +65,9 @@ OAUTH2_PROVIDER = {
     "OIDC_RSA_PRIVATE_KEY": _RSA_PRIVATE_KEY,
     "OIDC_RSA_PRIVATE_KEYS_INACTIVE": _RSA_INACTIVE_KEYS,
     "OAUTH2_VALIDATOR_CLASS": "sso.oidc.validators.PortalOAuth2Validator",
+    # Only the code flow and refresh tokens; the authorize request's parameters are checked
+    # before anything is stored (sso/oidc/server.py, sso/oidc/params.py).
+    "OIDC_SERVER_CLASS": "sso.oidc.server.PortalServer",
     "APPLICATION_ADMIN_CLASS": "sso.oidc.admin.ApplicationAdmin",
     "SCOPES": {
         "openid": _("Who you are on this portal (your account id)"),
@@ -117,10 +120,11 @@ OAUTH2_PROVIDER = {
     # A user who consented once is not asked again while a token for those scopes lives.
     "REQUEST_APPROVAL_PROMPT": "auto",
     # RP-initiated logout: ask only when the id_token_hint does not prove the session, and
-    # return only to a registered post-logout URI.
+    # return only to a registered post-logout URI. Tokens are not deleted by DOT (every app's,
+    # every session's): the ended portal session revokes its own (sso/oidc/logout.py).
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
     "OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS": True,
-    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": True,
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
 }

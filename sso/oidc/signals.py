@@ -1,7 +1,6 @@
 """When the portal session ends, so do the relying apps' sessions that came from it."""
 
 from django.contrib.auth.signals import user_logged_out
-from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 
@@ -15,12 +14,8 @@ def end_relying_app_sessions(sender, request: HttpRequest | None, user, **kwargs
     if request is None or user is None or not hasattr(request, "session"):
         return
     sid = request.session.get(flows.SID_SESSION_KEY)
-    if not sid:
-        return
-    from sso.oidc.tasks import send_backchannel_logout
-
-    for context_id in flows.end_portal_session(user, sid):
-        transaction.on_commit(lambda pk=context_id: send_backchannel_logout.delay(pk))
+    if sid:
+        flows.sign_out_of_apps(user, sid)
 
 
 def _connect_csp_invalidation() -> None:

@@ -19,10 +19,10 @@ urlpatterns = [
         name="oidc-connect-discovery-info",
     ),
     path("o/authorize/", views.AuthorizationView.as_view(), name="authorize"),
-    path("o/token/", dot_views.TokenView.as_view(), name="token"),
-    path("o/revoke_token/", dot_views.RevokeTokenView.as_view(), name="revoke-token"),
+    path("o/token/", views.TokenView.as_view(), name="token"),
+    path("o/revoke_token/", views.RevokeTokenView.as_view(), name="revoke-token"),
     path("o/introspect/", views.IntrospectTokenView.as_view(), name="introspect"),
-    path("o/userinfo/", dot_views.UserInfoView.as_view(), name="user-info"),
+    path("o/userinfo/", views.UserInfoView.as_view(), name="user-info"),
     path("o/.well-known/jwks.json", dot_views.JwksInfoView.as_view(), name="jwks-info"),
     path("o/logout/", views.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
 ]

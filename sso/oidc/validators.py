@@ -12,7 +12,7 @@ from typing import Any
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.common import Request as OAuthlibRequest
 
-from sso.oidc import flows
+from sso.oidc import flows, params
 from sso.oidc.models import Application, SignInContext
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,19 @@ def code_hash(code: str) -> str:
 
 
 class PortalOAuth2Validator(OAuth2Validator):
+    def _load_application(self, client_id, request: OAuthlibRequest) -> Application | None:
+        """An id with a NUL byte or longer than the column is an unknown client, not a
+        database error (the authorize page says so; the token endpoint: invalid_client)."""
+        if not params.is_client_id(client_id):
+            return None
+        return super()._load_application(client_id, request)
+
+    def get_default_redirect_uri(self, client_id, request, *args, **kwargs) -> None:
+        """None: ``redirect_uri`` is REQUIRED (OpenID Connect Core §3.1.2.1), so oauthlib
+        answers a request without one with ``MissingRedirectURIError`` (a page, no redirect),
+        and the code exchange must name it too (RFC 6749 §4.1.3)."""
+        return None
+
     def is_pkce_required(self, client_id: str, request: OAuthlibRequest) -> bool:
         """PKCE is required for public clients and allowed (verified when sent) for the others.
 

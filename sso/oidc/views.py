@@ -16,20 +16,51 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
-from jwcrypto.common import JWException
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import (
-    InvalidIDTokenError,
+    ClientIdMissmatch,
     InvalidOIDCClientError,
     OAuthToolkitError,
+    OIDCError,
 )
 from oauth2_provider.models import get_access_token_model
+from oauth2_provider.oauth2_backends import _add_iss_to_redirect
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749.errors import ConsentRequired, LoginRequired
 
-from sso.oidc import claims, flows
+from sso.oidc import claims, flows, params, server
 from sso.oidc.flows import Need
+from sso.oidc.logout import LogoutHint, read_hint
 from sso.oidc.models import Application
+
+
+def _invalid_request(name: str) -> JsonResponse:
+    """RFC 6749 §5.2 (and RFC 7009 §2.2.1, RFC 7662 §2.3): HTTP 400, ``invalid_request``."""
+    return JsonResponse(
+        {
+            "error": "invalid_request",
+            "error_description": f"The {name} parameter holds characters or a length not allowed.",
+        },
+        status=400,
+    )
+
+
+def _refusal(request: HttpRequest) -> HttpResponse | None:
+    """``invalid_request`` for a request whose parameters hold a NUL or other control
+    character, or an overlong value (sso/oidc/params.py); None when they are acceptable."""
+    pairs = [(k, v) for k in request.GET for v in request.GET.getlist(k)]
+    if request.method == "POST":
+        pairs += [(k, v) for k in request.POST for v in request.POST.getlist(k)]
+    bad = params.bad_parameter(pairs)
+    return None if bad is None else _invalid_request(bad)
+
+
+class ParameterCheckMixin:
+    """Runs ``_refusal`` before DOT reads the request."""
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return _refusal(request) or super().dispatch(request, *args, **kwargs)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -74,6 +105,13 @@ class AuthorizationView(dot_views.AuthorizationView):
                 return redirect(step_up)
         return super().get(request, *args, **kwargs)
 
+    def redirect(self, redirect_to: str, application) -> HttpResponse:
+        """Every authorization response names the issuer, errors included (RFC 9207 §2):
+        DOT adds ``iss`` to a code only; ``login_required``, ``consent_required``,
+        ``access_denied`` and ``invalid_request`` go through here as well."""
+        issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
+        return super().redirect(_add_iss_to_redirect(redirect_to, issuer), application)
+
     def _silent_error(self, error_class, credentials: dict, application) -> HttpResponse:
         error = error_class(state=credentials.get("state"))
         return self.error_response(
@@ -99,7 +137,15 @@ class ConnectDiscoveryInfoView(dot_views.ConnectDiscoveryInfoView):
                     {"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid"}
                     | {"name", "preferred_username", "email"}
                 ),
-                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "grant_types_supported": list(server.GRANT_TYPES),
+                "response_types_supported": list(server.RESPONSE_TYPES),
+                "response_modes_supported": ["query"],
+                # Request objects are not taken (sso/oidc/params.py answers with
+                # request_not_supported / request_uri_not_supported). Omitted, the second
+                # would mean true (OpenID Connect Discovery 1.0 §3).
+                "request_parameter_supported": False,
+                "request_uri_parameter_supported": False,
+                "claims_parameter_supported": False,
                 "revocation_endpoint": request.build_absolute_uri(
                     self._url("revoke-token", request)
                 ),
@@ -118,21 +164,62 @@ class ConnectDiscoveryInfoView(dot_views.ConnectDiscoveryInfoView):
         return self._get_endpoint_url(request, name, required=True)
 
 
+class MalformedLogoutRequest(OIDCError):
+    """A logout parameter with a control character or an overlong value."""
+
+    error = "invalid_request"
+    description = "A parameter holds characters or a length not allowed."
+
+
 class RPInitiatedLogoutView(dot_views.RPInitiatedLogoutView):
-    """RP-initiated logout; a malformed hint or an unknown client gets the error page."""
+    """RP-initiated logout, the same answer however often an app asks (sso/oidc/logout.py);
+    a malformed request, hint or client gets the error page."""
 
-    def validate_logout_request_user(self, id_token_hint, client_id):
-        try:
-            return super().validate_logout_request_user(id_token_hint, client_id)
-        except (JWException, ValueError, TypeError, KeyError, UnicodeError) as exc:
-            # A hint that is not even a JWT of ours (DOT parses it before checking it).
-            raise InvalidIDTokenError() from exc
+    hint: LogoutHint | None = None
 
-    def get_request_application(self, id_token, client_id):
-        try:
-            return super().get_request_application(id_token, client_id)
-        except Application.DoesNotExist as exc:
-            raise InvalidOIDCClientError() from exc
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        pairs = [(k, v) for k in request.GET for v in request.GET.getlist(k)]
+        if request.method == "POST":
+            pairs += [(k, v) for k in request.POST for v in request.POST.getlist(k)]
+        if params.bad_parameter(pairs) is not None:
+            self.oidc_data = {}
+            return self.error_response(MalformedLogoutRequest())
+        return super().dispatch(request, *args, **kwargs)
+
+    def validate_logout_request(self, id_token_hint, client_id, post_logout_redirect_uri):
+        """(application, the hint's user or None); raises DOT's OIDCError subclasses."""
+        self.hint = read_hint(self.request, id_token_hint) if id_token_hint else None
+        if self.hint is not None and client_id and self.hint.application.client_id != client_id:
+            raise ClientIdMissmatch()
+        application = self.get_request_application(self.hint, client_id)
+        self.validate_post_logout_redirect_uri(application, post_logout_redirect_uri)
+        return application, self.hint.user if self.hint else None
+
+    def get_request_application(self, hint: LogoutHint | None, client_id: str | None):
+        if client_id:
+            application = Application.objects.filter(client_id=client_id).first()
+            if application is None:
+                raise InvalidOIDCClientError()
+            return application
+        return hint.application if hint else None
+
+    def must_prompt(self, token_user) -> bool:
+        """DOT's rules, and (§2) the hint must belong to *this* portal session: an old ID
+        token from another session does not sign this one out without asking."""
+        if super().must_prompt(token_user):
+            return True
+        if not self.request.user.is_authenticated or self.hint is None:
+            return False
+        return self.hint.sid != self.request.session.get(flows.SID_SESSION_KEY)
+
+    def do_logout(
+        self, application=None, post_logout_redirect_uri=None, state=None, token_user=None
+    ):
+        # The current portal session ends with logout() (sso/oidc/signals.py); a hint for a
+        # session already gone (signed out, expired) still ends what that session gave apps.
+        if self.hint is not None and self.hint.sid:
+            flows.sign_out_of_apps(self.hint.user, self.hint.sid)
+        return super().do_logout(application, post_logout_redirect_uri, state, token_user)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -146,6 +233,9 @@ class IntrospectTokenView(dot_views.IntrospectTokenView):
     client: Application | None = None
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        refusal = _refusal(request)
+        if refusal is not None:
+            return refusal
         self.client = self._confidential_client(request)
         if self.client is None:
             response = JsonResponse({"error": "invalid_client"}, status=401)
@@ -173,3 +263,64 @@ class IntrospectTokenView(dot_views.IntrospectTokenView):
             if not owned.exists():
                 return JsonResponse({"active": False})
         return super().get_token_response(token_value)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class TokenView(ParameterCheckMixin, dot_views.TokenView):
+    """The token endpoint; grant types other than the code and refresh tokens are
+    ``unsupported_grant_type`` (sso/oidc/server.py)."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # DOT sends the device code grant to its own lookup first (HTTP 404, or a KeyError
+        # without device_code); the portal offers no device flow, so oauthlib answers.
+        return self.authorization_flow_token_response(request)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class RevokeTokenView(ParameterCheckMixin, dot_views.RevokeTokenView):
+    """RFC 7009 token revocation."""
+
+
+# OpenID Connect Core §5.3: UserInfo SHOULD support CORS, as discovery and the JWKS do; the
+# token travels in the Authorization header, so browsers send a preflight first.
+USERINFO_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST",
+    "Access-Control-Allow-Headers": "Authorization",
+    "Access-Control-Expose-Headers": "WWW-Authenticate",
+    "Access-Control-Max-Age": "600",
+}
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class UserInfoView(dot_views.UserInfoView):
+    """UserInfo with the access token in the Authorization header only.
+
+    RFC 9700 §2.4.1 and §4.3.2: a token in the query string lands in access logs, browser
+    history and Referer headers; RFC 6750 §2 allows one method per request, and the portal
+    accepts the header alone. A token elsewhere is not read: 401 as for no token (RFC 6750
+    §3.1), with a description saying where it belongs.
+    """
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method == "OPTIONS":
+            response = HttpResponse(status=204)
+        elif "access_token" in request.GET or (
+            request.method == "POST" and "access_token" in request.POST
+        ):
+            response = JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "Send the access token in the Authorization header.",
+                },
+                status=401,
+            )
+            response["WWW-Authenticate"] = (
+                'Bearer error="invalid_request", '
+                'error_description="Send the access token in the Authorization header"'
+            )
+        else:
+            response = super().dispatch(request, *args, **kwargs)
+        for header, value in USERINFO_CORS.items():
+            response[header] = value
+        return response

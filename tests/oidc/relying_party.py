@@ -1,6 +1,7 @@
 """A relying app in the tests, built only from Authlib (a client library that is not ours)."""
 
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from authlib.common.security import generate_token
@@ -77,3 +78,15 @@ class RelyingParty:
         )
         claims.validate(leeway=5)
         return claims
+
+
+def sign_in_through(browser, rp: RelyingParty, user, password, **params) -> str:
+    """From the app's authorize URL, through the portal's sign-in, back to the app."""
+    response = browser.get(rp.authorization_url(**params))
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == "/accounts/login/"
+    next_url = parse_qs(urlsplit(response.headers["Location"]).query)["next"][0]
+    back = browser.follow(browser.sign_in(user.username, password, next_url))
+    location = back.headers["Location"]
+    assert location.startswith(REDIRECT_URI), location
+    return location

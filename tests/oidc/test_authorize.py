@@ -42,7 +42,12 @@ def test_prompt_none_without_a_session_answers_login_required(client, relying_ap
     response = client.get(authorize_url(challenge, prompt="none"))
     assert response.status_code == 302
     assert response["Location"].startswith(REDIRECT_URI)
-    assert query_of(response["Location"]) == {"error": "login_required", "state": "state-1"}
+    # RFC 9207 §2: error responses name the issuer too.
+    assert query_of(response["Location"]) == {
+        "error": "login_required",
+        "state": "state-1",
+        "iss": "http://testserver",
+    }
 
 
 def test_prompt_none_with_a_session_signs_in_silently(client, relying_app, user, password):

@@ -8,21 +8,9 @@ from authlib.integrations.base_client.errors import OAuthError
 
 from sso.oidc.claims import ACR_PASSWORD
 from tests.oidc.conftest import POST_LOGOUT_URI, REDIRECT_URI
-from tests.oidc.relying_party import RelyingParty
+from tests.oidc.relying_party import RelyingParty, sign_in_through
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in_through(browser, rp: RelyingParty, user, password, **params) -> str:
-    """From the app's authorize URL, through the portal's sign-in, back to the app."""
-    response = browser.get(rp.authorization_url(**params))
-    assert response.status_code == 302
-    assert urlsplit(response.headers["Location"]).path == "/accounts/login/"
-    next_url = parse_qs(urlsplit(response.headers["Location"]).query)["next"][0]
-    back = browser.follow(browser.sign_in(user.username, password, next_url))
-    location = back.headers["Location"]
-    assert location.startswith(REDIRECT_URI), location
-    return location
 
 
 def test_code_flow_with_pkce_gives_a_verified_id_token(
