@@ -32,8 +32,9 @@ def test_scim_token_command_prints_a_token_stored_only_as_a_digest(capsys, clien
     response = client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
 
-    call_command("scim_token", "hr-system")  # a new token: the old one stops working
+    call_command("scim_token", "hr-system", requests_per_minute=30)  # the old token dies
     capsys.readouterr()
+    assert ProvisioningClient.objects.get(name="hr-system").requests_per_minute == 30
     response = client.get("/scim/v2/Users", headers={"Authorization": f"Bearer {token}"})
     _error(response, 401)
     assert response["WWW-Authenticate"].startswith("Bearer")

@@ -14,9 +14,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("name", help="the provisioning client's name")
+        parser.add_argument(
+            "--requests-per-minute",
+            type=int,
+            help="also set the client's rate limit (calls per minute)",
+        )
 
-    def handle(self, *args: object, name: str, **options: object) -> None:
+    def handle(
+        self, *args: object, name: str, requests_per_minute: int | None = None, **options: object
+    ) -> None:
         client, created = ProvisioningClient.objects.get_or_create(name=name)
+        if requests_per_minute is not None:
+            client.requests_per_minute = max(1, requests_per_minute)
+            client.save(update_fields=["requests_per_minute"])
         token = issue_token(client)
         if created:
             self.stderr.write(f"Created provisioning client {name!r}.")
