@@ -11,6 +11,7 @@ from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
+from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -29,6 +30,7 @@ from accounts.invitations.admin import (
 )
 from accounts.invitations.models import Invitation
 from accounts.models import AuditEvent, User
+from sso.admin_confirm import confirm_first
 
 # An admin's lock lasts until an admin unlocks (about a hundred years).
 ADMIN_LOCK_MINUTES = 100 * 365 * 24 * 60
@@ -201,16 +203,48 @@ class PortalUserAdmin(UserAdmin):
         self._done(request, queryset, "unlock", text)
 
     @admin.action(description=_("Lock selected accounts"), permissions=["unlock"])
-    def lock_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    def lock_accounts(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> TemplateResponse | None:
+        page = confirm_first(
+            self,
+            request,
+            queryset,
+            action="lock_accounts",
+            title=_("Lock accounts"),
+            question=_("Lock these accounts until an admin unlocks them?"),
+            consequences=lambda user: [
+                _("Cannot sign in until unlocked."),
+                _("Every portal session ends."),
+            ],
+        )
+        if page is not None:
+            return page
         for user in queryset:
             lockout.lock_account(user, minutes=ADMIN_LOCK_MINUTES)
             sessions.end_other_sessions(request, user, actor=request.user)
         count = queryset.count()
         text = ngettext("%(count)d account locked.", "%(count)d accounts locked.", count)
         self._done(request, queryset, "lock", text)
+        return None
 
     @admin.action(description=_("Sign out everywhere"), permissions=["sign_out"])
-    def sign_out_everywhere(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    def sign_out_everywhere(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> TemplateResponse | None:
+        page = confirm_first(
+            self,
+            request,
+            queryset,
+            action="sign_out_everywhere",
+            title=_("Sign out everywhere"),
+            question=_("Sign these accounts out of every browser and application?"),
+            consequences=lambda user: [
+                _("Every portal session ends; applications with a back-channel logout are told.")
+            ],
+        )
+        if page is not None:
+            return page
         for user in queryset:
             sessions.end_other_sessions(request, user, actor=request.user)
         count = queryset.count()
@@ -220,6 +254,7 @@ class PortalUserAdmin(UserAdmin):
             count,
         )
         self._done(request, queryset, "sign_out_everywhere", text)
+        return None
 
     @admin.action(description=_("Require a new password at next sign-in"), permissions=["change"])
     def require_new_password(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -238,14 +273,34 @@ class PortalUserAdmin(UserAdmin):
         report_invitations(self, request, queryset)
 
     @admin.action(description=_("Deactivate selected accounts"), permissions=["change"])
-    def deactivate_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    def deactivate_accounts(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> TemplateResponse | None:
         """Ends sessions, tokens and relying-app sessions at once (accounts.lifecycle)."""
+        page = confirm_first(
+            self,
+            request,
+            queryset.exclude(pk=request.user.pk),
+            action="deactivate_accounts",
+            title=_("Deactivate accounts"),
+            question=_("Deactivate these accounts? They can be reactivated later."),
+            consequences=lambda user: [
+                _("Cannot sign in."),
+                _(
+                    "Every portal session, application token, open invitation and trusted "
+                    "device ends."
+                ),
+            ],
+        )
+        if page is not None:
+            return page
         count = 0
         for user in queryset.exclude(pk=request.user.pk):
             lifecycle.deactivate_account(user, actor=request.user, reason="admin", request=request)
             count += 1
         text = ngettext("%(count)d account deactivated.", "%(count)d accounts deactivated.", count)
         self.message_user(request, text % {"count": count}, messages.SUCCESS)
+        return None
 
     @admin.action(description=_("Reactivate selected accounts"), permissions=["change"])
     def reactivate_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -14,6 +15,7 @@ from mfa import flows
 from mfa.models import EmailDevice, RecoveryCode, TrustedDevice
 from mfa.passkeys.models import Passkey
 from mfa.sms.models import SmsDevice
+from sso.admin_confirm import confirm_first
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -80,7 +82,22 @@ class UserAdmin(PortalUserAdmin):
         description=_("Reset MFA (remove factors, recovery codes, trusted devices)"),
         permissions=["reset_mfa"],
     )
-    def reset_mfa(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    def reset_mfa(self, request: HttpRequest, queryset: QuerySet[User]) -> TemplateResponse | None:
+        page = confirm_first(
+            self,
+            request,
+            queryset,
+            action="reset_mfa",
+            title=_("Reset MFA"),
+            question=_(
+                "Reset the second factors of these accounts? Each person then signs in with "
+                "the password alone (or must set up a factor again) and is told by email. "
+                "This cannot be undone."
+            ),
+            consequences=reset_removes,
+        )
+        if page is not None:
+            return page
         count = 0
         for user in queryset:
             flows.reset_mfa(user, request)
@@ -94,6 +111,40 @@ class UserAdmin(PortalUserAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+        return None
+
+
+def reset_removes(user: User) -> list[str]:
+    """What Reset MFA removes from ``user``, one line per kind it has (the confirmation page)."""
+    lines = []
+    totp = TOTPDevice.objects.filter(user=user).count()
+    if totp:
+        lines.append(
+            ngettext("%(count)d authenticator app", "%(count)d authenticator apps", totp)
+            % {"count": totp}
+        )
+    for device in EmailDevice.objects.filter(user=user):
+        lines.append(_("Sign-in codes by email to %(address)s") % {"address": device.email})
+    passkeys = Passkey.objects.filter(user=user).count()
+    if passkeys:
+        lines.append(
+            ngettext("%(count)d passkey", "%(count)d passkeys", passkeys) % {"count": passkeys}
+        )
+    for device in SmsDevice.objects.filter(user=user):
+        lines.append(_("Sign-in codes by SMS to %(number)s") % {"number": device.number})
+    codes = RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+    if codes:
+        lines.append(
+            ngettext("%(count)d unused recovery code", "%(count)d unused recovery codes", codes)
+            % {"count": codes}
+        )
+    trusted = TrustedDevice.objects.filter(user=user).count()
+    if trusted:
+        lines.append(
+            ngettext("%(count)d trusted device", "%(count)d trusted devices", trusted)
+            % {"count": trusted}
+        )
+    return lines or [_("No second factor to remove.")]
 
 
 @admin.register(TrustedDevice)

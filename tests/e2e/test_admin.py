@@ -35,6 +35,14 @@ def test_admin_resets_a_users_mfa(person: Person, second_person: Person, make_us
     )
     page.screenshot(path=str(admin_shot("41-admin-reset-mfa")))
     page.get_by_role("button", name="Go").click()
+    # Like Django's delete: first a page that lists the accounts and what goes.
+    expect(page.get_by_role("heading", name="Reset MFA")).to_be_visible()
+    expect(page.get_by_text("Reset the second factors of these accounts?")).to_be_visible()
+    expect(page.get_by_role("listitem").filter(has_text="1 authenticator app").last).to_be_visible()
+    assert TOTPDevice.objects.filter(user=ani).exists()  # nothing removed yet
+    admin.look()
+    page.screenshot(path=str(admin_shot("43-admin-reset-confirm")))
+    page.get_by_role("button", name="Yes, I’m sure").click()
     expect(page.get_by_text("MFA reset for 1 account.")).to_be_visible()
     page.screenshot(path=str(admin_shot("42-admin-reset-done")))
 

@@ -178,10 +178,17 @@ def test_admin_reset_mfa(client, user, password, phone, make_user, clock):
     admin.force_login(type(user).objects.get(username="root"))
     page = admin.get(f"/admin/accounts/user/{user.pk}/change/")
     assert "Authenticator apps" in page.text and "Trusted devices" in page.text
+    asked = admin.post(
+        "/admin/accounts/user/", {"action": "reset_mfa", "_selected_action": [user.pk]}
+    )
+    assert "Reset the second factors of these accounts?" in asked.text
+    assert "1 authenticator app" in asked.text and "x@example.com" in asked.text
+    assert "1 unused recovery code" in asked.text and "1 trusted device" in asked.text
+    assert user.totpdevice_set.exists()  # nothing removed before the admin confirms
     response = run_on_commit(
         admin.post,
         "/admin/accounts/user/",
-        {"action": "reset_mfa", "_selected_action": [user.pk]},
+        {"action": "reset_mfa", "_selected_action": [user.pk], "post": "yes"},
         follow=True,
     )
     assert "MFA reset for 1 account." in response.text

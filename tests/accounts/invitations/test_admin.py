@@ -119,9 +119,14 @@ def test_deactivate_and_reactivate_actions(admin, make_user, password):
     browser = Client()
     sign_in(browser, "ani", password)
     assert browser.get("/").status_code == 200
+    asked = admin.post(
+        "/admin/accounts/user/", {"action": "deactivate_accounts", "_selected_action": [ani.pk]}
+    )
+    assert "Deactivate these accounts?" in asked.content.decode()
+    assert browser.get("/").status_code == 200  # nothing happened yet
     response = admin.post(
         "/admin/accounts/user/",
-        {"action": "deactivate_accounts", "_selected_action": [ani.pk]},
+        {"action": "deactivate_accounts", "_selected_action": [ani.pk], "post": "yes"},
         follow=True,
     )
     assert "1 account deactivated." in response.content.decode()
