@@ -42,7 +42,7 @@ def test_admin_resets_a_users_mfa(person: Person, second_person: Person, make_us
     assert TOTPDevice.objects.filter(user=ani).exists()  # nothing removed yet
     admin.look()
     page.screenshot(path=str(admin_shot("43-admin-reset-confirm")))
-    page.get_by_role("button", name="Yes, I’m sure").click()
+    page.get_by_role("button", name="Yes, I\u2019m sure").click()
     expect(page.get_by_text("MFA reset for 1 account.")).to_be_visible()
     page.screenshot(path=str(admin_shot("42-admin-reset-done")))
 
