@@ -53,12 +53,15 @@ class Filters:
     app: str | None = None
 
     @classmethod
-    def from_query(cls, query: dict) -> "Filters":
-        """Reads ``group`` (an id) and ``app`` (a client_id, "-" = the portal itself)."""
+    def from_query(cls, query: dict, client_ids: set[str]) -> "Filters":
+        """Reads ``group`` (an id) and ``app`` (a registered client_id, "-" = the portal
+        itself); anything else means no filter (never reaches a query: a NUL byte would)."""
         group = str(query.get("group", ""))
-        app = str(query.get("app", ""))[:100]
+        app = str(query.get("app", ""))
         group_id = int(group) if group.isdigit() and len(group) < 10 else ALL_GROUPS
-        return cls(group_id=group_id, app="" if app == "-" else (app or None))
+        if app == "-":
+            return cls(group_id=group_id, app="")
+        return cls(group_id=group_id, app=app if app in client_ids else None)
 
 
 @dataclass

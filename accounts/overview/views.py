@@ -80,7 +80,8 @@ def _rows(series: Series, filters: Filters, categories: list[str]) -> list[dict]
 
 
 def _figures(request: HttpRequest) -> dict:
-    filters = Filters.from_query(request.GET)
+    apps = list(Application.objects.order_by("name").values_list("client_id", "name"))
+    filters = Filters.from_query(request.GET, {client_id for client_id, _name in apps})
     now = timezone.now()
     counts, start, first_day = counts_for_window(now, filters)
     hours = last_24_hours(counts, now)
@@ -90,6 +91,7 @@ def _figures(request: HttpRequest) -> dict:
     new_devices = per_day(counts, first_day, {_("New devices"): Category.NEW_DEVICE})
     return {
         "filters": filters,
+        "apps": apps,
         "now": now,
         "window_start": start,
         "hours": hours,
@@ -116,7 +118,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "title": _("Overview"),
         "query": query,
         "group_choices": group_choices(),
-        "app_choices": list(Application.objects.order_by("name").values_list("client_id", "name")),
+        "app_choices": figures["apps"],
         "hour_rows": _rows(figures["hours"], filters, [Category.SIGNIN, Category.FAILURE]),
         "day_rows": _rows(figures["days"], filters, [Category.SIGNIN, Category.FAILURE]),
         "device_rows": _rows(figures["new_devices"], filters, [Category.NEW_DEVICE]),

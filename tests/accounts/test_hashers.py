@@ -56,6 +56,7 @@ def test_a_wrong_password_does_not_rewrite_the_hash(client, make_user):
     [(2, 19456, False), (1, 47104, False), (5, 7168, False), (2, 8192, True), (1, 19456, True)],
 )
 def test_deploy_check_warns_below_owasp_minimum(settings, time_cost, memory_kib, warned):
+    # Only the deploy checks (no database: those run under `check --database`).
     settings.ACCOUNTS_ARGON2_TIME_COST = time_cost
     settings.ACCOUNTS_ARGON2_MEMORY_KIB = memory_kib
     ids = {message.id for message in run_checks(include_deployment_checks=True)}

@@ -199,7 +199,11 @@ def test_charts_are_svg_images_without_script(admin, user, password, name, event
 def test_unknown_chart_and_odd_filters(admin):
     assert admin.get("/admin/overview/chart/nope.svg").status_code == 404
     for query in ("group=abc", "group=99999999999999", "app=%00", "group=-1&app=" + "x" * 500):
-        assert admin.get(f"/admin/overview/?{query}").status_code == 200
+        page = admin.get(f"/admin/overview/?{query}")
+        assert page.status_code == 200
+        assert (
+            'value="" selected' not in page.text.split('id="overview-app"')[1].split("</select>")[0]
+        )
 
 
 def test_only_staff_with_the_audit_permission(make_user, user):
