@@ -162,6 +162,7 @@ class AdoptionAdmin(admin.ModelAdmin):
         figures = adoption.figures()
         installed = [f for f in Factor if f.value in figures[0].by_factor]
         context = {
+            "title": _("MFA adoption"),
             "figures": figures,
             "factor_labels": [f.label for f in installed],
             "factor_rows": [

@@ -183,6 +183,28 @@ def test_enrolment_page_is_in_indonesian(client, make_user, password):
     assert not untranslated_on(client, "/security/setup/")
 
 
+def test_rollout_reminder_home_and_setup_are_in_indonesian(client, make_user, password):
+    from datetime import timedelta
+
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from mfa.rollout.models import GroupPolicy
+
+    group = Group.objects.create(name="Finance")
+    GroupPolicy.objects.create(
+        group=group, level="required", deadline=timezone.now() + timedelta(days=10)
+    )
+    make_user("budi").groups.add(group)
+    client.post("/accounts/login/", {"username": "budi"})
+    client.post("/accounts/login/password/", {"password": password})
+    found = {"reminder": untranslated_on(client, "/security/setup/reminder/?next=/")}
+    client.post("/security/setup/reminder/", {"choice": "later", "next": "/"})
+    found["home"] = untranslated_on(client, "/")
+    found["setup"] = untranslated_on(client, "/security/setup/")
+    assert not {url: texts for url, texts in found.items() if texts}
+
+
 def test_signed_in_pages_are_in_indonesian(signed_in: Client):
     pages = ["/", "/accounts/logout/", "/security/reauth/"]
     pages += [tab["url"] for tab in installed_tabs()]
