@@ -20,6 +20,7 @@ class ProvisioningClientForm(forms.ModelForm):
         fields = (
             "name",
             "is_active",
+            "token_expires_at",
             "allowed_networks",
             "requests_per_minute",
             "trusted_for_email",
@@ -49,7 +50,14 @@ def _show_token(request: HttpRequest, client: ProvisioningClient, token: str) ->
 @admin.register(ProvisioningClient)
 class ProvisioningClientAdmin(admin.ModelAdmin):
     form = ProvisioningClientForm
-    list_display = ("name", "is_active", "token_hint", "trusted_for_email", "last_used_at")
+    list_display = (
+        "name",
+        "is_active",
+        "token_hint",
+        "token_expires_at",
+        "trusted_for_email",
+        "last_used_at",
+    )
     list_filter = ("is_active", "trusted_for_email")
     search_fields = ("name",)
     readonly_fields = ("token_hint", "created_at", "last_used_at")

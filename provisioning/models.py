@@ -28,6 +28,12 @@ class ProvisioningClient(models.Model):
     )
     token_hint = models.CharField(_("token starts with"), max_length=12, blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
+    token_expires_at = models.DateTimeField(
+        _("token expires"),
+        null=True,
+        blank=True,
+        help_text=_("After this moment the token is refused. Empty: it does not expire."),
+    )
     allowed_networks = models.TextField(
         _("allowed networks"),
         blank=True,

@@ -414,6 +414,8 @@ PROVISIONING_MAX_FILTER_DEPTH = env.int("PROVISIONING_MAX_FILTER_DEPTH", default
 # Mail every account created over SCIM an invitation to set a password (policy for all clients;
 # a client can also ask for it with its own "invite new users" flag in admin).
 PROVISIONING_INVITE_NEW_USERS = env.bool("PROVISIONING_INVITE_NEW_USERS", default=False)
+# Days a new provisioning token lives (0: until it is replaced); admin can change each one.
+PROVISIONING_TOKEN_DAYS = env.int("PROVISIONING_TOKEN_DAYS", default=365)
 # Where the ServiceProviderConfig points a client for help (empty: nowhere).
 PROVISIONING_DOCUMENTATION_URI = env.str("PROVISIONING_DOCUMENTATION_URI", default="")
 # django-scim2's own settings object: the portal's adapters, filters and views on the library.

@@ -1,6 +1,8 @@
 """Provisioning clients in Django admin: the token is shown once and works; bad networks refused."""
 
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -47,3 +49,24 @@ def test_a_malformed_network_is_refused(admin_client):
     )
     assert "not-an-ip is not an IP address or network." in page.text
     assert not ProvisioningClient.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_client_form_reads_in_indonesian(admin_client):
+    page = admin_client.get(
+        "/admin/provisioning/provisioningclient/add/", headers={"Accept-Language": "id"}
+    )
+    assert "Jaringan yang diizinkan" in page.text or "jaringan yang diizinkan" in page.text
+    assert "dipercaya untuk alamat email" in page.text.lower()
+
+
+def test_the_provisioning_catalogue_is_complete():
+    catalogue = Path(__file__).parents[2] / "provisioning/locale/id/LC_MESSAGES/django.po"
+    for flag in ("--untranslated", "--only-fuzzy"):
+        out = subprocess.run(
+            ["msgattrib", flag, "--no-obsolete", str(catalogue)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "msgid" not in out.replace('msgid ""\nmsgstr ""', ""), out

@@ -1,8 +1,10 @@
 """/scim/v2/ as a provisioning client sees it: tokens, CRUD, filters, PATCH, ETags, errors."""
 
 import json
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
@@ -62,6 +64,14 @@ def test_an_inactive_client_or_an_address_outside_its_allow_list_is_refused(
     provisioning_client.is_active = False
     provisioning_client.save()
     _error(scim.get("Users"), 401)
+
+
+@pytest.mark.django_db
+def test_an_expired_token_is_refused(scim, provisioning_client, settings):
+    assert provisioning_client.token_expires_at is not None  # PROVISIONING_TOKEN_DAYS
+    assert scim.get("Users").status_code == 200
+    with time_machine.travel(provisioning_client.token_expires_at + timedelta(seconds=1)):
+        _error(scim.get("Users"), 401)
 
 
 @pytest.mark.django_db
