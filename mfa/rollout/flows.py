@@ -139,15 +139,18 @@ def continue_url(request: HttpRequest) -> str:
 
 
 def finish(request: HttpRequest) -> bool:
-    """Continue after enrolment: True (and the mark cleared) when the person has a factor."""
+    """Continue (or Later) on the enrolment page: False while the person must still enrol.
+
+    Once enrolment was required and is done, the mark is cleared; before the deadline it stays,
+    so that the deadline still counts in this session.
+    """
     data = state(request)
-    if (
-        data is not None
-        and data["state"] == ENROL
-        and not rollout_policy.has_second_factor(request.user)
-    ):
+    if data is None:
+        return True
+    if data["state"] == ENROL and not rollout_policy.has_second_factor(request.user):
         return False
-    request.session.pop(SESSION_KEY, None)
+    if data["state"] in (ENROL, DONE):
+        request.session.pop(SESSION_KEY, None)
     return True
 
 

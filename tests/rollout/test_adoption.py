@@ -184,3 +184,24 @@ def test_adoption_page_shows_a_policy_nobody_can_meet(admin_client, group_policy
         assert "The MFA policy Keys requires a second factor but allows none" in page.text
     finally:
         all_methods.cache_clear()
+
+
+def test_extension_in_admin_refuses_the_past_and_records_who_granted(
+    admin_client, make_user, clock
+):
+    from accounts.models import AuditEvent
+    from mfa.rollout.models import Extension
+
+    ani = make_user("ani")
+    past = admin_client.post("/admin/mfa_rollout/extension/add/", {
+        "user": ani.pk, "until_0": "2026-03-01", "until_1": "09:00:00", "reason": "phone",
+    })  # fmt: skip
+    assert "An extension must end in the future." in past.text
+    assert not Extension.objects.exists()
+    saved = admin_client.post("/admin/mfa_rollout/extension/add/", {
+        "user": ani.pk, "until_0": "2026-03-20", "until_1": "09:00:00", "reason": "phone",
+    })  # fmt: skip
+    assert saved.status_code == 302
+    extension = Extension.objects.get(user=ani)
+    assert extension.granted_by.username == "root"
+    assert AuditEvent.objects.filter(user=ani, method="mfa_extension").exists()

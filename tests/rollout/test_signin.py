@@ -147,3 +147,25 @@ def test_reminder_next_must_be_this_portal(client, ani, password, clock):
         "/security/setup/reminder/", {"choice": "later", "next": "https://evil.example/"}
     )
     assert response["Location"] == "/"
+
+
+def test_later_on_the_setup_page_keeps_the_deadline(client, ani, password, clock):
+    clock.move_to(NOW + timedelta(days=9, hours=23))
+    sign_in(client, "ani", password)
+    client.post("/security/setup/reminder/", {"choice": "now", "next": "/"})
+    assert client.post("/security/setup/continue/")["Location"] == "/"
+    assert client.get("/").status_code == 200
+    clock.move_to(NOW + timedelta(days=10, minutes=1))
+    assert client.get("/")["Location"] == "/security/setup/"
+
+
+def test_a_passkey_alone_is_offered_even_where_the_page_cannot_tell(
+    client, make_user, group_policy, password, clock
+):
+    person = make_user("dewi")
+    person.groups.add(group_policy("Keys", Level.REQUIRED, allow_totp=False, allow_email=False,
+                                   allow_sms=False))  # fmt: skip
+    sign_in(client, "dewi", password)
+    page = client.get("/security/setup/").text
+    assert 'data-factor="passkey"' in page
+    assert "data-needs-webauthn" not in page  # never hidden when it is the only way
