@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import audit, lifecycle, lockout, sessions, signals
+from accounts.imports.admin import AccountImportExportMixin
 from accounts.invitations.admin import (
     InvitationFilter,
     InvitationInline,
@@ -75,7 +76,7 @@ class PortalUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class PortalUserAdmin(UserAdmin):
+class PortalUserAdmin(AccountImportExportMixin, UserAdmin):
     form = PortalUserChangeForm
     add_form = InviteUserCreationForm
     list_display = (

@@ -41,6 +41,7 @@ INVITATION_SENT = "invitation.sent"
 INVITATION_ACCEPTED = "invitation.accepted"
 SIGNUP_REQUESTED = "signup.requested"
 SIGNUP_COMPLETED = "signup.completed"
+ACCOUNTS_IMPORTED = "accounts.imported"
 
 SUCCESS = AuditEvent.Result.SUCCESS
 FAILURE = AuditEvent.Result.FAILURE

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "oauth2_provider",
+    "import_export",
     "accounts",
     "accounts.overview",
     "mfa",
@@ -234,6 +235,12 @@ ACCOUNTS_SIGNUP_PER_IP_PER_HOUR = env.int("ACCOUNTS_SIGNUP_PER_IP_PER_HOUR", def
 ACCOUNTS_SIGNUP_PER_ADDRESS_PER_HOUR = env.int("ACCOUNTS_SIGNUP_PER_ADDRESS_PER_HOUR", default=3)
 # The terms of use a person must accept to register (empty: no checkbox).
 ACCOUNTS_TERMS_URL = env.str("ACCOUNTS_TERMS_URL", default="")
+# Bulk import (accounts/imports): the largest file (bytes) and the most rows one file may have.
+ACCOUNTS_IMPORT_MAX_BYTES = env.int("ACCOUNTS_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+ACCOUNTS_IMPORT_MAX_ROWS = env.int("ACCOUNTS_IMPORT_MAX_ROWS", default=50_000)
+# django-import-export: a cell that starts with = + - @ is exported as text, never as a formula.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_USE_TRANSACTIONS = True
 ACCOUNTS_DEVICE_COOKIE_NAME = env.str(
     "ACCOUNTS_DEVICE_COOKIE_NAME",
     default="__Host-sso_device" if env.bool("SECURE_HTTPS", default=not DEBUG) else "sso_device",

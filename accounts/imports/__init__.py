@@ -1,0 +1,1 @@
+"""Bulk import and export of accounts (CSV, XLSX) through django-import-export."""

@@ -1,0 +1,136 @@
+"""Importing a file of accounts: parse, check every row, write all or nothing, invite.
+
+Used by Django admin's import (preview, then confirm) and by ``manage.py import_accounts``.
+The parsing and row rules are django-import-export's (``AccountResource``); this module adds
+the file-level limits, the all-or-nothing rule and the invitations of new accounts.
+"""
+
+from dataclasses import dataclass, field
+
+import tablib
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from import_export.formats import base_formats
+from import_export.results import RowResult
+
+from accounts import audit
+from accounts.imports.resources import AccountResource
+from accounts.invitations.flows import InvitationRefused, send_invitation
+from accounts.models import User
+
+FORMATS = {"csv": base_formats.CSV, "xlsx": base_formats.XLSX}
+
+
+class FileRefused(ValueError):
+    """The file cannot be read at all (too big, wrong type, bad encoding, not a spreadsheet)."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did or would do: counts per kind, and every row's errors."""
+
+    dry_run: bool
+    totals: dict[str, int] = field(default_factory=dict)
+    file_errors: list[str] = field(default_factory=list)
+    row_errors: list[tuple[int, list[str]]] = field(default_factory=list)
+    new_user_ids: list[int] = field(default_factory=list)
+    invited: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and not self.row_errors
+
+
+def read_dataset(content: bytes, file_format: str) -> tablib.Dataset:
+    """The rows of a CSV (UTF-8, with or without BOM) or XLSX file.
+
+    Raises FileRefused when the file is over ACCOUNTS_IMPORT_MAX_BYTES, has another format, is
+    not UTF-8, or is not a readable workbook.
+    """
+    if len(content) > settings.ACCOUNTS_IMPORT_MAX_BYTES:
+        raise FileRefused(
+            _("The file is larger than %(mb)d MB.")
+            % {"mb": settings.ACCOUNTS_IMPORT_MAX_BYTES // (1024 * 1024)}
+        )
+    if file_format not in FORMATS:
+        raise FileRefused(_("Use a CSV or XLSX file."))
+    if file_format == "csv":
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise FileRefused(
+                _("The file is not UTF-8 text (byte %(position)d). Save it as CSV UTF-8.")
+                % {"position": error.start + 1}
+            ) from error
+        return FORMATS["csv"]().create_dataset(text)
+    try:
+        return FORMATS["xlsx"]().create_dataset(content)
+    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
+        raise FileRefused(_("The file is not a readable XLSX workbook.")) from error
+
+
+def import_dataset(
+    dataset: tablib.Dataset,
+    *,
+    actor: User | None,
+    dry_run: bool,
+    invite: bool = False,
+    allow_privileged: bool = False,
+    request: HttpRequest | None = None,
+) -> ImportReport:
+    """Imports ``dataset`` in one transaction: any row error rolls every row back.
+
+    Returns the report (counts new/update/skip, file errors, per-row errors with 1-based row
+    numbers of the data rows). With ``invite`` (and not ``dry_run``) every new account is
+    invited after the import (accounts.invitations, mails through Celery at
+    ACCOUNTS_INVITE_RATE). Writes one ``accounts.imported`` audit event for a real import.
+    """
+    report = ImportReport(dry_run=dry_run)
+    if len(dataset) > settings.ACCOUNTS_IMPORT_MAX_ROWS:
+        report.file_errors.append(
+            _("The file has %(rows)d rows; at most %(max)d are allowed.")
+            % {"rows": len(dataset), "max": settings.ACCOUNTS_IMPORT_MAX_ROWS}
+        )
+        return report
+    resource = AccountResource(allow_privileged=allow_privileged)
+    result = resource.import_data(
+        dataset,
+        dry_run=dry_run,
+        use_transactions=True,
+        rollback_on_validation_errors=True,
+        raise_errors=False,
+    )
+    report.totals = {kind: result.totals.get(kind, 0) for kind in ("new", "update", "skip")}
+    report.file_errors = [str(error.error) for error in result.base_errors]
+    for number, errors in result.row_errors():
+        report.row_errors.append((number, [str(error.error) for error in errors]))
+    for invalid in result.invalid_rows:
+        messages = [
+            f"{name}: {' '.join(str(m) for m in errs)}" for name, errs in invalid.error_dict.items()
+        ]
+        report.row_errors.append((invalid.number, messages))
+    report.row_errors.sort()
+    if not report.ok or dry_run:
+        return report
+    report.new_user_ids = [
+        int(row.object_id) for row in result.rows if row.import_type == RowResult.IMPORT_TYPE_NEW
+    ]
+    audit.record(request, audit.ACCOUNTS_IMPORTED, actor=actor, rows=len(dataset), **report.totals)
+    if invite:
+        report.invited = invite_new_accounts(report.new_user_ids, actor=actor, request=request)
+    return report
+
+
+def invite_new_accounts(
+    user_ids: list[int], *, actor: User | None, request: HttpRequest | None = None
+) -> int:
+    """Sends an invitation to each of ``user_ids`` that can be invited; returns how many."""
+    sent = 0
+    for user in User.objects.filter(pk__in=user_ids).iterator():
+        try:
+            send_invitation(user, actor=actor, request=request)
+        except InvitationRefused:
+            continue
+        sent += 1
+    return sent

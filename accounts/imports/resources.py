@@ -1,0 +1,144 @@
+"""The account columns of a bulk file, as a django-import-export resource.
+
+Columns: ``username``, ``name``, ``email`` (required) and ``phone``, ``groups`` (names,
+comma-separated), ``is_staff`` (optional). A row is matched to an account by the canonical
+username (accounts.usernames), so importing the same file again updates and never duplicates;
+two rows whose usernames fold to the same name are an error. New accounts get no password (an
+invitation sets it). Any error, in any row, rolls the whole file back (``import_file``).
+"""
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from import_export import fields, resources, widgets
+
+from accounts.models import User
+from accounts.usernames import canonical_username
+
+REQUIRED_COLUMNS = ("username", "name", "email")
+OPTIONAL_COLUMNS = ("phone", "groups", "is_staff")
+PRIVILEGED_COLUMNS = ("groups", "is_staff")
+
+
+class ColumnsError(ValueError):
+    """The file's header row is not the one the import expects (missing or unknown columns)."""
+
+
+class GroupNamesWidget(widgets.ManyToManyWidget):
+    """Group names separated by commas; an unknown name is an error, never silently dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(Group, separator=",", field="name")
+
+    def clean(self, value, row=None, **kwargs):  # type: ignore[no-untyped-def]
+        names = [name.strip() for name in str(value or "").split(",") if name.strip()]
+        found = Group.objects.filter(name__in=names)
+        unknown = sorted(set(names) - {group.name for group in found})
+        if unknown:
+            raise ValueError(_("Unknown groups: %(names)s") % {"names": ", ".join(unknown)})
+        return found
+
+
+class AccountResource(resources.ModelResource):
+    """One account per row. ``allow_privileged``: whether ``groups`` and ``is_staff`` may be
+    set (only a superuser's import; Django admin's own rule for those fields)."""
+
+    username = fields.Field(attribute="username", column_name="username")
+    name = fields.Field(attribute="full_name", column_name="name")
+    email = fields.Field(attribute="email", column_name="email")
+    phone = fields.Field(attribute="phone", column_name="phone")
+    groups = fields.Field(
+        attribute="groups", column_name="groups", widget=GroupNamesWidget(), m2m_add=False
+    )
+    # An empty cell leaves staff status as it is (new accounts: not staff).
+    is_staff = fields.Field(
+        attribute="is_staff",
+        column_name="is_staff",
+        widget=widgets.BooleanWidget(),
+        saves_null_values=False,
+    )
+
+    class Meta:
+        model = User
+        fields = ("username", "name", "email", "phone", "groups", "is_staff")
+        import_id_fields = ("username",)
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+
+    def __init__(self, allow_privileged: bool = False, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(**kwargs)
+        self.allow_privileged = allow_privileged
+        self._seen: dict[str, int] = {}
+        self._columns: tuple[str, ...] = ()
+
+    def before_import(self, dataset, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        headers = tuple((header or "").strip() for header in dataset.headers or ())
+        missing = [name for name in REQUIRED_COLUMNS if name not in headers]
+        unknown = [name for name in headers if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+        if missing or unknown:
+            raise ColumnsError(
+                _(
+                    "Wrong columns: missing %(missing)s; unknown %(unknown)s. "
+                    "Expected: %(expected)s."
+                )
+                % {
+                    "missing": ", ".join(missing) or "-",
+                    "unknown": ", ".join(unknown) or "-",
+                    "expected": ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS),
+                }
+            )
+        dataset.headers = list(headers)
+        self._columns = headers
+        self._seen = {}
+
+    def get_import_fields(self):  # type: ignore[no-untyped-def]
+        # Only the columns the file has: a missing optional column leaves that data alone.
+        return [f for f in super().get_import_fields() if f.column_name in self._columns]
+
+    def get_instance(self, instance_loader, row):  # type: ignore[no-untyped-def]
+        return User.objects.find_by_username(str(row.get("username") or ""))
+
+    def before_import_row(self, row, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        username = str(row.get("username") or "").strip()
+        row["username"] = username
+        for column in ("name", "email", "phone"):
+            if column in row:
+                row[column] = str(row[column] or "").strip()
+        if not username:
+            raise ValidationError({"username": _("This field is required.")})
+        canonical = canonical_username(username)
+        first = self._seen.setdefault(canonical, kwargs["row_number"])
+        if first != kwargs["row_number"]:
+            raise ValidationError(
+                {
+                    "username": _("Row %(row)d has the same username (they read the same).")
+                    % {"row": first}
+                }
+            )
+        if not self.allow_privileged and any(row.get(c) for c in PRIVILEGED_COLUMNS):
+            raise ValidationError(
+                {"groups": _("Only a superuser may import groups or staff status.")}
+            )
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):  # type: ignore[no-untyped-def]
+        # A row matched by the canonical name keeps the account's own spelling of it.
+        if field.attribute == "username" and instance.pk:
+            return
+        super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
+
+    def after_init_instance(self, instance, new, row, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if new:
+            instance.set_unusable_password()
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):  # type: ignore[no-untyped-def]
+        errors = dict(import_validation_errors or {})
+        if not instance.email:
+            errors.setdefault("email", []).append(_("This field is required."))
+        instance.username_canonical = canonical_username(instance.username)
+        try:
+            instance.full_clean(exclude=errors.keys(), validate_unique=validate_unique)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)

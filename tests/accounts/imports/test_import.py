@@ -1,0 +1,238 @@
+"""Bulk import and export of accounts through django-import-export: preview, per-row errors,
+idempotent, all or nothing, the command, and formulas kept out of exports."""
+
+import io
+import re
+
+import openpyxl
+import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client, TestCase
+
+from accounts.imports.flows import FileRefused, import_dataset, read_dataset
+from accounts.invitations.models import Invitation
+from accounts.models import AuditEvent, User
+
+pytestmark = pytest.mark.django_db
+
+GOOD = (
+    "username,name,email,phone,groups,is_staff\n"
+    "rina.siti,Rina Siti,rina@example.com,+6281234567890,,\n"
+    "budi,Budi Santoso,budi@example.com,,,0\n"
+)
+
+
+def _import(text: str, **kwargs):
+    kwargs.setdefault("actor", None)
+    kwargs.setdefault("dry_run", False)
+    kwargs.setdefault("allow_privileged", True)
+    return import_dataset(read_dataset(text.encode(), "csv"), **kwargs)
+
+
+def test_import_creates_accounts_without_passwords_and_is_idempotent():
+    report = _import(GOOD)
+    assert report.ok, report.row_errors
+    assert report.totals == {"new": 2, "update": 0, "skip": 0}
+    rina = User.objects.get(username="rina.siti")
+    assert (rina.full_name, rina.email, rina.phone) == (
+        "Rina Siti",
+        "rina@example.com",
+        "+6281234567890",
+    )
+    assert not rina.has_usable_password()
+
+    again = _import(GOOD)
+    assert again.totals == {"new": 0, "update": 0, "skip": 2}
+    changed = _import(GOOD.replace("Budi Santoso", "Budi S.").replace("rina.siti", "RINA.SITI"))
+    assert changed.totals == {"new": 0, "update": 1, "skip": 1}
+    assert User.objects.count() == 2
+    assert User.objects.get(username_canonical="budi").full_name == "Budi S."
+    assert User.objects.filter(username="rina.siti").exists()  # its own spelling stays
+    assert AuditEvent.objects.filter(kind="accounts.imported").count() == 3
+
+
+def test_a_dry_run_writes_nothing():
+    report = _import(GOOD, dry_run=True)
+    assert report.ok and report.totals["new"] == 2
+    assert not User.objects.exists()
+
+
+def test_one_bad_row_and_nothing_is_written(make_user):
+    make_user("ani")
+    text = (
+        "username,name,email\n"
+        "new.one,New One,new@example.com\n"
+        "bad name!,Bad,bad@example.com\n"
+        "third,Third,not-an-address\n"
+        "ANI,Ani Updated,ani@example.com\n"
+        "R\u0131na,Rina,r1@example.com\n"
+        "rina,Rina Again,r2@example.com\n"
+        ",No Name,nobody@example.com\n"
+    )
+    report = _import(text)
+    assert not report.ok
+    errors = dict(report.row_errors)
+    assert set(errors) == {2, 3, 6, 7}
+    assert "Enter a valid username" in " ".join(errors[2])
+    assert "Enter a valid email address" in " ".join(errors[3])
+    assert "Row 5 has the same username" in " ".join(errors[6])
+    assert "required" in " ".join(errors[7])
+    # All or nothing: the good rows were rolled back too.
+    assert list(User.objects.values_list("username", flat=True)) == ["ani"]
+    assert User.objects.get().full_name == "Ani"
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("username,email", "missing name"),
+        ("user,name,email", "missing username"),
+        ("username,name,email,password", "unknown password"),
+    ],
+)
+def test_wrong_columns_are_refused(header, message):
+    values = ",".join(["rina", "Rina", "rina@example.com", "x"][: header.count(",") + 1])
+    report = _import(f"{header}\n{values}\n")
+    assert not report.ok
+    assert message in report.file_errors[0]
+    assert not User.objects.exists()
+
+
+def test_bad_encoding_too_big_and_not_a_workbook(settings):
+    with pytest.raises(FileRefused, match="not UTF-8"):
+        read_dataset(
+            "username,name,email\nr\xeena,R\xeena,r@example.com\n".encode("latin-1"), "csv"
+        )
+    settings.ACCOUNTS_IMPORT_MAX_BYTES = 1024 * 1024
+    with pytest.raises(FileRefused, match="larger than 1 MB"):
+        read_dataset(b"x" * (1024 * 1024 + 1), "csv")
+    with pytest.raises(FileRefused, match="not a readable XLSX"):
+        read_dataset(b"username,name,email\n", "xlsx")
+    with pytest.raises(FileRefused, match="CSV or XLSX"):
+        read_dataset(b"{}", "json")
+
+
+def test_xlsx_with_groups_and_staff():
+    Group.objects.create(name="Finance")
+    Group.objects.create(name="Helpdesk 2")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["username", "name", "email", "groups", "is_staff"])
+    sheet.append(["dewi", "Dewi", "dewi@example.com", "Finance, Helpdesk 2", "1"])
+    sheet.append(["eka", "Eka", "eka@example.com", "", "0"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = import_dataset(
+        read_dataset(buffer.getvalue(), "xlsx"), actor=None, dry_run=False, allow_privileged=True
+    )
+    assert report.ok, report.row_errors
+    dewi = User.objects.get(username="dewi")
+    assert dewi.is_staff and set(dewi.groups.values_list("name", flat=True)) == {
+        "Finance", "Helpdesk 2",
+    }  # fmt: skip
+    assert not User.objects.get(username="eka").is_staff
+
+
+def test_unknown_groups_and_privileged_columns_without_the_right():
+    report = _import("username,name,email,groups\nrina,Rina,r@example.com,Nope\n")
+    assert "Unknown groups: Nope" in " ".join(dict(report.row_errors)[1])
+    report = _import(
+        "username,name,email,is_staff\nrina,Rina,r@example.com,1\n", allow_privileged=False
+    )
+    assert "Only a superuser may import groups or staff status." in " ".join(
+        dict(report.row_errors)[1]
+    )
+    assert not User.objects.exists()
+
+
+def test_the_command_dry_run_invite_and_errors(tmp_path, settings):
+    settings.SSO_BASE_URL = "https://sso.example.go.id"
+    good = tmp_path / "people.csv"
+    good.write_text(GOOD, encoding="utf-8")
+    out = io.StringIO()
+    call_command("import_accounts", str(good), "--dry-run", stdout=out)
+    assert "2 new, 0 updated, 0 unchanged accounts would be imported." in out.getvalue()
+    assert not User.objects.exists()
+
+    out = io.StringIO()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("import_accounts", str(good), "--invite", stdout=out)
+    assert "2 invitations queued" in out.getvalue()
+    assert sorted(m.to[0] for m in mail.outbox) == ["budi@example.com", "rina@example.com"]
+    assert all("https://sso.example.go.id/accounts/invitation/" in m.body for m in mail.outbox)
+    assert Invitation.objects.count() == 2
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("username,name,email\nx y,X,x@example.com\n", encoding="utf-8")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 rows with errors; nothing was written"):
+        call_command("import_accounts", str(bad), stderr=err)
+    assert "row 1: username: Enter a valid username" in err.getvalue()
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("import_accounts", str(tmp_path / "missing.csv"))
+
+
+def test_export_has_the_import_columns_and_no_formulas(tmp_path, make_user):
+    make_user("mallory", full_name='=HYPERLINK("http://evil.example","x")', email="m@example.com")
+    make_user("budi", full_name="Budi Santoso", email="budi@example.com")
+    target = tmp_path / "out.csv"
+    call_command("export_accounts", str(target), stdout=io.StringIO())
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "username,name,email,phone,groups,is_staff"
+    mallory = next(line for line in lines if line.startswith("mallory,"))
+    assert not re.search(r",\"?=", mallory)  # the name starts with a quote, not with =
+    # An exported file imports back: the plain rows are unchanged.
+    report = _import(target.read_text(encoding="utf-8").replace("\r\n", "\n"))
+    assert report.ok and report.totals["skip"] >= 1
+
+
+# --- Django admin: preview, then confirm -------------------------------------------------
+
+
+@pytest.fixture
+def admin(make_user) -> Client:
+    client = Client()
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    return client
+
+
+def _preview(admin: Client, text: str, invite: bool = False):
+    upload = io.BytesIO(text.encode())
+    upload.name = "people.csv"
+    data = {"import_file": upload, "format": "0", "resource": "0"}
+    if invite:
+        data["invite"] = "on"
+    return admin.post("/admin/accounts/user/import/", data)
+
+
+def test_admin_preview_then_confirm_and_invite(admin, settings):
+    page = _preview(admin, GOOD, invite=True)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "rina.siti" in html and "Confirm import" in html
+    assert not User.objects.filter(username="rina.siti").exists()
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', html))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        done = admin.post("/admin/accounts/user/process_import/", fields, follow=True)
+    text = done.content.decode()
+    assert "2 invitations queued" in text
+    assert User.objects.filter(username__in=["rina.siti", "budi"]).count() == 2
+    assert len(mail.outbox) == 2
+
+
+def test_admin_preview_shows_row_errors_and_no_confirm(admin):
+    page = _preview(admin, "username,name,email\nok,Ok,ok@example.com\nx y,X,bad\n")
+    html = page.content.decode()
+    assert "Enter a valid username" in html and "Enter a valid email address" in html
+    assert "Confirm import" not in html
+    assert not User.objects.filter(username="ok").exists()
+
+
+def test_admin_refuses_a_file_over_the_size_limit(admin, settings):
+    settings.ACCOUNTS_IMPORT_MAX_BYTES = 1024 * 1024
+    page = _preview(admin, "username,name,email\n" + "x" * (1024 * 1024))
+    assert "The file is larger than 1 MB." in page.content.decode()
+    assert not User.objects.exclude(username="root").exists()
