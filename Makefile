@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
-DEV_ENV := DEBUG=true ACCOUNTS_SIGNUP=open
+DEV_ENV := DEBUG=true ACCOUNTS_SIGNUP=open ACCOUNTS_SELF_DELETE=true
 
 .PHONY: run test lint format install messages clean demo-rp demo-sp e2e-deps bench
 

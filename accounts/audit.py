@@ -42,6 +42,8 @@ INVITATION_ACCEPTED = "invitation.accepted"
 SIGNUP_REQUESTED = "signup.requested"
 SIGNUP_COMPLETED = "signup.completed"
 ACCOUNTS_IMPORTED = "accounts.imported"
+PROFILE_CHANGED = "profile.changed"
+DATA_EXPORTED = "data.exported"
 
 SUCCESS = AuditEvent.Result.SUCCESS
 FAILURE = AuditEvent.Result.FAILURE

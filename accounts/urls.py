@@ -35,4 +35,5 @@ urlpatterns = [
     path("question/", account_views.question_settings, name="question_settings"),
     path("", include("accounts.invitations.urls")),
     path("", include("accounts.registration.urls")),
+    path("", include("accounts.profile.urls")),
 ]

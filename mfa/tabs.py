@@ -27,6 +27,7 @@ TABS = [
     Tab("question", _("Security question"), "accounts:question_settings"),
     Tab("activity", _("Recent activity"), "accounts:activity"),
     Tab("sessions", _("Where you're signed in"), "accounts:sessions"),
+    Tab("profile", _("Profile"), "accounts:profile"),
 ]
 
 

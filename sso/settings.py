@@ -241,6 +241,18 @@ ACCOUNTS_IMPORT_MAX_ROWS = env.int("ACCOUNTS_IMPORT_MAX_ROWS", default=50_000)
 # django-import-export: a cell that starts with = + - @ is exported as text, never as a formula.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# A person may delete their own account after a fresh sign-in (UU 27/2022); audit rows stay
+# under a pseudonym. Off by default: an organisation may have to keep accounts.
+ACCOUNTS_SELF_DELETE = env.bool("ACCOUNTS_SELF_DELETE", default=False)
+# What "Download my data" contains: functions (user) -> JSON-serialisable data, one per section.
+ACCOUNTS_DATA_EXPORT_SECTIONS = [
+    "accounts.profile.data_export.profile",
+    "accounts.profile.data_export.second_factors",
+    "accounts.profile.data_export.trusted_devices",
+    "accounts.profile.data_export.signed_in_sessions",
+    "accounts.profile.data_export.invitations",
+    "accounts.profile.data_export.audit_events",
+]
 ACCOUNTS_DEVICE_COOKIE_NAME = env.str(
     "ACCOUNTS_DEVICE_COOKIE_NAME",
     default="__Host-sso_device" if env.bool("SECURE_HTTPS", default=not DEBUG) else "sso_device",

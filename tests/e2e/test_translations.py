@@ -248,3 +248,13 @@ def test_registration_and_invitation_pages_are_in_indonesian(client, settings, m
         found[path.split("/")[2]] = untranslated_on(client, path)
     assert len(mail.outbox) == 2
     assert not {url: texts for url, texts in found.items() if texts}
+
+
+def test_profile_pages_are_in_indonesian(signed_in: Client, settings):
+    settings.ACCOUNTS_SELF_DELETE = True
+    found = {url: untranslated_on(signed_in, url) for url in _urls("accounts:profile")}
+    found["delete"] = untranslated_on(signed_in, "/accounts/profile/delete/")
+    found["delete wrong"] = untranslated_on(
+        signed_in, "/accounts/profile/delete/", "post", {"username": "someone else"}
+    )
+    assert not {url: texts for url, texts in found.items() if texts}

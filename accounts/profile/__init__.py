@@ -1,0 +1,1 @@
+"""The self-service account: profile, a copy of one's data, deleting the account (UU 27/2022)."""
