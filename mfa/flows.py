@@ -3,6 +3,7 @@
 Views call these and render. See design.md "The sign-in flow" step 4 and "Trusted devices".
 """
 
+import time
 from dataclasses import dataclass
 from functools import cache
 
@@ -18,7 +19,12 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import audit, lockout
-from accounts.flows import AUTH_METHODS_SESSION_KEY, complete_signin, safe_next_url
+from accounts.flows import (
+    AUTH_METHODS_SESSION_KEY,
+    AUTH_TIME_SESSION_KEY,
+    complete_signin,
+    safe_next_url,
+)
 from accounts.models import User
 from accounts.signals import account_deactivated, account_unlocked, password_changed
 from mfa import codes, notices, trust
@@ -153,6 +159,8 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
             "home"
         )
         request.session[AUTH_METHODS_SESSION_KEY] = methods
+        # OpenID Connect Core §2: auth_time is the latest authentication, this one.
+        request.session[AUTH_TIME_SESSION_KEY] = int(time.time())
         request.session.cycle_key()
         pending_state.clear_pending(request)
         return redirect(next_url)
@@ -164,17 +172,20 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
 
 
 def finish_enrolment(request: HttpRequest, pending: PendingSignin) -> str:
-    """Forced enrolment done: sign in (or finish the step-up) with the new factor's proof."""
-    methods = sorted(set(pending.methods) | {"otp"})
+    """The first factor is bound (after the account e-mail proof, mfa.binding): the user is
+    mailed, and the factor counts from the next sign-in. NIST SP 800-63B §6.1.2.1: a factor
+    bound in a session that proved only a password is not that session's second factor, so
+    the session keeps the methods it proved and a relying app that asked for MFA is told the
+    level reached (``acr``). Returns where to go next."""
+    notices.notify_change(pending.user, "totp_added", request)
     if pending_state.pending_flag(request, "step_up"):
         next_url = safe_next_url(request, pending_state.pending_flag(request, "next")) or reverse(
             "home"
         )
-        request.session[AUTH_METHODS_SESSION_KEY] = methods
         pending_state.clear_pending(request)
         return next_url
     pending_state.clear_pending(request)
-    complete_signin(request, pending.user, methods)
+    complete_signin(request, pending.user, list(pending.methods))
     return reverse("mfa:recovery")
 
 

@@ -28,4 +28,5 @@ urlpatterns = [
     path("challenge/<slug:slug>/resend/", challenge.resend, name="challenge_resend"),
     path("step-up/", challenge.step_up, name="step_up"),
     path("enrol/", challenge.enrol, name="enrol"),
+    path("confirm-account/", challenge.prove_account, name="prove_account"),
 ]

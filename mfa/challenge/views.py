@@ -6,12 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.flows import safe_next_url
-from mfa import flows, totp
+from mfa import binding, flows, totp
 from mfa.challenge import pending as pending_state
 from mfa.forms import CodeForm, TrustForm
 
@@ -147,16 +148,23 @@ def step_up(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def enrol(request: HttpRequest) -> HttpResponse:
-    """MFA is required and nothing is enrolled: set up the authenticator app before Home."""
+    """No factor yet and one is needed (an app asked for MFA): after the account e-mail proof
+    (mfa.binding), the authenticator app's QR code and a code from it."""
     pending = pending_state.current_pending(request)
     if pending is None or not pending_state.pending_flag(request, "enrol"):
         return _expired(request)
+    if not request.user.is_authenticated or not binding.binding_allowed(request):
+        return redirect(binding.proof_url(request.get_full_path()))
     device = totp.setup_device(pending.user)
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if totp.confirm(device, form.cleaned_data["code"]):
             messages.success(
-                request, _("Your authenticator app is set up. Save your recovery codes now.")
+                request,
+                _(
+                    "Your authenticator app is set up. It counts as your second factor from "
+                    "your next sign-in."
+                ),
             )
             return redirect(flows.finish_enrolment(request, pending))
         form.add_error("code", _("That code is not right. Check your app and try again."))
@@ -166,3 +174,41 @@ def enrol(request: HttpRequest) -> HttpResponse:
         "key": totp.readable_key(device),
     }
     return render(request, "mfa/challenge/enrol.html", context)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def prove_account(request: HttpRequest) -> HttpResponse:
+    """Before a first factor is bound: a code to the account's e-mail, typed back."""
+    next_url = safe_next_url(request, request.GET.get("next")) or reverse("mfa:settings")
+    if binding.binding_allowed(request):
+        return redirect(next_url)
+    address = binding.account_address(request.user)
+    action = request.POST.get("action")
+    form = CodeForm(request.POST if action == "verify" else None)
+    if request.method == "POST" and address:
+        if action == "send":
+            error = binding.send_proof_code(request)
+            if error:
+                messages.error(request, error)
+            return redirect(request.get_full_path())
+        if form.is_valid():
+            error = binding.check_proof_code(request, form.cleaned_data["code"])
+            if not error:
+                return redirect(next_url)
+            form.add_error("code", error)
+    context = {
+        "form": form,
+        "address": binding.masked_address(request.user) if address else "",
+        "code_sent": binding.code_sent(request),
+        "continue_url": _step_up_return(request),
+    }
+    return render(request, "mfa/challenge/enrol_prove.html", context)
+
+
+def _step_up_return(request: HttpRequest) -> str:
+    """Where a step-up goes back to without a factor (the app is told the level reached)."""
+    if not pending_state.pending_flag(request, "step_up"):
+        return ""
+    return safe_next_url(request, pending_state.pending_flag(request, "next"))

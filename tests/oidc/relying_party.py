@@ -25,8 +25,9 @@ class RelyingParty:
     nonce: str = ""
 
     def __post_init__(self) -> None:
+        # The first request to a fresh live server loads the whole URL map: give it time.
         self.metadata = requests.get(
-            f"{self.base_url}/.well-known/openid-configuration", timeout=10
+            f"{self.base_url}/.well-known/openid-configuration", timeout=60
         ).json()
         self.client = OAuth2Session(
             client_id=self.client_id,

@@ -1,0 +1,111 @@
+"""Binding a first factor in a session that proved only a password (NIST SP 800-63B §6.1.2.1).
+
+Whoever holds the password alone must not be able to bind a factor of their own choosing: from
+then on, password + that factor would pass as multi-factor. So an account without a second
+factor, in a session that proved no possession factor, proves something beyond the password
+before it binds one (an authenticator app, a passkey, an e-mail or SMS destination for codes):
+a code sent to the account's e-mail address, under the rules of every e-mail code (mfa.codes:
+single use, five tries, send limits), good for ``MFA_REAUTH_SECONDS``. Each binding is mailed
+to the user (mfa.notices). And a factor bound in such a session never counts as the session's
+second factor (mfa.flows.finish_enrolment): it counts from the next sign-in.
+"""
+
+import secrets
+import time
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from accounts.flows import AUTH_METHODS_SESSION_KEY
+from accounts.models import User
+from mfa import codes
+from mfa.methods import check_error, mask_email, send_error
+from mfa.models import CodeChallenge
+
+PROVED_AT_SESSION_KEY = "mfa.binding_proved_at"
+ATTEMPT_SESSION_KEY = "mfa.binding_attempt"
+_CHANNEL = CodeChallenge.Channel.EMAIL
+# The mail says "sign-in code" and "if it was not you, change your password": right here too.
+_PURPOSE = CodeChallenge.Purpose.SIGNIN
+# RFC 8176 values of possession factors (as sso.oidc.claims.POSSESSION).
+_POSSESSION = frozenset({"otp", "sms", "hwk", "swk", "tel"})
+
+
+def account_address(user: User) -> str:
+    """The account's e-mail address the proof code goes to; '' when the account has none."""
+    return user.email or ""
+
+
+def masked_address(user: User) -> str:
+    return mask_email(account_address(user))
+
+
+def binding_allowed(request: HttpRequest) -> bool:
+    """Whether the signed-in user may bind a factor now: they already have one (then the other
+    rules of a factor change apply), this session proved a possession factor, or the account
+    e-mail code was typed back in the last ``MFA_REAUTH_SECONDS``."""
+    from mfa.flows import has_second_factor
+
+    if set(request.session.get(AUTH_METHODS_SESSION_KEY) or ()) & _POSSESSION:
+        return True
+    proved_at = request.session.get(PROVED_AT_SESSION_KEY, 0)
+    if time.time() - proved_at <= settings.MFA_REAUTH_SECONDS:
+        return True
+    return has_second_factor(request.user)
+
+
+def proof_url(next_url: str) -> str:
+    """The page that sends and checks the account e-mail code, then returns to ``next_url``."""
+    return f"{reverse('mfa:prove_account')}?{urlencode({'next': next_url})}"
+
+
+def binding_proof_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Sends a POST that would bind a first factor without the proof to the proof page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.method == "POST" and not binding_allowed(request):
+            return redirect(proof_url(request.get_full_path()))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _attempt_id(request: HttpRequest) -> str:
+    attempt = request.session.get(ATTEMPT_SESSION_KEY)
+    if not attempt:
+        attempt = request.session[ATTEMPT_SESSION_KEY] = "bind-" + secrets.token_urlsafe(18)
+    return attempt
+
+
+def send_proof_code(request: HttpRequest) -> str:
+    """Queues a code to the account's address; the message for the user when refused, else ''."""
+    user = request.user
+    result = codes.request_code(
+        user, _CHANNEL, account_address(user), _attempt_id(request), _PURPOSE
+    )
+    return send_error(result)
+
+
+def code_sent(request: HttpRequest) -> bool:
+    """Whether a proof code was sent in this session (the page then asks for it)."""
+    attempt = request.session.get(ATTEMPT_SESSION_KEY)
+    return (
+        bool(attempt)
+        and codes.find_challenge(request.user, attempt, _CHANNEL, _PURPOSE) is not None
+    )
+
+
+def check_proof_code(request: HttpRequest, code: str) -> str:
+    """Checks the typed code (counted, single use); '' when right, else the message."""
+    result = codes.check_code(request.user, _attempt_id(request), _CHANNEL, _PURPOSE, code)
+    if result.status != codes.OK:
+        return check_error(result)
+    request.session[PROVED_AT_SESSION_KEY] = int(time.time())
+    request.session.pop(ATTEMPT_SESSION_KEY, None)
+    return ""
