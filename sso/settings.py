@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "sso.request_input.RequestInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -384,6 +385,12 @@ SSO_CONTENT_SECURITY_POLICY = env.str(
 # Client IPs: REMOTE_ADDR unless the request came through one of these proxies, whose
 # X-Forwarded-For is then read. Never trusted otherwise.
 SSO_TRUSTED_PROXIES = env.list("SSO_TRUSTED_PROXIES", default=[])
+# Input handling (sso/request_input.py): the longest form field or query parameter accepted,
+# in characters, and the paths of protocols that answer bad parameters with their own errors.
+SSO_MAX_FIELD_CHARS = env.int("SSO_MAX_FIELD_CHARS", default=8192)
+SSO_PROTOCOL_PATH_PREFIXES = env.list(
+    "SSO_PROTOCOL_PATH_PREFIXES", default=["/o/", "/saml/", "/scim/"]
+)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")

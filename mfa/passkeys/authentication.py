@@ -26,6 +26,7 @@ from webauthn.helpers.structs import CredentialDeviceType, UserVerificationRequi
 from accounts.lockout import find_user
 from accounts.models import User
 from mfa.passkeys import challenges, conf
+from mfa.passkeys.decoys import decoy_descriptors
 from mfa.passkeys.encoding import AUTHENTICATION_FIELDS, check_credential_json
 from mfa.passkeys.errors import (
     ACCOUNT_UNAVAILABLE,
@@ -54,17 +55,27 @@ def signin_user(username: str) -> User | None:
 
 
 def authentication_options(
-    request: HttpRequest, purpose: str, user: User | None, *, usernameless: bool = False
+    request: HttpRequest,
+    purpose: str,
+    user: User | None,
+    *,
+    usernameless: bool = False,
+    typed_username: str = "",
 ) -> dict:
     """Options for ``navigator.credentials.get()``.
 
     With a user, allowCredentials lists their passkeys (username first, second factor);
-    without one it is empty and the authenticator offers its discoverable credentials. A
-    username-first sign-in for an unknown name gets the same empty list (no enumeration),
-    and its answer is then refused like one for another account.
+    usernameless, it is empty and the authenticator offers its discoverable credentials. A
+    username-first sign-in (``typed_username``) for an unknown name or an account without
+    passkeys lists the name's decoys instead (mfa/passkeys/decoys.py), so that the answer
+    has the same shape whatever the name; an answer is then refused like one for another
+    account.
     """
     challenge = challenges.issue(request, purpose, user, usernameless=usernameless)
     passkeys = list(user.passkeys.all()) if user is not None else []
+    allowed = descriptors(passkeys)
+    if typed_username and not allowed:
+        allowed = decoy_descriptors(typed_username)
     uv = (
         UserVerificationRequirement.PREFERRED
         if purpose == Challenge.Purpose.SECOND_FACTOR
@@ -74,7 +85,7 @@ def authentication_options(
         rp_id=conf.rp_id(),
         challenge=challenge,
         timeout=conf.challenge_seconds() * 1000,
-        allow_credentials=descriptors(passkeys),
+        allow_credentials=allowed,
         user_verification=uv,
     )
     return options_to_json_dict(options)

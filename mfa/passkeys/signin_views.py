@@ -40,7 +40,10 @@ def signin_options(request: HttpRequest) -> JsonResponse:
     if state is None:
         raise PasskeyError(NO_CHALLENGE)
     user = authentication.signin_user(state.username)
-    return JsonResponse(authentication.authentication_options(request, purpose, user))
+    options = authentication.authentication_options(
+        request, purpose, user, typed_username=state.username
+    )
+    return JsonResponse(options)
 
 
 @never_cache

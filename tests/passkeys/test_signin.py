@@ -2,6 +2,7 @@
 authenticator: Continue → (browser) → Confirm and Continue → Home, and no second challenge."""
 
 from django.contrib.auth import SESSION_KEY
+from webauthn.helpers import base64url_to_bytes
 
 from accounts.flows import AUTH_METHODS_SESSION_KEY
 from mfa.passkeys import PASSKEY_AMR
@@ -80,11 +81,58 @@ def test_an_offsite_next_is_ignored(client, user, registered):
     assert client.post("/security/passkeys/signin/confirm/")["Location"] == "/"
 
 
-def test_an_unknown_username_looks_like_an_account_without_passkeys(client, user, registered):
+def username_first_options(client, username: str) -> dict:
+    client.cookies.clear()
+    post_username(client, username)
+    return post_json(client, SIGNIN_OPTIONS, {"mode": "username"}).json()
+
+
+def shape(options: dict) -> tuple:
+    """What the options look like, leaving out what differs at every request or account."""
+    credentials = options["allowCredentials"]
+    return (
+        sorted(options),
+        {tuple(sorted(c)) for c in credentials},
+        {c["type"] for c in credentials},
+        options["userVerification"],
+    )
+
+
+def test_options_have_one_shape_whatever_the_name(client, make_user, user, registered):
+    make_user("budi")  # an account without passkeys
+    real = username_first_options(client, "ani")
+    without = username_first_options(client, "budi")
+    unknown = username_first_options(client, "nobody.here")
+    assert shape(real) == shape(without) == shape(unknown)
+    for options in (without, unknown):
+        assert 1 <= len(options["allowCredentials"]) <= 2
+        for credential in options["allowCredentials"]:
+            assert credential["type"] == "public-key"
+            assert credential["transports"]
+            assert 16 <= len(base64url_to_bytes(credential["id"])) <= 64
+    stored = set(Passkey.objects.values_list("credential_id", flat=True))
+    assert not stored & {c["id"] for c in without["allowCredentials"] + unknown["allowCredentials"]}
+
+
+def test_stand_in_ids_are_stable_per_name(client, make_user, db):
+    make_user("budi")
+    first = username_first_options(client, "nobody.here")["allowCredentials"]
+    again = username_first_options(client, "nobody.here")["allowCredentials"]
+    shouted = username_first_options(client, "NOBODY.HERE")["allowCredentials"]
+    other = username_first_options(client, "somebody.else")["allowCredentials"]
+    assert first
+    assert first == again == shouted
+    assert {c["id"] for c in first}.isdisjoint({c["id"] for c in other})
+    budi = username_first_options(client, "budi")["allowCredentials"]
+    assert budi == username_first_options(client, "BUDI")["allowCredentials"]
+
+
+def test_an_unknown_username_cannot_sign_in_with_a_real_passkey(client, user, registered):
     post_username(client, "nobody")
     options, verified = passkey_signin(client, registered)
-    assert options["allowCredentials"] == []
+    assert registered.id not in [c["id"] for c in options["allowCredentials"]]
     assert verified.status_code == 400
+    assert verified.json()["error"] == "unknown_credential"
     assert SESSION_KEY not in client.session
 
 

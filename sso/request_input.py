@@ -1,0 +1,189 @@
+"""Refuses, before any view runs, what a client sends that no view of the portal can read.
+
+Django parses a form body lazily, the first time ``request.POST`` is read, and some of its
+refusals are not 400s: a form body declared in another charset than UTF-8 raises
+``BadRequest`` from ``CsrfViewMiddleware``, and the 400 handler (``requires_csrf_token``) reads
+``request.POST`` again, so the client got a 500 and the log a traceback. Here the body is
+parsed once, in one place, and a request that cannot be read gets one clear 400 and one log
+line without a traceback (docs/security.md, "Input handling"):
+
+- a declared charset other than UTF-8 (RFC 8259 §8.1 for JSON; the WHATWG URL standard's
+  ``application/x-www-form-urlencoded`` is UTF-8 only);
+- a form body that Django cannot parse (bad multipart boundary, too large, too many fields);
+- a form field or query parameter that is not UTF-8, holds a NUL (no text column of
+  PostgreSQL can store one, and no form of the portal asks for one) or is longer than
+  ``SSO_MAX_FIELD_CHARS``.
+
+Protocol endpoints (``SSO_PROTOCOL_PATH_PREFIXES``: OpenID Connect, SAML, SCIM) answer bad
+parameters with their protocol's own error (RFC 6749 §4.1.2.1 sends an ``invalid_request``
+back to the client), so only a body that cannot be parsed at all is refused here for them.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from urllib.parse import parse_qsl
+
+from django.conf import settings
+from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.template import loader
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
+
+BAD_REQUEST = 400
+TOO_LARGE = 413
+URLENCODED = "application/x-www-form-urlencoded"
+FORM_TYPES = (URLENCODED, "multipart/form-data")
+BODYLESS_METHODS = ("GET", "HEAD", "OPTIONS")
+UTF8 = "utf-8"
+
+
+class UnreadableInput(Exception):
+    """A request the portal refuses to read; ``reason`` is a short, fixed text for the log."""
+
+    def __init__(self, reason: str, message: str, status: int = BAD_REQUEST) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.message = message
+        self.status = status
+
+
+def _bad_charset() -> UnreadableInput:
+    return UnreadableInput("charset", _("Send the request encoded as UTF-8."))
+
+
+def _bad_body() -> UnreadableInput:
+    return UnreadableInput("body", _("The form data could not be read."))
+
+
+def _bad_field() -> UnreadableInput:
+    return UnreadableInput("field", _("A field holds characters or a length the portal refuses."))
+
+
+def is_protocol_path(path: str) -> bool:
+    """True for the endpoints of a protocol with its own error answers (OIDC, SAML, SCIM)."""
+    return any(path.startswith(prefix) for prefix in settings.SSO_PROTOCOL_PATH_PREFIXES)
+
+
+def check_charset(request: HttpRequest) -> None:
+    """Refuses a body declared in any charset but UTF-8 (absent means UTF-8)."""
+    charset = request.content_params.get("charset") if request.content_type else None
+    if charset is not None and charset.strip().lower() != UTF8:
+        raise _bad_charset()
+
+
+def check_values(pairs: Iterable[tuple[str, str]]) -> None:
+    """Refuses a field name or value with a NUL or longer than ``SSO_MAX_FIELD_CHARS``."""
+    limit = settings.SSO_MAX_FIELD_CHARS
+    for key, value in pairs:
+        for text in (key, value):
+            if "\x00" in text or len(text) > limit:
+                raise _bad_field()
+
+
+def strict_pairs(encoded: str) -> list[tuple[str, str]]:
+    """The fields of a URL-encoded string, refusing percent-escapes that are not UTF-8.
+
+    Django replaces such bytes with U+FFFD; a username or a code that arrives changed is
+    worse than a refusal.
+    """
+    try:
+        return parse_qsl(
+            encoded,
+            keep_blank_values=True,
+            encoding=UTF8,
+            errors="strict",
+            max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _bad_field() from exc
+
+
+def check_length(request: HttpRequest) -> None:
+    """Refuses a declared body length that is not a number or above the in-memory limit."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError as exc:
+        raise _bad_body() from exc
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if length < 0 or (limit is not None and length > limit):
+        raise UnreadableInput("size", _("The request is too large."), status=TOO_LARGE)
+
+
+def read_form(request: HttpRequest) -> list[tuple[str, str]]:
+    """Parses a POSTed form body once (``request.POST``, ``request.FILES``), or refuses it.
+
+    Returns the fields as sent (name, value), file names included; empty for other bodies.
+    """
+    if request.method != "POST" or request.content_type not in FORM_TYPES:
+        return []
+    try:
+        if request.content_type == URLENCODED:
+            fields = strict_pairs(request.body.decode(UTF8))
+        request.POST  # noqa: B018 - parse now, where a failure is answered as a 400
+        request.FILES  # noqa: B018
+    except UnicodeDecodeError as exc:
+        raise _bad_field() from exc
+    except (BadRequest, MultiPartParserError, SuspiciousOperation, ValueError) as exc:
+        # Nothing of a body that could not be parsed may be read later (Django's own rule).
+        request._mark_post_parse_error()
+        raise _bad_body() from exc
+    if request.content_type == URLENCODED:
+        return fields
+    files = [(name, upload.name or "") for name, upload in request.FILES.items()]
+    return list(request.POST.items()) + files
+
+
+def check_request(request: HttpRequest) -> None:
+    """Raises UnreadableInput for a request no view of the portal could read correctly."""
+    has_body = request.method not in BODYLESS_METHODS or request.META.get("CONTENT_LENGTH")
+    if has_body:
+        check_length(request)
+        check_charset(request)
+    fields = read_form(request)
+    if is_protocol_path(request.path):
+        return
+    check_values(fields)
+    query = request.META.get("QUERY_STRING", "")
+    if query:
+        check_values(strict_pairs(query))
+
+
+def bad_request_response(request: HttpRequest, error: UnreadableInput) -> HttpResponse:
+    """The 400 answer: a JSON error (RFC 6749 §5.2's shape) for a protocol endpoint or a
+    client that speaks JSON, else the portal's page."""
+    speaks_json = "json" in request.headers.get("Accept", "") or "json" in request.content_type
+    if speaks_json or is_protocol_path(request.path):
+        response: HttpResponse = JsonResponse(
+            {"error": "invalid_request", "error_description": error.message}, status=error.status
+        )
+    else:
+        page = loader.render_to_string("400.html", {"reason": error.message}, request=request)
+        response = HttpResponse(page, status=error.status)
+    add_never_cache_headers(response)
+    return response
+
+
+class RequestInputMiddleware:
+    """Answers 400, before CSRF checks and views, for a request that cannot be read.
+
+    Placed after ``LocaleMiddleware`` so that the page speaks the visitor's language, and
+    before ``CsrfViewMiddleware``, the first to read ``request.POST``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            check_request(request)
+        except UnreadableInput as error:
+            # One line, no traceback: the client's mistake is not the portal's fault.
+            logger.warning(
+                "400 for %s %s: unreadable %s", request.method, request.path, error.reason
+            )
+            return bad_request_response(request, error)
+        return self.get_response(request)
