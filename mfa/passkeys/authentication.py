@@ -20,7 +20,6 @@ from webauthn.helpers import (
     options_to_json_dict,
     parse_authentication_credential_json,
 )
-from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import CredentialDeviceType, UserVerificationRequirement
 
 from accounts.lockout import find_user
@@ -101,7 +100,7 @@ def verify_passkey(request: HttpRequest, purpose: str, credential: object) -> Ve
     challenge = challenges.consume(request, purpose)
     try:
         parsed = parse_authentication_credential_json(credential)
-    except (WebAuthnException, ValueError) as exc:
+    except Exception as exc:  # the client's bytes: any parser error is a refusal
         raise PasskeyError(VERIFICATION_FAILED) from exc
     credential_id = bytes_to_base64url(parsed.raw_id)
     with transaction.atomic():
@@ -125,7 +124,9 @@ def verify_passkey(request: HttpRequest, purpose: str, credential: object) -> Ve
                 credential_current_sign_count=0,
                 require_user_verification=purpose != Challenge.Purpose.SECOND_FACTOR,
             )
-        except (WebAuthnException, ValueError) as exc:
+        except Exception as exc:
+            # Authenticator data and signature are the client's bytes: beside
+            # WebAuthnException, garbage may raise anything from the parsers; all refuse.
             logger.warning("passkey %s refused: %s", passkey.pk, exc)
             raise PasskeyError(VERIFICATION_FAILED) from exc
         _check_counter_and_backup(passkey, verified)

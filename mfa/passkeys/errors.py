@@ -16,6 +16,7 @@ SIGN_COUNT_REGRESSION = "sign_count_regression"
 BACKUP_FLAGS_CHANGED = "backup_flags_changed"
 ACCOUNT_UNAVAILABLE = "account_unavailable"
 REAUTH_REQUIRED = "reauth_required"
+BAD_PUBLIC_KEY = "bad_public_key"
 
 MESSAGES: dict[str, Promise] = {
     BAD_REQUEST: _("The request was not understood. Reload the page and try again."),
@@ -33,6 +34,7 @@ MESSAGES: dict[str, Promise] = {
     BACKUP_FLAGS_CHANGED: _("The passkey could not be verified. Please try again."),
     ACCOUNT_UNAVAILABLE: _("This account cannot sign in with a passkey right now."),
     REAUTH_REQUIRED: _("Please confirm it is you before changing your passkeys."),
+    BAD_PUBLIC_KEY: _("This device sent a key that can never be used. Try another device."),
 }
 
 

@@ -3,7 +3,9 @@
 py_webauthn checks the ceremony itself (type, challenge, origin, RP ID hash, flags, key
 algorithm, attestation statement); what it leaves to the relying party is done here: the
 challenge store, the exclusion of known credentials and refusing a credential id already
-registered (§7.1 step 26).
+registered (§7.1 step 26), and a public key that is usable at all: for the "none" attestation
+py_webauthn never loads the key, so a point off its curve would be stored and then refuse every
+sign-in (§7.1 step 24 lets the relying party refuse an unusable key).
 """
 
 import logging
@@ -11,8 +13,13 @@ import logging
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from webauthn import generate_registration_options, verify_registration_response
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, options_to_json_dict
-from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers import (
+    base64url_to_bytes,
+    bytes_to_base64url,
+    decode_credential_public_key,
+    decoded_public_key_to_cryptography,
+    options_to_json_dict,
+)
 from webauthn.helpers.structs import (
     AttestationConveyancePreference,
     AuthenticatorSelectionCriteria,
@@ -26,7 +33,12 @@ from webauthn.helpers.structs import (
 from accounts.models import User
 from mfa.passkeys import challenges, conf
 from mfa.passkeys.encoding import REGISTRATION_FIELDS, check_credential_json
-from mfa.passkeys.errors import ALREADY_REGISTERED, VERIFICATION_FAILED, PasskeyError
+from mfa.passkeys.errors import (
+    ALREADY_REGISTERED,
+    BAD_PUBLIC_KEY,
+    VERIFICATION_FAILED,
+    PasskeyError,
+)
 from mfa.passkeys.models import Challenge, Passkey, UserHandle
 
 logger = logging.getLogger(__name__)
@@ -69,6 +81,16 @@ def registration_options(request: HttpRequest, user: User) -> dict:
     return options_to_json_dict(options)
 
 
+def check_public_key(cose_key: bytes) -> None:
+    """Refuses (BAD_PUBLIC_KEY) a COSE public key that no signature could ever verify under:
+    an EC2 point off its curve, an RSA key cryptography will not load, an unsupported type."""
+    try:
+        decoded_public_key_to_cryptography(decode_credential_public_key(cose_key))
+    except Exception as exc:  # ValueError, UnsupportedPublicKey, KeyError... on hostile input
+        logger.warning("passkey registration refused: unusable public key (%s)", type(exc).__name__)
+        raise PasskeyError(BAD_PUBLIC_KEY) from exc
+
+
 def register_passkey(request: HttpRequest, user: User, name: str, credential: object) -> Passkey:
     """Verifies the browser's answer and stores the new passkey; PasskeyError otherwise."""
     credential = check_credential_json(credential, REGISTRATION_FIELDS)
@@ -82,9 +104,13 @@ def register_passkey(request: HttpRequest, user: User, name: str, credential: ob
             expected_rp_id=conf.rp_id(),
             expected_origin=conf.allowed_origins(request),
         )
-    except (WebAuthnException, ValueError) as exc:
-        logger.warning("passkey registration refused for user %s: %s", user.pk, exc)
+    except Exception as exc:
+        # The attestation statement is the client's bytes, parsed by py_webauthn's format
+        # parsers (TPM, Apple, Android...): beside WebAuthnException, garbage there raises
+        # TypeError, KeyError, IndexError, struct.error. Whatever it is, the answer is refused.
+        logger.warning("passkey registration refused for user %s: %s", user.pk, type(exc).__name__)
         raise PasskeyError(VERIFICATION_FAILED) from exc
+    check_public_key(verified.credential_public_key)
     # The id in the authenticator data is the one the authenticator will present later.
     credential_id = bytes_to_base64url(verified.credential_id)
     transports = credential["response"].get("transports") or []

@@ -68,12 +68,23 @@ class SoftAuthenticator:
         )
 
     def create(
-        self, options: dict, *, origin: str | None = None, user_verified: bool = True
+        self,
+        options: dict,
+        *,
+        origin: str | None = None,
+        user_verified: bool = True,
+        cose_key: dict | None = None,
+        fmt: str = "none",
+        att_stmt: dict | None = None,
     ) -> dict:
-        """Answers ``navigator.credentials.create()`` options with "none" attestation."""
+        """Answers ``navigator.credentials.create()`` options with "none" attestation, or
+        with ``fmt`` and ``att_stmt`` as given; ``cose_key`` replaces the real public key."""
         self.user_handle = websafe_decode(options["user"]["id"])
         client_data = self._client_data("webauthn.create", options["challenge"], origin)
-        cose_key = ES256.from_cryptography_key(self.key.public_key())
+        if cose_key is None:
+            cose_key = ES256.from_cryptography_key(self.key.public_key())
+        else:
+            cose_key = ES256(cose_key)
         attested = AttestedCredentialData.create(self.aaguid, self.credential_id, cose_key)
         auth_data = AuthenticatorData.create(
             hashlib.sha256(self.rp_id.encode()).digest(),
@@ -81,7 +92,7 @@ class SoftAuthenticator:
             self.counter,
             attested,
         )
-        attestation = AttestationObject.create("none", auth_data, {})
+        attestation = AttestationObject.create(fmt, auth_data, att_stmt or {})
         return {
             "id": self.id,
             "rawId": self.id,
