@@ -10,7 +10,9 @@ line without a traceback (docs/security.md, "Input handling"):
 - a declared charset other than UTF-8 (RFC 8259 §8.1 for JSON; the WHATWG URL standard's
   ``application/x-www-form-urlencoded`` is UTF-8 only);
 - a form body that Django cannot parse (bad multipart boundary, too large, too many fields);
-- a form field or query parameter that is not UTF-8, holds a NUL (no text column of
+- a query string longer than ``SSO_MAX_QUERY_CHARS`` (414), or with a ``%`` that starts no
+  percent-escape;
+- a form field, query parameter or path that is not UTF-8, holds a NUL (no text column of
   PostgreSQL can store one, and no form of the portal asks for one) or is longer than
   ``SSO_MAX_FIELD_CHARS``.
 
@@ -20,6 +22,7 @@ back to the client), so only a body that cannot be parsed at all is refused here
 """
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
 
@@ -35,10 +38,12 @@ logger = logging.getLogger(__name__)
 
 BAD_REQUEST = 400
 TOO_LARGE = 413
+URI_TOO_LONG = 414
 URLENCODED = "application/x-www-form-urlencoded"
 FORM_TYPES = (URLENCODED, "multipart/form-data")
 BODYLESS_METHODS = ("GET", "HEAD", "OPTIONS")
 UTF8 = "utf-8"
+_BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 class UnreadableInput(Exception):
@@ -122,7 +127,10 @@ def read_form(request: HttpRequest) -> list[tuple[str, str]]:
         return []
     try:
         if request.content_type == URLENCODED:
-            fields = strict_pairs(request.body.decode(UTF8))
+            encoded = request.body.decode(UTF8)
+            if _BROKEN_ESCAPE.search(encoded):
+                raise _bad_field()
+            fields = strict_pairs(encoded)
         request.POST  # noqa: B018 - parse now, where a failure is answered as a 400
         request.FILES  # noqa: B018
     except UnicodeDecodeError as exc:
@@ -137,8 +145,19 @@ def read_form(request: HttpRequest) -> list[tuple[str, str]]:
     return list(request.POST.items()) + files
 
 
+def check_query(query: str) -> None:
+    """Refuses a query string longer than ``SSO_MAX_QUERY_CHARS`` (414, RFC 9110 §15.5.15:
+    the redirect to sign-in would carry it, past what Django lets a redirect be) and a
+    ``%`` that does not start a percent-escape (RFC 3986 §2.1; oauthlib fails on it)."""
+    if len(query) > settings.SSO_MAX_QUERY_CHARS:
+        raise UnreadableInput("query", _("The address is too long."), status=URI_TOO_LONG)
+    if _BROKEN_ESCAPE.search(query):
+        raise _bad_field()
+
+
 def check_request(request: HttpRequest) -> None:
     """Raises UnreadableInput for a request no view of the portal could read correctly."""
+    check_query(request.META.get("QUERY_STRING", ""))
     has_body = request.method not in BODYLESS_METHODS or request.META.get("CONTENT_LENGTH")
     if has_body:
         check_length(request)
@@ -146,6 +165,7 @@ def check_request(request: HttpRequest) -> None:
     fields = read_form(request)
     if is_protocol_path(request.path):
         return
+    check_values([("path", request.path)])
     check_values(fields)
     query = request.META.get("QUERY_STRING", "")
     if query:
@@ -183,7 +203,11 @@ class RequestInputMiddleware:
         except UnreadableInput as error:
             # One line, no traceback: the client's mistake is not the portal's fault.
             logger.warning(
-                "400 for %s %s: unreadable %s", request.method, request.path, error.reason
+                "%s for %s %r: unreadable %s",
+                error.status,
+                request.method[:16],
+                request.path[:200],
+                error.reason,
             )
             return bad_request_response(request, error)
         return self.get_response(request)

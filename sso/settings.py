@@ -388,6 +388,7 @@ SSO_TRUSTED_PROXIES = env.list("SSO_TRUSTED_PROXIES", default=[])
 # Input handling (sso/request_input.py): the longest form field or query parameter accepted,
 # in characters, and the paths of protocols that answer bad parameters with their own errors.
 SSO_MAX_FIELD_CHARS = env.int("SSO_MAX_FIELD_CHARS", default=65536)
+SSO_MAX_QUERY_CHARS = env.int("SSO_MAX_QUERY_CHARS", default=8192)
 SSO_PROTOCOL_PATH_PREFIXES = env.list(
     "SSO_PROTOCOL_PATH_PREFIXES", default=["/o/", "/saml/", "/scim/"]
 )

@@ -6,6 +6,7 @@ CSRF check is what first reads the form (and, for a UTF-16 form, used to turn th
 """
 
 import logging
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -52,8 +53,6 @@ def assert_clear_400(response, caplog, status: int = 400) -> None:
 
 
 def form(client: Client, **fields: str) -> bytes:
-    from urllib.parse import urlencode
-
     return urlencode({"csrfmiddlewaretoken": csrf_token(client), **fields}).encode()
 
 
@@ -101,9 +100,27 @@ def test_a_field_that_cannot_be_stored_is_a_400(browser, caplog, url, raw):
     assert AuditEvent.objects.count() == before
 
 
-@pytest.mark.parametrize("query", ["?next=%00", "?next=%ff", "?q=" + "a" * 70_000])
+@pytest.mark.parametrize("query", ["?next=%00", "?next=%ff", "?next=%", "?%=%%&=&&", "?a=%zz"])
 def test_a_query_parameter_that_cannot_be_stored_is_a_400(browser, caplog, query):
     assert_clear_400(browser.get("/accounts/login/" + query), caplog)
+
+
+def test_a_query_string_longer_than_the_limit_is_a_414(browser, caplog):
+    # Signed out, this page redirects to sign-in with the whole address as `next`.
+    response = browser.get("/security/?" + urlencode({"q": "a" * 9000}))
+    assert_clear_400(response, caplog, status=414)
+    assert "The address is too long." in response.text
+
+
+def test_a_broken_escape_at_a_protocol_endpoint_is_a_json_400(db, caplog):
+    # oauthlib raises ValueError on it; the door refuses it first, in OAuth's error shape.
+    for path in ("/o/authorize/?%=%%&=&&", "/o/userinfo/?a=%", "/o/introspect/?token=%g1"):
+        response = Client().get(path)
+        assert response.status_code == 400, path
+        assert response.json()["error"] == "invalid_request"
+    response = Client().post("/o/token/", b"grant_type=%", content_type=URLENCODED)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
 
 
 def test_a_body_larger_than_the_limit_is_a_413(browser, caplog, settings):
