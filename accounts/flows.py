@@ -47,9 +47,13 @@ class PasswordResult:
 def safe_next_url(request: HttpRequest, candidate: str | None) -> str:
     """``candidate`` when it leads back to this portal, else ''.
 
-    Open redirects turn a trusted sign-in page into a phishing tool (ASVS V5.1.5).
+    Open redirects turn a trusted sign-in page into a phishing tool (ASVS V5.1.5). Only a
+    path (``/…``) or an http(s) URL qualifies: anything else (``-1``, ``b``) would be read
+    by ``redirect()`` as the name of a view.
     """
-    if candidate and url_has_allowed_host_and_scheme(
+    if not isinstance(candidate, str) or not candidate.startswith(("/", "http://", "https://")):
+        return ""
+    if url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate

@@ -158,12 +158,15 @@ def check_query(query: str) -> None:
 def check_request(request: HttpRequest) -> None:
     """Raises UnreadableInput for a request no view of the portal could read correctly."""
     check_query(request.META.get("QUERY_STRING", ""))
+    protocol = is_protocol_path(request.path)
     has_body = request.method not in BODYLESS_METHODS or request.META.get("CONTENT_LENGTH")
-    if has_body:
+    # A protocol reads its own JSON bodies (and answers in its own shape, e.g. SCIM's 413);
+    # a form body is parsed by Django for every view, so it is checked here for all.
+    if has_body and (request.content_type in FORM_TYPES or not protocol):
         check_length(request)
         check_charset(request)
     fields = read_form(request)
-    if is_protocol_path(request.path):
+    if protocol:
         return
     check_values([("path", request.path)])
     check_values(fields)

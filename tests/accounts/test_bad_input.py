@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth import SESSION_KEY
 
-from tests.conftest import post_username
+from tests.conftest import post_username, sign_in
 
 ODD_VALUES = [
     "a" * 10_000,
@@ -82,3 +82,12 @@ def test_unicode_username_that_exists_signs_in(client, make_user, password):
     post_username(client, "Dévi")
     response = client.post("/accounts/login/password/", {"password": password})
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("next_url", ["-1", "b", "home", "1e309", "\r\nSet-Cookie: x=1", "[]"])
+def test_a_next_that_is_not_an_address_leads_home(client, user, password, next_url):
+    """``redirect()`` reads a bare word as a view name: such a `next` is ignored, not a 500."""
+    assert sign_in(client, "ani", password).status_code == 302
+    response = client.get("/accounts/login/", {"next": next_url})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
