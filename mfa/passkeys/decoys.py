@@ -4,15 +4,16 @@
 for an unknown name, or for an account without passkeys, would tell anyone who types a name
 which accounts hold passkeys (design.md: no user enumeration; WebAuthn L3 §14.6.2 "Username
 Enumeration" suggests exactly this). Such a name gets instead one or two credential ids
-derived by HMAC (keyed with ``SECRET_KEY``) from the name as typed, folded the way usernames
-are compared: the same name always gets the same ids, with plausible lengths and transports,
+derived by HMAC (keyed with ``SECRET_KEY``) from the canonical form of the name as typed
+(``accounts.usernames.canonical_username``, the form every lookup uses): the same name, however
+spelled, always gets the same ids, with plausible lengths and transports,
 and no authenticator holds them, so an answer is refused like one for another account.
 """
 
-import unicodedata
-
 from django.utils.crypto import salted_hmac
 from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
+
+from accounts.usernames import canonical_username
 
 _SALT = "mfa.passkeys.decoys"
 # Credential id lengths seen from common authenticators (platform, phones, security keys).
@@ -25,14 +26,9 @@ _TRANSPORTS = (
 )
 
 
-def fold_username(username: str) -> str:
-    """The form in which two spellings of one name are the same (NFKC, then case-folded)."""
-    return unicodedata.normalize("NFKC", username).casefold()
-
-
 def _stream(username: str, index: int) -> bytes:
     """128 pseudo-random bytes for decoy ``index`` of ``username``, stable for one SECRET_KEY."""
-    name = fold_username(username)
+    name = canonical_username(username)
     return b"".join(
         salted_hmac(_SALT, f"{index}:{block}:{name}", algorithm="sha512").digest()
         for block in range(2)

@@ -119,6 +119,8 @@ def test_stand_in_ids_are_stable_per_name(client, make_user, db):
     first = username_first_options(client, "nobody.here")["allowCredentials"]
     again = username_first_options(client, "nobody.here")["allowCredentials"]
     shouted = username_first_options(client, "NOBODY.HERE")["allowCredentials"]
+    dotless = username_first_options(client, "nobody.here".replace("i", "\u0131"))
+    assert dotless["allowCredentials"] == first
     other = username_first_options(client, "somebody.else")["allowCredentials"]
     assert first
     assert first == again == shouted
