@@ -145,11 +145,12 @@ def read_form(request: HttpRequest) -> list[tuple[str, str]]:
     return list(request.POST.items()) + files
 
 
-def check_query(query: str) -> None:
-    """Refuses a query string longer than ``SSO_MAX_QUERY_CHARS`` (414, RFC 9110 §15.5.15:
-    the redirect to sign-in would carry it, past what Django lets a redirect be) and a
-    ``%`` that does not start a percent-escape (RFC 3986 §2.1; oauthlib fails on it)."""
-    if len(query) > settings.SSO_MAX_QUERY_CHARS:
+def check_query(query: str, *, protocol: bool) -> None:
+    """Refuses a ``%`` that does not start a percent-escape (RFC 3986 §2.1; oauthlib fails on
+    it) and, but at a protocol endpoint (a SAML request may be long, and SAML answers it),
+    a query string longer than ``SSO_MAX_QUERY_CHARS`` (414, RFC 9110 §15.5.15: the redirect
+    to sign-in would carry it, past what Django lets a redirect be)."""
+    if not protocol and len(query) > settings.SSO_MAX_QUERY_CHARS:
         raise UnreadableInput("query", _("The address is too long."), status=URI_TOO_LONG)
     if _BROKEN_ESCAPE.search(query):
         raise _bad_field()
@@ -157,8 +158,8 @@ def check_query(query: str) -> None:
 
 def check_request(request: HttpRequest) -> None:
     """Raises UnreadableInput for a request no view of the portal could read correctly."""
-    check_query(request.META.get("QUERY_STRING", ""))
     protocol = is_protocol_path(request.path)
+    check_query(request.META.get("QUERY_STRING", ""), protocol=protocol)
     has_body = request.method not in BODYLESS_METHODS or request.META.get("CONTENT_LENGTH")
     # A protocol reads its own JSON bodies (and answers in its own shape, e.g. SCIM's 413);
     # a form body is parsed by Django for every view, so it is checked here for all.
