@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "mfa.rollout.middleware.RolloutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Single Logout to SAML apps after any sign-out (inside the session middleware).
+    "sso.saml.middleware.SingleLogoutMiddleware",
 ]
 
 ROOT_URLCONF = "sso.urls"

@@ -2,7 +2,8 @@
 
 Browsers (Chromium at least) apply ``form-action`` to the redirects that follow a form post,
 so the sign-in form's final redirect to an app's callback needs that app's origin listed.
-The list comes from the registered redirect and post-logout URIs, cached a few minutes and
+The list comes from the registered redirect and post-logout URIs (and the SAML service
+providers' ACS and logout URLs, sso/saml/csp.py), cached a few minutes and
 dropped whenever an application changes (sso/oidc/signals.py).
 """
 
@@ -27,6 +28,8 @@ def relying_app_origins() -> list[str]:
         from sso.oidc.models import Application
 
         uris = Application.objects.values_list("redirect_uris", "post_logout_redirect_uris")
+        from sso.saml.csp import service_provider_origins
+
         origins = sorted(
             {
                 f"{parts.scheme}://{parts.netloc}"
@@ -34,6 +37,7 @@ def relying_app_origins() -> list[str]:
                 for uri in " ".join(row).split()
                 if (parts := urlsplit(uri)).scheme in ("http", "https") and parts.netloc
             }
+            | service_provider_origins()
         )
         with contextlib.suppress(Exception):  # as above: a cache outage only costs the query
             cache.set(RELYING_ORIGINS_CACHE_KEY, origins, 300)

@@ -103,14 +103,14 @@ class PostForm:
 # --- Receiving a request ---------------------------------------------------------------------
 
 
-def _service_provider(entity_id: str) -> ServiceProvider:
+def service_provider(entity_id: str) -> ServiceProvider:
     sp = ServiceProvider.objects.filter(entity_id=entity_id, is_active=True).first()
     if sp is None:
         raise Refused(UNKNOWN_SP, f"unknown service provider {entity_id[:200]!r}")
     return sp
 
 
-def _fresh(issue_instant: str) -> bool:
+def fresh(issue_instant: str) -> bool:
     """Whether the request was issued within SSO_SAML_REQUEST_MAX_AGE_SECONDS (± clock skew)."""
     try:
         issued = time_util.str_to_time(issue_instant)
@@ -123,7 +123,7 @@ def _fresh(issue_instant: str) -> bool:
     return -skew <= age <= settings.SSO_SAML_REQUEST_MAX_AGE_SECONDS + skew
 
 
-def _first_use(issuer: str, request_id: str) -> bool:
+def first_use(issuer: str, request_id: str) -> bool:
     """Remembers the request ID; False when it was seen before (SAML Profiles §4.1.4.5)."""
     window = settings.SSO_SAML_REQUEST_MAX_AGE_SECONDS + 2 * settings.SSO_SAML_CLOCK_SKEW_SECONDS
     digest = hashlib.sha256(f"{issuer}\n{request_id}".encode()).hexdigest()
@@ -144,7 +144,7 @@ def receive_authn_request(request: HttpRequest, binding: str) -> Pending:
         raise Refused(BAD_REQUEST, str(exc)) from exc
     if message.root != "AuthnRequest":
         raise Refused(BAD_REQUEST, f"{message.root} sent to the SSO endpoint")
-    sp = _service_provider(message.issuer)
+    sp = service_provider(message.issuer)
     # A signature that is present is always checked, required or not.
     strict = sp.require_signed_requests or bool(message.signature) or b"Signature" in message.xml
     server = idp.server(request, strict=strict)
@@ -163,7 +163,7 @@ def receive_authn_request(request: HttpRequest, binding: str) -> Pending:
     authn = parsed.message
     if authn.issuer is None or (authn.issuer.text or "").strip() != sp.entity_id:
         raise Refused(BAD_REQUEST, "issuer changed between peek and parse")
-    if not _fresh(authn.issue_instant):
+    if not fresh(authn.issue_instant):
         raise Refused(EXPIRED, f"expired request from {sp.entity_id}")
     try:
         args = server.response_args(authn, [BINDING_HTTP_POST])
@@ -173,7 +173,7 @@ def receive_authn_request(request: HttpRequest, binding: str) -> Pending:
         args["destination"] != authn.assertion_consumer_service_url
     ):
         raise Refused(BAD_REQUEST, "ACS URL not in the metadata")
-    if not _first_use(sp.entity_id, authn.id):
+    if not first_use(sp.entity_id, authn.id):
         raise Refused(EXPIRED, f"replayed request {authn.id[:80]} from {sp.entity_id}")
     context = authn.requested_authn_context
     pending = Pending(
@@ -217,30 +217,41 @@ def begin_idp_initiated(request: HttpRequest, sp: ServiceProvider) -> str:
 SEAL_SALT = "sso.saml.pending"
 
 
-def seal(pending: Pending) -> str:
-    """``pending`` signed for the URL of the ``continue`` step.
+def seal_data(data: dict, salt: str) -> str:
+    """``data`` signed for the URL of a ``continue`` step.
 
-    A request POSTed by another site arrives without the portal's SameSite=Lax session cookie,
+    A message POSTed by another site arrives without the portal's SameSite=Lax session cookie,
     so it cannot be kept in the session there; the browser carries it, signed, to a GET of the
     portal's own, which does see the session.
     """
+    return signing.dumps(data, salt=salt, compress=True)
+
+
+def unseal_data(value: str, salt: str) -> dict:
+    """The data sealed in ``value``, once; raises Refused when forged, old or used."""
+    try:
+        data = signing.loads(value, salt=salt, max_age=settings.SSO_SAML_REQUEST_MAX_AGE_SECONDS)
+    except signing.BadSignature as exc:
+        raise Refused(EXPIRED, "bad or expired sealed message") from exc
+    digest = hashlib.sha256(value.encode()).hexdigest()
+    window = settings.SSO_SAML_REQUEST_MAX_AGE_SECONDS + settings.SSO_SAML_CLOCK_SKEW_SECONDS
+    if not cache.add(f"sso:saml:unsealed:{digest}", 1, window):
+        raise Refused(EXPIRED, "sealed message used twice")
+    if not isinstance(data, dict):
+        raise Refused(EXPIRED, "sealed message of another kind")
+    return data
+
+
+def seal(pending: Pending) -> str:
+    """``pending`` signed for the URL of the SSO ``continue`` step."""
     data = asdict(pending)
     data["class_refs"] = list(pending.class_refs)
-    return signing.dumps(data, salt=SEAL_SALT, compress=True)
+    return seal_data(data, SEAL_SALT)
 
 
 def unseal(value: str) -> Pending:
     """The Pending sealed in ``value``, once; raises Refused when forged, old or used."""
-    try:
-        data = signing.loads(
-            value, salt=SEAL_SALT, max_age=settings.SSO_SAML_REQUEST_MAX_AGE_SECONDS
-        )
-    except signing.BadSignature as exc:
-        raise Refused(EXPIRED, "bad or expired sealed request") from exc
-    digest = hashlib.sha256(value.encode()).hexdigest()
-    window = settings.SSO_SAML_REQUEST_MAX_AGE_SECONDS + settings.SSO_SAML_CLOCK_SKEW_SECONDS
-    if not cache.add(f"sso:saml:unsealed:{digest}", 1, window):
-        raise Refused(EXPIRED, "sealed request used twice")
+    data = unseal_data(value, SEAL_SALT)
     try:
         return Pending(**{**data, "class_refs": tuple(data.get("class_refs") or ())})
     except TypeError as exc:
@@ -370,7 +381,7 @@ def released_attributes(user, sp: ServiceProvider) -> dict[str, list[str]]:
     }
 
 
-def _encoded(xml: str) -> str:
+def encoded(xml: str) -> str:
     return base64.b64encode(xml.encode()).decode()
 
 
@@ -424,7 +435,7 @@ def answer(request: HttpRequest, pending: Pending) -> PostForm:
             request, SAML_SIGNIN, user=user, method=class_ref[-40:], application=sp.entity_id,
             initiated="sp" if pending.request_id else "idp",
         )  # fmt: skip
-    return PostForm(pending.acs_url, "SAMLResponse", _encoded(str(response)), pending.relay_state)
+    return PostForm(pending.acs_url, "SAMLResponse", encoded(str(response)), pending.relay_state)
 
 
 def no_authn_context(request: HttpRequest, pending: Pending) -> PostForm:
@@ -442,4 +453,4 @@ def no_authn_context(request: HttpRequest, pending: Pending) -> PostForm:
             request, SAML_SIGNIN, audit.REFUSED, user=request.user, application=sp.entity_id,
             reason="no_authn_context",
         )  # fmt: skip
-    return PostForm(pending.acs_url, "SAMLResponse", _encoded(str(response)), pending.relay_state)
+    return PostForm(pending.acs_url, "SAMLResponse", encoded(str(response)), pending.relay_state)

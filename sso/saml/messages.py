@@ -94,3 +94,8 @@ def decode(params, binding: str, field: str = "SAMLRequest") -> Message:
         sig_alg=params.get("SigAlg"),
         signature=params.get("Signature"),
     )
+
+
+def in_response_to(xml: bytes) -> str:
+    """The ``InResponseTo`` of an already decoded (and so already checked) message."""
+    return fromstring(xml, forbid_dtd=True).get("InResponseTo", "")

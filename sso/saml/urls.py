@@ -13,6 +13,8 @@ urlpatterns = [
     path("sso/continue/", views.sso_continue, name="sso_continue"),
     path("sso/resume/<str:token>/", views.resume, name="resume"),
     path("apps/<int:pk>/open/", views.launch, name="launch"),
-    path("slo/redirect/", views.sso_redirect, name="slo_redirect"),
-    path("slo/post/", views.sso_post, name="slo_post"),
+    path("slo/redirect/", views.slo_redirect, name="slo_redirect"),
+    path("slo/post/", views.slo_post, name="slo_post"),
+    path("slo/continue/", views.slo_continue, name="slo_continue"),
+    path("slo/next/", views.slo_next, name="slo_next"),
 ]

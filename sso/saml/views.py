@@ -5,7 +5,7 @@ import logging
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import logout as end_portal_session
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
 from sso.oidc.flows import STEP_UP_URL_NAME
-from sso.saml import flows, idp
+from sso.saml import flows, idp, logout
 from sso.saml.flows import Refused, Step
 from sso.saml.models import ServiceProvider
 
@@ -114,7 +114,7 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
     if step == Step.SIGN_IN:
         return redirect(_sign_in_url(request.path))
     if step == Step.FRESH_SIGN_IN:
-        logout(request)
+        end_portal_session(request)
         token = flows.after_fresh_sign_in(request, pending)
         return redirect(_sign_in_url(reverse("saml:resume", kwargs={"token": token})))
     if step == Step.STEP_UP:
@@ -129,3 +129,71 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
         return refused(request, error)
     flows.forget(request, token)
     return post_to(request, form)
+
+
+# --- Single Logout ---------------------------------------------------------------------------
+
+
+def _hop(request: HttpRequest, hop: logout.Hop) -> HttpResponse:
+    return post_to(request, hop.form) if hop.form else redirect(hop.url)
+
+
+def _slo(request: HttpRequest, binding: str) -> HttpResponse:
+    params = request.GET if request.method == "GET" else request.POST
+    try:
+        if "SAMLResponse" in params:
+            in_response_to = logout.answer_received(request, binding)
+            if binding == BINDING_HTTP_POST:  # no session cookie on another site's POST
+                sealed = logout.seal({"in_response_to": in_response_to})
+                return redirect(f"{reverse('saml:slo_continue')}?{urlencode({'p': sealed})}")
+            return _after_answer(request, in_response_to)
+        asked = logout.receive_logout_request(request, binding)
+        if binding == BINDING_HTTP_POST:
+            sealed = logout.seal(asked)
+            return redirect(f"{reverse('saml:slo_continue')}?{urlencode({'p': sealed})}")
+    except Refused as error:
+        return refused(request, error)
+    logout.begin_sp_logout(request, asked)
+    return redirect("saml:slo_next")
+
+
+def _after_answer(request: HttpRequest, in_response_to: str) -> HttpResponse:
+    if not logout.matches_current(request, in_response_to):
+        return refused(request, Refused(flows.EXPIRED, "logout answer to no request of ours"))
+    return redirect("saml:slo_next")
+
+
+@never_cache
+@require_GET
+def slo_redirect(request: HttpRequest) -> HttpResponse:
+    """Single Logout, HTTP-Redirect binding: an SP's LogoutRequest or its LogoutResponse."""
+    return _slo(request, BINDING_HTTP_REDIRECT)
+
+
+@never_cache
+@csrf_exempt  # another site's form by design; the message's own signature and ID protect it
+@require_POST
+def slo_post(request: HttpRequest) -> HttpResponse:
+    """Single Logout, HTTP-POST binding."""
+    return _slo(request, BINDING_HTTP_POST)
+
+
+@never_cache
+@require_GET
+def slo_continue(request: HttpRequest) -> HttpResponse:
+    """A POSTed logout message, now with the portal session."""
+    try:
+        data = logout.unseal(request.GET.get("p", ""))
+    except Refused as error:
+        return refused(request, error)
+    if "in_response_to" in data:
+        return _after_answer(request, data["in_response_to"])
+    logout.begin_sp_logout(request, data)
+    return redirect("saml:slo_next")
+
+
+@never_cache
+@require_GET
+def slo_next(request: HttpRequest) -> HttpResponse:
+    """The next service provider to tell, or the end of the logout chain."""
+    return _hop(request, logout.next_hop(request))

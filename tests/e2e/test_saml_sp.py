@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from sso.saml import sp_metadata
@@ -27,7 +26,16 @@ APP = Path(__file__).resolve().parents[2] / "examples" / "saml_sp" / "app.py"
 
 
 @pytest.fixture
-def saml_app(live_server, transactional_db, tmp_path, idp_keys) -> Iterator[str]:  # noqa: F811
+def saml_app(
+    live_server,
+    transactional_db,
+    tmp_path,
+    idp_keys,  # noqa: F811
+    settings,
+) -> Iterator[str]:
+    # The app reads the portal's metadata while the portal reads the app's; on a busy
+    # machine pysaml2's first schema load alone can take seconds.
+    settings.SSO_SAML_METADATA_FETCH_TIMEOUT = 120
     sp = f"http://127.0.0.1:{free_port()}"
     key, cert = tmp_path / "sp_key.pem", tmp_path / "sp_cert.pem"
     write_key_files(key, cert, "e2e SAML app")
@@ -80,4 +88,28 @@ def test_python3_saml_app_signs_in_with_a_second_factor_and_logs_out(
     page.goto(live_server.url)
     person.is_home("Ani")
     expect(page.get_by_role("link", name="Library (SAML)")).to_be_visible()
-    assert requests.get(f"{live_server.url}/saml/metadata/", timeout=5).ok
+
+    # Signing out of the app signs out of the portal too (SP-initiated Single Logout: the
+    # app checks the portal's signed LogoutResponse before it says so).
+    page.goto(saml_app)
+    page.get_by_role("link", name="Sign out").click()
+    expect(page.get_by_text("Signed out of the portal and of this app.")).to_be_visible()
+    page.goto(live_server.url)
+    person.sees_heading("Sign in")
+    assert SamlSession.objects.filter(user=user, ended__isnull=True).count() == 0
+
+    # Again, then the portal's own Sign Out: the browser passes by the app, which ends its
+    # session on the portal's signed LogoutRequest. (The device is trusted now, so the portal
+    # asks no second factor; a trusted device proves no factor, so MFA is not required here.)
+    ServiceProvider.objects.update(mfa_required=False)
+    page.goto(saml_app)
+    page.get_by_role("link", name="Sign in with the SSO portal").click()
+    person.fill("Username", "ani")
+    person.click("Next")
+    person.choose_password()
+    person.type_password(password)
+    expect(page.get_by_text("Signed in.")).to_be_visible()
+    page.goto(live_server.url)
+    person.sign_out()
+    page.goto(saml_app)
+    expect(page.get_by_role("link", name="Sign in with the SSO portal")).to_be_visible()
