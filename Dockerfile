@@ -13,10 +13,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=sso.settings \
     WEB_CONCURRENCY=3
 
-# gettext provides msgfmt for compilemessages. All runtime dependencies ship as wheels
-# (psycopg[binary], argon2-cffi, cryptography), so no compiler is needed.
+# gettext provides msgfmt for compilemessages; xmlsec1 signs SAML messages (pysaml2 calls it).
+# All Python dependencies ship as wheels (psycopg[binary], argon2-cffi, cryptography), so no
+# compiler is needed.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext \
+    && apt-get install -y --no-install-recommends gettext xmlsec1 \
     && rm -rf /var/lib/apt/lists/*
 
 # An unprivileged user with a home directory (gunicorn puts its control socket under $HOME).

@@ -398,6 +398,9 @@ def answer(request: HttpRequest, pending: Pending) -> PostForm:
         return no_authn_context(request, pending)
     user = request.user
     server = _server_for_answers(request)
+    if sp.encrypt_assertions and not server.has_encrypt_cert_in_metadata(sp.entity_id):
+        # pysaml2 would quietly send the assertion in clear; the admin asked otherwise.
+        raise Refused(BAD_REQUEST, f"no encryption certificate in the metadata of {sp.entity_id}")
     ends = idp.endpoints(request)
     name_id = NameID(
         format=sp.name_id_format,
@@ -416,6 +419,8 @@ def answer(request: HttpRequest, pending: Pending) -> PostForm:
             sign_response=True,
             sign_assertion=True,
             encrypt_assertion=sp.encrypt_assertions,
+            # The encrypted assertion declares its own namespaces, so that it parses alone once
+            # decrypted (pysaml2-based SPs need this).
             encrypt_assertion_self_contained=True,
             session_not_on_or_after=time_util.in_a_while(seconds=settings.SESSION_COOKIE_AGE),
         )

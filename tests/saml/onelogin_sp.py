@@ -54,8 +54,8 @@ class OneLoginSP:
         }
         return OneLogin_Saml2_Settings(data, sp_validation_only=not self.idp)
 
-    def metadata(self) -> str:
-        return self.settings().get_sp_metadata().decode()
+    def metadata(self, **security) -> str:
+        return self.settings(**security).get_sp_metadata().decode()
 
     def _request_data(self, path: str, get: dict | None = None, post: dict | None = None) -> dict:
         parts = urlsplit(self.base)
@@ -95,9 +95,11 @@ class OneLoginSP:
         signed = OneLogin_Saml2_Utils.add_sign(xml, self.key, self.cert)
         return b64encode(signed).decode()
 
-    def consume(self, saml_response: str, request_id: str | None = "") -> OneLogin_Saml2_Auth:
+    def consume(
+        self, saml_response: str, request_id: str | None = "", **security
+    ) -> OneLogin_Saml2_Auth:
         """python3-saml's processing of a response POSTed to the ACS; errors on the result."""
-        auth = self.auth("/acs/", post={"SAMLResponse": saml_response})
+        auth = self.auth("/acs/", post={"SAMLResponse": saml_response}, **security)
         auth.process_response(request_id=self.last_request_id if request_id == "" else request_id)
         return auth
 

@@ -166,3 +166,47 @@ def test_force_authn_asks_for_a_fresh_sign_in(client, onelogin_sp, user, passwor
     response = follow(client, sign_in(client, user.username, password, next_url=back))
     auth = onelogin_sp.consume(posted_fields(response)["SAMLResponse"])
     assert auth.is_authenticated()
+
+
+def test_idp_initiated_sign_in_from_home(client, onelogin_sp, user, password):
+    sign_in(client, user.username, password)
+    launch = f"/saml/apps/{onelogin_sp.registration.pk}/open/"
+    assert launch in client.get("/").content.decode()
+    fields = posted_fields(follow(client, client.get(launch)))
+    assert "RelayState" not in fields
+    # An unsolicited response (no InResponseTo), still signed and addressed to the ACS.
+    auth = onelogin_sp.consume(fields["SAMLResponse"], request_id=None)
+    assert auth.get_errors() == [], auth.get_last_error_reason()
+    assert auth.get_attribute(UID) == ["ani"]
+    assert "InResponseTo" not in b64decode(fields["SAMLResponse"]).decode()
+
+
+def test_encrypted_assertion_when_the_admin_asks_for_it(client, onelogin_sp, user, password):
+    """The assertion leaves encrypted to the SP's certificate, inside a signed response.
+
+    (djangosaml2 decrypts and accepts it: tests/e2e/test_saml_djangosaml2.py.)
+    """
+    onelogin_sp.registration.encrypt_assertions = True
+    onelogin_sp.registration.save()
+    sign_in(client, user.username, password)
+    # Metadata without an encryption certificate: no cleartext instead, a refusal.
+    assert sso(client, onelogin_sp).status_code == 400
+    onelogin_sp.registration.metadata_xml = onelogin_sp.metadata(wantAssertionsEncrypted=True)
+    onelogin_sp.registration.save()
+    saml_response = posted_fields(sso(client, onelogin_sp))["SAMLResponse"]
+    xml = b64decode(saml_response).decode()
+    assert "EncryptedAssertion" in xml
+    assert "ani@example.com" not in xml
+    assert "AttributeStatement" not in xml
+
+
+def test_nameid_as_email_or_username_on_request(client, onelogin_sp, user, password):
+    sign_in(client, user.username, password)
+    for name_id_format, value in [
+        ("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress", "ani@example.com"),
+        ("urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified", "ani"),
+    ]:
+        onelogin_sp.registration.name_id_format = name_id_format
+        onelogin_sp.registration.save()
+        auth = onelogin_sp.consume(posted_fields(sso(client, onelogin_sp))["SAMLResponse"])
+        assert (auth.get_nameid_format(), auth.get_nameid()) == (name_id_format, value)
