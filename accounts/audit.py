@@ -44,6 +44,7 @@ SIGNUP_COMPLETED = "signup.completed"
 ACCOUNTS_IMPORTED = "accounts.imported"
 PROFILE_CHANGED = "profile.changed"
 DATA_EXPORTED = "data.exported"
+EMAIL_CHANGED = "email.changed"
 
 SUCCESS = AuditEvent.Result.SUCCESS
 FAILURE = AuditEvent.Result.FAILURE

@@ -42,3 +42,13 @@ def prune_audit_events() -> int:
 
 from accounts.invitations.tasks import send_invitation_mail  # noqa: E402,F401  (registers it)
 from accounts.registration.tasks import send_signup_mail  # noqa: E402,F401  (registers it)
+
+
+@shared_task(autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=True, max_retries=5)
+def send_email_changed_notice(user_id: int, old: str, new: str, language: str) -> None:
+    """Mails the previous account address that the account e-mail changed."""
+    from accounts.profile.email import mail_email_changed_notice
+
+    user = User.objects.filter(pk=user_id).first()
+    if user is not None:
+        mail_email_changed_notice(user, old, new, language)

@@ -4,6 +4,7 @@ saved once that code is typed back (the SMS number has the same in mfa/sms/flows
 from django.http import HttpRequest
 
 from accounts.models import User
+from accounts.profile.email import use_verified_address
 from mfa import codes, notices
 from mfa.methods import check_error, send_error
 from mfa.models import CodeChallenge, EmailDevice
@@ -32,5 +33,7 @@ def confirm_address(
     EmailDevice.objects.update_or_create(
         user=user, defaults={"email": address, "confirmed": True, "name": "Email"}
     )
+    # One verified address: the account e-mail follows (the old address is told).
+    use_verified_address(user, address, request)
     notices.notify_change(user, "email_changed", request)
     return ""

@@ -94,7 +94,11 @@ def test_email_tab_changes_the_address_only_after_its_code(signed_in, user):
     )
     assert "Sign-in codes will go to new.box@example.com" in done.text
     assert EmailDevice.objects.get(user=user).email == "new.box@example.com"
-    assert mail.outbox[-1].to == ["ani@example.com"]
+    # The account e-mail follows the Email tab (one verified address): the old address is
+    # told, and the notice of the factor change goes to the account's address, now the new one.
+    old_notice = next(m for m in mail.outbox if m.to == ["ani@example.com"])
+    assert "account was changed to ne*****@example.com" in old_notice.body
+    assert mail.outbox[-1].to == ["new.box@example.com"]
     assert "email address for sign-in codes was changed" in mail.outbox[-1].body
 
 
