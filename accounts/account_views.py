@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -92,7 +93,10 @@ def sign_out_session(request: HttpRequest, session_id: int) -> HttpResponse:
 @require_POST
 def sign_out_other_sessions(request: HttpRequest) -> HttpResponse:
     count = sessions.end_other_sessions(request, request.user, keep=request.session.session_key)
-    messages.success(request, _("Signed out of %(count)d other sessions.") % {"count": count})
+    text = ngettext(
+        "Signed out of %(count)d other session.", "Signed out of %(count)d other sessions.", count
+    )
+    messages.success(request, text % {"count": count})
     return redirect("accounts:sessions")
 
 

@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
 from mfa import codes, recovery, totp
@@ -35,9 +35,12 @@ class TotpMethod(ChallengeMethod):
             return VerifyResult(False, _("This method is not available."))
         wait = totp.throttled_seconds(pending.user, device)
         if wait:
-            return VerifyResult(
-                False, _("Too many tries. Wait %(seconds)d seconds.") % {"seconds": wait}
+            text = ngettext(
+                "Too many tries. Wait %(seconds)d second.",
+                "Too many tries. Wait %(seconds)d seconds.",
+                wait,
             )
+            return VerifyResult(False, text % {"seconds": wait})
         if totp.check(device, data["code"]):
             return VerifyResult(True)
         return VerifyResult(False, _("That code is not right. Check your app and try again."))
@@ -141,9 +144,11 @@ class RecoveryCodeMethod(ChallengeMethod):
 def send_error(result: codes.SendResult) -> str:
     """The message for a refused send, '' when the code went out."""
     if result.status == codes.COOLDOWN:
-        return _("Wait %(seconds)d seconds before asking for a new code.") % {
-            "seconds": result.wait_seconds
-        }
+        return ngettext(
+            "Wait %(seconds)d second before asking for a new code.",
+            "Wait %(seconds)d seconds before asking for a new code.",
+            result.wait_seconds,
+        ) % {"seconds": result.wait_seconds}
     if result.status == codes.BLOCKED:
         return _(
             "Too many codes were sent. Try again in %(minutes)d minutes or use another method."
@@ -155,7 +160,11 @@ def check_error(result: codes.CheckResult) -> str:
     """The message for a refused code, '' when it was right."""
     messages = {
         codes.OK: "",
-        codes.WRONG: _("That code is not right. %(left)d tries left.")
+        codes.WRONG: ngettext(
+            "That code is not right. %(left)d try left.",
+            "That code is not right. %(left)d tries left.",
+            result.tries_left,
+        )
         % {"left": result.tries_left},
         codes.EXPIRED: _("That code has expired. Ask for a new one."),
         codes.NO_CODE: _("No code is waiting. Ask for a new one."),

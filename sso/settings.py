@@ -34,7 +34,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "mfa.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp
     "oauth2_provider",
     "import_export",
     "accounts",

@@ -122,7 +122,7 @@ def test_five_wrong_tries_and_a_resend_does_not_reset_them(
         assert "tries left" in validate(client, "email", "000001").text
     _fixed_clock.move_to(timezone.now() + timedelta(seconds=31), tick=False)
     run_on_commit(client.post, "/security/challenge/email/resend/")
-    assert "1 tries left" in validate(client, "email", "000001").text
+    assert "1 try left" in validate(client, "email", "000001").text
     last_try = validate(client, "email", "000001")
     assert last_try["Location"] == "/accounts/login/"
     assert SESSION_KEY not in client.session
