@@ -1,5 +1,7 @@
 """The built-in ways to pass the challenge: authenticator app, e-mail code, recovery code."""
 
+import math
+
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -58,13 +60,34 @@ class MessageCodeMethod(ChallengeMethod):
             pending.user, pending.attempt_id, self.channel, CodeChallenge.Purpose.SIGNIN
         )
 
+    def blocked_seconds(self, user: User) -> int:
+        """Seconds until sign-in codes may be sent again on this channel (0: they may now)."""
+        return codes.blocked_for(user.pk, self.channel, CodeChallenge.Purpose.SIGNIN)
+
+    def with_advice(self, user: User, error: str) -> str:
+        """``error`` of a refused send, followed, while the channel is blocked, by what the
+        person can do instead (``blocked_advice``)."""
+        if error and self.blocked_seconds(user):
+            return f"{error} {blocked_advice(user, self)}"
+        return error
+
     def context(self, request: HttpRequest, pending: PendingSignin) -> dict:
-        """Whether the message left, and the countdowns of the code's life and the resend."""
+        """Whether the message left, the countdowns of the code's life and the resend, and,
+        while the channel is blocked, when it opens again and what else the person can do."""
         challenge = self.challenge(pending)
+        countdowns = codes.countdown(challenge)
+        blocked = self.blocked_seconds(pending.user)
+        if blocked:
+            countdowns["resend_in"] = max(countdowns["resend_in"], blocked)
         return {
             "delivery": challenge.delivery if challenge else "",
             "can_resend": True,
-            **codes.countdown(challenge),
+            "blocked_for": blocked,
+            "blocked_until": codes.blocked_until(
+                pending.user.pk, self.channel, CodeChallenge.Purpose.SIGNIN
+            ),
+            "blocked_advice": blocked_advice(pending.user, self) if blocked else "",
+            **countdowns,
         }
 
     def verify(self, request: HttpRequest, pending: PendingSignin, data: dict) -> VerifyResult:
@@ -114,7 +137,7 @@ class EmailCodeMethod(MessageCodeMethod):
             pending.attempt_id,
             CodeChallenge.Purpose.SIGNIN,
         )
-        return send_error(result)
+        return self.with_advice(pending.user, send_error(result))
 
     def used(self, user: User) -> None:
         device = self.device(user)
@@ -150,10 +173,28 @@ def send_error(result: codes.SendResult) -> str:
             result.wait_seconds,
         ) % {"seconds": result.wait_seconds}
     if result.status == codes.BLOCKED:
-        return _(
-            "Too many codes were sent. Try again in %(minutes)d minutes or use another method."
-        ) % {"minutes": max(1, result.wait_seconds // 60)}
+        minutes = max(1, math.ceil(result.wait_seconds / 60))
+        return ngettext(
+            "Too many codes were sent. You can ask for a new one in %(minutes)d minute.",
+            "Too many codes were sent. You can ask for a new one in %(minutes)d minutes.",
+            minutes,
+        ) % {"minutes": minutes}
     return ""
+
+
+def blocked_advice(user: User, blocked: ChallengeMethod) -> str:
+    """What someone whose code channel ``blocked`` is blocked can do now: another of their
+    methods, a recovery code, or (with neither) ask an administrator, who can lift the block
+    (Unlock or Reset MFA, docs/admin-guide.md)."""
+    from mfa.flows import enrolled_methods
+
+    others = [m for m in enrolled_methods(user) if m.slug != blocked.slug]
+    usable = [m for m in others if not m.sends_message or not m.blocked_seconds(user)]
+    if any(m.slug != RecoveryCodeMethod.slug for m in usable):
+        return _("Or choose another method.")
+    if usable:
+        return _("Or use one of your recovery codes.")
+    return _("If you cannot wait, contact your administrator or helpdesk: they can lift the block.")
 
 
 def check_error(result: codes.CheckResult) -> str:

@@ -49,6 +49,10 @@ class ChallengeMethod(ABC):
     # ``start``; the others are plain links to their page: one request less, nothing to send.
     sends_message: bool = False
 
+    def blocked_seconds(self, user: User) -> int:
+        """Seconds until the method may be used again (a blocked code channel); 0 when now."""
+        return 0
+
     @abstractmethod
     def is_enrolled(self, user: User) -> bool:
         """Whether ``user`` has this factor on and confirmed."""

@@ -1,12 +1,15 @@
 """The challenge pages (seeds/000 §4: pick a method, enter the code, Validate, Confirm and
 Continue). Thin: the rules live in mfa.flows and the methods."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -31,6 +34,8 @@ def _render_picker(request, pending, error: str = "", status: int = 200) -> Http
             "label": m.label,
             "hint": m.describe(pending.user),
             "sends_message": m.sends_message,
+            "blocked_for": (blocked := m.blocked_seconds(pending.user)),
+            "available_at": timezone.now() + timedelta(seconds=blocked) if blocked else None,
         }
         for m in flows.enrolled_methods(pending.user)
     ]
@@ -104,9 +109,9 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
     if refusal is not None:
         return refusal
     error = method.start(request, pending)
-    if error:
+    if error and not method.blocked_seconds(pending.user):
         messages.error(request, error)
-    else:
+    elif not error:
         messages.success(request, _("A new code is on its way. The previous code no longer works."))
     return redirect("mfa:challenge_method", slug=slug)
 

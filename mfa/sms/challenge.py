@@ -30,6 +30,7 @@ class SmsCodeMethod(MessageCodeMethod):
         device = flows.active_device(pending.user)
         if device is None:
             return _("This method is not available.")
-        return flows.send_code(
+        error = flows.send_code(
             request, pending.user, device.number, pending.attempt_id, CodeChallenge.Purpose.SIGNIN
         )
+        return self.with_advice(pending.user, error)

@@ -45,7 +45,8 @@ function linkDescriptions() {
 
 // Countdowns: data-countdown = seconds left, data-countdown-text = "… {time} …",
 // data-countdown-done = the text once it reaches zero. On a button, the button stays disabled
-// until then and gets its own label back (e.g. "Send a new code").
+// until then and gets its own label back (e.g. "Send a new code"); data-countdown-enables =
+// the id of a button to enable at zero (a method the picker marked unavailable until then).
 function formatTime(seconds) {
   const minutes = Math.floor(seconds / 60);
   return `${minutes}:${String(seconds % 60).padStart(2, "0")}`;
@@ -64,6 +65,10 @@ function startCountdown(element) {
       if (isButton) element.disabled = true;
       setTimeout(tick, 250);
       return;
+    }
+    if (element.dataset.countdownEnables) {
+      const target = document.getElementById(element.dataset.countdownEnables);
+      if (target) target.disabled = false;
     }
     if (isButton) {
       element.disabled = false;
