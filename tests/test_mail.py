@@ -21,6 +21,14 @@ SITE = "Portal Layanan Tunggal \u2013 Uji"  # an en dash: a non-ASCII subject
 URL = re.compile(r"(?:https?://|/)[^\s<>\"')]+")
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Mails are written in the language active when they are asked for (a page's language):
+    English here, unless a test says otherwise."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def smtp(smtp_server, settings):
     inbox, port = smtp_server
