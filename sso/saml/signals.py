@@ -4,8 +4,10 @@ from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from accounts.signals import account_deactivated
 from sso.oidc.flows import SID_SESSION_KEY
 from sso.saml import logout
+from sso.saml.models import SamlSession
 
 
 @receiver(user_logged_out, dispatch_uid="sso.saml.end_portal_session")
@@ -18,6 +20,17 @@ def end_saml_sessions(sender, request: HttpRequest | None, user, **kwargs) -> No
     if not sid:
         return
     setattr(request, logout.QUEUE_ATTRIBUTE, logout.end_saml_sessions(request, user, sid))
+
+
+@receiver(account_deactivated, dispatch_uid="sso.saml.account_deactivated")
+def end_saml_sessions_of_deactivated(sender, user, **kwargs) -> None:
+    """A deactivated account's SAML sessions end on the portal's side at once (no browser is
+    there to carry front-channel logouts; the apps' own sessions live until they expire)."""
+    sids = set(
+        SamlSession.objects.filter(user=user, ended__isnull=True).values_list("sid", flat=True)
+    )
+    for sid in sids:
+        logout.end_saml_sessions(None, user, sid)
 
 
 def _connect_csp_invalidation() -> None:

@@ -89,3 +89,11 @@ def test_an_unsigned_logout_request_is_refused(client, onelogin_sp, signed_in_at
     response = client.get(path_and_query(url))
     assert response.status_code == 400
     assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_deactivating_the_account_ends_its_saml_sessions(client, signed_in_at_sp, user):
+    from accounts.lifecycle import deactivate_account
+
+    deactivate_account(user, actor=None, reason="left the agency")
+    assert SamlSession.objects.get(user=user).ended is not None
+    assert AuditEvent.objects.filter(kind="saml.logout", user=user).count() == 1

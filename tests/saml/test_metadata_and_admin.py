@@ -1,5 +1,7 @@
 """The IdP metadata, key rotation, Home, and registering service providers in Django admin."""
 
+import io
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
@@ -109,3 +111,19 @@ def test_admin_refuses_metadata_that_is_not_metadata(admin_client, idp_keys):
         response.content.decode()
     )
     assert not ServiceProvider.objects.exists()
+
+
+def test_make_demo_sp_registers_the_example_app(settings, tmp_path):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    settings.BASE_DIR = tmp_path
+    call_command("saml_demo_sp", sp_url="http://localhost:8002", stdout=io.StringIO())
+    sp = ServiceProvider.objects.get()
+    assert sp.entity_id == "http://localhost:8002/metadata/"
+    from sso.saml import sp_metadata
+
+    described = sp_metadata.read(sp.metadata_xml)
+    assert described.acs_urls == ("http://localhost:8002/acs/",)
+    assert described.slo_urls == ("http://localhost:8002/sls/",)
+    assert (tmp_path / "var" / "demo_sp_key.pem").exists()
