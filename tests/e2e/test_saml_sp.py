@@ -113,3 +113,8 @@ def test_python3_saml_app_signs_in_with_a_second_factor_and_logs_out(
     person.sign_out()
     page.goto(saml_app)
     expect(page.get_by_role("link", name="Sign in with the SSO portal")).to_be_visible()
+
+    # A request the portal cannot accept gets a page that says so (and passes axe).
+    page.goto(f"{live_server.url}/saml/sso/redirect/?SAMLRequest=forged")
+    person.sees_heading("Sign-in request refused")
+    person.look()

@@ -156,3 +156,11 @@ def test_wrong_methods_and_a_logout_request_at_the_sso_endpoint(signed_in, onelo
     refused(signed_in.get("/saml/sso/redirect/"))
     refused(signed_in.get("/saml/sso/continue/?p=forged"))
     refused(signed_in.get("/saml/sso/resume/unknown/"))
+
+
+def test_the_refusal_page_speaks_indonesian(client, onelogin_sp):
+    response = client.get("/saml/sso/redirect/", {"SAMLRequest": "x"}, HTTP_ACCEPT_LANGUAGE="id")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Permintaan masuk ditolak" in page
+    assert "Aplikasi mengirim permintaan masuk yang tidak dapat diterima portal." in page
