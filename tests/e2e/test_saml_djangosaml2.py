@@ -81,8 +81,10 @@ def test_djangosaml2_app_signs_in_with_a_second_factor_and_logs_out(
         page.get_by_role("row", name="AuthnContext https://refeds.org/profile/mfa")
     ).to_be_visible()
 
-    # Its logout (SP-initiated Single Logout) ends the portal session too.
+    # Its logout (SP-initiated Single Logout) ends the portal session too; djangosaml2 shows
+    # its signed-out page only for the portal's signed LogoutResponse with status Success.
     page.get_by_role("link", name="Sign out").click()
+    expect(page.get_by_text("Signed out.")).to_be_visible()
     page.goto(djangosaml2_app)
     expect(page.get_by_role("link", name="Sign in with the SSO portal")).to_be_visible()
     page.goto(live_server.url)

@@ -44,6 +44,9 @@ SAML_SESSION_COOKIE_SAMESITE = "Lax"
 AUTHENTICATION_BACKENDS = ["djangosaml2.backends.Saml2Backend"]
 LOGIN_URL = "/saml2/login/"
 LOGIN_REDIRECT_URL = "/"
+# Reached only when the portal's LogoutResponse says Success (djangosaml2's finish_logout).
+LOGOUT_REDIRECT_URL = "/signed-out/"
+SAML_CSP_HANDLER = ""  # the test app has no CSP of its own
 SAML_CREATE_UNKNOWN_USER = True
 SAML_DJANGO_USER_MAIN_ATTRIBUTE = "username"
 SAML_ATTRIBUTE_MAPPING = {
@@ -51,7 +54,8 @@ SAML_ATTRIBUTE_MAPPING = {
     "mail": ("email",),
     "displayName": ("first_name",),
 }
-SAML_DEFAULT_BINDING = BINDING_HTTP_REDIRECT
+# The AuthnRequest goes by HTTP-POST (python3-saml, in the other test, uses HTTP-Redirect).
+SAML_DEFAULT_BINDING = BINDING_HTTP_POST
 SAML_LOGOUT_REQUEST_PREFERRED_BINDING = BINDING_HTTP_REDIRECT
 
 SAML_CONFIG = {

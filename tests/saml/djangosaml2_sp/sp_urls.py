@@ -39,7 +39,12 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def signed_out(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("<!doctype html><title>djangosaml2 app</title><p>Signed out.</p>")
+
+
 urlpatterns = [
+    path("signed-out/", signed_out),
     path("saml2/acs/", AssertionConsumerService.as_view(), name="saml2_acs"),
     path("saml2/", include("djangosaml2.urls")),
     path("", home),
