@@ -17,8 +17,8 @@ from sso.saml import sp_metadata
 from sso.saml.keys import write_key_files
 from sso.saml.models import SamlSession, ServiceProvider
 from tests.e2e.person import Person
-from tests.e2e.test_factors import next_code
 from tests.e2e.test_relying_app import free_port, wait_until_up
+from tests.e2e.test_saml_sp import sign_in_at_the_portal
 from tests.saml.conftest import idp_keys  # noqa: F401  (the portal's SAML keys for the run)
 
 PROJECT = Path(__file__).resolve().parents[1] / "saml" / "djangosaml2_sp"
@@ -64,14 +64,7 @@ def test_djangosaml2_app_signs_in_with_a_second_factor_and_logs_out(
     page = person.page
     page.goto(djangosaml2_app)
     page.get_by_role("link", name="Sign in with the SSO portal").click()
-    person.sees_heading("Sign in")
-    person.fill("Username", "ani")
-    person.click("Next")
-    person.choose_password()
-    person.type_password(password)
-    person.pick_method("Authenticator")
-    person.validate(next_code(phone))
-    person.confirm_and_continue()
+    sign_in_at_the_portal(person, password, phone)
     # djangosaml2 decrypted and checked the assertion and made its own user from it.
     expect(page.get_by_text("Signed in.")).to_be_visible()
     expect(page.get_by_role("row", name="username ani")).to_be_visible()

@@ -25,6 +25,20 @@ from tests.saml.conftest import idp_keys  # noqa: F401  (the portal's SAML keys 
 APP = Path(__file__).resolve().parents[2] / "examples" / "saml_sp" / "app.py"
 
 
+def sign_in_at_the_portal(person: Person, password: str, phone=None) -> None:
+    """An app sent the person to the portal: username, password and, with ``phone``, the
+    authenticator code (seeds/000 §4.1 and §4)."""
+    person.sees_heading("Sign in")
+    person.fill("Username", "ani")
+    person.click("Next")
+    person.choose_password()
+    person.type_password(password)
+    if phone is not None:
+        person.pick_method("Authenticator")
+        person.validate(next_code(phone))
+        person.confirm_and_continue()
+
+
 @pytest.fixture
 def saml_app(
     live_server,
@@ -66,14 +80,7 @@ def test_python3_saml_app_signs_in_with_a_second_factor_and_logs_out(
     page = person.page
     page.goto(saml_app)
     page.get_by_role("link", name="Sign in with the SSO portal").click()
-    person.sees_heading("Sign in")
-    person.fill("Username", "ani")
-    person.click("Next")
-    person.choose_password()
-    person.type_password(password)
-    person.pick_method("Authenticator")
-    person.validate(next_code(phone))
-    person.confirm_and_continue()
+    sign_in_at_the_portal(person, password, phone)
     # Back in the app, which checked the signatures and shows what the portal said.
     expect(page.get_by_text("Signed in.")).to_be_visible()
     expect(page.get_by_role("row", name="uid ani")).to_be_visible()
@@ -104,10 +111,7 @@ def test_python3_saml_app_signs_in_with_a_second_factor_and_logs_out(
     ServiceProvider.objects.update(mfa_required=False)
     page.goto(saml_app)
     page.get_by_role("link", name="Sign in with the SSO portal").click()
-    person.fill("Username", "ani")
-    person.click("Next")
-    person.choose_password()
-    person.type_password(password)
+    sign_in_at_the_portal(person, password)
     expect(page.get_by_text("Signed in.")).to_be_visible()
     page.goto(live_server.url)
     person.sign_out()
