@@ -20,6 +20,7 @@ PRODUCTION_ENV = {
     "DEBUG": "false",
     "OIDC_RSA_PRIVATE_KEY": new_private_key_pem(),
     "OIDC_ISSUER": "https://sso.example.go.id",
+    "SAML_ENTITY_ID": "https://sso.example.go.id/saml/metadata/",
 }
 
 

@@ -28,3 +28,17 @@ def check_signing_key(app_configs, **kwargs) -> list[Warning]:
             )
         )
     return problems
+
+
+@register(Tags.security, deploy=True)
+def check_entity_id(app_configs, **kwargs) -> list[Warning]:
+    """Service providers pin the IdP's entity ID: in production it must not follow the Host."""
+    if settings.SSO_SAML_ENTITY_ID:
+        return []
+    return [
+        Warning(
+            "SAML_ENTITY_ID is not set: the SAML entity ID follows the Host header.",
+            hint="Set SAML_ENTITY_ID, e.g. https://sso.example.go.id/saml/metadata/",
+            id="sso_saml.W003",
+        )
+    ]
