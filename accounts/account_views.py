@@ -4,15 +4,18 @@ question; and the security-question sign-in step."""
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import audit, flows, security_question, sessions
+from accounts import audit, flows, lockout, security_question, sessions
 from accounts.forms import SecurityAnswerForm, SecurityQuestionForm
 from accounts.models import SecurityQuestion, User
 from accounts.signals import password_changed
@@ -24,11 +27,37 @@ def _tab(request: HttpRequest, slug: str, template: str, context: dict) -> HttpR
     return render(request, template, {"tabs": installed_tabs(), "active_tab": slug, **context})
 
 
+class CountedPasswordChangeForm(PasswordChangeForm):
+    """Django's form, with the old password checked as a counted attempt (accounts.attempts):
+    a session left open on a shared computer must not let anyone guess the password."""
+
+    def __init__(self, user: User, *args: object, request: HttpRequest, **kwargs: object) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        result = flows.verify_password(self.request, self.user, old_password, "password_change")
+        if result.user is None:
+            if result.refusal is not None:
+                raise ValidationError(flows.password_error(result), code=result.error)
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
+
+
+@method_decorator(recent_auth_required, name="dispatch")
 class PasswordChange(auth_views.PasswordChangeView):
-    """Change password (also where "require a new password at next sign-in" leads)."""
+    """Change password (also where "require a new password at next sign-in" leads); like every
+    security change it needs a recent sign-in or re-authentication (mfa.reauth)."""
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change")
+    form_class = CountedPasswordChangeForm
+
+    def get_form_kwargs(self):  # type: ignore[no-untyped-def]
+        return {**super().get_form_kwargs(), "request": self.request}
 
     def get_context_data(self, **kwargs):  # type: ignore[no-untyped-def]
         return {
@@ -136,11 +165,11 @@ def question_step(request: HttpRequest) -> HttpResponse:
     question = SecurityQuestion.objects.get(user=user)
     form = SecurityAnswerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        if security_question.check_answer(request, user, form.cleaned_data["answer"]):
+        attempt = security_question.check_answer(request, user, form.cleaned_data["answer"])
+        if attempt.ok:
             security_question.clear(request)
             return redirect(flows.complete_signin(request, user, methods, question_answered=True))
-        user.refresh_from_db()
-        if user.is_locked:
+        if attempt.locked or (attempt.refusal and attempt.refusal.code != lockout.THROTTLED):
             security_question.clear(request)
             messages.error(request, _("This account is locked. Try again later."))
             return redirect("accounts:login")

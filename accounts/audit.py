@@ -29,6 +29,9 @@ SIGNIN_COMPLETE = "signin.complete"
 SIGNOUT = "signout"
 PASSWORD_RESET_REQUESTED = "password.reset_requested"
 PASSWORD_CHANGED = "password.changed"
+# A signed-in user typed a secret again (re-authentication, old password, factor removal,
+# a code confirming a new factor); details["purpose"] says which.
+SECRET_CHECK = "secret.check"
 FACTOR_CHANGED = "factor.changed"
 TRUSTED_DEVICE_ADDED = "trusted_device.added"
 TRUSTED_DEVICE_REVOKED = "trusted_device.revoked"

@@ -13,10 +13,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
-from accounts import audit, devices, lockout, security_question
+from accounts import attempts, audit, devices, lockout, security_question
 from accounts.models import User
-from sso.net import client_ip
 
 SIGNIN_SESSION_KEY = "accounts.signin"
 # The methods that proved who the user is in this session (pwd, otp, hwk ...) and when.
@@ -41,7 +41,7 @@ class PasswordResult:
 
     user: User | None = None
     error: str = ""
-    minutes_left: int = 0
+    refusal: lockout.Refusal | None = None
 
 
 def safe_next_url(request: HttpRequest, candidate: str | None) -> str:
@@ -82,38 +82,55 @@ def current_signin(request: HttpRequest) -> SigninState | None:
 
 
 def check_password(request: HttpRequest, state: SigninState, password: str) -> PasswordResult:
-    """Step 3: checks the password under the brute-force limits.
+    """Step 3: checks the password under the brute-force limits (accounts.attempts).
 
     An unknown username and a wrong password give the same error, and Django's ModelBackend
     hashes a dummy password for unknown names so that the timing does not differ either.
     """
-    ip = client_ip(request)
     user = lockout.find_user(state.username)
-    refusal = lockout.check_allowed(state.username, ip, user)
-    if refusal is not None:
-        _audit_password(request, state, user, audit.REFUSED, refusal.code)
-        return PasswordResult(error=refusal.code, minutes_left=refusal.minutes_left)
-    authenticated = authenticate(request, username=state.username, password=password)
-    if authenticated is None:
-        locked = lockout.record_failure(state.username, ip, user)
-        _audit_password(request, state, user, audit.FAILURE, "locked" if locked else "")
-        if locked:
-            return PasswordResult(
-                error=lockout.ACCOUNT_LOCKED, minutes_left=settings.ACCOUNTS_LOCKOUT_MINUTES
-            )
-        return PasswordResult(error=WRONG_CREDENTIALS)
-    _audit_password(request, state, authenticated, audit.SUCCESS)
-    return PasswordResult(user=authenticated)
+    found: list[User] = []
 
+    def verify() -> bool:
+        authenticated = authenticate(request, username=state.username, password=password)
+        if authenticated is not None:
+            found.append(authenticated)
+        return authenticated is not None
 
-def _audit_password(
-    request: HttpRequest, state: SigninState, user: User | None, result: str, reason: str = ""
-) -> None:
-    details = {"reason": reason} if reason else {}
-    audit.record(
-        request, audit.SIGNIN_PASSWORD, result, user=user, username=state.username,
-        method="pwd", **details,
+    attempt = attempts.check_secret(
+        request, verify, user=user, username=state.username,
+        kind=audit.SIGNIN_PASSWORD, method="pwd",
     )  # fmt: skip
+    if attempt.ok:
+        return PasswordResult(user=found[0])
+    return _refused(attempt)
+
+
+def verify_password(
+    request: HttpRequest, user: User, password: str, purpose: str
+) -> PasswordResult:
+    """The signed-in ``user`` types their password again (re-authentication, password change,
+    removing a factor): counted like a sign-in, recorded as ``secret.check`` with ``purpose``."""
+    attempt = attempts.check_secret(
+        request, lambda: user.check_password(password), user=user,
+        kind=audit.SECRET_CHECK, method="pwd", purpose=purpose,
+    )  # fmt: skip
+    return PasswordResult(user=user) if attempt.ok else _refused(attempt)
+
+
+def _refused(attempt: attempts.Attempt) -> PasswordResult:
+    if attempt.refusal is not None:
+        return PasswordResult(error=attempt.refusal.code, refusal=attempt.refusal)
+    if attempt.locked:
+        refusal = lockout.Refusal(lockout.ACCOUNT_LOCKED, settings.ACCOUNTS_LOCKOUT_MINUTES * 60)
+        return PasswordResult(error=refusal.code, refusal=refusal)
+    return PasswordResult(error=WRONG_CREDENTIALS)
+
+
+def password_error(result: PasswordResult) -> str:
+    """The page's message for a refused password (already translated)."""
+    if result.refusal is not None:
+        return attempts.refusal_message(result.refusal)
+    return _("Wrong username or password.")
 
 
 def after_password(request: HttpRequest, user: User) -> str:

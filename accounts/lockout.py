@@ -1,11 +1,13 @@
-"""Brute-force protection for the password step (seeds/001 shows the attack).
+"""Brute-force limits on every check of a secret (seeds/001 shows the attack): the counters, the
+locks and the refusals that ``accounts.attempts.check_secret`` applies.
 
-Failures are counted in the cache, per account, per client IP and per client network (/24 or
-/64, sso.net.client_network), so that the count holds
-across every web process sharing that cache (Redis in production). Reaching the account limit
-locks the account for a while; the lock is written on the User row so that admins can see,
-filter and clear it. A username that matches no account is counted and "locked" the same way,
-in the cache only, so that a lock never tells an attacker which usernames exist.
+Failures are counted per account (by its id; by the canonical form of the typed name when no
+account has it), per client IP and per client network (/24 or /64, sso.net.client_network),
+in counters every web process shares (accounts.counters: Redis, or the database). Reaching an
+account limit locks the account for a while; the lock is written on the User row so that
+admins can see, filter and clear it. A username that matches no account is counted and
+"locked" the same way, in the cache only, so that a lock never tells an attacker which
+usernames exist.
 """
 
 import hashlib
@@ -16,25 +18,63 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from accounts import counters
 from accounts.models import User
 from accounts.usernames import canonical_username
 from sso.net import client_network
 
 ACCOUNT_FAILURES_KEY = "signin:failures:account:{}"
+SECOND_FACTOR_FAILURES_KEY = "mfa:failures:day:{}"
 UNKNOWN_NAME_LOCK_KEY = "signin:lock:name:{}"
 IP_FAILURES_KEY = "signin:failures:ip:{}"
 NETWORK_FAILURES_KEY = "signin:failures:net:{}"
+DAY_SECONDS = 24 * 60 * 60
 
 ACCOUNT_LOCKED = "account_locked"
 IP_BLOCKED = "ip_blocked"
+THROTTLED = "throttled"
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a sign-in attempt is refused before the password is even checked."""
+    """Why an attempt is refused before the secret is even checked; ``seconds_left`` >= 1."""
 
     code: str
-    minutes_left: int
+    seconds_left: int
+
+    @property
+    def minutes_left(self) -> int:
+        return max(1, -(-self.seconds_left // 60))
+
+
+@dataclass(frozen=True)
+class AccountLimit:
+    """How many wrong answers of one family an account may give in ``window_seconds`` before it
+    is locked for ``lock_minutes``; each family has its own counter (``key_format``)."""
+
+    key_format: str
+    threshold: int
+    window_seconds: int
+    lock_minutes: int
+
+
+def password_limit() -> AccountLimit:
+    """Passwords and security answers: ACCOUNTS_LOCKOUT_THRESHOLD per ACCOUNTS_LOCKOUT_MINUTES."""
+    minutes = settings.ACCOUNTS_LOCKOUT_MINUTES
+    return AccountLimit(
+        ACCOUNT_FAILURES_KEY, settings.ACCOUNTS_LOCKOUT_THRESHOLD, minutes * 60, minutes
+    )
+
+
+def second_factor_limit() -> AccountLimit:
+    """Codes and recovery codes: MFA_MAX_FAILURES_PER_DAY per 24 hours, then locked a day
+    (docs/security.md, "The guessing bound")."""
+    return AccountLimit(
+        SECOND_FACTOR_FAILURES_KEY,
+        settings.MFA_MAX_FAILURES_PER_DAY,
+        DAY_SECONDS,
+        DAY_SECONDS // 60,
+    )
 
 
 def _name_key(username: str) -> str:
@@ -44,35 +84,28 @@ def _name_key(username: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8", "replace")).hexdigest()
 
 
-def _account_key(username: str, user: User | None) -> str:
+def account_key(limit: AccountLimit, username: str, user: User | None) -> str:
     """The failure counter of an account: its id when it exists, else the typed name's form."""
-    if user is not None:
-        return ACCOUNT_FAILURES_KEY.format(f"id:{user.pk}")
-    return ACCOUNT_FAILURES_KEY.format(_name_key(username))
-
-
-def _lock_window() -> timedelta:
-    return timedelta(minutes=settings.ACCOUNTS_LOCKOUT_MINUTES)
-
-
-def _minutes_until(moment: datetime) -> int:
-    seconds = (moment - timezone.now()).total_seconds()
-    return max(1, int(seconds // 60) + (1 if seconds % 60 else 0))
+    return limit.key_format.format(f"id:{user.pk}" if user is not None else _name_key(username))
 
 
 def count_in_window(key: str, window_seconds: int) -> int:
-    """Adds one to the cache counter ``key``, which lives ``window_seconds`` from its first
-    hit; returns the new count. Shared by the request limits of other steps (registration)."""
-    cache.add(key, 0, timeout=window_seconds)
-    try:
-        return cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.set(key, 1, timeout=window_seconds)
-        return 1
+    """Adds one to the shared counter ``key``, which lives ``window_seconds`` from its first
+    hit; returns the new count (atomic: accounts.counters). Shared by the request limits of
+    other steps (registration)."""
+    return counters.reserve(key, window_seconds)
 
 
-def _network_key(ip: str) -> str:
+def ip_key(ip: str) -> str:
+    return IP_FAILURES_KEY.format(ip)
+
+
+def network_key(ip: str) -> str:
     return NETWORK_FAILURES_KEY.format(client_network(ip))
+
+
+def _seconds_until(moment: datetime) -> int:
+    return max(1, int(-(-(moment - timezone.now()).total_seconds() // 1)))
 
 
 def find_user(username: str) -> User | None:
@@ -80,57 +113,71 @@ def find_user(username: str) -> User | None:
     return User.objects.find_by_username(username)
 
 
-def check_allowed(username: str, ip: str, user: User | None) -> Refusal | None:
-    """Refuses the attempt when its IP or its account is over the limit."""
-    ip_key, network_key = IP_FAILURES_KEY.format(ip), _network_key(ip)
-    counts = cache.get_many([ip_key, network_key])
+def ip_refusal(ip: str, extra: int = 0) -> Refusal | None:
+    """IP_BLOCKED when the client's IP or network already has its limit of failures
+    (``extra`` counts this attempt's own reservation, which ``peek`` already sees)."""
+    ip_count, net_count = ip_key(ip), network_key(ip)
+    counts = counters.peek(ip_count, net_count)
     if (
-        counts.get(ip_key, 0) >= settings.ACCOUNTS_IP_FAILURE_LIMIT
-        or counts.get(network_key, 0) >= settings.ACCOUNTS_NETWORK_FAILURE_LIMIT
+        counts.get(ip_count, 0) - extra >= settings.ACCOUNTS_IP_FAILURE_LIMIT
+        or counts.get(net_count, 0) - extra >= settings.ACCOUNTS_NETWORK_FAILURE_LIMIT
     ):
-        return Refusal(IP_BLOCKED, settings.ACCOUNTS_IP_BLOCK_MINUTES)
-    if user is not None:
-        if user.is_locked:
-            return Refusal(ACCOUNT_LOCKED, _minutes_until(user.locked_until))
-        return None
-    locked_until = cache.get(UNKNOWN_NAME_LOCK_KEY.format(_name_key(username)))
-    if locked_until and locked_until > timezone.now():
-        return Refusal(ACCOUNT_LOCKED, _minutes_until(locked_until))
+        return Refusal(IP_BLOCKED, settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
     return None
 
 
-def record_failure(username: str, ip: str, user: User | None) -> bool:
-    """Counts a wrong password. Returns True when this failure locked the account."""
-    window = settings.ACCOUNTS_LOCKOUT_MINUTES * 60
-    count_in_window(IP_FAILURES_KEY.format(ip), settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
-    count_in_window(_network_key(ip), settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
-    account_key = _account_key(username, user)
-    failures = count_in_window(account_key, window)
-    if failures < settings.ACCOUNTS_LOCKOUT_THRESHOLD:
-        return False
-    cache.delete(account_key)
+def account_refusal(username: str, user: User | None) -> Refusal | None:
+    """ACCOUNT_LOCKED while the account (or the unknown name) is locked."""
     if user is not None:
-        lock_account(user, settings.ACCOUNTS_LOCKOUT_MINUTES)
-    else:
-        locked_until = timezone.now() + _lock_window()
-        cache.set(UNKNOWN_NAME_LOCK_KEY.format(_name_key(username)), locked_until, timeout=window)
-    return True
+        if user.is_locked:
+            return Refusal(ACCOUNT_LOCKED, _seconds_until(user.locked_until))
+        return None
+    locked_until = cache.get(UNKNOWN_NAME_LOCK_KEY.format(_name_key(username)))
+    if locked_until and locked_until > timezone.now():
+        return Refusal(ACCOUNT_LOCKED, _seconds_until(locked_until))
+    return None
+
+
+def fresh(user: User | None) -> User | None:
+    """``user`` with ``locked_until`` read again from the database (None stays None)."""
+    if user is not None:
+        user.locked_until = (
+            User.objects.filter(pk=user.pk).values_list("locked_until", flat=True).first()
+        )
+    return user
+
+
+def check_allowed(username: str, ip: str, user: User | None) -> Refusal | None:
+    """Refuses an attempt when its IP or network is over the limit or its account is locked."""
+    return ip_refusal(ip) or account_refusal(username, user)
+
+
+def lock(limit: AccountLimit, username: str, user: User | None) -> None:
+    """Locks the account (or the unknown name) for ``limit.lock_minutes``."""
+    if user is not None:
+        lock_account(user, limit.lock_minutes)
+        return
+    locked_until = timezone.now() + timedelta(minutes=limit.lock_minutes)
+    cache.set(
+        UNKNOWN_NAME_LOCK_KEY.format(_name_key(username)), locked_until, limit.lock_minutes * 60
+    )
 
 
 def record_success(user: User) -> None:
-    """A right password resets the account's failure count (not the IP's)."""
-    cache.delete(_account_key(user.username, user))
+    """A finished sign-in resets the account's password failure count (not the IP's)."""
+    counters.clear(account_key(password_limit(), user.username, user))
 
 
 def lock_account(user: User, minutes: int) -> None:
-    """Locks an account for ``minutes`` (used by the second step's daily cap too)."""
+    """Locks an account for ``minutes`` (an admin's lock, or a limit reached)."""
     locked_until = timezone.now() + timedelta(minutes=minutes)
     User.objects.filter(pk=user.pk).update(locked_until=locked_until)
     user.locked_until = locked_until
 
 
 def unlock(user: User) -> None:
-    """Clears an account's lock and its failure count (admin action)."""
+    """Clears an account's lock and its failure counts (admin action, password reset)."""
     User.objects.filter(pk=user.pk).update(locked_until=None)
     user.locked_until = None
-    cache.delete(_account_key(user.username, user))
+    for limit in (password_limit(), second_factor_limit()):
+        counters.clear(account_key(limit, user.username, user))

@@ -183,5 +183,17 @@ class SecurityQuestion(models.Model):
         return self.question
 
 
+class AttemptCounter(models.Model):
+    """A failure counter when the cache is not Redis (accounts.counters): one row per key,
+    incremented under its row lock so that parallel attempts each see their own count."""
+
+    key = models.CharField(max_length=200, unique=True)
+    count = models.IntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.count}"
+
+
 from accounts.invitations.models import Invitation  # noqa: E402,F401  (registers the model)
 from accounts.registration.models import PendingSignup  # noqa: E402,F401  (registers the model)

@@ -12,9 +12,8 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.http import HttpRequest
 
-from accounts import audit, lockout
+from accounts import attempts, audit
 from accounts.models import SecurityQuestion, User
-from sso.net import client_ip
 
 PENDING_SESSION_KEY = "accounts.security_question"
 
@@ -59,15 +58,17 @@ def pending_user(request: HttpRequest) -> tuple[User, list[str]] | None:
     return (user, data["methods"]) if user else None
 
 
-def check_answer(request: HttpRequest, user: User, answer: str) -> bool:
-    """True for the right answer; a wrong one counts toward the lockout (and may lock)."""
+def check_answer(request: HttpRequest, user: User, answer: str) -> attempts.Attempt:
+    """Checks an answer as a counted attempt (accounts.attempts): a wrong one counts toward the
+    password lockout and may lock the account; ``Attempt.ok`` for the right answer."""
     question = SecurityQuestion.objects.filter(user=user).first()
-    ok = question is not None and check_password(normalize(answer), question.answer_hash)
-    result = audit.SUCCESS if ok else audit.FAILURE
-    audit.record(request, audit.SIGNIN_SECURITY_QUESTION, result, user=user, method="kba")
-    if not ok:
-        lockout.record_failure(user.username, client_ip(request), user)
-    return ok
+
+    def verify() -> bool:
+        return question is not None and check_password(normalize(answer), question.answer_hash)
+
+    return attempts.check_secret(
+        request, verify, user=user, kind=audit.SIGNIN_SECURITY_QUESTION, method="kba"
+    )
 
 
 def clear(request: HttpRequest) -> None:

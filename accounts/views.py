@@ -28,19 +28,6 @@ def _posted(request: HttpRequest):  # type: ignore[no-untyped-def]
     return request.POST if request.method == "POST" else None
 
 
-def _refusal_message(error: str, minutes_left: int) -> str:
-    if error == lockout.ACCOUNT_LOCKED:
-        return _(
-            "This account is locked for %(minutes)d minutes after too many failed sign-in "
-            "attempts. Try again later or contact your administrator."
-        ) % {"minutes": minutes_left}
-    if error == lockout.IP_BLOCKED:
-        return _(
-            "Too many failed sign-in attempts from your network. Try again in %(minutes)d minutes."
-        ) % {"minutes": minutes_left}
-    return _("Wrong username or password.")
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def username_step(request: HttpRequest) -> HttpResponse:
@@ -86,7 +73,7 @@ def password_step(request: HttpRequest) -> HttpResponse:
         result = flows.check_password(request, state, form.cleaned_data["password"])
         if result.user is not None:
             return redirect(flows.after_password(request, result.user))
-        form.add_error(None, _refusal_message(result.error, result.minutes_left))
+        form.add_error(None, flows.password_error(result))
         if result.error == lockout.IP_BLOCKED:
             status = TOO_MANY_REQUESTS
     context = {

@@ -14,6 +14,8 @@ from django.contrib import messages
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from mfa.flows import check_enrolment_code, enrolment_code_error
+
 
 @dataclass(frozen=True)
 class PendingChange:
@@ -55,11 +57,19 @@ class DestinationChange:
         self, request: HttpRequest, change: PendingChange, save: Callable[[PendingChange], str]
     ) -> str:
         """``save(change)`` checks the code and stores the destination, returning the refusal
-        or ''; a saved change stops waiting."""
-        error = save(change)
-        if not error:
+        or ''; a saved change stops waiting. The check is a counted attempt of the signed-in
+        user (accounts.attempts, second-factor limits)."""
+        errors: list[str] = []
+
+        def verify() -> bool:
+            errors.append(save(change))
+            return not errors[-1]
+
+        attempt = check_enrolment_code(request, request.user, verify, self.session_key)
+        if attempt.ok:
             self.cancel(request)
-        return error
+            return ""
+        return enrolment_code_error(attempt, errors[-1] if errors else "")
 
     def cancel(self, request: HttpRequest) -> None:
         request.session.pop(self.session_key, None)

@@ -4,11 +4,11 @@ Views call these and render. See design.md "The sign-in flow" step 4 and "Truste
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
-from django.core.cache import cache as django_cache
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +18,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import audit, lockout
+from accounts import attempts, audit, lockout
 from accounts.flows import (
     AUTH_METHODS_SESSION_KEY,
     AUTH_TIME_SESSION_KEY,
@@ -27,14 +27,11 @@ from accounts.flows import (
 )
 from accounts.models import User
 from accounts.signals import account_deactivated, account_unlocked, password_changed
-from mfa import codes, notices, trust
+from mfa import codes, notices, totp, trust
 from mfa.challenge import pending as pending_state
-from mfa.challenge.base import ChallengeMethod, PendingSignin
+from mfa.challenge.base import ChallengeMethod, PendingSignin, VerifyResult
 from mfa.models import CodeChallenge, EmailDevice, RecoveryCode, TrustedDevice
 from mfa.rollout import flows as rollout
-
-DAILY_FAILURES_KEY = "mfa:failures:day:{}"
-DAY_SECONDS = 24 * 60 * 60
 
 
 @cache
@@ -97,42 +94,35 @@ class Answer:
     signed_out: bool = False  # the attempt died: start the sign-in again
 
 
-def _count_daily_failure(user: User) -> bool:
-    """Counts a wrong answer toward the account's daily cap; True when the cap locked it.
-
-    This is what bounds an attacker who knows the password (tests/mfa/test_guessing_bound.py):
-    each new sign-in attempt gets fresh per-attempt tries, but never fresh daily ones.
-    """
-    key = DAILY_FAILURES_KEY.format(user.pk)
-    django_cache.add(key, 0, timeout=DAY_SECONDS)
-    try:
-        failures = django_cache.incr(key)
-    except ValueError:
-        django_cache.set(key, 1, timeout=DAY_SECONDS)
-        failures = 1
-    if failures < settings.MFA_MAX_FAILURES_PER_DAY:
-        return False
-    lockout.lock_account(user, minutes=DAY_SECONDS // 60)
-    return True
-
-
 def answer_challenge(request: HttpRequest, method: ChallengeMethod, data: dict) -> Answer:
-    """Judges one answer; wrong ones count per attempt and per account and day."""
+    """Judges one answer as a counted attempt (accounts.attempts): a wrong one counts per
+    sign-in attempt (MFA_CODE_MAX_FAILURES) and per account and day (MFA_MAX_FAILURES_PER_DAY);
+    a try refused as too fast is not a wrong answer and counts nowhere."""
     pending = pending_state.current_pending(request)
     if pending is None:
         return Answer(False, _("Your sign-in has expired. Please sign in again."), signed_out=True)
     if pending.user.is_locked:
         pending_state.clear_pending(request)
         return Answer(False, _("This account is locked. Try again later."), signed_out=True)
-    result = method.verify(request, pending, data)
-    outcome = audit.SUCCESS if result.ok else audit.FAILURE
-    audit.record(
-        request, audit.SIGNIN_SECOND_FACTOR, outcome, user=pending.user, method=method.slug
-    )
-    if result.ok:
+    results: list[VerifyResult] = []
+
+    def verify() -> bool:
+        results.append(method.verify(request, pending, data))
+        return results[-1].ok
+
+    attempt = attempts.check_secret(
+        request, verify, user=pending.user, kind=audit.SIGNIN_SECOND_FACTOR,
+        method=method.slug, limit=lockout.second_factor_limit(),
+    )  # fmt: skip
+    if attempt.ok:
         pending_state.mark_verified(request, method.slug, method.amr)
         return Answer(True)
-    if _count_daily_failure(pending.user):
+    if attempt.refusal is not None:
+        if attempt.refusal.code == lockout.ACCOUNT_LOCKED:
+            pending_state.clear_pending(request)
+            return Answer(False, _("This account is locked. Try again later."), signed_out=True)
+        return Answer(False, attempts.refusal_message(attempt.refusal))
+    if attempt.locked:
         pending_state.clear_pending(request)
         return Answer(
             False, _("Too many wrong codes. This account is locked for a day."), signed_out=True
@@ -140,7 +130,42 @@ def answer_challenge(request: HttpRequest, method: ChallengeMethod, data: dict) 
     if pending_state.count_failure(request) >= settings.MFA_CODE_MAX_FAILURES:
         pending_state.clear_pending(request)
         return Answer(False, _("Too many wrong codes. Please sign in again."), signed_out=True)
-    return Answer(False, result.error)
+    return Answer(False, results[-1].error)
+
+
+def check_password_or_code(
+    request: HttpRequest, device: TOTPDevice, secret: str
+) -> attempts.Attempt:
+    """Removing the authenticator: the account's password or a current code from ``device``,
+    as one counted attempt under the password limits (either secret can be guessed here)."""
+    user = request.user
+
+    def verify() -> bool:
+        if user.check_password(secret):
+            return True
+        code = secret.strip()
+        return len(code) == 6 and code.isdigit() and totp.check(device, code)
+
+    return attempts.check_secret(
+        request, verify, user=user, kind=audit.SECRET_CHECK, method="pwd",
+        purpose="authenticator_removal",
+    )  # fmt: skip
+
+
+def check_enrolment_code(
+    request: HttpRequest, user: User, verify: Callable[[], bool], purpose: str
+) -> attempts.Attempt:
+    """A code that confirms a new factor of ``user`` (authenticator set-up, a new e-mail
+    address or phone number) as a counted attempt under the second-factor limits."""
+    return attempts.check_secret(
+        request, verify, user=user, kind=audit.SECRET_CHECK, method="otp",
+        limit=lockout.second_factor_limit(), purpose=purpose,
+    )  # fmt: skip
+
+
+def enrolment_code_error(attempt: attempts.Attempt, wrong: str) -> str:
+    """The message for a refused enrolment code: the refusal's, else ``wrong``."""
+    return attempts.refusal_message(attempt.refusal) if attempt.refusal else wrong
 
 
 def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | None:

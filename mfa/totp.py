@@ -1,9 +1,13 @@
 """The authenticator app (RFC 6238) on django-otp's TOTPDevice.
 
 django-otp does the maths, the ±1 step tolerance (OTP_TOTP_TOLERANCE), the replay guard
-(``last_t``: an accepted code is never accepted again) and the throttling;
-``django_otp.verify_token`` loads the device ``select_for_update`` inside a transaction.
-We only add the enrolment rules.
+(``last_t``: an accepted code is never accepted again) and the throttling. ``check`` loads the
+device ``select_for_update`` inside a transaction as ``django_otp.verify_token`` does, but
+tells a throttled try (raises ``accounts.attempts.Throttled``) from a wrong code, and keeps the
+window on the server's clock: drift following is off (OTP_TOTP_SYNC = False) and a drift stored
+earlier is dropped, so a phone with the right time always works (RFC 6238 §6 allows a resync
+window; following each accepted code's offset let two fast codes move the window off true
+time for good).
 """
 
 from base64 import b32encode
@@ -12,9 +16,9 @@ import qrcode
 import qrcode.image.svg
 from django.db import transaction
 from django.utils import timezone
-from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.attempts import Throttled
 from accounts.models import User
 
 
@@ -45,8 +49,18 @@ def readable_key(device: TOTPDevice) -> str:
 
 
 def check(device: TOTPDevice, token: str) -> bool:
-    """Verifies a code against one device the django-otp way (locked row, replay, throttle)."""
-    return verify_token(device.user, device.persistent_id, token) is not None
+    """True when ``token`` is a current code of ``device`` not used before; the row is locked
+    while checking, a wrong code starts django-otp's throttle. Raises
+    ``accounts.attempts.Throttled`` (nothing counted) while that throttle is on."""
+    with transaction.atomic():
+        locked = TOTPDevice.objects.select_for_update().filter(pk=device.pk).first()
+        if locked is None:
+            return False
+        wait = throttled_seconds(device.user, locked)
+        if wait:
+            raise Throttled(wait)
+        locked.drift = 0  # bounded window: the server's step ± OTP_TOTP_TOLERANCE
+        return bool(locked.verify_token(token))
 
 
 def confirm(device: TOTPDevice, token: str) -> bool:

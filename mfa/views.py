@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import audit
+from accounts import attempts, audit
 from accounts import flows as account_flows
-from accounts.flows import SigninState, safe_next_url
+from accounts.flows import safe_next_url
 from accounts.forms import PasswordForm
 from mfa import email_factor, flows, notices, recovery, totp, trust
 from mfa.destination import DestinationChange, announce_resend
@@ -167,14 +167,19 @@ def authenticator_tab(request: HttpRequest) -> HttpResponse:
         return redirect("mfa:authenticator")
     form = CodeForm(request.POST)
     if form.is_valid():
-        if totp.confirm(totp.setup_device(request.user), form.cleaned_data["code"]):
+        device, code = totp.setup_device(request.user), form.cleaned_data["code"]
+        attempt = flows.check_enrolment_code(
+            request, request.user, lambda: totp.confirm(device, code), "authenticator_setup"
+        )
+        if attempt.ok:
             notices.notify_change(request.user, "totp_added", request)
             messages.success(request, _("Your authenticator app is on."))
             if recovery.remaining(request.user) == 0:
                 messages.info(request, _("Now make recovery codes, in case you lose your phone."))
                 return redirect("mfa:recovery")
             return redirect("mfa:authenticator")
-        form.add_error("code", _("That code is not right. Check your app and try again."))
+        wrong = _("That code is not right. Check your app and try again.")
+        form.add_error("code", flows.enrolment_code_error(attempt, wrong))
     return _tab(request, "authenticator", template, _authenticator_context(request, form=form))
 
 
@@ -189,13 +194,16 @@ def authenticator_remove(request: HttpRequest) -> HttpResponse:
         return redirect("mfa:authenticator")
     form = PasswordOrCodeForm(request.POST)
     if form.is_valid():
-        secret = form.cleaned_data["secret"]
-        if request.user.check_password(secret) or totp.check(device, secret.strip()):
+        attempt = flows.check_password_or_code(request, device, form.cleaned_data["secret"])
+        if attempt.ok:
             device.delete()
             flows.factor_removed(request.user, "totp_removed", request)
             messages.success(request, _("The authenticator app was removed."))
             return redirect("mfa:authenticator")
-        form.add_error("secret", _("That is neither your password nor a current code."))
+        if attempt.refusal is not None:
+            form.add_error("secret", attempts.refusal_message(attempt.refusal))
+        else:
+            form.add_error("secret", _("That is neither your password nor a current code."))
     context = _authenticator_context(request, remove_form=form)
     return _tab(request, "authenticator", "mfa/settings/authenticator.html", context)
 
@@ -285,10 +293,11 @@ def reauth(request: HttpRequest) -> HttpResponse:
     next_url = safe_next_url(request, request.POST.get("next") or request.GET.get("next"))
     form = PasswordForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        state = SigninState(request.user.get_username(), "", 0)
-        result = account_flows.check_password(request, state, form.cleaned_data["password"])
-        if result.user is not None and result.user.pk == request.user.pk:
+        password = form.cleaned_data["password"]
+        result = account_flows.verify_password(request, request.user, password, "reauth")
+        if result.user is not None:
             mark_recent_auth(request)
             return redirect(next_url or "mfa:settings")
-        form.add_error("password", _("Wrong password."))
+        error = account_flows.password_error(result) if result.refusal else _("Wrong password.")
+        form.add_error("password", error)
     return render(request, "mfa/reauth.html", {"form": form, "next": next_url})

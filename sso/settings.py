@@ -307,6 +307,9 @@ MFA_CHALLENGE_METHODS = [
 ]
 # The authenticator app lists the account as "<issuer>: <username>" (INSW shows NSWid).
 OTP_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="SSO Portal")
+# The code window stays on the server's clock (±1 step): django-otp's drift following would let
+# two codes from a fast phone move it away from true time, locking out a correct phone.
+OTP_TOTP_SYNC = False
 # Called after a correct password with (request, user); returns the URL of the next step (the
 # MFA challenge or enrolment) or None to finish the sign-in.
 ACCOUNTS_AFTER_PASSWORD_STEP = "mfa.flows.step_after_password"  # noqa: S105 (a dotted path)

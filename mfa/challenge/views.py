@@ -163,7 +163,11 @@ def enrol(request: HttpRequest) -> HttpResponse:
     device = totp.setup_device(pending.user)
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        if totp.confirm(device, form.cleaned_data["code"]):
+        code = form.cleaned_data["code"]
+        attempt = flows.check_enrolment_code(
+            request, pending.user, lambda: totp.confirm(device, code), "authenticator_setup"
+        )
+        if attempt.ok:
             messages.success(
                 request,
                 _(
@@ -172,7 +176,8 @@ def enrol(request: HttpRequest) -> HttpResponse:
                 ),
             )
             return redirect(flows.finish_enrolment(request, pending))
-        form.add_error("code", _("That code is not right. Check your app and try again."))
+        wrong = _("That code is not right. Check your app and try again.")
+        form.add_error("code", flows.enrolment_code_error(attempt, wrong))
     context = {
         "form": form,
         "qr_svg": totp.qr_svg(device.config_url),

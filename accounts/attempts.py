@@ -1,0 +1,162 @@
+"""Every check of a secret is a counted attempt (style.md "One function per secret check";
+django-otp's ``verify_token`` with its throttle is the model).
+
+Passwords at sign-in, re-authentication, password change and factor removal; security answers;
+authenticator, e-mail and SMS codes; recovery codes: each form that verifies one calls
+``check_secret``, which
+
+1. refuses at once when the client's IP or network, or the account, is over its limit;
+2. reserves the attempt in the shared counters *before* the check (accounts.counters), so
+   that parallel guesses never get more checks than the limit allows, and looks at the
+   account's lock again after reserving;
+3. runs the check; a check that refuses because the previous try was too recent raises
+   ``Throttled`` and is given back, never counted as a wrong guess;
+4. keeps a wrong answer counted (locking the account at its limit), gives back a right one;
+5. writes one audit event with the result.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import ngettext
+
+from accounts import audit, counters, lockout
+from accounts.lockout import AccountLimit, Refusal
+from accounts.models import User
+from sso.net import client_ip
+
+
+class Throttled(Exception):
+    """Raised by a check that refuses because the last try was too recent (django-otp's
+    throttle); ``seconds`` until the next try is let through (>= 1)."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = max(1, int(seconds))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of ``check_secret``: ``ok``, or why not.
+
+    ``refusal`` is set when the secret was not checked at all (locked, blocked, too fast);
+    ``locked`` when this wrong answer reached the account's limit.
+    """
+
+    ok: bool
+    refusal: Refusal | None = None
+    locked: bool = False
+
+    @property
+    def counted_failure(self) -> bool:
+        """A wrong answer that was checked and counted (not a refusal)."""
+        return not self.ok and self.refusal is None
+
+
+def check_secret(
+    request: HttpRequest,
+    verify: Callable[[], bool],
+    *,
+    user: User | None,
+    kind: str,
+    method: str,
+    limit: AccountLimit | None = None,
+    username: str = "",
+    **details: object,
+) -> Attempt:
+    """Checks one secret under the account, IP and network limits and records the attempt.
+
+    ``verify`` runs the check (True = right); it may raise ``Throttled``. ``user`` is the
+    account the secret belongs to (None for a typed name no account has; ``username`` is then
+    the typed name, counted by its canonical form). ``kind`` and ``method`` name the audit event
+    (accounts.audit kinds; RFC 8176 ``amr``-like method such as ``pwd``, ``otp``, ``kba``);
+    ``details`` go into it. ``limit`` is the account's family of counters, passwords by
+    default (accounts.lockout.password_limit / second_factor_limit). Returns an ``Attempt``.
+    """
+    limit = limit or lockout.password_limit()
+    username = username or (user.get_username() if user is not None else "")
+    ip = client_ip(request)
+
+    def record(result: str, **extra: object) -> None:
+        audit.record(
+            request, kind, result, user=user, username=username, method=method,
+            **details, **extra,
+        )  # fmt: skip
+
+    refusal = lockout.check_allowed(username, ip, user)
+    if refusal is not None:
+        record(audit.REFUSED, reason=refusal.code)
+        return Attempt(False, refusal)
+
+    reserved = [lockout.ip_key(ip), lockout.network_key(ip)]
+    window = settings.ACCOUNTS_IP_BLOCK_MINUTES * 60
+    ip_counts = [counters.reserve(key, window) for key in reserved]
+    account = lockout.account_key(limit, username, user)
+    reserved.append(account)
+    account_count = counters.reserve(account, limit.window_seconds)
+
+    def give_back() -> None:
+        for key in reserved:
+            counters.release(key)
+
+    # Parallel attempts already hold the rest of the allowance: refuse without checking.
+    if (
+        ip_counts[0] > settings.ACCOUNTS_IP_FAILURE_LIMIT
+        or ip_counts[1] > settings.ACCOUNTS_NETWORK_FAILURE_LIMIT
+    ):
+        give_back()
+        refusal = Refusal(lockout.IP_BLOCKED, window)
+    elif account_count > limit.threshold:
+        give_back()
+        refusal = Refusal(lockout.ACCOUNT_LOCKED, limit.lock_minutes * 60)
+    else:
+        # A lock written by a parallel attempt after our first look: it is written before
+        # that attempt clears the counter, so a reservation made after the clear sees it.
+        refusal = lockout.account_refusal(username, lockout.fresh(user))
+        if refusal is not None:
+            give_back()
+    if refusal is not None:
+        record(audit.REFUSED, reason=refusal.code)
+        return Attempt(False, refusal)
+
+    try:
+        ok = verify()
+    except Throttled as too_fast:
+        give_back()
+        record(audit.REFUSED, reason=lockout.THROTTLED)
+        return Attempt(False, Refusal(lockout.THROTTLED, too_fast.seconds))
+    if ok:
+        give_back()
+        record(audit.SUCCESS)
+        return Attempt(True)
+    locked = account_count >= limit.threshold
+    if locked:
+        lockout.lock(limit, username, user)
+        counters.clear(account)  # the lock holds the account now; its end starts a new count
+    record(audit.FAILURE, **({"reason": "locked"} if locked else {}))
+    return Attempt(False, locked=locked)
+
+
+def refusal_message(refusal: Refusal) -> str:
+    """What the page says when an attempt was refused before its check (already translated)."""
+    if refusal.code == lockout.THROTTLED:
+        return ngettext(
+            "Too fast: wait %(seconds)d second before trying again.",
+            "Too fast: wait %(seconds)d seconds before trying again.",
+            refusal.seconds_left,
+        ) % {"seconds": refusal.seconds_left}
+    if refusal.code == lockout.IP_BLOCKED:
+        return ngettext(
+            "Too many failed attempts from your network. Try again in %(minutes)d minute.",
+            "Too many failed attempts from your network. Try again in %(minutes)d minutes.",
+            refusal.minutes_left,
+        ) % {"minutes": refusal.minutes_left}
+    return ngettext(
+        "This account is locked for %(minutes)d minute after too many failed attempts. "
+        "Try again later or contact your administrator.",
+        "This account is locked for %(minutes)d minutes after too many failed attempts. "
+        "Try again later or contact your administrator.",
+        refusal.minutes_left,
+    ) % {"minutes": refusal.minutes_left}

@@ -1,0 +1,98 @@
+"""Failure counters that every web process shares, changed atomically (design.md "Security
+defaults": rate limits kept in Redis, or the database when Redis is absent).
+
+``reserve`` adds one and returns the new count in one step, before the secret is checked:
+with N parallel guesses each sees a different count, so no more than the limit are ever
+checked. Redis does it with ``SET NX EX`` + ``INCR`` in one MULTI/EXEC; without Redis a row
+per counter is updated under its row lock. Django's ``cache.incr`` is not enough: on the
+database cache it is a read followed by a write, and on Redis a key that expires between
+Django's existence check and ``INCR`` comes back without a time limit.
+"""
+
+from datetime import timedelta
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import AttemptCounter
+
+_RELEASE_SCRIPT = """
+if redis.call('exists', KEYS[1]) == 1 and tonumber(redis.call('get', KEYS[1])) > 0 then
+  return redis.call('decr', KEYS[1])
+end
+return 0
+"""
+
+
+def _redis() -> RedisCache | None:
+    backend = caches["default"]
+    return backend if isinstance(backend, RedisCache) else None
+
+
+def reserve(key: str, window_seconds: int) -> int:
+    """Adds one to counter ``key`` and returns its new value (an int >= 1).
+
+    A counter lives ``window_seconds`` from its first count; later counts do not extend it.
+    """
+    backend = _redis()
+    if backend is not None:
+        name = backend.make_and_validate_key(key)
+        pipe = backend._cache.get_client(name, write=True).pipeline(transaction=True)
+        pipe.set(name, 0, ex=window_seconds, nx=True)
+        pipe.incr(name)
+        return int(pipe.execute()[1])
+    return _reserve_row(key, window_seconds)
+
+
+def release(key: str) -> None:
+    """Takes back one ``reserve`` (the secret was right, or was never checked); never below 0."""
+    backend = _redis()
+    if backend is not None:
+        name = backend.make_and_validate_key(key)
+        backend._cache.get_client(name, write=True).eval(_RELEASE_SCRIPT, 1, name)
+        return
+    AttemptCounter.objects.filter(key=key, count__gt=0).update(count=F("count") - 1)
+
+
+def peek(*keys: str) -> dict[str, int]:
+    """The current values of the counters that exist (missing or expired ones are left out)."""
+    backend = _redis()
+    if backend is not None:
+        return {key: int(value) for key, value in backend.get_many(keys).items()}
+    rows = AttemptCounter.objects.filter(key__in=keys, expires_at__gt=timezone.now())
+    return dict(rows.values_list("key", "count"))
+
+
+def clear(key: str) -> None:
+    """Deletes counter ``key`` (an admin's unlock, a finished sign-in)."""
+    backend = _redis()
+    if backend is not None:
+        backend.delete(key)
+        return
+    AttemptCounter.objects.filter(key=key).delete()
+
+
+def _reserve_row(key: str, window_seconds: int) -> int:
+    now = timezone.now()
+    with transaction.atomic():
+        # The UPDATE takes the row lock: a parallel reserve waits, then adds its own one.
+        bumped = AttemptCounter.objects.filter(key=key, expires_at__gt=now).update(
+            count=F("count") + 1
+        )
+        if bumped:
+            return AttemptCounter.objects.values_list("count", flat=True).get(key=key)
+        row, created = AttemptCounter.objects.select_for_update().get_or_create(
+            key=key, defaults={"count": 1, "expires_at": now + timedelta(seconds=window_seconds)}
+        )
+        if created:
+            AttemptCounter.objects.filter(expires_at__lte=now).delete()  # housekeeping
+            return 1
+        if row.expires_at <= now:
+            row.count, row.expires_at = 1, now + timedelta(seconds=window_seconds)
+        else:
+            row.count += 1
+        row.save(update_fields=["count", "expires_at"])
+        return row.count
