@@ -49,11 +49,6 @@ class Attempt:
     refusal: Refusal | None = None
     locked: bool = False
 
-    @property
-    def counted_failure(self) -> bool:
-        """A wrong answer that was checked and counted (not a refusal)."""
-        return not self.ok and self.refusal is None
-
 
 def check_secret(
     request: HttpRequest,

@@ -113,14 +113,13 @@ def find_user(username: str) -> User | None:
     return User.objects.find_by_username(username)
 
 
-def ip_refusal(ip: str, extra: int = 0) -> Refusal | None:
-    """IP_BLOCKED when the client's IP or network already has its limit of failures
-    (``extra`` counts this attempt's own reservation, which ``peek`` already sees)."""
+def ip_refusal(ip: str) -> Refusal | None:
+    """IP_BLOCKED when the client's IP or network already has its limit of failures."""
     ip_count, net_count = ip_key(ip), network_key(ip)
     counts = counters.peek(ip_count, net_count)
     if (
-        counts.get(ip_count, 0) - extra >= settings.ACCOUNTS_IP_FAILURE_LIMIT
-        or counts.get(net_count, 0) - extra >= settings.ACCOUNTS_NETWORK_FAILURE_LIMIT
+        counts.get(ip_count, 0) >= settings.ACCOUNTS_IP_FAILURE_LIMIT
+        or counts.get(net_count, 0) >= settings.ACCOUNTS_NETWORK_FAILURE_LIMIT
     ):
         return Refusal(IP_BLOCKED, settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
     return None
