@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from accounts import attempts, audit, lockout
 from accounts.flows import AUTH_METHODS_SESSION_KEY
 from accounts.models import User
 from mfa import codes
@@ -102,10 +103,21 @@ def code_sent(request: HttpRequest) -> bool:
 
 
 def check_proof_code(request: HttpRequest, code: str) -> str:
-    """Checks the typed code (counted, single use); '' when right, else the message."""
-    result = codes.check_code(request.user, _attempt_id(request), _CHANNEL, _PURPOSE, code)
-    if result.status != codes.OK:
-        return check_error(result)
+    """Checks the typed code as a counted attempt (accounts.attempts, second-factor limits;
+    the code itself is single use); '' when right, else the message."""
+    errors: list[str] = []
+
+    def verify() -> bool:
+        result = codes.check_code(request.user, _attempt_id(request), _CHANNEL, _PURPOSE, code)
+        errors.append(check_error(result))
+        return result.status == codes.OK
+
+    attempt = attempts.check_secret(
+        request, verify, user=request.user, kind=audit.SECRET_CHECK, method="otp",
+        limit=lockout.second_factor_limit(), purpose="account_email_proof",
+    )  # fmt: skip
+    if not attempt.ok:
+        return attempts.refusal_message(attempt.refusal) if attempt.refusal else errors[-1]
     request.session[PROVED_AT_SESSION_KEY] = int(time.time())
     request.session.pop(ATTEMPT_SESSION_KEY, None)
     return ""

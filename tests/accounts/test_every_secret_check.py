@@ -22,7 +22,7 @@ from accounts import audit
 from accounts import security_question as question_policy
 from accounts.flows import AUTH_TIME_SESSION_KEY
 from accounts.models import AuditEvent
-from mfa import recovery
+from mfa import binding, recovery
 from mfa.forms import CodeField
 from mfa.models import EmailDevice
 from mfa.sms.models import SmsDevice
@@ -42,7 +42,7 @@ CHECKED_BY = {
     "mfa.forms.PasswordOrCodeForm": ["authenticator_removal"],
     "mfa.forms.CodeForm": [
         "challenge_totp", "challenge_email", "challenge_sms", "authenticator_setup",
-        "enrol", "email_verify", "sms_verify",
+        "enrol", "email_verify", "sms_verify", "account_email_proof",
     ],
     "mfa.forms.RecoveryCodeForm": ["challenge_recovery"],
 }  # fmt: skip
@@ -175,10 +175,22 @@ def authenticator_setup(client, user, settings):
 
 
 def enrol(client, user, settings):
-    """A relying app asks a signed-in user without a factor for one (step-up to enrolment)."""
+    """A relying app asks a signed-in user without a factor for one (step-up to enrolment),
+    who has just proved the account e-mail (mfa.binding)."""
     _fresh_session(client, user)
+    session = client.session
+    session[binding.PROVED_AT_SESSION_KEY] = int(time.time())
+    session.save()
     assert client.get("/security/step-up/").url.endswith("/security/enrol/")
     return "/security/enrol/", {"code": WRONG_CODE}
+
+
+def account_email_proof(client, user, settings):
+    """Before a first factor is bound: the code mailed to the account's address."""
+    _fresh_session(client, user)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post("/security/confirm-account/", {"action": "send"})
+    return "/security/confirm-account/", {"action": "verify", "code": WRONG_CODE}
 
 
 def email_verify(client, user, settings):
@@ -200,7 +212,7 @@ SCENARIOS = {
     for f in (
         signin_password, reauth, password_change, authenticator_removal, security_question,
         challenge_totp, challenge_email, challenge_sms, challenge_recovery,
-        authenticator_setup, enrol, email_verify, sms_verify,
+        authenticator_setup, enrol, email_verify, sms_verify, account_email_proof,
     )
 }  # fmt: skip
 
