@@ -40,7 +40,10 @@ _OPEN_NAMESPACES = frozenset({"mfa", "passkeys", "sms", "mfa_rollout"})
 _OPEN_URL_NAMES = frozenset(
     {"accounts:logout", "accounts:password_change", "accounts:activity", "accounts:sessions",
      "accounts:session_sign_out", "accounts:sessions_sign_out_others",
-     "accounts:question_settings", "set_language"}
+     "accounts:question_settings", "set_language",
+     # Signing out from a relying app, and what apps read without a person's session.
+     "oauth2_provider:rp-initiated-logout", "oauth2_provider:oidc-connect-discovery-info",
+     "oauth2_provider:jwks-info", "saml:slo_redirect", "saml:slo_post", "saml:metadata"}
 )  # fmt: skip
 
 

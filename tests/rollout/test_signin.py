@@ -169,3 +169,12 @@ def test_a_passkey_alone_is_offered_even_where_the_page_cannot_tell(
     page = client.get("/security/setup/").text
     assert 'data-factor="passkey"' in page
     assert "data-needs-webauthn" not in page  # never hidden when it is the only way
+
+
+def test_who_must_enrol_can_still_sign_out_from_a_relying_app(client, ani, password, clock):
+    clock.move_to(NOW + timedelta(days=10))
+    sign_in(client, "ani", password)
+    assert client.get("/")["Location"] == "/security/setup/"
+    logout = client.get("/o/logout/")
+    assert logout.status_code == 200 and "Sign Out" in logout.text
+    assert client.get("/.well-known/openid-configuration").status_code == 200
