@@ -174,7 +174,10 @@ class UserAdapter(_Adapter, SCIMUser):
         self._request.scim_user = self.obj  # type: ignore[attr-defined]
 
     def delete(self) -> None:
-        flows.delete_user(self.obj, self._client(), self._request)
+        try:
+            flows.delete_user(self.obj, self._client(), self._request)
+        except SCIMException as exc:
+            raise ScimError.from_exception(exc) from None
 
     @classmethod
     def resource_type_dict(cls, request: HttpRequest | None = None) -> dict[str, Any]:
@@ -221,7 +224,10 @@ class GroupAdapter(_Adapter, SCIMGroup):
         self._resource = None
 
     def delete(self) -> None:
-        flows.delete_group(self.obj)
+        try:
+            flows.delete_group(self.obj)
+        except SCIMException as exc:
+            raise ScimError.from_exception(exc) from None
 
     @classmethod
     def resource_type_dict(cls, request: HttpRequest | None = None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from scim2_models import (
     EnterpriseUser,
+    ForbiddenException,
     InvalidValueException,
     NotFoundException,
     UniquenessException,
@@ -169,6 +170,22 @@ def create_user(
     return user
 
 
+def _guard_user(user: User) -> None:
+    """Staff and superuser accounts are managed in the portal's admin, never by a system of
+    record: a client (or a stolen token) cannot deactivate, rename, re-address or delete them."""
+    if user.is_staff or user.is_superuser:
+        raise ForbiddenException(detail="Staff accounts are managed in the portal, not over SCIM.")
+
+
+def _guard_group(group: DjangoGroup) -> None:
+    """A group that grants permissions (the Helpdesk role) is the portal's: a client cannot
+    change its members, rename or delete it, which would hand out those permissions."""
+    if group.permissions.exists():
+        raise ForbiddenException(
+            detail="This group grants permissions; it is managed in the portal, not over SCIM."
+        )
+
+
 def replace_user(
     user: User,
     resource: UserResource,
@@ -176,7 +193,9 @@ def replace_user(
     request: HttpRequest | None = None,
 ) -> User:
     """PUT (RFC 7644 §3.5.1), and the result of a PATCH: the kept attributes become those of
-    ``resource``, with what a change of ``active`` or of the address brings."""
+    ``resource``, with what a change of ``active`` or of the address brings.
+    ForbiddenException for a staff account."""
+    _guard_user(user)
     was_active, old_email = _write_user(user, user_row(user), resource)
     if was_active is not None:
         _apply_active(user, not was_active, client, request)
@@ -189,7 +208,9 @@ def delete_user(
     user: User, client: ProvisioningClient | None, request: HttpRequest | None = None
 ) -> None:
     """DELETE (RFC 7644 §3.6): deactivated and deleted like a self-deletion, the audit trail
-    kept under a pseudonym (accounts.lifecycle.pseudonymise_and_delete)."""
+    kept under a pseudonym (accounts.lifecycle.pseudonymise_and_delete). ForbiddenException
+    for a staff account."""
+    _guard_user(user)
     pseudonymise_and_delete(user, actor=None, reason=_reason(client), request=request)
 
 
@@ -243,12 +264,16 @@ def create_group(resource: GroupResource) -> DjangoGroup:
 
 
 def replace_group(group: DjangoGroup, resource: GroupResource) -> DjangoGroup:
-    """PUT or PATCH result for a group: name, external id and members."""
+    """PUT or PATCH result for a group: name, external id and members. ForbiddenException for
+    a group that grants permissions."""
+    _guard_group(group)
     return _write_group(group, group_row(group), resource)
 
 
 def delete_group(group: DjangoGroup) -> None:
-    """DELETE: the group goes; its members stay."""
+    """DELETE: the group goes; its members stay. ForbiddenException for a group that grants
+    permissions."""
+    _guard_group(group)
     group.delete()
 
 

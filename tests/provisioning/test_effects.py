@@ -117,3 +117,27 @@ def test_a_changed_address_is_verified_only_from_a_trusted_client(
     assert User.objects.get(pk=user.pk).email == "ani@new.example.org"
     factor = EmailDevice.objects.get(user=user)
     assert factor.email == ("ani@new.example.org" if trusted else "ani@example.com")
+
+
+def test_staff_accounts_and_permission_groups_are_not_the_clients_to_change(scim, make_user, user):
+    admin = make_user("root", is_staff=True, is_superuser=True)
+    admin_id = _scim_id(scim, "root")
+    assert scim.get(f"Users/{admin_id}").status_code == 200  # reading is fine
+    refused = scim.patch(f"Users/{admin_id}", DEACTIVATE)
+    assert refused.status_code == 403 and refused.json()["status"] == "403"
+    assert scim.delete(f"Users/{admin_id}").status_code == 403
+    admin.refresh_from_db()
+    assert admin.is_active
+
+    helpdesk = scim.client.get(
+        "/scim/v2/Groups", {"filter": 'displayName eq "Helpdesk"'}, headers=scim.headers
+    ).json()["Resources"][0]
+    grant = {
+        "schemas": [PATCH_OP],
+        "Operations": [
+            {"op": "add", "path": "members", "value": [{"value": _scim_id(scim, "ani")}]}
+        ],
+    }
+    assert scim.patch(f"Groups/{helpdesk['id']}", grant).status_code == 403
+    assert not user.groups.exists()
+    assert scim.delete(f"Groups/{helpdesk['id']}").status_code == 403
