@@ -117,7 +117,9 @@ class Person:
     def open_security_settings(self, tab: str = "", shot: str = "") -> None:
         """User menu (top right) → Security Settings, then a tab (seeds/000 §4.1 step 6)."""
         self.open_user_menu()
-        self.click("Security Settings", role="link")
+        # Home may link to Security Settings too; the manual's way is the user menu.
+        menu = self.page.locator(".user-menu-panel")
+        menu.get_by_role("link", name="Security Settings", exact=True).click()
         self.sees_heading("Security Settings")
         if tab:
             self.open_tab(tab)

@@ -76,7 +76,9 @@ def test_keyboard_only_sign_in_with_visible_focus(person: Person, user, password
     # The user menu opens and signs out from the keyboard too.
     page.get_by_label("User menu").focus()
     keyboard.press("Enter")
-    expect(page.get_by_role("link", name="Security Settings")).to_be_visible()
+    expect(
+        page.locator(".user-menu-panel").get_by_role("link", name="Security Settings")
+    ).to_be_visible()
     tab_to("Security Settings")
     keyboard.press("Enter")
     person.sees_heading("Security Settings")

@@ -23,7 +23,7 @@ def sign_out(page: Page) -> None:
 
 def open_passkeys_tab(page: Page) -> None:
     page.get_by_label("User menu").click()
-    page.get_by_role("link", name="Security Settings").click()
+    page.locator(".user-menu-panel").get_by_role("link", name="Security Settings").click()
     page.goto("/security/passkeys/")  # the tab bar is filled in by the MFA app
     expect(page.get_by_role("heading", name="Passkeys")).to_be_visible()
 

@@ -112,7 +112,7 @@ def test_passkey_as_the_second_factor_after_the_password(without_autofill: Page,
 
     # What the person reads in Security Settings → Recent activity.
     page.get_by_label("User menu").click()
-    page.get_by_role("link", name="Security Settings").click()
+    page.locator(".user-menu-panel").get_by_role("link", name="Security Settings").click()
     nav = page.get_by_role("navigation", name="Security Settings")
     nav.get_by_role("link", name="Recent activity", exact=True).click()
     expect(page.get_by_role("heading", name="Recent activity")).to_be_visible()
