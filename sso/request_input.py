@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -205,13 +206,46 @@ class RequestInputMiddleware:
         try:
             check_request(request)
         except UnreadableInput as error:
-            # One line, no traceback: the client's mistake is not the portal's fault.
-            logger.warning(
-                "%s for %s %r: unreadable %s",
-                error.status,
-                request.method[:16],
-                request.path[:200],
-                error.reason,
-            )
-            return bad_request_response(request, error)
+            return self.refuse(request, error)
         return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A filter in the address that names no field of an admin list (Django admin raises
+        ``IncorrectLookupParameters`` from every view that builds a change list: its own list
+        answers it, an export view built on the list does not) is the client's mistake."""
+        if isinstance(exception, IncorrectLookupParameters):
+            message = _("The filter in the address is not understood.")
+            return self.refuse(request, UnreadableInput("filter", message))
+        return None
+
+    @staticmethod
+    def refuse(request: HttpRequest, error: UnreadableInput) -> HttpResponse:
+        # One line, no traceback: the client's mistake is not the portal's fault.
+        logger.warning(
+            "%s for %s %r: unreadable %s",
+            error.status,
+            request.method[:16],
+            request.path[:200],
+            error.reason,
+        )
+        return bad_request_response(request, error)
+
+
+class NoTracebackForClientErrors(logging.Filter):
+    """Drops the traceback from log records of requests refused as the client's mistake.
+
+    Django logs a 4xx raised as an exception (``BadRequest``, a ``SuspiciousOperation`` such as
+    an admin ``_to_field`` that is not allowed) with its traceback. That is the client's input,
+    not a fault of the portal: one line says enough, and a page of traceback per hostile
+    request buries the real errors (docs/security.md, "Input handling"). A 5xx keeps it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        client_error = record.name.startswith("django.security") or (
+            status is not None and 400 <= status < 500
+        )
+        if client_error and record.exc_info:
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -310,6 +310,10 @@ OTP_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="SSO Portal")
 # The code window stays on the server's clock (±1 step): django-otp's drift following would let
 # two codes from a fast phone move it away from true time, locking out a correct phone.
 OTP_TOTP_SYNC = False
+
+# django-otp's admin must not show anyone's TOTP secret or QR code (an admin resets MFA, never
+# reads a factor); its config view would also answer an unknown id with an error 500.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Called after a correct password with (request, user); returns the URL of the next step (the
 # MFA challenge or enrolment) or None to finish the sign-in.
 ACCOUNTS_AFTER_PASSWORD_STEP = "mfa.flows.step_after_password"  # noqa: S105 (a dotted path)
@@ -475,7 +479,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A client's mistake (a 4xx, or Django's record of a SuspiciousOperation it answered with
+    # 400) is one line: no traceback (sso/request_input.py, docs/security.md).
+    "filters": {"client_errors": {"()": "sso.request_input.NoTracebackForClientErrors"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.security.DisallowedHost": {"level": "ERROR"},

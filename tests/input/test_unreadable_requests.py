@@ -6,6 +6,7 @@ CSRF check is what first reads the form (and, for a UTF-16 form, used to turn th
 """
 
 import logging
+import sys
 from urllib.parse import urlencode
 
 import pytest
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import AuditEvent
+from sso.request_input import NoTracebackForClientErrors
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 URLENCODED = "application/x-www-form-urlencoded"
@@ -164,3 +166,29 @@ def test_a_multipart_form_still_leads_on(browser, user):
         HTTP_X_CSRFTOKEN=token,
     )
     assert response.status_code == 302
+
+
+def _record(name: str, status: int | None) -> logging.LogRecord:
+    try:
+        raise ValueError("client input")
+    except ValueError:
+        record = logging.LogRecord(name, logging.ERROR, __file__, 1, "m", (), sys.exc_info())
+    if status is not None:
+        record.status_code = status
+    return record
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "keeps_traceback"),
+    [
+        ("django.security.DisallowedModelAdminToField", None, False),
+        ("django.request", 400, False),
+        ("django.request", 404, False),
+        ("django.request", 500, True),
+        ("mfa.passkeys", None, True),
+    ],
+)
+def test_the_log_keeps_tracebacks_only_for_faults_of_the_portal(name, status, keeps_traceback):
+    record = _record(name, status)
+    assert NoTracebackForClientErrors().filter(record) is True
+    assert (record.exc_info is not None) is keeps_traceback
