@@ -70,8 +70,8 @@ admin.site.unregister(User)
 @admin.register(User)
 class UserAdmin(PortalUserAdmin):
     inlines = [
-        TotpInline, EmailFactorInline, PasskeyInline, SmsFactorInline, RecoveryCodeInline,
-        TrustedDeviceInline,
+        *PortalUserAdmin.inlines, TotpInline, EmailFactorInline, PasskeyInline, SmsFactorInline,
+        RecoveryCodeInline, TrustedDeviceInline,
     ]  # fmt: skip
     actions = [*PortalUserAdmin.actions, "reset_mfa"]
 

@@ -99,6 +99,9 @@ def test_resend_replaces_the_link_and_the_list_shows_each_state(admin):
     listing = admin.get("/admin/accounts/user/").content.decode()
     assert "accepted" in listing and "sent" in listing
     assert Invitation.objects.filter(user=people[2]).count() == 2
+    # The account's page lists its invitations.
+    page = admin.get(f"/admin/accounts/user/{people[2].pk}/change/").content.decode()
+    assert "Invitations" in page and "replaced or withdrawn" in page
 
 
 def test_the_action_reports_who_could_not_be_invited(admin, make_user):
