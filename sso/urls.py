@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import include, path, reverse
 
 from accounts import views as account_views
@@ -14,7 +15,14 @@ def _admin_login(request: HttpRequest, extra_context: dict | None = None) -> Htt
     return redirect_to_login(request.GET.get("next") or reverse("admin:index"), "accounts:login")
 
 
+def _admin_password_change(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """Django admin's own password change checks the old password with no guessing limit, no
+    audit and no recent sign-in; the portal's page does all three (accounts.attempts)."""
+    return redirect("accounts:password_change")
+
+
 admin.site.login = _admin_login
+admin.site.password_change = _admin_password_change
 
 urlpatterns = [
     path("", account_views.home, name="home"),

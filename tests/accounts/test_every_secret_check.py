@@ -241,3 +241,28 @@ def test_wrong_secrets_are_counted_and_lock_the_account(client, user, password, 
     assert user.is_locked, f"{LIMIT} wrong answers at {url} did not lock the account"
     client.post(url, data)
     assert failures() == LIMIT, f"{url} checked a secret of a locked account"
+
+
+def test_django_admin_password_change_is_the_portals_counted_form(client, make_user, password):
+    """Django's own admin page checks the old password with no limit, no audit and no recent
+    sign-in; the admin's link leads to the portal's password change instead."""
+    from mfa.rollout.models import Level, OverallPolicy
+
+    OverallPolicy.objects.create(level=Level.NONE, staff_level=Level.NONE)  # no enrolment first
+    staff = make_user("boss", is_staff=True, is_superuser=True)
+    _fresh_session(client, staff)
+    page = client.get("/admin/password_change/")
+    assert page.status_code == 302
+    assert page["Location"] == "/accounts/password/change/"
+    new = "a brand new passphrase 2026"
+    for _ in range(LIMIT + 2):
+        client.post(
+            "/admin/password_change/",
+            {"old_password": WRONG_PASSWORD, "new_password1": new, "new_password2": new},
+        )
+    client.post(
+        "/admin/password_change/",
+        {"old_password": password, "new_password1": new, "new_password2": new},
+    )
+    staff.refresh_from_db()
+    assert staff.check_password(password), "the admin page changed the password unchecked"
