@@ -23,6 +23,15 @@ SIGNIN_SESSION_KEY = "accounts.signin"
 AUTH_METHODS_SESSION_KEY = "accounts.auth_methods"
 AUTH_TIME_SESSION_KEY = "accounts.auth_time"
 
+# A fresh sign-in was asked for while signed in (OpenID Connect prompt=login or max_age, SAML
+# ForceAuthn): the sign-in pages run as for a stranger, and the current session is replaced only
+# when the new sign-in completes (complete_signin), never by the request that asked for it.
+FRESH_SIGNIN_SESSION_KEY = "accounts.fresh_signin"
+# Session keys that survive the sign-in even when another account signs in (Django's login
+# then starts an empty session): what the request that asked for a fresh sign-in must find
+# once it is met. Apps register theirs in AppConfig.ready (sso.oidc).
+CARRIED_ACROSS_SIGNIN: set[str] = set()
+
 WRONG_CREDENTIALS = "wrong_credentials"
 
 
@@ -58,6 +67,17 @@ def safe_next_url(request: HttpRequest, candidate: str | None) -> str:
     ):
         return candidate
     return ""
+
+
+def request_fresh_signin(request: HttpRequest) -> None:
+    """Lets the sign-in pages run although someone is signed in (see FRESH_SIGNIN_SESSION_KEY)."""
+    request.session[FRESH_SIGNIN_SESSION_KEY] = int(time.time())
+
+
+def fresh_signin_requested(request: HttpRequest) -> bool:
+    """Whether a fresh sign-in was asked for in the last ``ACCOUNTS_SIGNIN_TIMEOUT_SECONDS``."""
+    asked = request.session.get(FRESH_SIGNIN_SESSION_KEY)
+    return bool(asked) and time.time() - asked <= settings.ACCOUNTS_SIGNIN_TIMEOUT_SECONDS
 
 
 def start_signin(request: HttpRequest, username: str, next_url: str = "") -> None:
@@ -157,13 +177,22 @@ def complete_signin(
         return reverse("accounts:security_question")
     state = current_signin(request)
     next_url = state.next_url if state else ""
+    carried = {key: request.session[key] for key in CARRIED_ACROSS_SIGNIN if key in request.session}
+    if request.user.is_authenticated:
+        # A fresh sign-in over a live session: Django's login keeps the key when the same
+        # user signs in again; the new sign-in gets a new one (no session fixation).
+        request.session.cycle_key()
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.update(carried)
     # Only a finished sign-in clears the failure count: a right password followed by wrong
     # second factors or answers keeps counting toward the lock.
     lockout.record_success(user)
     request.session.pop(SIGNIN_SESSION_KEY, None)
+    request.session.pop(FRESH_SIGNIN_SESSION_KEY, None)
     request.session[AUTH_METHODS_SESSION_KEY] = sorted(set(methods))
-    request.session[AUTH_TIME_SESSION_KEY] = int(time.time())
+    # Seconds with their fraction: a fresh sign-in asked for in the same second as the previous
+    # one is still told apart from it (sso.oidc.flows).
+    request.session[AUTH_TIME_SESSION_KEY] = time.time()
     audit.record(
         request, audit.SIGNIN_COMPLETE, user=user, method=",".join(sorted(set(methods))),
         client_id=audit.relying_app_of(next_url),

@@ -32,7 +32,7 @@ def _posted(request: HttpRequest):  # type: ignore[no-untyped-def]
 @require_http_methods(["GET", "POST"])
 def username_step(request: HttpRequest) -> HttpResponse:
     """Step 1: the username. "Next" leads on whether or not the account exists."""
-    if request.user.is_authenticated:
+    if request.user.is_authenticated and not flows.fresh_signin_requested(request):
         return redirect(flows.safe_next_url(request, request.GET.get("next")) or "home")
     state = flows.current_signin(request)
     form = UsernameForm(_posted(request), initial={"username": state.username if state else ""})

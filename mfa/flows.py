@@ -185,7 +185,7 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
         )
         request.session[AUTH_METHODS_SESSION_KEY] = methods
         # OpenID Connect Core §2: auth_time is the latest authentication, this one.
-        request.session[AUTH_TIME_SESSION_KEY] = int(time.time())
+        request.session[AUTH_TIME_SESSION_KEY] = time.time()
         request.session.cycle_key()
         pending_state.clear_pending(request)
         return redirect(next_url)

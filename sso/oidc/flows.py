@@ -21,7 +21,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.settings import oauth2_settings
 
-from accounts.flows import AUTH_METHODS_SESSION_KEY, AUTH_TIME_SESSION_KEY
+from accounts.flows import AUTH_METHODS_SESSION_KEY, AUTH_TIME_SESSION_KEY, request_fresh_signin
 from sso.oidc import claims
 from sso.oidc.models import Application, SignInContext
 
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 SID_SESSION_KEY = "oidc.sid"
 # The authorize request that was already sent to step-up once (so it is not sent again).
 STEP_UP_TRIED_SESSION_KEY = "oidc.step_up_tried"
+# Authorize requests that asked for a fresh sign-in: {fingerprint: when asked (s)}.
+FRESH_SIGN_IN_SESSION_KEY = "oidc.fresh_sign_in"
+FRESH_SIGN_IN_KEPT = 10
 # The MFA app's page that runs the second factor for a signed-in user, then goes to ?next=.
 STEP_UP_URL_NAME = "mfa:step_up"
 
@@ -87,15 +90,17 @@ def authentication_needed(request: HttpRequest, params: QueryDict) -> Need:
     """What the signed-in session must do before this authorization request is answered.
 
     OpenID Connect Core §3.1.2.1: ``prompt=login`` and an elapsed ``max_age`` ask for a fresh
-    sign-in (``max_age=0`` is the same as ``prompt=login``); ``acr_values`` above the
-    session's level asks for the second factor (step-up), once per request.
+    sign-in (``max_age=0`` is the same as ``prompt=login``), met once the session signed in
+    after this very request asked (``fresh_sign_in_url``); ``acr_values`` above the session's
+    level asks for the second factor (step-up), once per request.
     """
     session = portal_session(request)
     prompt = set(params.get("prompt", "").split())
     max_age = _max_age(params)
-    if "login" in prompt or max_age == 0:
-        return Need.FRESH_SIGN_IN
+    fresh = "login" in prompt or max_age == 0
     if max_age is not None and time.time() - session.auth_time > max_age:
+        fresh = True
+    if fresh and not _signed_in_since_asked(request):
         return Need.FRESH_SIGN_IN
     required = claims.required_acr(params.get("acr_values", ""))
     if claims.satisfies(session.acr, required):
@@ -111,26 +116,38 @@ def _fingerprint(request: HttpRequest) -> str:
     return hashlib.sha256(request.get_full_path().encode()).hexdigest()
 
 
-def _authorize_path_without(request: HttpRequest, *, prompt_value: str, params: list[str]) -> str:
-    query = request.GET.copy()
-    prompt = [value for value in query.get("prompt", "").split() if value != prompt_value]
-    if prompt:
-        query["prompt"] = " ".join(prompt)
+def _signed_in_since_asked(request: HttpRequest) -> bool:
+    """Whether the session signed in after this very request asked for a fresh sign-in."""
+    asked = (request.session.get(FRESH_SIGN_IN_SESSION_KEY) or {}).get(_fingerprint(request))
+    signed_in = request.session.get(AUTH_TIME_SESSION_KEY)
+    return asked is not None and signed_in is not None and signed_in > asked
+
+
+def without_prompt_login(params: QueryDict) -> QueryDict:
+    """``params`` without the ``login`` value of ``prompt`` (once it was met)."""
+    rest = [value for value in params.get("prompt", "").split() if value != "login"]
+    params = params.copy()
+    if rest:
+        params["prompt"] = " ".join(rest)
     else:
-        query.pop("prompt", None)
-    for name in params:
-        query.pop(name, None)
-    return f"{request.path}?{query.urlencode()}"
+        params.pop("prompt", None)
+    return params
 
 
 def fresh_sign_in_url(request: HttpRequest) -> str:
-    """The sign-in page, returning to this authorize request without what asked for it.
+    """The sign-in page, returning to this very authorize request, which it will then meet.
 
-    ``prompt=login`` and ``max_age`` are dropped from the way back so that the fresh session
-    is not sent round again (the ID token's ``auth_time`` still tells the app how fresh).
+    Nothing ends here: a cross-site link with ``prompt=login`` must not sign anyone out. The
+    sign-in pages run beside the current session (accounts.flows.request_fresh_signin), which
+    is replaced only when the new sign-in completes; abandoned, the session goes on as before.
     """
-    back = _authorize_path_without(request, prompt_value="login", params=["max_age"])
-    return f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': back})}"
+    asked = dict(request.session.get(FRESH_SIGN_IN_SESSION_KEY) or {})
+    asked[_fingerprint(request)] = time.time()
+    # A handful of requests at most wait for a fresh sign-in; the oldest are forgotten.
+    request.session[FRESH_SIGN_IN_SESSION_KEY] = dict(list(asked.items())[-FRESH_SIGN_IN_KEPT:])
+    if request.user.is_authenticated:
+        request_fresh_signin(request)
+    return f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': request.get_full_path()})}"
 
 
 def step_up_url(request: HttpRequest) -> str | None:

@@ -9,7 +9,6 @@ instead of an error 500, and introspection serves confidential clients about the
 import hashlib
 import json
 
-from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
@@ -70,8 +69,8 @@ class AuthorizationView(dot_views.AuthorizationView):
     def handle_no_permission(self) -> HttpResponse:
         """Not signed in: check the request first, then sign in and come back.
 
-        ``prompt=none`` gets DOT's ``login_required`` redirect. Otherwise the way back drops
-        ``prompt=login`` and ``max_age``: the sign-in about to happen is fresh.
+        ``prompt=none`` gets DOT's ``login_required`` redirect. Otherwise the sign-in about to
+        happen is fresh: it meets ``prompt=login`` and ``max_age`` of this request.
         """
         prompt = set(self.request.GET.get("prompt", "").split())
         if "none" in prompt or "create" in prompt:
@@ -96,13 +95,14 @@ class AuthorizationView(dot_views.AuthorizationView):
             if not flows.has_consent(request.user, application, scopes):
                 return self._silent_error(ConsentRequired, credentials, application)
         elif need is Need.FRESH_SIGN_IN:
-            sign_in = flows.fresh_sign_in_url(request)
-            logout(request)
-            return redirect(sign_in)
+            # OpenID Connect Core §3.1.2.1; the session ends only when a new one replaces it.
+            return redirect(flows.fresh_sign_in_url(request))
         elif need is Need.STEP_UP:
             step_up = flows.step_up_url(request)
             if step_up:
                 return redirect(step_up)
+        # prompt=login is met by now (flows.authentication_needed); DOT would ask again.
+        request.GET = flows.without_prompt_login(request.GET)
         return super().get(request, *args, **kwargs)
 
     def redirect(self, redirect_to: str, application) -> HttpResponse:
