@@ -18,7 +18,7 @@ from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
-PORTAL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000")
+PORTAL = os.environ.get("PORTAL_URL", "http://localhost:8000")
 HERE = os.environ.get("SP_URL", "http://localhost:8002")
 VAR = Path(__file__).resolve().parents[2] / "var"
 KEY_FILE = Path(os.environ.get("SP_KEY_FILE", VAR / "demo_sp_key.pem"))
