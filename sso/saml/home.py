@@ -13,7 +13,11 @@ def applications_for(user) -> list[dict]:
     """
     if not getattr(user, "is_authenticated", False):
         return []
-    providers = ServiceProvider.objects.filter(is_listed=True, is_active=True).order_by("name")
+    providers = (
+        ServiceProvider.objects.filter(is_listed=True, is_active=True)
+        .only("pk", "name", "launch_url")
+        .order_by("name")
+    )
     return [
         {
             "name": sp.name,

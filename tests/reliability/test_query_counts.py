@@ -62,7 +62,7 @@ def expected_counts(methods: int) -> dict[str, int]:
         # deleted), user session, last_login, audit x2, known device (any? insert), trusted
         # device, session update
         "confirm": 14,
-        "home": 3,  # session, user, relying applications
+        "home": 5,  # session, user, OIDC and SAML applications, the second-factor notice
     }
 
 
