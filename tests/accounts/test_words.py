@@ -99,3 +99,15 @@ def test_one_is_singular(client, user, password, email_factor, language, one_try
     for _ in range(3):
         validate(client, "email", "000001")
     assert one_try in validate(client, "email", "000001").text
+
+
+def test_password_forms_say_kata_sandi_like_the_rest_of_the_portal(user, password):
+    """Django's own Indonesian says "Sandi … anda" in its password fields and rules, next to the
+    portal's "Kata sandi … Anda": the portal's catalogue makes them one voice."""
+    browser = Client()
+    sign_in(browser, "ani", password)
+    browser.cookies["django_language"] = "id"
+    page = browser.get("/accounts/password/change/").content.decode()
+    assert "Kata sandi lama" in page and "Kata sandi baru" in page
+    assert "tidak boleh terlalu mirip dengan data pribadi Anda" in page
+    assert "Sandi anda" not in page and "Sandi lama" not in page
