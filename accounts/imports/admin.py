@@ -16,7 +16,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import RowResult
 
 from accounts import audit
-from accounts.imports.flows import invite_new_accounts
+from accounts.imports.flows import FORMATS, invite_new_accounts
 from accounts.imports.resources import AccountResource
 
 INVITE_FIELD = "invite"
@@ -47,6 +47,8 @@ class AccountImportExportMixin(ImportExportMixin):
     """Mixed into the Users admin."""
 
     resource_classes = [AccountResource]
+    # CSV and XLSX only, as manage.py import_accounts and the admin guide say.
+    import_formats = export_formats = list(FORMATS.values())
     import_form_class = AccountImportForm
     confirm_form_class = AccountConfirmImportForm
 

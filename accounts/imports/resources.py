@@ -96,6 +96,10 @@ class AccountResource(resources.ModelResource):
         # Only the columns the file has: a missing optional column leaves that data alone.
         return [f for f in super().get_import_fields() if f.column_name in self._columns]
 
+    def get_user_visible_fields(self):  # type: ignore[no-untyped-def]
+        # The import page lists the columns a file may have, before any file is read.
+        return super().get_import_fields()
+
     def get_instance(self, instance_loader, row):  # type: ignore[no-untyped-def]
         return User.objects.find_by_username(str(row.get("username") or ""))
 

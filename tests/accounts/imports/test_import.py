@@ -253,3 +253,12 @@ def test_admin_import_speaks_indonesian(admin):
     text = done.content.decode()
     assert "Impor pengguna selesai: 2 baru, 0 diperbarui, 0 dihapus, dan 0 dilewati." in text
     assert "Import finished" not in text
+
+
+def test_admin_import_page_lists_the_columns_and_offers_csv_and_xlsx(admin):
+    form = admin.get("/admin/accounts/user/import/").content.decode()
+    assert "<code>username, name, email, phone, groups, is_staff</code>" in form
+    formats = re.findall(r'<option value="\d+"[^>]*>(\w+)</option>', form)
+    assert formats == ["csv", "xlsx"]
+    export = admin.get("/admin/accounts/user/export/").content.decode()
+    assert re.findall(r'<option value="\d+"[^>]*>(\w+)</option>', export) == ["csv", "xlsx"]
