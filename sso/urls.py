@@ -1,10 +1,13 @@
 """Top-level URL map: sign-in under /accounts/, Security Settings under /security/."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path, reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts import views as account_views
 
@@ -23,6 +26,10 @@ def _admin_password_change(request: HttpRequest, extra_context: dict | None = No
 
 admin.site.login = _admin_login
 admin.site.password_change = _admin_password_change
+# The portal's name in admin's header and page titles, not Django's ("Django administration").
+admin.site.site_header = admin.site.site_title = format_lazy(
+    "{} · {}", settings.SSO_SITE_NAME, _("Administration")
+)
 
 urlpatterns = [
     path("", account_views.home, name="home"),

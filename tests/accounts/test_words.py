@@ -111,3 +111,16 @@ def test_password_forms_say_kata_sandi_like_the_rest_of_the_portal(user, passwor
     assert "Kata sandi lama" in page and "Kata sandi baru" in page
     assert "tidak boleh terlalu mirip dengan data pribadi Anda" in page
     assert "Sandi anda" not in page and "Sandi lama" not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "header"),
+    [("en", "SSO Portal · Administration"), ("id", "SSO Portal · Administrasi")],
+)
+def test_admin_carries_the_portals_name_not_djangos(make_user, language, header):
+    admin = Client()
+    admin.force_login(make_user("root", is_staff=True, is_superuser=True))
+    admin.cookies["django_language"] = language
+    page = admin.get("/admin/").text
+    assert f'<a href="/admin/">{header}</a>' in page and f"| {header}</title>" in page
+    assert "Django" not in page.split("<body", 1)[1].split('id="content"', 1)[0]
