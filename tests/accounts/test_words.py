@@ -124,3 +124,14 @@ def test_admin_carries_the_portals_name_not_djangos(make_user, language, header)
     page = admin.get("/admin/").text
     assert f'<a href="/admin/">{header}</a>' in page and f"| {header}</title>" in page
     assert "Django" not in page.split("<body", 1)[1].split('id="content"', 1)[0]
+
+
+def test_admin_add_user_reads_naturally_in_indonesian(make_user):
+    """Django's own Indonesian on this page says "anda … merubah" and "atau sedikit"."""
+    admin = Client()
+    admin.force_login(make_user("root", is_staff=True, is_superuser=True))
+    admin.cookies["django_language"] = "id"
+    page = admin.get("/admin/accounts/user/add/").text
+    assert "Setelah pengguna dibuat, Anda dapat mengubah pengaturan lainnya." in page
+    assert "Paling banyak 150 karakter" in page
+    assert "merubah" not in page and "atau sedikit" not in page
