@@ -4,6 +4,7 @@ import csv
 import datetime as dt
 from urllib.parse import urlencode
 
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
@@ -113,6 +114,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     later = now + dt.timedelta(seconds=1)  # windows end after the events of this very second
     query = request.GET.urlencode()
     context = {
+        **admin.site.each_context(request),  # admin's header, user links and sidebar
         **figures,
         "title": _("Overview"),
         "query": query,

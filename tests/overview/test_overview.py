@@ -227,3 +227,9 @@ def test_indonesian(admin, user, password):
     page = admin.get("/admin/overview/", HTTP_ACCEPT_LANGUAGE="id").text
     assert "Ringkasan" in page
     assert "masuk hari ini" in page
+
+
+def test_the_page_has_admins_header_with_the_portals_name(admin):
+    page = admin.get("/admin/overview/").content.decode()
+    assert '<a href="/admin/">SSO Portal · Administration</a>' in page
+    assert "Django administration" not in page
