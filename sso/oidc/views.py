@@ -10,8 +10,9 @@ import hashlib
 import json
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
@@ -53,6 +54,11 @@ def _refusal(request: HttpRequest) -> HttpResponse | None:
         pairs += [(k, v) for k in request.POST for v in request.POST.getlist(k)]
     bad = params.bad_parameter(pairs)
     return None if bad is None else _invalid_request(bad)
+
+
+def _bad_consent(request: HttpRequest) -> HttpResponse:
+    reason = _("This consent form did not come from this portal's consent page.")
+    return render(request, "400.html", {"reason": reason}, status=400)
 
 
 class ParameterCheckMixin:
@@ -117,6 +123,16 @@ class AuthorizationView(dot_views.AuthorizationView):
         return self.error_response(
             OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"]), application
         )
+
+    def form_invalid(self, form) -> HttpResponse:
+        """A consent form that the consent page did not send (a field missing or altered):
+        there is no checked redirect URI to answer at (RFC 6749 §4.1.2.1), so a 400 page."""
+        return _bad_consent(self.request)
+
+    def form_valid(self, form) -> HttpResponse:
+        if not Application.objects.filter(client_id=form.cleaned_data["client_id"]).exists():
+            return _bad_consent(self.request)
+        return super().form_valid(form)
 
     def create_authorization_response(self, request, scopes, credentials, allow):
         """Hands the session's sign-in context to the validator, which keeps it with the code."""

@@ -425,12 +425,7 @@ def _outline(client: Client, path: str) -> tuple:
 # Faults this walk found in the OpenID Connect provider (sso/oidc/), where fixes for the
 # provider's malformed input are in progress: reported to the project lead, shown as warnings
 # until fixed there. (route, exception) pairs; nothing else is excused.
-KNOWN_OPEN = {
-    # django-oauth-toolkit's consent form, posted invalid, renders a template that needs the
-    # application it could not find.
-    ("o/authorize/", "VariableDoesNotExist"),
-    ("o/authorize/", "DoesNotExist"),
-}
+KNOWN_OPEN: set[tuple[str, str]] = set()  # (route, exception name) reported as warnings
 
 
 def _known_open(route: Route, response) -> bool:

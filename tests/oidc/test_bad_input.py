@@ -185,3 +185,23 @@ def test_logout_without_a_hint_asks_the_user(signed_in):
     response = signed_in.post("/o/logout/", {"allow": "on"})
     assert response.status_code == 302
     assert "_auth_user_id" not in signed_in.session
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {},
+        {"allow": "Authorize", "scope": "openid"},
+        {"redirect_uri": "http://rp.example.test/callback", "scope": "openid",
+         "client_id": "no-such-app", "response_type": "code", "allow": "Authorize"},
+    ],
+)  # fmt: skip
+def test_a_consent_form_the_portal_did_not_send_is_a_400(client, user, relying_app, form):
+    """A signed-in browser posting an altered consent form gets a 400 page, nothing issued."""
+    from oauth2_provider.models import Grant
+
+    client.force_login(user)
+    response = client.post("/o/authorize/", form)
+    assert response.status_code == 400
+    assert "did not come from this portal" in response.text
+    assert not Grant.objects.exists()
