@@ -180,3 +180,12 @@ def unlock(user: User) -> None:
     user.locked_until = None
     for limit in (password_limit(), second_factor_limit()):
         counters.clear(account_key(limit, user.username, user))
+
+
+def lift_address_block(ip: str) -> None:
+    """Clears the failure counts of ``ip`` and of its network (an admin lifts a block).
+
+    Takes a client IP address as text. The next failure from there counts from zero again.
+    """
+    counters.clear(ip_key(ip))
+    counters.clear(network_key(ip))

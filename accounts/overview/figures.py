@@ -14,7 +14,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import audit
+from accounts import audit, lockout
 from accounts.models import AuditEvent, User, UserSession
 from accounts.overview.models import ALL_GROUPS, HourlyCount
 from accounts.overview.rollup import HOUR, Key, hourly_counts, start_of_hour
@@ -176,7 +176,9 @@ def live_figures(counts: dict[Key, int], now: dt.datetime, filters: Filters) -> 
         ).count(),
         locked_now=locked.count(),
         locked_accounts=list(locked[:20]),
-        refused_addresses=list(refused),
+        refused_addresses=[
+            {**row, "blocked": lockout.ip_refusal(row["ip"]) is not None} for row in refused
+        ],
     )
 
 

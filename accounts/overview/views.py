@@ -2,19 +2,25 @@
 
 import csv
 import datetime as dt
+import ipaddress
 from urllib.parse import urlencode
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
-from django.shortcuts import render
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotFound,
+)
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from accounts import audit
+from accounts import audit, lockout
 from accounts.overview import charts
 from accounts.overview.figures import (
     METHODS,
@@ -183,3 +189,20 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     ):  # fmt: skip
         writer.writerow(["live", name, "", getattr(live, name)])
     return response
+
+
+@staff_member_required
+@require_POST
+def lift_block(request: HttpRequest) -> HttpResponse:
+    """Lifts the failure block of one client address and its network (design.md: admins
+    unlock), for admins who may unlock accounts; audited like the other admin actions."""
+    if not request.user.has_perm("accounts.unlock_user"):
+        raise PermissionDenied
+    try:
+        ip = str(ipaddress.ip_address(request.POST.get("ip", "")))
+    except ValueError:
+        return HttpResponseBadRequest(_("That is not an IP address."))
+    lockout.lift_address_block(ip)
+    audit.record(request, audit.ADMIN_ACTION, actor=request.user, action="lift_block", address=ip)
+    messages.success(request, _("The block on %(ip)s was lifted.") % {"ip": ip})
+    return redirect(reverse("overview:index"))

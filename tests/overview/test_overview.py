@@ -233,3 +233,34 @@ def test_the_page_has_admins_header_with_the_portals_name(admin):
     page = admin.get("/admin/overview/").content.decode()
     assert '<a href="/admin/">SSO Portal · Administration</a>' in page
     assert "Django administration" not in page
+
+
+def test_a_blocked_address_is_shown_and_its_block_can_be_lifted(admin, make_user, settings):
+    from accounts import lockout
+    from accounts.models import AuditEvent
+
+    settings.ACCOUNTS_IP_FAILURE_LIMIT = 3
+    for name in ("ani", "budi", "citra", "dewi"):
+        make_user(name)
+        sign_in(Client(), name, "wrong password, wrong")  # the test client's 127.0.0.1
+    assert lockout.ip_refusal("127.0.0.1") is not None
+
+    page = admin.get("/admin/overview/").text
+    assert "Lift the block on 127.0.0.1" in page
+    page_id = admin.get("/admin/overview/", HTTP_ACCEPT_LANGUAGE="id").text
+    assert "Cabut blokir pada 127.0.0.1" in page_id
+
+    response = admin.post("/admin/overview/lift-block/", {"ip": "127.0.0.1"}, follow=True)
+
+    assert "The block on 127.0.0.1 was lifted." in response.text
+    assert lockout.ip_refusal("127.0.0.1") is None
+    assert AuditEvent.objects.filter(kind="admin.action", details__action="lift_block").exists()
+    assert admin.post("/admin/overview/lift-block/", {"ip": "not-an-ip"}).status_code == 400
+
+
+def test_lifting_a_block_needs_the_unlock_permission(make_user):
+    clerk = make_user("clerk", is_staff=True)
+    browser = Client()
+    browser.force_login(clerk)
+    assert browser.post("/admin/overview/lift-block/", {"ip": "10.0.0.1"}).status_code == 403
+    assert browser.get("/admin/overview/lift-block/").status_code == 405
