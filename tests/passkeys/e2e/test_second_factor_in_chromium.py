@@ -119,7 +119,8 @@ def test_passkey_as_the_second_factor_after_the_password(without_autofill: Page,
     passkey_row = page.get_by_role("row").filter(has_text="Second factor (passkey)")
     expect(passkey_row).to_have_count(1)
     expect(passkey_row).to_contain_text("success")
-    expect(page.get_by_role("row").filter(has_text="Signed in (hwk,pwd)")).to_have_count(1)
+    signed_in_row = page.get_by_role("row").filter(has_text="Signed in (password, passkey)")
+    expect(signed_in_row).to_have_count(1)
 
 
 @pytest.mark.parametrize("failure", ["credential removed", "user verification fails"])
