@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import audit, lockout
 from accounts.models import AuditEvent, User, UserSession
 from accounts.overview.models import ALL_GROUPS, HourlyCount
-from accounts.overview.rollup import HOUR, Key, hourly_counts, start_of_hour
+from accounts.overview.rollup import HOUR, SIGNIN_STEPS, Key, hourly_counts, start_of_hour
 
 Category = HourlyCount.Category
 DAYS = 30
@@ -74,7 +74,8 @@ class Series:
     windows: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
 
 
-def _local_midnight(day: dt.date) -> dt.datetime:
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The aware start of ``day`` in the portal's time zone."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
@@ -84,7 +85,7 @@ def counts_for_window(
     """The hourly counts of the last 30 local days up to now, their UTC start and first day."""
     today = timezone.localdate(now)
     first_day = today - dt.timedelta(days=DAYS - 1)
-    start = start_of_hour(_local_midnight(first_day))
+    start = start_of_hour(local_midnight(first_day))
     end = start_of_hour(now) + HOUR
     counts = hourly_counts(start, end, group_id=filters.group_id, app=filters.app)
     return counts, start, first_day
@@ -123,7 +124,7 @@ def per_day(counts: dict[Key, int], first_day: dt.date, categories: dict[str, st
         totals[local_day[hour], category] += n
     series = Series(labels=[day.strftime("%d/%m") for day in days])
     series.lines = {name: [totals[d, cat] for d in days] for name, cat in categories.items()}
-    series.windows = [(_local_midnight(d), _local_midnight(d + dt.timedelta(days=1))) for d in days]
+    series.windows = [(local_midnight(d), local_midnight(d + dt.timedelta(days=1))) for d in days]
     return series
 
 
@@ -151,7 +152,7 @@ class LiveFigures:
 
 def live_figures(counts: dict[Key, int], now: dt.datetime, filters: Filters) -> LiveFigures:
     """People signed in, sign-ins today, failures this hour against last week's, locks now."""
-    midnight = start_of_hour(_local_midnight(timezone.localdate(now)))
+    midnight = start_of_hour(local_midnight(timezone.localdate(now)))
     today = sum(
         n for (hour, cat, *_r), n in counts.items() if cat == Category.SIGNIN and hour >= midnight
     )
@@ -183,8 +184,6 @@ def live_figures(counts: dict[Key, int], now: dt.datetime, filters: Filters) -> 
 
 
 def _failure_events(filters: Filters):  # type: ignore[no-untyped-def]
-    from accounts.overview.rollup import SIGNIN_STEPS
-
     events = AuditEvent.objects.filter(
         kind__in=SIGNIN_STEPS, result__in=[audit.FAILURE, audit.REFUSED]
     )

@@ -33,6 +33,7 @@ from accounts.overview.figures import (
     group_choices,
     last_24_hours,
     live_figures,
+    local_midnight,
     per_day,
 )
 from accounts.overview.models import ALL_GROUPS
@@ -67,10 +68,6 @@ def _audit_link(filters: Filters, start: dt.datetime, end: dt.datetime, what: st
     if filters.app:
         query["details__client_id"] = filters.app
     return reverse("admin:accounts_auditevent_changelist") + "?" + urlencode(query)
-
-
-def _local_midnight(now: dt.datetime) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(timezone.localdate(now), dt.time()))
 
 
 def _rows(series: Series, filters: Filters, categories: list[str]) -> list[dict]:
@@ -129,7 +126,9 @@ def overview(request: HttpRequest) -> HttpResponse:
         "hour_rows": _rows(figures["hours"], filters, [Category.SIGNIN, Category.FAILURE]),
         "day_rows": _rows(figures["days"], filters, [Category.SIGNIN, Category.FAILURE]),
         "device_rows": _rows(figures["new_devices"], filters, [Category.NEW_DEVICE]),
-        "today_link": _audit_link(filters, _local_midnight(now), later, Category.SIGNIN),
+        "today_link": _audit_link(
+            filters, local_midnight(timezone.localdate(now)), later, Category.SIGNIN
+        ),
         "last_hour_link": _audit_link(filters, now - HOUR, later, Category.FAILURE),
         "window_link": _audit_link(filters, figures["window_start"], later, Category.FAILURE),
         "factor_link": _audit_link(filters, figures["window_start"], later, Category.FACTOR),
