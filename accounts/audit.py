@@ -86,7 +86,7 @@ def relying_app_of(next_url: str) -> str:
 
 
 def _signin_in_progress_app(request: HttpRequest) -> str:
-    from accounts.flows import SIGNIN_SESSION_KEY  # flows imports this module
+    from accounts.signin.flows import SIGNIN_SESSION_KEY  # flows imports this module
 
     state = request.session.get(SIGNIN_SESSION_KEY) if hasattr(request, "session") else None
     return relying_app_of(state.get("next", "")) if isinstance(state, dict) else ""

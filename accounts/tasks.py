@@ -5,7 +5,7 @@ import smtplib
 from celery import shared_task
 
 from accounts.models import User
-from accounts.password_reset import mail_reset_link
+from accounts.password.reset import mail_reset_link
 
 
 @shared_task(

@@ -22,8 +22,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from accounts import attempts, audit, lockout
-from accounts.flows import AUTH_METHODS_SESSION_KEY
 from accounts.models import User
+from accounts.signin.flows import AUTH_METHODS_SESSION_KEY
 from mfa import codes
 from mfa.methods import check_error, mask_email, send_error
 from mfa.models import CodeChallenge

@@ -19,14 +19,14 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import attempts, audit, lockout
-from accounts.flows import (
+from accounts.models import User
+from accounts.signals import account_deactivated, account_unlocked, password_changed
+from accounts.signin.flows import (
     AUTH_METHODS_SESSION_KEY,
     AUTH_TIME_SESSION_KEY,
     complete_signin,
     safe_next_url,
 )
-from accounts.models import User
-from accounts.signals import account_deactivated, account_unlocked, password_changed
 from mfa import codes, notices, totp, trust
 from mfa.challenge import pending as pending_state
 from mfa.challenge.base import ChallengeMethod, PendingSignin, VerifyResult

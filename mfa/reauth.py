@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from accounts.flows import AUTH_TIME_SESSION_KEY
+from accounts.signin.flows import AUTH_TIME_SESSION_KEY
 
 REAUTH_TIME_SESSION_KEY = "mfa.reauth_time"
 

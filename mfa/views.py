@@ -11,9 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import attempts, audit
-from accounts import flows as account_flows
-from accounts.flows import safe_next_url
-from accounts.forms import PasswordForm
+from accounts.signin import flows as account_flows
+from accounts.signin.flows import safe_next_url
+from accounts.signin.forms import PasswordForm
 from mfa import email_factor, flows, notices, recovery, totp, trust
 from mfa.destination import DestinationChange, announce_resend
 from mfa.forms import CodeForm, EmailAddressForm, PasswordOrCodeForm

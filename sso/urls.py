@@ -9,7 +9,7 @@ from django.urls import include, path, reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts import views as account_views
+from accounts.home.views import home
 
 
 def _admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
@@ -32,7 +32,7 @@ admin.site.site_header = admin.site.site_title = format_lazy(
 )
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("security/setup/", include("mfa.rollout.urls")),
     path("security/", include("mfa.urls")),

@@ -12,7 +12,7 @@ from django.test import TestCase
 from django.utils import translation
 
 from accounts.notices import mail_new_device_alert
-from accounts.password_reset import mail_reset_link
+from accounts.password.reset import mail_reset_link
 from mfa import codes, flows, notices
 from mfa.models import CodeChallenge
 

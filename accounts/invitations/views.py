@@ -7,9 +7,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts import flows as signin_flows
 from accounts.invitations import flows
 from accounts.invitations.forms import AcceptInvitationForm
+from accounts.signin import flows as signin_flows
 
 GONE = 410
 

@@ -7,9 +7,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts import flows as signin_flows
 from accounts.registration import flows
 from accounts.registration.forms import SignupForm
+from accounts.signin import flows as signin_flows
 
 TOO_MANY_REQUESTS = 429
 GONE = 410

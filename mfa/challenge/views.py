@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.flows import safe_next_url
+from accounts.signin.flows import safe_next_url
 from mfa import binding, flows, totp
 from mfa.challenge import pending as pending_state
 from mfa.forms import CodeForm, TrustForm

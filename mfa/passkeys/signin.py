@@ -1,7 +1,7 @@
 """The passkey sign-in between the browser's dialog and "Confirm and Continue".
 
 After a verified assertion the session remembers who proved it, for a few minutes; the
-Confirm and Continue step then signs in through ``accounts.flows.complete_signin`` with
+Confirm and Continue step then signs in through ``accounts.signin.flows.complete_signin`` with
 ``PASSKEY_AMR``: a passkey with user verification is already multi-factor, so no second
 challenge follows (design.md, sign-in flow step 4).
 """
@@ -10,8 +10,8 @@ import time
 
 from django.http import HttpRequest
 
-from accounts import flows
 from accounts.models import User
+from accounts.signin import flows
 from accounts.usernames import canonical_username
 from mfa.passkeys import PASSKEY_AMR, conf
 from mfa.passkeys.authentication import VerifiedPasskey

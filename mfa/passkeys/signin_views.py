@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts import audit, flows
+from accounts import audit
+from accounts.signin import flows
 from mfa.challenge.pending import current_pending
 from mfa.passkeys import authentication, signin
 from mfa.passkeys.errors import NO_CHALLENGE, PasskeyError

@@ -135,7 +135,7 @@ def set_up_now(request: HttpRequest) -> None:
 
 def continue_url(request: HttpRequest) -> str:
     """Where the person goes once the rollout lets them: the page they were going to, or Home."""
-    from accounts.flows import safe_next_url
+    from accounts.signin.flows import safe_next_url
 
     data = state(request) or {}
     return safe_next_url(request, data.get("next", "")) or reverse("home")

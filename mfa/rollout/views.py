@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.flows import safe_next_url
+from accounts.signin.flows import safe_next_url
 from mfa import recovery
 from mfa.rollout import flows, offers
 from mfa.rollout import policy as rollout_policy

@@ -8,7 +8,7 @@ class OidcConfig(AppConfig):
     verbose_name = _("OpenID Connect")
 
     def ready(self) -> None:
-        from accounts.flows import CARRIED_ACROSS_SIGNIN
+        from accounts.signin.flows import CARRIED_ACROSS_SIGNIN
         from sso.oidc import checks, signals  # noqa: F401  (registers checks and receivers)
         from sso.oidc.flows import FRESH_SIGN_IN_SESSION_KEY
 

@@ -1,6 +1,6 @@
 """How the user signed in, told to relying apps: the ``amr`` and ``acr`` claims.
 
-The sign-in pages record RFC 8176 method values in the session (accounts.flows): "pwd" for a
+The sign-in pages record RFC 8176 method values in the session (accounts.signin.flows): "pwd" for a
 password, "otp" for an e-mail code, TOTP or recovery code, "sms" for an SMS code, "hwk" for a
 passkey, "user" for a passkey's user verification. From those this module derives
 

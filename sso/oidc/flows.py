@@ -21,7 +21,11 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.settings import oauth2_settings
 
-from accounts.flows import AUTH_METHODS_SESSION_KEY, AUTH_TIME_SESSION_KEY, request_fresh_signin
+from accounts.signin.flows import (
+    AUTH_METHODS_SESSION_KEY,
+    AUTH_TIME_SESSION_KEY,
+    request_fresh_signin,
+)
 from sso.oidc import claims
 from sso.oidc.models import Application, SignInContext
 
@@ -138,7 +142,7 @@ def fresh_sign_in_url(request: HttpRequest) -> str:
     """The sign-in page, returning to this very authorize request, which it will then meet.
 
     Nothing ends here: a cross-site link with ``prompt=login`` must not sign anyone out. The
-    sign-in pages run beside the current session (accounts.flows.request_fresh_signin), which
+    sign-in pages run beside the current session (accounts.signin.flows.request_fresh_signin), which
     is replaced only when the new sign-in completes; abandoned, the session goes on as before.
     """
     asked = dict(request.session.get(FRESH_SIGN_IN_SESSION_KEY) or {})

@@ -19,9 +19,9 @@ from django.test import TestCase
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import audit
-from accounts import security_question as question_policy
-from accounts.flows import AUTH_TIME_SESSION_KEY
 from accounts.models import AuditEvent
+from accounts.question import flows as question_policy
+from accounts.signin.flows import AUTH_TIME_SESSION_KEY
 from mfa import binding, recovery
 from mfa.forms import CodeField
 from mfa.models import EmailDevice
@@ -36,9 +36,9 @@ LIMIT = 3
 
 # Each form that checks a secret, with the pages (scenarios below) where it is checked.
 CHECKED_BY = {
-    "accounts.forms.PasswordForm": ["signin_password", "reauth"],
-    "accounts.forms.SecurityAnswerForm": ["security_question"],
-    "accounts.account_views.CountedPasswordChangeForm": ["password_change"],
+    "accounts.signin.forms.PasswordForm": ["signin_password", "reauth"],
+    "accounts.question.forms.SecurityAnswerForm": ["security_question"],
+    "accounts.password.forms.CountedPasswordChangeForm": ["password_change"],
     "mfa.forms.PasswordOrCodeForm": ["authenticator_removal"],
     "mfa.forms.CodeForm": [
         "challenge_totp", "challenge_email", "challenge_sms", "authenticator_setup",
@@ -48,7 +48,7 @@ CHECKED_BY = {
 }  # fmt: skip
 # Forms whose secret fields verify nothing: they set a new secret, or show a hash's summary.
 VERIFIES_NONE = {
-    "accounts.forms.SecurityQuestionForm",
+    "accounts.question.forms.SecurityQuestionForm",
     "accounts.admin.PortalUserCreationForm",
     "accounts.admin.PortalUserChangeForm",  # the password hash's read-only summary
     "accounts.invitations.forms.AcceptInvitationForm",

@@ -138,7 +138,7 @@ def test_staff_without_factor_must_enrol_first(client, make_user, password):
     authenticator set up there does not make this a multi-factor session."""
     import pyotp
 
-    from accounts.flows import AUTH_METHODS_SESSION_KEY
+    from accounts.signin.flows import AUTH_METHODS_SESSION_KEY
     from tests.conftest import sign_in
 
     make_user("boss", is_staff=True)

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from accounts.flows import AUTH_TIME_SESSION_KEY
+from accounts.signin.flows import AUTH_TIME_SESSION_KEY
 from tests.conftest import sign_in
 from tests.oidc.conftest import REDIRECT_URI
 from tests.oidc.helpers import authorize_url, exchange, get_code, pkce_pair, query_of

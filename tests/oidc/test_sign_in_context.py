@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from accounts.flows import AUTH_METHODS_SESSION_KEY, AUTH_TIME_SESSION_KEY
+from accounts.signin.flows import AUTH_METHODS_SESSION_KEY, AUTH_TIME_SESSION_KEY
 from sso.oidc.claims import ACR_MFA, ACR_PASSWORD, ACR_PHISHING_RESISTANT
 from tests.conftest import sign_in
 from tests.oidc.conftest import REDIRECT_URI

@@ -14,7 +14,7 @@ import pytest
 from django.core import mail
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.flows import AUTH_TIME_SESSION_KEY
+from accounts.signin.flows import AUTH_TIME_SESSION_KEY
 from sso.oidc.claims import ACR_MFA, ACR_PASSWORD, ACR_PHISHING_RESISTANT
 from tests.conftest import sign_in
 from tests.mfa.conftest import confirm, pick, validate

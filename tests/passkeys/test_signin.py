@@ -4,7 +4,7 @@ authenticator: Continue → (browser) → Confirm and Continue → Home, and no 
 from django.contrib.auth import SESSION_KEY
 from webauthn.helpers import base64url_to_bytes
 
-from accounts.flows import AUTH_METHODS_SESSION_KEY
+from accounts.signin.flows import AUTH_METHODS_SESSION_KEY
 from mfa.passkeys import PASSKEY_AMR
 from mfa.passkeys.models import Passkey
 from tests.conftest import post_username

@@ -7,8 +7,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from accounts.flows import AUTH_METHODS_SESSION_KEY
 from accounts.models import AuditEvent
+from accounts.signin.flows import AUTH_METHODS_SESSION_KEY
 from sso.saml import assurance
 from sso.saml.models import Pseudonym, SamlSession
 from tests.conftest import sign_in

@@ -3,7 +3,7 @@
 from django import template
 from django.utils import timezone
 
-from accounts.flows import AUTH_METHODS_SESSION_KEY
+from accounts.signin.flows import AUTH_METHODS_SESSION_KEY
 from mfa.rollout import policy as rollout_policy
 from mfa.rollout.models import Level
 

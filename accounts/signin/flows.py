@@ -15,8 +15,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from accounts import attempts, audit, devices, lockout, security_question
+from accounts import attempts, audit, devices, lockout
 from accounts.models import User
+from accounts.question import flows as security_question
 
 SIGNIN_SESSION_KEY = "accounts.signin"
 # The methods that proved who the user is in this session (pwd, otp, hwk ...) and when.

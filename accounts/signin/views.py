@@ -1,24 +1,18 @@
-"""Sign-in pages: thin views that parse the request, call accounts.flows and render."""
+"""Sign-in pages: thin views that parse the request, call accounts.signin.flows and render."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts import audit, flows, lockout
-from accounts.forms import ForgotPasswordForm, LocationForm, PasswordForm, UsernameForm
-from accounts.password_reset import over_request_limit, request_password_reset
+from accounts import audit, lockout
 from accounts.registration.flows import signup_open
-from accounts.signals import password_changed
-from sso.oidc import home as oidc_home
-from sso.saml import home as saml_home
+from accounts.signin import flows
+from accounts.signin.forms import LocationForm, PasswordForm, UsernameForm
 
 TOO_MANY_REQUESTS = 429
 
@@ -101,60 +95,3 @@ def sign_out(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("You have signed out."))
         return redirect(settings.LOGOUT_REDIRECT_URL)
     return render(request, "accounts/sign_out.html")
-
-
-@never_cache
-@login_required
-@require_http_methods(["GET"])
-def home(request: HttpRequest) -> HttpResponse:
-    """Home SSO: who is signed in and the applications they can open."""
-    applications = sorted(
-        oidc_home.applications_for(request.user) + saml_home.applications_for(request.user),
-        key=lambda app: app["name"].casefold(),
-    )
-    return render(request, "accounts/home.html", {"applications": applications})
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-def forgot_password(request: HttpRequest) -> HttpResponse:
-    """Lupa Password: email and username; the same answer whether or not they match."""
-    form = ForgotPasswordForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        if over_request_limit(request):
-            form.add_error(None, _("Too many requests. Please try again later."))
-            return render(
-                request, "accounts/forgot_password.html", {"form": form}, status=TOO_MANY_REQUESTS
-            )
-        request_password_reset(request, form.cleaned_data["email"], form.cleaned_data["username"])
-        return redirect("accounts:password_reset_sent")
-    return render(request, "accounts/forgot_password.html", {"form": form})
-
-
-@require_http_methods(["GET"])
-def password_reset_sent(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/password_reset_sent.html")
-
-
-class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
-    """Django's single-use link check; the user signs in afterwards (a reset never skips MFA)."""
-
-    template_name = "accounts/password_reset_confirm.html"
-    success_url = reverse_lazy("accounts:password_reset_done")
-    post_reset_login = False
-
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
-        response = super().form_valid(form)
-        # The new password hash already ends every other session (Django's session auth hash);
-        # the signal lets the MFA app revoke trusted devices too.
-        lockout.unlock(form.user)
-        audit.record(self.request, audit.PASSWORD_CHANGED, user=form.user, method="reset")
-        password_changed.send(sender=type(form.user), user=form.user)
-        return response
-
-
-@require_http_methods(["GET"])
-def password_reset_done(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "accounts/password_reset_done.html", {"login_url": reverse("accounts:login")}
-    )

@@ -25,34 +25,6 @@ class PasswordForm(forms.Form):
     )
 
 
-class ForgotPasswordForm(forms.Form):
-    email = forms.EmailField(
-        label=_("Email"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
-    )
-    username = forms.CharField(
-        label=_("Username"),
-        max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
-    )
-
-
-class SecurityQuestionForm(forms.Form):
-    question = forms.CharField(label=_("Question"), max_length=200)
-    answer = forms.CharField(
-        label=_("Answer"), max_length=200, widget=forms.PasswordInput(attrs={"autocomplete": "off"})
-    )
-
-
-class SecurityAnswerForm(forms.Form):
-    answer = forms.CharField(
-        label=_("Answer"),
-        max_length=200,
-        widget=forms.PasswordInput(attrs={"autocomplete": "off", "autofocus": True}),
-    )
-
-
 class LocationForm(forms.Form):
     """A coarse position the browser may share at sign-in, with consent (policy off by default)."""
 

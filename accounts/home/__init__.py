@@ -1,0 +1,1 @@
+"""Home SSO: who is signed in and the applications they can open."""

@@ -1,0 +1,22 @@
+"""Home SSO: the page a signed-in user lands on."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from sso.oidc import home as oidc_home
+from sso.saml import home as saml_home
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def home(request: HttpRequest) -> HttpResponse:
+    """Home SSO: who is signed in and the applications they can open."""
+    applications = sorted(
+        oidc_home.applications_for(request.user) + saml_home.applications_for(request.user),
+        key=lambda app: app["name"].casefold(),
+    )
+    return render(request, "accounts/home.html", {"applications": applications})

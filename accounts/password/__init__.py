@@ -1,0 +1,1 @@
+"""The password: forgot ("Lupa Password"), the reset link, and changing it in Security Settings."""

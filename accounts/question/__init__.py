@@ -1,0 +1,1 @@
+"""seeds/003's personal security question: its settings page and its sign-in step."""
