@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "mfa.sms",
     "mfa.rollout",
     "sso.oidc",
-    "provisioning",
+    "accounts.provisioning",
     "sso.saml",
 ]
 
@@ -456,14 +456,16 @@ PROVISIONING_TOKEN_DAYS = env.int("PROVISIONING_TOKEN_DAYS", default=365)
 PROVISIONING_DOCUMENTATION_URI = env.str("PROVISIONING_DOCUMENTATION_URI", default="")
 # django-scim2's own settings object: the portal's adapters, filters and views on the library.
 SCIM_SERVICE_PROVIDER = {
-    "USER_ADAPTER": "provisioning.adapters.UserAdapter",
-    "GROUP_ADAPTER": "provisioning.adapters.GroupAdapter",
-    "USER_FILTER_PARSER": "provisioning.filters.UserFilterQuery",
-    "GROUP_FILTER_PARSER": "provisioning.filters.GroupFilterQuery",
-    "SERVICE_PROVIDER_CONFIG_MODEL": "provisioning.discovery.ServiceProviderConfigDocument",
-    "BASE_LOCATION_GETTER": "provisioning.adapters.base_location",
-    "SCHEMAS_GETTER": "provisioning.discovery.schemas_getter",
-    "AUTH_CHECK_MIDDLEWARE": "provisioning.gate.ScimGate",
+    "USER_ADAPTER": "accounts.provisioning.adapters.UserAdapter",
+    "GROUP_ADAPTER": "accounts.provisioning.adapters.GroupAdapter",
+    "USER_FILTER_PARSER": "accounts.provisioning.filters.UserFilterQuery",
+    "GROUP_FILTER_PARSER": "accounts.provisioning.filters.GroupFilterQuery",
+    "SERVICE_PROVIDER_CONFIG_MODEL": (
+        "accounts.provisioning.discovery.ServiceProviderConfigDocument"
+    ),
+    "BASE_LOCATION_GETTER": "accounts.provisioning.adapters.base_location",
+    "SCHEMAS_GETTER": "accounts.provisioning.discovery.schemas_getter",
+    "AUTH_CHECK_MIDDLEWARE": "accounts.provisioning.gate.ScimGate",
     "NETLOC": "localhost",  # unused: BASE_LOCATION_GETTER reads the request
     "AUTHENTICATION_SCHEMES": [{"type": "oauthbearertoken", "name": "Bearer token"}],
 }

@@ -42,6 +42,6 @@ urlpatterns = [
     path("saml/", include("sso.saml.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/overview/", include("accounts.overview.urls")),
-    path("scim/v2/", include("provisioning.urls")),
+    path("scim/v2/", include("accounts.provisioning.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import audit
-from provisioning.models import ProvisioningClient
-from provisioning.tokens import issue_token
+from accounts.provisioning.models import ProvisioningClient
+from accounts.provisioning.tokens import issue_token
 
 
 class ProvisioningClientForm(forms.ModelForm):

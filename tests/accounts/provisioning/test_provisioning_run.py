@@ -19,7 +19,7 @@ from scim2_models import (
 
 from accounts.models import AuditEvent
 from accounts.models import User as PortalUser
-from provisioning.models import ScimUser
+from accounts.provisioning.models import ScimUser
 
 USERS, GROUPS = 1000, 50
 

@@ -32,11 +32,11 @@ from accounts.lifecycle import (
     send_invitation,
 )
 from accounts.models import User
+from accounts.provisioning.models import ProvisioningClient, ScimGroup, ScimUser
+from accounts.provisioning.resources import GroupResource, UserResource, group_row, user_row
 from accounts.usernames import canonical_username
 from mfa import notices
 from mfa.models import EmailDevice
-from provisioning.models import ProvisioningClient, ScimGroup, ScimUser
-from provisioning.resources import GroupResource, UserResource, group_row, user_row
 
 _username_validator = UnicodeUsernameValidator()
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from provisioning.models import ProvisioningClient
-from provisioning.tokens import issue_token
+from accounts.provisioning.models import ProvisioningClient
+from accounts.provisioning.tokens import issue_token
 
 
 class Command(BaseCommand):

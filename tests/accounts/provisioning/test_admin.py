@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from provisioning.models import ProvisioningClient
+from accounts.provisioning.models import ProvisioningClient
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_the_client_form_reads_in_indonesian(admin_client):
 
 
 def test_the_provisioning_catalogue_is_complete():
-    catalogue = Path(__file__).parents[2] / "provisioning/locale/id/LC_MESSAGES/django.po"
+    catalogue = Path(__file__).parents[3] / "accounts/provisioning/locale/id/LC_MESSAGES/django.po"
     for flag in ("--untranslated", "--only-fuzzy"):
         out = subprocess.run(
             ["msgattrib", flag, "--no-obsolete", str(catalogue)],

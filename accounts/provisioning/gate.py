@@ -18,9 +18,9 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from accounts import audit
-from provisioning.errors import error_response, normalised
-from provisioning.models import ProvisioningClient
-from provisioning.tokens import client_for_token
+from accounts.provisioning.errors import error_response, normalised
+from accounts.provisioning.models import ProvisioningClient
+from accounts.provisioning.tokens import client_for_token
 from sso.net import client_ip
 
 AUDIT_KIND = "provisioning.scim"

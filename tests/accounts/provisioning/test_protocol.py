@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from accounts.models import AuditEvent, User
-from provisioning.models import ProvisioningClient, ScimUser
+from accounts.provisioning.models import ProvisioningClient, ScimUser
 
 from .conftest import ENTERPRISE, ERROR, PATCH_OP, new_user
 

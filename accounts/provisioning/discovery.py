@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from scim2_models import Context, ServiceProviderConfig
 
-from provisioning.resources import schema_documents
+from accounts.provisioning.resources import schema_documents
 
 
 class ServiceProviderConfigDocument:

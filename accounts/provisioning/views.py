@@ -24,8 +24,8 @@ from scim2_models import (
     SearchRequest,
 )
 
-from provisioning import flows
-from provisioning.errors import SCIM_CONTENT_TYPE, ScimError, error_response
+from accounts.provisioning import flows
+from accounts.provisioning.errors import SCIM_CONTENT_TYPE, ScimError, error_response
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"

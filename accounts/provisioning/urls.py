@@ -4,7 +4,7 @@ the portal's views. The namespace stays ``scim``, which the library's reverse() 
 from django.urls import re_path
 from django_scim import views as library
 
-from provisioning import views
+from accounts.provisioning import views
 
 app_name = "scim"
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from provisioning.models import ProvisioningClient
+from accounts.provisioning.models import ProvisioningClient
 
 MINUTE = timedelta(minutes=1)
 TOKEN_PREFIX = "scim_"  # noqa: S105 (a prefix that makes leaked tokens easy to spot)

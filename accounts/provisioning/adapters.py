@@ -21,9 +21,9 @@ from scim2_models import (
     SCIMException,
 )
 
-from provisioning import flows
-from provisioning.errors import ScimError
-from provisioning.resources import (
+from accounts.provisioning import flows
+from accounts.provisioning.errors import ScimError
+from accounts.provisioning.resources import (
     ENTERPRISE_SCHEMA,
     GroupResource,
     UserResource,

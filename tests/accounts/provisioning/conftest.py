@@ -2,8 +2,8 @@
 
 import pytest
 
-from provisioning.models import ProvisioningClient
-from provisioning.tokens import issue_token
+from accounts.provisioning.models import ProvisioningClient
+from accounts.provisioning.tokens import issue_token
 
 SCIM = "application/scim+json"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"

@@ -28,7 +28,7 @@ from scim2_models import (
 )
 
 from accounts.models import User as PortalUser
-from provisioning.models import ScimGroup, ScimUser
+from accounts.provisioning.models import ScimGroup, ScimUser
 
 UserResource = User[EnterpriseUser]
 GroupResource = Group
