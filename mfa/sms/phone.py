@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import phonenumbers
 from django.utils import translation
 from django.utils.translation import gettext as _
-from phonenumbers import geocoder
 
 from mfa.sms import conf
 
@@ -66,7 +65,14 @@ def parse(typed: str) -> PhoneNumber:
 
 
 def country_name(region: str) -> str:
-    """Indonesia / Singapura: the country's name in the reader's language, else its code."""
+    """Indonesia / Singapura: the country's name in the reader's language, else its code.
+
+    ``phonenumbers.geocoder`` loads libphonenumber's whole geocoding data (about 100 MiB of
+    resident memory), so it is imported here, for the one message that names countries, and
+    not by every web worker that merely routes to the SMS pages.
+    """
+    from phonenumbers import geocoder
+
     example = phonenumbers.example_number(region)
     if example is None:
         return region
