@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 DEV_ENV := DEBUG=true ACCOUNTS_SIGNUP=open ACCOUNTS_SELF_DELETE=true
 
-.PHONY: run test lint format install messages clean demo-rp demo-sp e2e-deps bench
+.PHONY: run test lint format install messages clean demo-rp demo-sp e2e-deps bench bench-peers
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ install: $(VENV)/.installed
 
 # Compiles the committed .po catalogues (English is the source language).
 messages: install
-	$(DEV_ENV) $(MANAGE) compilemessages --ignore=.venv --ignore=staticfiles --verbosity 0
+	$(DEV_ENV) $(MANAGE) compilemessages --ignore=.venv --ignore=var --ignore=staticfiles --verbosity 0
 
 # The embedded default: SQLite, tasks inline, mail to the console, demo accounts.
 run: install messages
@@ -52,6 +52,19 @@ test: install messages e2e-deps
 bench: install messages
 	$(PY) -m bench.run $(BENCH_ARGS)
 
+# The portal beside django-allauth and django-two-factor-auth, served and driven alike
+# (bench/peers/); each peer in its own virtualenv under var/peers/ from its pinned
+# requirements. About 5-10 minutes; writes bench/results/peers.json.
+PEER_VENVS := var/peers
+$(PEER_VENVS)/%/.installed: bench/peers/%/requirements.txt
+	rm -rf $(PEER_VENVS)/$*
+	$(PYTHON) -m venv $(PEER_VENVS)/$*
+	$(PEER_VENVS)/$*/bin/pip install --quiet -r $<
+	touch $@
+
+bench-peers: install messages $(PEER_VENVS)/allauth/.installed $(PEER_VENVS)/two_factor/.installed
+	$(PY) -m bench.peers.run $(BENCH_ARGS)
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -61,4 +74,4 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PEER_VENVS) db.sqlite3 staticfiles .pytest_cache .ruff_cache

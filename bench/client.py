@@ -15,6 +15,7 @@ import re
 import secrets
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -177,9 +178,15 @@ async def full_signin(base_url: str, account: Account) -> dict[str, float]:
 
 
 async def signin_load(
-    base_url: str, clock: TotpClock, concurrency: int, seconds: float, max_signins: int
+    base_url: str,
+    clock: TotpClock,
+    concurrency: int,
+    seconds: float,
+    max_signins: int,
+    signin: Callable[[str, Account], Awaitable[dict[str, float]]] = full_signin,
 ) -> tuple[Timings, float]:
-    """``concurrency`` browsers signing in back to back for ``seconds`` (or ``max_signins``)."""
+    """``concurrency`` browsers signing in back to back for ``seconds`` (or ``max_signins``);
+    ``signin`` walks one sign-in (the portal's by default) and returns its step times."""
     timings = Timings()
     deadline = time.monotonic() + seconds
     started = 0
@@ -191,7 +198,7 @@ async def signin_load(
             account = await clock.take()
             begin = time.perf_counter()
             try:
-                steps = await full_signin(base_url, account)
+                steps = await signin(base_url, account)
             except (FlowError, httpx.HTTPError) as exc:
                 timings.errors[type(exc).__name__ + ": " + str(exc)[:80]] += 1
                 continue

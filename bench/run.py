@@ -22,12 +22,14 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 if __package__ in (None, ""):  # `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import client as browser
 from bench import seed
-from bench.services import REPO, Services, cpu_seconds, memory_kib, postgres_backend_pids
+from bench.services import REPO, Services, cpu_seconds, cpu_spent, memory_kib, server_pids
 
 RESULTS = REPO / "bench" / "results"
 
@@ -105,18 +107,17 @@ async def measure(args: argparse.Namespace, services: Services, data: dict) -> N
     await browser.signin_load(base, clock, args.web_workers, 60, args.web_workers * 2)
 
     print(f"· sign-ins at concurrency 1 for {args.single_seconds:.0f} s", flush=True)
-    server_pids = services.web_worker_pids() + postgres_backend_pids(services.database)
-    cpu_before = {pid: cpu_seconds(pid) for pid in server_pids}
+    cpu_before = {pid: cpu_seconds(pid) for pid in server_pids(services.web.pid, services.database)}
     _served, log_offset = services.served_since(0)
     single, single_elapsed = await browser.signin_load(base, clock, 1, args.single_seconds, 10_000)
-    server_cpu = sum(cpu_seconds(pid) - cpu_before[pid] for pid in server_pids)
+    server_cpu = cpu_spent(cpu_before, server_pids(services.web.pid, services.database))
     served, _end = services.served_since(log_offset)
     argon2, argon2_cpu = seed.time_password_verify(args.argon2_rounds)
     data["argon2"] = {**data["argon2"], **summary_ms(argon2), "cpu_ms": round(argon2_cpu * 1000, 1)}
     data["single"] = timings_json(single, single_elapsed, 1)
     signin_p50 = percentile(single.signins, 50)
     data["ratio_signin_to_argon2"] = round(signin_p50 / percentile(argon2, 50), 2)
-    # The same ratio in CPU time (web workers + their PostgreSQL backends, per sign-in), which
+    # The same ratio in CPU time (gunicorn + its PostgreSQL backends, per sign-in), which
     # other work on a shared machine disturbs far less than the wall clock.
     cpu_per_signin = server_cpu / max(len(single.signins), 1)
     data["single"]["server_cpu_ms_per_signin"] = round(cpu_per_signin * 1000, 1)
@@ -135,24 +136,8 @@ async def measure(args: argparse.Namespace, services: Services, data: dict) -> N
     data["load"] = timings_json(load, load_elapsed, args.concurrency)
 
     print(f"· OpenID Connect code exchanges, {args.oidc_clients} sessions", flush=True)
-    clients = []
-    for _ in range(args.oidc_clients):
-        account = await clock.take()
-        clients.append(await browser.signed_in_client(base, account))
-        clock.give_back(account)
-    times, errors, elapsed = await browser.oidc_load(
-        clients, data["oidc_client"], args.oidc_seconds
-    )
-    for c in clients:
-        await c.aclose()
-    data["oidc"] = {
-        "sessions": args.oidc_clients,
-        "exchanges": len(times["token"]),
-        "exchanges_per_s": round(len(times["token"]) / elapsed, 1),
-        "errors": errors,
-        "authorize": summary_ms(times["authorize"]),
-        "token": summary_ms(times["token"]),
-    }
+    clients = await signed_in_clients(base, clock, args.oidc_clients)
+    data["oidc"] = await oidc_phase(clients, data["oidc_client"], args.oidc_seconds)
 
     print(f"· e-mail codes at {args.email_rate:g}/s ({len(email_accounts)} requests)", flush=True)
     sem = asyncio.Semaphore(args.web_workers * 2)
@@ -176,6 +161,44 @@ async def measure(args: argparse.Namespace, services: Services, data: dict) -> N
         "request_to_smtp": summary_ms(latencies),
         "page": summary_ms(page_times),
         "celery_concurrency": args.celery_concurrency,
+    }
+
+
+async def signed_in_clients(
+    base: str, clock: browser.TotpClock, sessions: int
+) -> list[httpx.AsyncClient]:
+    """``sessions`` browsers, each through a full sign-in."""
+    clients = []
+    for _ in range(sessions):
+        account = await clock.take()
+        clients.append(await browser.signed_in_client(base, account))
+        clock.give_back(account)
+    return clients
+
+
+async def oidc_phase(clients: list[httpx.AsyncClient], client_id: str, seconds: float) -> dict:
+    """The signed-in ``clients`` exchanging codes (authorize → token) for ``seconds``; closes
+    them afterwards."""
+    times, errors, elapsed = await browser.oidc_load(clients, client_id, seconds)
+    for c in clients:
+        await c.aclose()
+    return {
+        "sessions": len(clients),
+        "exchanges": len(times["token"]),
+        "exchanges_per_s": round(len(times["token"]) / elapsed, 1),
+        "errors": errors,
+        "authorize": summary_ms(times["authorize"]),
+        "token": summary_ms(times["token"]),
+    }
+
+
+def web_worker_memory(pids: list[int]) -> dict:
+    """Peak resident set (VmHWM) of gunicorn's workers, in MiB."""
+    peaks = [memory_kib(pid).get("VmHWM", 0) for pid in pids]
+    return {
+        "workers": len(pids),
+        "peak_rss_mib": round(max(peaks, default=0) / 1024, 1),
+        "per_worker_peak_rss_mib": [round(p / 1024, 1) for p in peaks],
     }
 
 
@@ -283,13 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         services.start_web()
         services.start_worker()
         asyncio.run(measure(args, services, data))
-        pids = services.web_worker_pids()
-        peaks = [memory_kib(pid).get("VmHWM", 0) for pid in pids]
-        data["web_worker_memory"] = {
-            "workers": len(pids),
-            "peak_rss_mib": round(max(peaks, default=0) / 1024, 1),
-            "per_worker_peak_rss_mib": [round(p / 1024, 1) for p in peaks],
-        }
+        data["web_worker_memory"] = web_worker_memory(services.web_worker_pids())
     finally:
         services.close()
     data["total_seconds"] = round(time.monotonic() - started, 1)

@@ -24,8 +24,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-# method, path, status, microseconds from reading the request to sending the response
-ACCESS_LOG_FORMAT = "%(m)s %(U)s %(s)s %(D)s"
+# method, path, status, microseconds from reading the request to sending the response, and
+# the SQL statements of the request when served through bench/sqlcount.py ("-" otherwise)
+ACCESS_LOG_FORMAT = "%(m)s %(U)s %(s)s %(D)s %({bench.sql}e)s"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,50 @@ class ServedRequest:
     path: str
     status: int
     seconds: float
+    sql: int | None = None
+
+
+def read_access_log(path: Path, offset: int) -> tuple[list[ServedRequest], int]:
+    """The requests gunicorn logged in ``path`` after byte ``offset``, and the new offset.
+
+    The times are gunicorn's own (from reading the request to the response's last byte),
+    so they leave out the client and the loopback.
+    """
+    with path.open("rb") as log:
+        log.seek(offset)
+        lines = log.read().decode().splitlines()
+        end = log.tell()
+    served = []
+    for line in lines:
+        method, path_info, status, micros, *sql = line.split()
+        statements = int(sql[0]) if sql and sql[0].isdigit() else None
+        served.append(ServedRequest(method, path_info, int(status), int(micros) / 1e6, statements))
+    return served, end
+
+
+def start_gunicorn(
+    python: str, app: str, port: int, workers: int, cwd: Path, env: dict[str, str], logs: Path
+) -> subprocess.Popen:
+    """``workers`` sync gunicorn workers serving ``app`` on 127.0.0.1:``port``.
+
+    Its access log is ``logs/access-<port>.log`` (ACCESS_LOG_FORMAT), its output
+    ``logs/web-<port>.log``; returns once the port answers.
+    """
+    access_log = logs / f"access-{port}.log"
+    access_log.touch()
+    proc = subprocess.Popen(
+        [python, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--worker-class", "sync", "--timeout", "60",
+         "--log-level", "warning", "--access-logfile", str(access_log),
+         "--access-logformat", ACCESS_LOG_FORMAT],
+        cwd=cwd, env=env, stdout=(logs / f"web-{port}.log").open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, 30, proc)
+    except (RuntimeError, TimeoutError) as exc:
+        stop_process(proc)
+        raise RuntimeError(f"{exc}: {(logs / f'web-{port}.log').read_text()[-2000:]}") from exc
+    return proc
 
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -103,6 +148,11 @@ class RedisServer:
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 
+def database_url(name: str) -> str:
+    """The DATABASE_URL of database ``name`` on the bench's PostgreSQL server."""
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
 def create_database(name: str) -> str:
     """Drops and creates ``name`` on the shared server; returns its DATABASE_URL."""
     import psycopg
@@ -112,7 +162,7 @@ def create_database(name: str) -> str:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    return database_url(name)
 
 
 def drop_database(name: str) -> None:
@@ -214,26 +264,20 @@ class Services:
         controller.start()
         self._smtp_controller = controller
 
-    def start_web(self, extra_env: dict[str, str] | None = None) -> str:
+    def start_web(self, extra_env: dict[str, str] | None = None, app: str = "sso.wsgi") -> str:
         """gunicorn with the bench's settings (plus ``extra_env``); returns its base URL.
 
         The first one is ``self.web``; more (with other settings) are stopped by ``close``.
         """
         port = self.web_port if self.web is None else free_port()
-        proc = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "sso.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(self.web_workers), "--worker-class", "sync", "--timeout", "60",
-             "--log-level", "warning", "--access-logfile", str(self.access_log(port)),
-             "--access-logformat", ACCESS_LOG_FORMAT],
-            cwd=REPO, env={**self.env, **(extra_env or {})},
-            stdout=(self.workdir / f"web-{port}.log").open("w"), stderr=subprocess.STDOUT,
+        proc = start_gunicorn(
+            PYTHON, app, port, self.web_workers, REPO, {**self.env, **(extra_env or {})},
+            self.workdir,
         )  # fmt: skip
         if self.web is None:
             self.web = proc
-            self.access_log(port).touch()
         else:
             self.extra_webs.append(proc)
-        wait_for_port(port, 30, proc)
         return f"http://127.0.0.1:{port}"
 
     def access_log(self, port: int | None = None) -> Path:
@@ -241,20 +285,8 @@ class Services:
         return self.workdir / f"access-{port or self.web_port}.log"
 
     def served_since(self, offset: int) -> tuple[list[ServedRequest], int]:
-        """The requests the first web logged after byte ``offset``, and the new offset.
-
-        The times are gunicorn's own (from reading the request to the response's last byte),
-        so they leave out the client and the loopback.
-        """
-        with self.access_log().open("rb") as log:
-            log.seek(offset)
-            lines = log.read().decode().splitlines()
-            end = log.tell()
-        served = []
-        for line in lines:
-            method, path, status, micros = line.split()
-            served.append(ServedRequest(method, path, int(status), int(micros) / 1e6))
-        return served, end
+        """The requests the first web logged after byte ``offset``, and the new offset."""
+        return read_access_log(self.access_log(), offset)
 
     def start_worker(self) -> None:
         log = self.workdir / "worker.log"
@@ -304,6 +336,18 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(master_pid: int, database: str) -> list[int]:
+    """A gunicorn master, its workers and the PostgreSQL backends serving ``database``."""
+    return [master_pid, *children_of(master_pid), *postgres_backend_pids(database)]
+
+
+def cpu_spent(before: dict[int, float], pids: list[int]) -> float:
+    """CPU seconds ``pids`` (and the processes of ``before``) used since ``before`` was taken
+    (``{pid: cpu_seconds(pid)}``); a process that appeared since counts from zero, one that
+    ended since counts nothing (its last ticks are lost)."""
+    return sum(max(0.0, cpu_seconds(pid) - before.get(pid, 0.0)) for pid in set(before) | set(pids))
 
 
 def postgres_backend_pids(database: str) -> list[int]:
