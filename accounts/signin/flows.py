@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import authenticate, login
+from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -179,7 +179,11 @@ def complete_signin(
     state = current_signin(request)
     next_url = state.next_url if state else ""
     carried = {key: request.session[key] for key in CARRIED_ACROSS_SIGNIN if key in request.session}
-    if request.user.is_authenticated:
+    if request.user.is_authenticated and request.user.pk != user.pk:
+        # Another account signs in afresh over a live session (a shared computer): the
+        # previous account signs out as with Sign Out, its apps' sessions with it.
+        logout(request)
+    elif request.user.is_authenticated:
         # A fresh sign-in over a live session: Django's login keeps the key when the same
         # user signs in again; the new sign-in gets a new one (no session fixation).
         request.session.cycle_key()

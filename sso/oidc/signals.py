@@ -9,7 +9,7 @@ from sso.oidc import flows
 
 @receiver(user_logged_out, dispatch_uid="sso.oidc.end_portal_session")
 def end_relying_app_sessions(sender, request: HttpRequest | None, user, **kwargs) -> None:
-    """Portal sign-out, RP-initiated logout or a forced fresh sign-in: revoke the session's
+    """Portal sign-out, RP-initiated logout or another account's fresh sign-in: revoke the session's
     refresh tokens and send back-channel logout tokens (after commit, by Celery)."""
     if request is None or user is None or not hasattr(request, "session"):
         return

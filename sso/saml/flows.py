@@ -3,8 +3,9 @@
 A request is received (checked: readable, known sender, signed when required, addressed to us,
 fresh, not seen before, ACS URL in the sender's metadata) and kept in the session under a
 random token; the browser then goes to ``resume``, which signs the user in, runs a fresh sign-in
-(``ForceAuthn``) or a step-up (``RequestedAuthnContext``, MFA required) as needed, and finally
-answers with a signed response POSTed to the ACS URL. Views call these functions and render.
+beside the current session (``ForceAuthn``) or a step-up (``RequestedAuthnContext``, MFA
+required) as needed, and finally answers with a signed response POSTed to the ACS URL. Views
+call these functions and render.
 """
 
 import base64
@@ -29,6 +30,7 @@ from saml2.samlp import STATUS_NO_AUTHN_CONTEXT
 from saml2.sdb import SessionStorage
 
 from accounts import audit
+from accounts.signin.flows import AUTH_TIME_SESSION_KEY
 from sso.oidc.flows import portal_session
 from sso.saml import assurance, idp, messages
 from sso.saml.assurance import Requested
@@ -288,13 +290,6 @@ def forget(request: HttpRequest, token: str) -> None:
         request.session[PENDING_SESSION_KEY] = waiting
 
 
-def after_fresh_sign_in(request: HttpRequest, pending: Pending) -> str:
-    """Keeps ``pending`` in the new, signed-out session, its ForceAuthn now being met by the
-    sign-in that must follow; returns its token."""
-    pending.force_authn = False
-    return keep(request, pending)
-
-
 def mark_step_up_tried(request: HttpRequest, token: str) -> None:
     waiting = dict(request.session.get(PENDING_SESSION_KEY) or {})
     if token in waiting:
@@ -317,11 +312,12 @@ def next_step(request: HttpRequest, pending: Pending) -> str:
     """What the portal session must do before ``pending`` is answered (one of Step)."""
     if not request.user.is_authenticated:
         return Step.SIGN_IN
-    session = portal_session(request)
-    if pending.force_authn:
+    if pending.force_authn and not signed_in_since(request, pending.received):
         # SAML Core §3.4.1: ForceAuthn — the person must sign in again, not reuse the session.
-        # The view ends the session and keeps the request without the flag (after_fresh_sign_in).
+        # Nothing ends here (the request may come from any site): the sign-in pages run beside
+        # the session, which the new sign-in replaces only once it completes.
         return Step.FRESH_SIGN_IN
+    session = portal_session(request)
     sp = ServiceProvider.objects.get(pk=pending.sp_id)
     minimum = assurance.MFA_LEVEL if sp.mfa_required else 0
     level = assurance.level_of(session.acr)
@@ -331,6 +327,13 @@ def next_step(request: HttpRequest, pending: Pending) -> str:
     if needed is None or needed <= level or pending.step_up_tried:
         return Step.NO_AUTHN_CONTEXT
     return Step.STEP_UP
+
+
+def signed_in_since(request: HttpRequest, moment: float) -> bool:
+    """Whether the session's latest authentication came after ``moment`` (seconds, with their
+    fraction: a sign-in in the same second as the request is told apart)."""
+    signed_in = request.session.get(AUTH_TIME_SESSION_KEY)
+    return isinstance(signed_in, int | float) and signed_in > moment
 
 
 class _AssertionRecorder(SessionStorage):

@@ -10,8 +10,8 @@ from sso.saml import logout
 
 class SingleLogoutMiddleware:
     """After a response that signed the user out (the portal's Sign Out, an OIDC app's logout,
-    a forced fresh sign-in) and ended SAML sessions with a logout endpoint: keep where that
-    response was going, and send the browser to each service provider first (front-channel,
+    another account's fresh sign-in) and ended SAML sessions with a logout endpoint: keep where
+    that response was going, and send the browser to each service provider first (front-channel,
     SAML Profiles §4.4.3). A response that is not a redirect is left alone: its SAML sessions
     are ended on the portal's side all the same.
     """

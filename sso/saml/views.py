@@ -5,7 +5,6 @@ import logging
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.contrib.auth import logout as end_portal_session
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
+from accounts.signin.flows import request_fresh_signin
 from sso.oidc.flows import STEP_UP_URL_NAME
 from sso.saml import flows, idp, logout
 from sso.saml.flows import Refused, Step
@@ -114,9 +114,9 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
     if step == Step.SIGN_IN:
         return redirect(_sign_in_url(request.path))
     if step == Step.FRESH_SIGN_IN:
-        end_portal_session(request)
-        token = flows.after_fresh_sign_in(request, pending)
-        return redirect(_sign_in_url(reverse("saml:resume", kwargs={"token": token})))
+        # The way back is this very request, met once a sign-in completed after it arrived.
+        request_fresh_signin(request)
+        return redirect(_sign_in_url(request.path))
     if step == Step.STEP_UP:
         flows.mark_step_up_tried(request, token)
         return redirect(f"{reverse(STEP_UP_URL_NAME)}?{urlencode({'next': request.path})}")

@@ -161,7 +161,7 @@ def test_force_authn_asks_for_a_fresh_sign_in(client, onelogin_sp, user, passwor
     sign_in(client, user.username, password)
     response = sso(client, onelogin_sp, force_authn=True)
     assert response.request["PATH_INFO"] == "/accounts/login/"
-    assert "_auth_user_id" not in client.session
+    assert client.session["_auth_user_id"] == str(user.pk)  # nothing ends before the sign-in
     back = unquote(response.request["QUERY_STRING"]).removeprefix("next=")
     response = follow(client, sign_in(client, user.username, password, next_url=back))
     auth = onelogin_sp.consume(posted_fields(response)["SAMLResponse"])
