@@ -1,10 +1,10 @@
 """Single Logout (SAML Profiles §4.4), front-channel, both directions.
 
-When the portal session ends — the portal's Sign Out, an app's logout (OIDC or SAML), a forced
-fresh sign-in — every SAML session it opened is ended (rows marked, one audit event each), and
-the browser is led through each service provider's SingleLogoutService in turn with a signed
-LogoutRequest (``next_hop``). The chain ends where it began: the page the sign-out led to, or,
-when a service provider asked for the logout, a signed LogoutResponse to it.
+When the portal session ends — the portal's Sign Out, an app's logout (OIDC or SAML), another
+account's fresh sign-in — every SAML session it opened is ended (rows marked, one audit event
+each), and the browser is led through each service provider's SingleLogoutService in turn with
+a signed LogoutRequest (``next_hop``). The chain ends where it began: the page the sign-out led
+to, or, when a service provider asked for the logout, a signed LogoutResponse to it.
 
 The chain lives in the (new, signed-out) session under ``LOGOUT_SESSION_KEY``; each answer of a
 service provider is matched by its ``InResponseTo`` to the random ID of the request it answers.
@@ -80,8 +80,13 @@ def _slo_endpoint(server, sp: ServiceProvider) -> tuple[str, str] | None:
 
 
 def receive_logout_request(request: HttpRequest, binding: str) -> dict:
-    """Checks a LogoutRequest from an SP (signature as for AuthnRequests, fresh, not replayed);
-    returns what ``begin_sp_logout`` needs. Raises Refused."""
+    """Checks a LogoutRequest from an SP (signed, fresh, not replayed); returns what
+    ``begin_sp_logout`` needs. Raises Refused.
+
+    Always signed, whatever the SP's ``require_signed_requests`` (SAML Profiles §4.4.3.1: the
+    requester MUST authenticate itself): any site can make a browser send a LogoutRequest, and
+    the NameID it names (an e-mail address, a username) may be no secret.
+    """
     params = request.GET if request.method == "GET" else request.POST
     try:
         message = messages.decode(params, binding)
@@ -90,9 +95,8 @@ def receive_logout_request(request: HttpRequest, binding: str) -> dict:
     if message.root != "LogoutRequest":
         raise Refused(BAD_REQUEST, f"{message.root} sent to the SLO endpoint")
     sp = flows.service_provider(message.issuer)
-    strict = sp.require_signed_requests or bool(message.signature) or b"Signature" in message.xml
     try:
-        parsed = idp.server(request, strict=strict).parse_logout_request(
+        parsed = idp.server(request, strict=True).parse_logout_request(
             message.encoded, binding, message.relay_state, message.sig_alg, message.signature
         )
     except Exception as exc:  # pysaml2 raises many kinds; none may become an error 500

@@ -62,7 +62,10 @@ class ServiceProvider(models.Model):
     require_signed_requests = models.BooleanField(
         _("require signed requests"),
         default=True,
-        help_text=_("Refuse authentication and logout requests that are not signed."),
+        help_text=_(
+            "Refuse authentication requests that are not signed. Logout requests must always be"
+            " signed."
+        ),
     )
     encrypt_assertions = models.BooleanField(
         _("encrypt assertions"),

@@ -82,13 +82,24 @@ def test_a_logout_answer_to_no_request_of_ours_is_refused(client, onelogin_sp, s
     assert response.status_code == 400
 
 
-def test_an_unsigned_logout_request_is_refused(client, onelogin_sp, signed_in_at_sp, user):
+@pytest.mark.parametrize("require_signed_requests", [True, False])
+def test_an_unsigned_logout_request_is_refused(
+    client, onelogin_sp, signed_in_at_sp, user, require_signed_requests
+):
+    """Any site can make the browser send a LogoutRequest (a GET of the Redirect binding):
+    unsigned, it ends nothing, even for an SP whose unsigned AuthnRequests the admin allows
+    (SAML Profiles §4.4.3.1: the requester MUST authenticate itself)."""
+    onelogin_sp.registration.require_signed_requests = require_signed_requests
+    onelogin_sp.registration.save()
     url = onelogin_sp.auth(logoutRequestSigned=False).logout(
-        name_id=signed_in_at_sp.get_nameid(), session_index=signed_in_at_sp.get_session_index()
+        name_id=signed_in_at_sp.get_nameid(),
+        session_index=signed_in_at_sp.get_session_index(),
+        name_id_format=signed_in_at_sp.get_nameid_format(),
     )
     response = client.get(path_and_query(url))
     assert response.status_code == 400
     assert client.session["_auth_user_id"] == str(user.pk)
+    assert SamlSession.objects.get(user=user).ended is None
 
 
 def test_deactivating_the_account_ends_its_saml_sessions(client, signed_in_at_sp, user):
