@@ -97,7 +97,7 @@ class PortalUserAdmin(AccountImportExportMixin, UserAdmin):
     ]  # fmt: skip
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Personal info"), {"fields": ("full_name", "email", "phone")}),
+        (_("Personal info"), {"fields": ("full_name", "email", "phone", "preferred_language")}),
         (
             _("Sign-in protection"),
             {"fields": ("locked_until", "must_change_password", "live_sessions", "recent_events")},

@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from accounts import checks, sessions  # noqa: F401  (system checks; sign-in/out receivers)
+        from accounts import checks, language, sessions  # noqa: F401  (checks; sign-in receivers)
         from accounts.groups import ensure_helpdesk_group
         from sso import checks as _portal_checks  # noqa: F401  (portal-wide system checks)
 

@@ -1,5 +1,6 @@
 """The portal's user account."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
@@ -44,6 +45,11 @@ class User(AbstractUser):
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     # Set by an admin ("require a new password"): the next sign-in leads to a password change.
     must_change_password = models.BooleanField(_("must change password"), default=False)
+    # Chosen on the Profile tab (or set by an import or SCIM); blank: not chosen, mails go out in
+    # the language of the page that caused them (accounts.language).
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
 
     objects = PortalUserManager()
 

@@ -3,6 +3,7 @@
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.language import mail_language
 from accounts.models import User
 from sso.mail import absolute_url, send_portal_mail
 
@@ -20,5 +21,5 @@ def mail_new_device_alert(user: User, device: str, ip: str, language: str) -> No
             "time": timezone.localtime(),
             "settings_url": absolute_url(reverse("mfa:settings")),
         },
-        language,
+        mail_language(user, language),
     )

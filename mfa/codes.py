@@ -23,10 +23,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
+from accounts.language import mail_language
 from accounts.models import User
 from mfa.models import CodeChallenge
 
@@ -142,7 +143,7 @@ def request_code(
             return SendResult(BLOCKED, settings.MFA_CODE_BLOCK_SECONDS, challenge.pk)
         # seeds/003 Table 2: the old code dies the moment a new one is asked for.
         challenge.destination = destination
-        challenge.language = translation.get_language() or settings.LANGUAGE_CODE
+        challenge.language = mail_language(user)
         challenge.code_hash = ""
         challenge.generation += 1
         challenge.sends += 1

@@ -8,6 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts import audit
+from accounts.language import mail_language
 from accounts.models import User
 from mfa.models import CodeChallenge
 from sso.mail import absolute_url, send_portal_mail
@@ -73,5 +74,5 @@ def mail_security_notice(user_id: int, change: str, language: str) -> None:
             "by_admin": change in ADMIN_CHANGES,
             "settings_url": absolute_url(reverse("mfa:settings")),
         },
-        language,
+        mail_language(user, language),
     )

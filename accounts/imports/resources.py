@@ -1,7 +1,8 @@
 """The account columns of a bulk file, as a django-import-export resource.
 
 Columns: ``username``, ``name``, ``email`` (required) and ``phone``, ``groups`` (names,
-comma-separated), ``is_staff`` (optional). A row is matched to an account by the canonical
+comma-separated), ``is_staff``, ``language`` (``en`` or ``id``: the preferred language of the
+person's pages and mails; optional). A row is matched to an account by the canonical
 username (accounts.usernames), so importing the same file again updates and never duplicates;
 two rows whose usernames fold to the same name are an error. New accounts get no password (an
 invitation sets it). Any error, in any row, rolls the whole file back (``import_file``).
@@ -16,7 +17,7 @@ from accounts.models import User
 from accounts.usernames import canonical_username
 
 REQUIRED_COLUMNS = ("username", "name", "email")
-OPTIONAL_COLUMNS = ("phone", "groups", "is_staff")
+OPTIONAL_COLUMNS = ("phone", "groups", "is_staff", "language")
 PRIVILEGED_COLUMNS = ("groups", "is_staff")
 
 
@@ -57,10 +58,18 @@ class AccountResource(resources.ModelResource):
         widget=widgets.BooleanWidget(),
         saves_null_values=False,
     )
+    # Checked against LANGUAGES by the model's choices (full_clean): a row error otherwise. An
+    # empty cell leaves the person's own choice alone.
+    language = fields.Field(
+        attribute="preferred_language",
+        column_name="language",
+        widget=widgets.CharWidget(allow_blank=False),  # keeps None (an empty cell) as None
+        saves_null_values=False,
+    )
 
     class Meta:
         model = User
-        fields = ("username", "name", "email", "phone", "groups", "is_staff")
+        fields = ("username", "name", "email", "phone", "groups", "is_staff", "language")
         import_id_fields = ("username",)
         clean_model_instances = True
         skip_unchanged = True
@@ -109,6 +118,9 @@ class AccountResource(resources.ModelResource):
         for column in ("name", "email", "phone"):
             if column in row:
                 row[column] = str(row[column] or "").strip()
+        if "language" in row:
+            # None, not "": the field leaves the account's language alone (saves_null_values).
+            row["language"] = str(row["language"] or "").strip() or None
         if not username:
             raise ValidationError({"username": _("This field is required.")})
         canonical = canonical_username(username)

@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 
 from accounts import audit
 from accounts.invitations.models import Invitation
+from accounts.language import mail_language
 from accounts.links import link_token, parse_key, token_matches
 from accounts.models import User
 from sso.mail import absolute_url, send_portal_mail
@@ -116,7 +117,9 @@ def mail_invitation(invitation: Invitation, language: str) -> None:
         "link": invitation_link(invitation),
         "days": settings.ACCOUNTS_INVITE_DAYS,
     }
-    send_portal_mail("accounts/email/invitation", user.email, context, language)
+    send_portal_mail(
+        "accounts/email/invitation", user.email, context, mail_language(user, language)
+    )
     Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(sent_at=timezone.now())
 
 

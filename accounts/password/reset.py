@@ -16,6 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts import audit
+from accounts.language import mail_language
 from accounts.models import User
 from accounts.usernames import canonical_username
 from sso.mail import absolute_url, send_portal_mail
@@ -74,5 +75,5 @@ def mail_reset_link(user: User, language: str) -> None:
             "link": reset_link(user),
             "minutes": max(1, settings.PASSWORD_RESET_TIMEOUT // 60),
         },
-        language,
+        mail_language(user, language),
     )

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils import translation
 
 from accounts import audit
+from accounts.language import mail_language
 from accounts.models import User
 from sso.mail import absolute_url, send_portal_mail
 
@@ -48,4 +49,4 @@ def mail_email_changed_notice(user: User, old: str, new: str, language: str) -> 
         "new_address": masked,
         "settings_url": absolute_url("/security/"),
     }
-    send_portal_mail("accounts/email/email_changed", old, context, language)
+    send_portal_mail("accounts/email/email_changed", old, context, mail_language(user, language))

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import audit, lifecycle
+from accounts.language import use_language
 from accounts.profile.data_export import export_user_data
 from accounts.profile.forms import DeleteAccountForm, ProfileForm
 from mfa.reauth import recent_auth_required
@@ -39,6 +40,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         audit.record(request, audit.PROFILE_CHANGED, user=request.user)
+        use_language(request, request.user.preferred_language)
         messages.success(request, _("Your profile was saved."))
         return redirect("accounts:profile")
     context = {"form": form, "can_delete": can_delete(request.user)}

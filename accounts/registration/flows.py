@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts import audit
+from accounts.language import mail_language
 from accounts.links import link_token, parse_key, token_matches
 from accounts.lockout import count_in_window
 from accounts.models import User
@@ -141,6 +142,9 @@ def mail_signup(
         "reset_url": absolute_url(reverse("accounts:forgot_password")),
         "register_url": absolute_url(reverse("accounts:signup")),
     }
+    if kind == ADDRESS_TAKEN:
+        # The owner of the address chose a language on their Profile: the notice uses it.
+        language = mail_language(User.objects.filter(email__iexact=email).first(), language)
     if kind == VERIFY:
         pending = PendingSignup.objects.filter(pk=pending_id, completed_at__isnull=True).first()
         if pending is None:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.language import mail_language
 from accounts.models import User
 from mfa.rollout import adoption
 from mfa.rollout.models import Reminder
@@ -53,7 +54,7 @@ def send_reminder(user_id: int, *, manual: bool = False) -> str:
         "setup_url": absolute_url(reverse("mfa_rollout:enrol")),
     }
     try:
-        send_portal_mail("mfa/email/rollout_reminder", user.email, context)
+        send_portal_mail("mfa/email/rollout_reminder", user.email, context, mail_language(user))
     except smtplib.SMTPRecipientsRefused as exc:
         detail = "; ".join(f"{code} {reason!r}" for code, reason in exc.recipients.values())
         Reminder.objects.create(user=user, kind=Reminder.Kind.MAIL_FAILED, detail=detail[:200])

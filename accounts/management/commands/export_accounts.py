@@ -9,7 +9,10 @@ from accounts.imports.resources import AccountResource
 
 
 class Command(BaseCommand):
-    help = "Exports accounts (username, name, email, phone, groups, is_staff) to CSV or XLSX."
+    help = (
+        "Exports accounts (username, name, email, phone, groups, is_staff, language) "
+        "to CSV or XLSX."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)

@@ -10,7 +10,8 @@ from accounts.imports.flows import FileRefused, import_dataset, read_dataset
 class Command(BaseCommand):
     help = (
         "Imports accounts from a CSV or XLSX file (columns username, name, email; optional "
-        "phone, groups, is_staff). All rows or none; a row for an existing username updates it."
+        "phone, groups, is_staff, language). All rows or none; a row for an existing "
+        "username updates it."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

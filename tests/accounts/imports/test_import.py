@@ -148,6 +148,22 @@ def test_unknown_groups_and_privileged_columns_without_the_right():
     assert not User.objects.exists()
 
 
+def test_the_language_column_sets_the_preference_and_an_empty_cell_keeps_it(make_user):
+    make_user("ani", preferred_language="id")
+    report = _import(
+        "username,name,email,language\n"
+        "ani,Ani,ani@example.com,\n"
+        "rina,Rina,rina@example.com,id\n"
+        "budi,Budi,budi@example.com,en\n"
+    )
+    assert report.ok, report.row_errors
+    languages = dict(User.objects.values_list("username", "preferred_language"))
+    assert languages == {"ani": "id", "rina": "id", "budi": "en"}
+    bad = _import("username,name,email,language\neka,Eka,eka@example.com,fr\n")
+    assert "not a valid choice" in " ".join(dict(bad.row_errors)[1])
+    assert not User.objects.filter(username="eka").exists()
+
+
 def test_the_command_dry_run_invite_and_errors(tmp_path, settings):
     settings.SSO_BASE_URL = "https://sso.example.go.id"
     good = tmp_path / "people.csv"
@@ -181,7 +197,7 @@ def test_export_has_the_import_columns_and_no_formulas(tmp_path, make_user):
     target = tmp_path / "out.csv"
     call_command("export_accounts", str(target), stdout=io.StringIO())
     lines = target.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "username,name,email,phone,groups,is_staff"
+    assert lines[0] == "username,name,email,phone,groups,is_staff,language"
     mallory = next(line for line in lines if line.startswith("mallory,"))
     assert not re.search(r",\"?=", mallory)  # the name starts with a quote, not with =
     # An exported file imports back: the plain rows are unchanged.
@@ -257,7 +273,7 @@ def test_admin_import_speaks_indonesian(admin):
 
 def test_admin_import_page_lists_the_columns_and_offers_csv_and_xlsx(admin):
     form = admin.get("/admin/accounts/user/import/").content.decode()
-    assert "<code>username, name, email, phone, groups, is_staff</code>" in form
+    assert "<code>username, name, email, phone, groups, is_staff, language</code>" in form
     formats = re.findall(r'<option value="\d+"[^>]*>(\w+)</option>', form)
     assert formats == ["csv", "xlsx"]
     export = admin.get("/admin/accounts/user/export/").content.decode()

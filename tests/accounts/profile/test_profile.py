@@ -24,7 +24,9 @@ def browser(user, password) -> Client:
 def test_the_name_is_changed_on_the_profile_tab(browser, user):
     page = browser.get("/accounts/profile/")
     assert "ani@example.com" in page.content.decode()
-    response = browser.post("/accounts/profile/", {"full_name": "Ani Rahma"}, follow=True)
+    response = browser.post(
+        "/accounts/profile/", {"full_name": "Ani Rahma", "preferred_language": "en"}, follow=True
+    )
     assert "Your profile was saved." in response.content.decode()
     user.refresh_from_db()
     assert user.full_name == "Ani Rahma"
