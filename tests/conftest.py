@@ -16,6 +16,16 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(autouse=True)
+def _no_language_left_active() -> Iterator[None]:
+    """A request in Bahasa Indonesia leaves the language active in the thread (Django's handler
+    does not reset it): the next test, calling a function without a request, starts in English."""
+    yield
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache(request) -> Iterator[None]:
     """Rate-limit counters must not leak from one test into the next.
 

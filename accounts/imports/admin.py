@@ -51,6 +51,14 @@ class AccountImportExportMixin(ImportExportMixin):
     import_formats = export_formats = list(FORMATS.values())
     import_form_class = AccountImportForm
     confirm_form_class = AccountConfirmImportForm
+    # The base of import-export's list: admin's, with the last import's invitations going out.
+    change_list_template = "admin/accounts/user/change_list.html"
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):  # type: ignore[no-untyped-def]
+        from accounts.invitations.progress import latest_progress
+
+        extra_context = {**(extra_context or {}), "invitation_progress": latest_progress()}
+        return super().changelist_view(request, extra_context=extra_context)
 
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:  # type: ignore[no-untyped-def]
         # Groups and staff status grant rights: only a superuser sets them (as on the change form).
@@ -89,8 +97,8 @@ class AccountImportExportMixin(ImportExportMixin):
             ]
             sent = invite_new_accounts(new_ids, actor=request.user, request=request)
             text = ngettext(
-                "%(count)d invitation queued; the Users list shows when each was sent.",
-                "%(count)d invitations queued; the Users list shows when each was sent.",
+                "%(count)d invitation queued; the line above the list counts them going out.",
+                "%(count)d invitations queued; the line above the list counts them going out.",
                 sent,
             )
             self.message_user(request, text % {"count": sent}, messages.SUCCESS)

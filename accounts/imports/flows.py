@@ -17,6 +17,7 @@ from import_export.results import RowResult
 from accounts import audit
 from accounts.imports.resources import AccountResource
 from accounts.invitations.flows import InvitationRefused, send_invitation
+from accounts.invitations.models import InvitationBatch
 from accounts.models import User
 
 FORMATS = {"csv": base_formats.CSV, "xlsx": base_formats.XLSX}
@@ -125,12 +126,18 @@ def import_dataset(
 def invite_new_accounts(
     user_ids: list[int], *, actor: User | None, request: HttpRequest | None = None
 ) -> int:
-    """Sends an invitation to each of ``user_ids`` that can be invited; returns how many."""
+    """Sends an invitation to each of ``user_ids`` that can be invited; returns how many.
+
+    They form one batch, whose progress the Users list of admin shows (the last import's).
+    """
+    batch = InvitationBatch.objects.create(created_by=actor if actor and actor.pk else None)
     sent = 0
     for user in User.objects.filter(pk__in=user_ids).iterator():
         try:
-            send_invitation(user, actor=actor, request=request)
+            send_invitation(user, actor=actor, request=request, batch=batch)
         except InvitationRefused:
             continue
         sent += 1
+    if not sent:
+        batch.delete()
     return sent

@@ -69,6 +69,7 @@ def with_latest_invitation(queryset: QuerySet[User]) -> QuerySet[User]:
         invitation_expires_at=Subquery(latest.values("expires_at")[:1]),
         invitation_accepted_at=Subquery(latest.values("accepted_at")[:1]),
         invitation_revoked_at=Subquery(latest.values("revoked_at")[:1]),
+        invitation_failed_at=Subquery(latest.values("failed_at")[:1]),
     )
 
 
@@ -83,6 +84,7 @@ def latest_state(user: User) -> str:
         sent_at=user.invitation_sent_at,  # type: ignore[attr-defined]
         accepted_at=user.invitation_accepted_at,  # type: ignore[attr-defined]
         revoked_at=user.invitation_revoked_at,  # type: ignore[attr-defined]
+        failed_at=user.invitation_failed_at,  # type: ignore[attr-defined]
     )
     return probe.state
 
@@ -94,6 +96,7 @@ class InvitationFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
         return [
             (State.SENT, _("sent")),
+            (State.FAILED, _("mail failed")),
             (State.ACCEPTED, _("accepted")),
             (State.EXPIRED, _("expired")),
         ]
@@ -110,6 +113,12 @@ class InvitationFilter(admin.SimpleListFilter):
         )
         if value == State.SENT:
             return open_rows.filter(invitation_expires_at__gt=now)
+        if value == State.FAILED:
+            return open_rows.filter(
+                invitation_expires_at__gt=now,
+                invitation_sent_at__isnull=True,
+                invitation_failed_at__isnull=False,
+            )
         if value == State.EXPIRED:
             return open_rows.filter(invitation_expires_at__lte=now)
         return queryset
@@ -120,7 +129,10 @@ class InvitationInline(admin.TabularInline):
     fk_name = "user"
     extra = 0
     can_delete = False
-    fields = ("created_at", "invited_by", "state_label", "sent_at", "expires_at", "accepted_at")
+    fields = (
+        "created_at", "invited_by", "state_label", "sent_at", "failure", "expires_at",
+        "accepted_at",
+    )  # fmt: skip
     readonly_fields = fields
     verbose_name_plural = _("invitations")
 

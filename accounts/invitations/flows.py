@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts import audit
-from accounts.invitations.models import Invitation
+from accounts.invitations.models import Invitation, InvitationBatch
 from accounts.language import mail_language
 from accounts.links import link_token, parse_key, token_matches
 from accounts.models import User
@@ -63,13 +63,18 @@ def invitation_link(invitation: Invitation) -> str:
 
 
 def send_invitation(
-    user: User, *, actor: User | None, request: HttpRequest | None = None
+    user: User,
+    *,
+    actor: User | None,
+    request: HttpRequest | None = None,
+    batch: InvitationBatch | None = None,
 ) -> Invitation:
     """Invites ``user``: revokes their open invitations, makes a new one and queues its mail.
 
     Takes the account (active, with an e-mail, without a usable password), the admin or
     provisioning account behind it (``actor``, None for the system) and the request when there
-    is one (IP and user agent for the audit trail; the link is under SSO_BASE_URL).
+    is one (IP and user agent for the audit trail; the link is under SSO_BASE_URL), and the
+    import's ``batch`` whose progress the admin follows (accounts.invitations.progress).
     Returns the new Invitation, which lives ACCOUNTS_INVITE_DAYS days. The mail goes through
     Celery after the transaction commits (``send_invitation_mail``, at most
     ACCOUNTS_INVITE_RATE per worker). Writes an ``invitation.sent`` audit event.
@@ -90,6 +95,7 @@ def send_invitation(
             invited_by=actor if actor is not None and actor.pk else None,
             created_at=now,
             expires_at=now + timedelta(days=settings.ACCOUNTS_INVITE_DAYS),
+            batch=batch,
         )
         audit.record(request, audit.INVITATION_SENT, user=user, actor=actor)
         from accounts.invitations.tasks import send_invitation_mail

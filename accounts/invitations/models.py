@@ -7,6 +7,25 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class InvitationBatch(models.Model):
+    """The invitations one import sent together, so the admin can follow them going out
+    (sent / failed / waiting, read from the invitations themselves)."""
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        app_label = "accounts"
+        verbose_name = _("invitation batch")
+        verbose_name_plural = _("invitation batches")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitations of {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class Invitation(models.Model):
     """An invitation to one account. The link carries ``key`` and an HMAC of it (never stored),
     so neither the database nor the broker holds a usable link.
@@ -18,6 +37,7 @@ class Invitation(models.Model):
     class State(models.TextChoices):
         QUEUED = "queued", _("queued")
         SENT = "sent", _("sent")
+        FAILED = "failed", _("mail failed")
         ACCEPTED = "accepted", _("accepted")
         EXPIRED = "expired", _("expired")
         REVOKED = "revoked", _("replaced or withdrawn")
@@ -32,6 +52,18 @@ class Invitation(models.Model):
     # Set by the Celery task once the SMTP server took the mail.
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    # Set when the mail could not be sent: the SMTP server refused the address, or every retry
+    # failed. A new invitation (resend) starts again.
+    failed_at = models.DateTimeField(_("mail failed"), null=True, blank=True)
+    failure = models.CharField(_("failure"), max_length=200, blank=True)
+    # The import that sent it, when one did.
+    batch = models.ForeignKey(
+        InvitationBatch,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+    )
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     class Meta:
@@ -52,9 +84,12 @@ class Invitation(models.Model):
             return self.State.REVOKED
         if self.expires_at <= timezone.now():
             return self.State.EXPIRED
-        return self.State.SENT if self.sent_at is not None else self.State.QUEUED
+        if self.sent_at is not None:
+            return self.State.SENT
+        return self.State.FAILED if self.failed_at is not None else self.State.QUEUED
 
     @property
     def is_open(self) -> bool:
-        """Whether the link can still be accepted (not accepted, revoked or expired)."""
-        return self.state in (self.State.QUEUED, self.State.SENT)
+        """Whether the link can still be accepted (not accepted, revoked or expired). A failed
+        mail's link stays usable: an SMTP error after the server took the mail is possible."""
+        return self.state in (self.State.QUEUED, self.State.SENT, self.State.FAILED)
