@@ -1,0 +1,175 @@
+"""CPU per OpenID Connect code exchange (authorize with a live session → token), in-process.
+
+The same production settings, private Redis and own PostgreSQL database as ``bench.run``, but the
+requests go through Django's test client in this process: one signed-in browser (a full
+password + authenticator sign-in) asks ``/o/authorize/`` for a code (public client, PKCE, scopes
+openid profile email, as ``bench.client.code_exchange``), and the relying app, without the
+browser's cookies, trades it at ``/o/token/``. Measured per exchange:
+
+- CPU time of this process (``time.process_time``) and of its PostgreSQL backend
+  (``/proc/<pid>/stat`` utime + stime; PostgreSQL runs on this machine) — CPU, not the wall
+  clock, because the machine is shared;
+- SQL queries of the authorize and of the token request;
+- optionally (``--profile``) cProfile's top functions by cumulative time.
+
+Prints and writes ``bench/results/oidc_cpu.json``; ``exchanges_per_s_per_core`` is
+1 / (CPU seconds per exchange), the ceiling one core reaches when it does nothing else.
+
+    python -m bench.oidc_cpu --exchanges 300 [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import seed
+from bench.client import pkce_pair
+from bench.profile_signin import run_signin
+from bench.services import REPO, Services, cpu_seconds
+
+RESULTS = REPO / "bench" / "results"
+FORM = "application/x-www-form-urlencoded"
+
+
+def code_exchange(browser, app, client_id: str) -> tuple[dict, dict]:
+    """One exchange; returns the token response and ``{"authorize": n, "token": n}`` queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    verifier, challenge = pkce_pair()
+    query = urlencode(
+        {
+            "client_id": client_id,
+            "response_type": "code",
+            "scope": "openid profile email",
+            "redirect_uri": seed.RP_REDIRECT_URI,
+            "state": secrets.token_urlsafe(8),
+            "nonce": secrets.token_urlsafe(8),
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    with CaptureQueriesContext(connection) as authorize_queries:
+        response = browser.get(f"/o/authorize/?{query}")
+    location = response.headers.get("Location", "")
+    if response.status_code != 302 or not location.startswith(seed.RP_REDIRECT_URI):
+        raise RuntimeError(f"authorize answered {response.status_code} {location[:120]}")
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    body = urlencode(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": seed.RP_REDIRECT_URI,
+            "code_verifier": verifier,
+            "client_id": client_id,
+        }
+    )
+    with CaptureQueriesContext(connection) as token_queries:
+        token = app.post("/o/token/", body, content_type=FORM)
+    if token.status_code != 200 or "id_token" not in token.json():
+        raise RuntimeError(f"token endpoint answered {token.status_code}: {token.content[:200]}")
+    return token.json(), {
+        "authorize": [q["sql"] for q in authorize_queries.captured_queries],
+        "token": [q["sql"] for q in token_queries.captured_queries],
+    }
+
+
+def backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--exchanges", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3, help="best of (least disturbed) rounds")
+    parser.add_argument("--database", default="sso_bench_oidc_cpu")
+    parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
+    parser.add_argument("--queries", action="store_true", help="print the SQL of one exchange")
+    parser.add_argument("--json", type=Path, default=RESULTS / "oidc_cpu.json")
+    args = parser.parse_args(argv)
+
+    services = Services(database=args.database)
+    try:
+        env = services.prepare()
+        seed.setup_django(env)
+        from django.test.utils import setup_test_environment
+
+        setup_test_environment()  # the test client needs it; it swaps the mail backend only
+        from django.test import Client
+
+        client_id = seed.seed_relying_app()
+        account = seed.seed_accounts("o", 1, totp=True, email=False)[0]
+        browser, app = Client(), Client()
+        run_signin(browser, account, defaultdict(list))
+        for _ in range(20):  # warm-up: imports, key parsing, connections
+            _token, queries = code_exchange(browser, app, client_id)
+        pid = backend_pid()
+        rounds = []
+        for _ in range(args.rounds):
+            cpu, pg = time.process_time(), cpu_seconds(pid)
+            for _ in range(args.exchanges):
+                code_exchange(browser, app, client_id)
+            rounds.append(
+                {
+                    "python_ms": (time.process_time() - cpu) * 1000 / args.exchanges,
+                    "postgres_ms": (cpu_seconds(pid) - pg) * 1000 / args.exchanges,
+                }
+            )
+        if args.profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile(time.process_time)  # CPU, not waiting
+            profiler.enable()
+            for _ in range(min(args.exchanges, 100)):
+                code_exchange(browser, app, client_id)
+            profiler.disable()
+            profiler.dump_stats(REPO / "var" / "oidc_cpu.prof")
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("cumulative").print_stats(70)
+            stats.sort_stats("tottime").print_stats(40)
+    finally:
+        services.close()
+
+    best = min(rounds, key=lambda r: r["python_ms"] + r["postgres_ms"])
+    total = best["python_ms"] + best["postgres_ms"]
+    data = {
+        "what": "OIDC code exchange: authorize (live session) + token, public client + PKCE, "
+        "in-process (Django test client), production settings",
+        "exchanges_per_round": args.exchanges,
+        "rounds": [{k: round(v, 2) for k, v in r.items()} for r in rounds],
+        "python_cpu_ms_per_exchange": round(best["python_ms"], 2),
+        "postgres_cpu_ms_per_exchange": round(best["postgres_ms"], 2),
+        "cpu_ms_per_exchange": round(total, 2),
+        "exchanges_per_s_per_core": round(1000 / total, 1),
+        "queries": {"authorize": len(queries["authorize"]), "token": len(queries["token"])},
+        "note": "includes the test client's own work (a few percent); the machine is shared, "
+        "so CPU time is measured, not the wall clock",
+    }
+    if args.queries:
+        for step, sql in queries.items():
+            print(f"--- {step}: {len(sql)} queries")
+            for statement in sql:
+                print(f"  {statement[:220]}")
+    print(json.dumps(data, indent=2))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(data, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
