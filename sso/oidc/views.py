@@ -63,6 +63,17 @@ def _bad_consent(request: HttpRequest) -> HttpResponse:
     return render(request, "400.html", {"reason": reason}, status=400)
 
 
+def _validated_client(credentials: dict) -> Application | None:
+    """The client oauthlib loaded while validating the authorization request (the
+    ``request`` of its answer), or None when the credentials came from elsewhere (the consent
+    form)."""
+    validated = credentials.get("request")
+    client = getattr(validated, "client", None)
+    if isinstance(client, Application) and client.client_id == credentials.get("client_id"):
+        return client
+    return None
+
+
 class ParameterCheckMixin:
     """Runs ``_refusal`` before DOT reads the request."""
 
@@ -89,12 +100,27 @@ class AuthorizationView(dot_views.AuthorizationView):
             return self.error_response(error, application=None)
         return redirect(flows.fresh_sign_in_url(self.request))
 
+    _validated: tuple[str, tuple] | None = None
+
+    def validate_authorization_request(self, request: HttpRequest):
+        """oauthlib's validation of this request, run once: this view's ``get`` validates
+        before DOT's ``get`` does, with the same parameters (unless ``prompt=login`` was
+        taken out in between, which validates again)."""
+        parameters = request.GET.urlencode()
+        if self._validated is not None and self._validated[0] == parameters:
+            return self._validated[1]
+        result = super().validate_authorization_request(request)
+        self._validated = (parameters, result)
+        return result
+
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
             scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
-        application = Application.objects.get(client_id=credentials["client_id"])
+        application = _validated_client(credentials) or Application.objects.get(
+            client_id=credentials["client_id"]
+        )
         need = flows.authentication_needed(request, request.GET)
         if "none" in set(request.GET.get("prompt", "").split()):
             # OpenID Connect Core §3.1.2.6: no page may be shown, so answer the app.
@@ -139,6 +165,11 @@ class AuthorizationView(dot_views.AuthorizationView):
     def create_authorization_response(self, request, scopes, credentials, allow):
         """Hands the session's sign-in context to the validator, which keeps it with the code."""
         credentials = {**credentials, "portal_session": flows.portal_session(request)}
+        client = _validated_client(credentials)
+        if client is not None:
+            # oauthlib validates the request once more before it makes the code; the client
+            # it found a moment ago is handed over (DOT still checks it is usable).
+            credentials["client"] = client
         return super().create_authorization_response(request, scopes, credentials, allow)
 
 
