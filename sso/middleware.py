@@ -1,6 +1,7 @@
 """Response headers that Django's SecurityMiddleware does not set, the 503 page shown
 while Redis or the Celery broker is out of reach, and development's move to ``localhost``."""
 
+import functools
 import ipaddress
 import logging
 from collections.abc import Callable
@@ -41,9 +42,10 @@ class ContentSecurityPolicyMiddleware:
 
 
 # The errors of a cache or broker that cannot be reached: Redis (the cache, the rate-limit
-# counters) and kombu (Celery's broker, when a code mail is queued). Imported lazily so that a
-# deployment without redis or Celery installed still loads this module.
-def _unavailable_errors() -> tuple[type[BaseException], ...]:
+# counters, sessions) and kombu (Celery's broker, when a code mail is queued). Imported lazily
+# so that a deployment without redis or Celery installed still loads this module.
+@functools.cache
+def unavailable_errors() -> tuple[type[BaseException], ...]:
     errors: list[type[BaseException]] = []
     try:
         from redis.exceptions import ConnectionError as RedisConnectionError
@@ -61,6 +63,26 @@ def _unavailable_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable_response(request: HttpRequest, exception: BaseException) -> HttpResponse:
+    """The "try again" page (503, ``Retry-After``), and one log line naming the service."""
+    logger.warning(
+        "503 for %s %s: %s unavailable (%s)",
+        request.method,
+        request.path,
+        type(exception).__module__.split(".")[0],
+        type(exception).__name__,
+    )
+    response = HttpResponse(
+        loader.render_to_string("503.html"), status=503, content_type="text/html"
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    return response
+
+
 class ServiceUnavailableMiddleware:
     """Answers 503 with a "try again" page when Redis or the Celery broker is out of reach.
 
@@ -68,14 +90,15 @@ class ServiceUnavailableMiddleware:
     500 with a stack trace in the log for each user helps nobody. The page says to try again
     and ``Retry-After`` tells clients when; once Redis is back the next request simply works
     (redis-py reconnects on its own). Only exceptions raised by views reach
-    ``process_exception``, which is where the cache and the broker are used.
+    ``process_exception``, which is where the cache and the broker are used; the session
+    middleware (sso/sessions.py) answers the same page for a session it cannot read or save.
     """
 
-    RETRY_AFTER_SECONDS = 5
+    RETRY_AFTER_SECONDS = RETRY_AFTER_SECONDS
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.errors = _unavailable_errors()
+        self.errors = unavailable_errors()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
@@ -83,19 +106,7 @@ class ServiceUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not self.errors or not isinstance(exception, self.errors):
             return None
-        logger.warning(
-            "503 for %s %s: %s unavailable (%s)",
-            request.method,
-            request.path,
-            type(exception).__module__.split(".")[0],
-            type(exception).__name__,
-        )
-        response = HttpResponse(
-            loader.render_to_string("503.html"), status=503, content_type="text/html"
-        )
-        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
-        add_never_cache_headers(response)
-        return response
+        return unavailable_response(request, exception)
 
 
 class LocalhostInDevelopmentMiddleware:

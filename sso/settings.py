@@ -54,7 +54,8 @@ MIDDLEWARE = [
     "sso.middleware.ContentSecurityPolicyMiddleware",
     "sso.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, answering 503 when Redis holds a session it cannot reach (sso/sessions.py).
+    "sso.sessions.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # The preferred language's cookie, set at sign-in (accounts.language): no query per request.
     "accounts.language.LanguageCookieMiddleware",
@@ -360,10 +361,13 @@ SMS_GAMMU_TIMEOUT = env.float("SMS_GAMMU_TIMEOUT", default=30.0)
 # and __Host- cookies, the HTTPS redirect and HSTS.
 SECURE_HTTPS = env.bool("SECURE_HTTPS", default=not DEBUG)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
-# SESSION_ENGINE: where sessions live (default: rows in the database, which survive a Redis
-# restart and can be listed and revoked). Django's "cached_db" saves a read per request, but
-# its load() fails when Redis is out of reach, so signed-in pages would fail with Redis.
-SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.db")
+# SESSION_ENGINE: where sessions live. With Redis (REDIS_URL): "sso.sessions", read from Redis,
+# and a signed-in session also kept as a database row, so that signed-in pages keep working
+# while Redis is out of reach (sso/sessions.py). Without Redis: rows in the database.
+SESSION_ENGINE = env.str(
+    "SESSION_ENGINE",
+    default="sso.sessions" if REDIS_URL else "django.contrib.sessions.backends.db",
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -1,10 +1,10 @@
 """A passkey as the second factor after a password (PasskeyMethod)."""
 
 import json
+from importlib import import_module
 
 import pytest
 from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 
 from mfa import flows as mfa_flows
@@ -14,6 +14,10 @@ from mfa.passkeys.models import Passkey
 from tests.passkeys.conftest import post_json
 
 OPTIONS = "/security/passkeys/challenge/options/"
+
+
+def SessionStore(session_key=None):  # the portal's engine, as the client uses it
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
 
 
 @pytest.fixture

@@ -73,6 +73,23 @@ def expected_counts(methods: int) -> dict[str, int]:
     }
 
 
+# With Redis the portal reads sessions from the cache and writes each change to both
+# (sso/sessions.py): no session is read from the database, a change is one upsert, and the new
+# key at sign-in is one delete of the old row instead of four statements.
+CACHED_SESSIONS = "sso.sessions"
+
+
+def expected_counts_with_cached_sessions(methods: int) -> dict[str, int]:
+    counts = expected_counts(methods)
+    reads = ["method", "password page", "password", "challenge page", "code page", "code"]
+    reads += ["confirm page", "confirm", "home"]
+    for step in reads:
+        counts[step] -= 1  # the session's row is not read
+    counts["username"] = 1  # one upsert (no "is the key free?": the cache's add says so)
+    counts["confirm"] -= 3  # new key: the old row deleted (not: is it free, insert, read old)
+    return counts
+
+
 def _sql_of(queries: list[dict]) -> list[str]:
     return [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"].upper()]
 
@@ -107,6 +124,19 @@ def test_each_signin_step_runs_the_expected_number_of_queries(client, user, phon
         f"{step}: {len(sql)}\n  " + "\n  ".join(sql) for step, sql in per_step.items()
     )
     assert counts == expected_counts(len(settings.MFA_CHALLENGE_METHODS)), details
+
+
+@override_settings(CACHES=LOCAL_CACHE, SESSION_ENGINE=CACHED_SESSIONS)
+def test_with_sessions_in_the_cache_no_step_reads_the_session_row(client, user, phone):
+    per_step = walk_signin(client, phone)
+    counts = {step: len(sql) for step, sql in per_step.items()}
+    details = "\n".join(
+        f"{step}: {len(sql)}\n  " + "\n  ".join(sql) for step, sql in per_step.items()
+    )
+    expected = expected_counts_with_cached_sessions(len(settings.MFA_CHALLENGE_METHODS))
+    assert counts == expected, details
+    reads = [sql for step in per_step.values() for sql in step if sql.startswith("SELECT")]
+    assert not [sql for sql in reads if "django_session" in sql]
 
 
 @override_settings(CACHES=LOCAL_CACHE, SESSION_ENGINE=DB_SESSIONS)

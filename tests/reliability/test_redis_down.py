@@ -9,6 +9,7 @@ redis/kombu connection errors into the 503 page.
 import time
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from tests.conftest import PASSWORD
@@ -133,3 +134,44 @@ def test_the_shared_redis_client_reconnects_after_a_restart(portal_on_private_re
     cache.set("greeting", "selamat datang")
     assert cache.get("greeting") == "selamat datang"
     assert cache._cache.get_client() is client
+
+
+def signed_in_browser(phone) -> Client:
+    browser = Client()
+    to_password_page(browser)
+    assert browser.post("/accounts/login/password/", {"password": PASSWORD}).status_code == 302
+    assert browser.post("/security/challenge/totp/", {"code": phone.now()}).status_code == 302
+    assert browser.post("/security/challenge/confirm/", {"remember": "on"}).status_code == 302
+    assert browser.get("/").status_code == 200
+    return browser
+
+
+@pytest.mark.skipif(
+    settings.SESSION_ENGINE != "sso.sessions",
+    reason="the portal's session engine with Redis (sso/sessions.py)",
+)
+def test_sessions_outlive_a_redis_restart_and_a_sign_out_waits_for_redis(
+    portal_on_private_redis, user, phone, transactional_db
+):
+    """Sessions are read from Redis and kept in the database too (sso/sessions.py): a Redis
+    that restarts empty signs nobody out; a sign-out while Redis is out of reach is refused
+    (503) rather than left half done, and once it went through the session is gone for good."""
+    redis = portal_on_private_redis
+    citra = signed_in_browser(phone)
+    halfway = Client()
+    to_password_page(halfway)
+
+    redis.stop()
+    redis.start()  # empty: no persistence
+    assert citra.get("/").status_code == 200
+    assert halfway.post("/accounts/login/password/", {"password": PASSWORD}).status_code == 302
+
+    redis.stop()
+    response = citra.post("/accounts/logout/")
+    assert_try_again_page(response)
+    assert citra.get("/").status_code == 200  # still signed in, read from the database
+    redis.start()
+    assert citra.post("/accounts/logout/").status_code == 302
+    response = citra.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
