@@ -19,6 +19,8 @@ Django's ``cached_db`` engine was not taken: its ``load`` raises when Redis is o
 which made every signed-in page fail during an outage.
 """
 
+import time
+
 from django.conf import settings
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
@@ -53,18 +55,24 @@ class SessionStore(DatabaseSessionStore):
         if self.session_key is None:
             return {}
         try:
-            data = self._cache.get(self._cache_key())
+            cached = self._cache.get(self._cache_key())
         except unavailable_errors():
             return super().load()  # Redis is out of reach: the database's copy
-        if data is not None:
-            return data
+        if cached is not None:
+            expires_at, data = cached
+            if expires_at > time.time():
+                return data
+            # Expired by the portal's clock (the cache's own expiry may lag): as the database
+            # engine does, a new session with a new key.
+            self._session_key = None
+            return {}
         # Not in the cache (Redis restarted empty, or an unknown key): the database's copy,
         # put back in the cache for the next request.
         data = super().load()
         if data:
             try:
                 age = self.get_expiry_age(expiry=data.get("_session_expiry"))
-                self._cache.set(self._cache_key(), data, age)
+                self._cache.set(self._cache_key(), (time.time() + age, data), age)
             except unavailable_errors():
                 pass
         return data
@@ -93,8 +101,9 @@ class SessionStore(DatabaseSessionStore):
         data = self._get_session(no_load=must_create)
         key = self._cache_key()
         age = self.get_expiry_age()
+        cached = (time.time() + age, data)  # the expiry by the portal's clock, as in the row
         if must_create:
-            if not self._cache.add(key, data, age):
+            if not self._cache.add(key, cached, age):
                 raise CreateError
             if self._cache_only:
                 return
@@ -103,7 +112,7 @@ class SessionStore(DatabaseSessionStore):
             # in another tab, an admin ending it); Django answers SessionInterrupted.
             raise UpdateError
         else:
-            self._cache.set(key, data, age)
+            self._cache.set(key, cached, age)
         self._cache_only = False
         row = self.create_model_instance(data)
         self.model.objects.bulk_create(
