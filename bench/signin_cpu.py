@@ -218,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     services = Services(database=args.database)
     try:
         env = services.prepare()
+        # One database connection for the whole run (production reopens it every 60 s, which a
+        # slow run on a busy machine would count as changes of backend).
+        env["DB_CONN_MAX_AGE"] = services.env["DB_CONN_MAX_AGE"] = "3600"
         seed.setup_django(env)
         from django.core.wsgi import get_wsgi_application
         from django.db import connection
