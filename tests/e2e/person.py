@@ -36,6 +36,10 @@ class Person:
         page.on("console", self._console)
 
     def _console(self, message: ConsoleMessage) -> None:
+        # axe itself copies a stylesheet's @import (Django admin's forms.css) into a <style>
+        # when it reads the CSS: the CSP refuses the checker's copy, not anything of the page.
+        if message.location.get("url", "").endswith("axe.min.js"):
+            return
         if "Content Security Policy" in message.text:
             self.refused.append(f"{self.page.url}: {message.text}")
 

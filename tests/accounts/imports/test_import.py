@@ -239,6 +239,20 @@ def test_admin_preview_then_confirm_and_invite(admin, settings):
     assert len(mail.outbox) == 2
 
 
+def test_admin_preview_has_no_style_attributes_and_escapes_cells(admin, make_user):
+    """The portal's CSP (style-src 'self') refuses style attributes: import-export's diff
+    library writes them on every changed cell, so the preview is written without."""
+    make_user("budi", full_name="Budi")
+    text = "username,name,email\nrina,<b>Rina</b>,rina@example.com\nbudi,Budi S,budi@example.com\n"
+    html = _preview(admin, text).content.decode()
+    preview = html[html.index('class="import-preview"') :]
+    assert "style=" not in preview
+    headings = re.findall(r"<th>([^<]*)</th>", preview)
+    assert headings[-3:] == ["username", "name", "email"]
+    assert "<ins>&lt;b&gt;Rina&lt;/b&gt;</ins>" in preview  # a new account: all inserted
+    assert "<span>Budi</span><ins> S</ins>" in preview  # a change: only what changed
+
+
 def test_admin_preview_shows_row_errors_and_no_confirm(admin):
     page = _preview(admin, "username,name,email\nok,Ok,ok@example.com\nx y,X,bad\n")
     html = page.content.decode()
