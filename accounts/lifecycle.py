@@ -16,6 +16,7 @@ from oauth2_provider.models import get_access_token_model, get_grant_model, get_
 from accounts import audit, sessions, signals
 from accounts.invitations.flows import InvitationRefused, revoke_open_invitations, send_invitation
 from accounts.models import AuditEvent, User
+from accounts.usernames import canonical_username
 from sso.oidc import flows as oidc_flows
 from sso.oidc.models import SignInContext
 
@@ -106,6 +107,20 @@ def pseudonym(user_id: int) -> str:
     return "deleted-" + digest.hexdigest()[:12]
 
 
+def _spellings_in_audit(canonical: str) -> set[str]:
+    """Every name typed in audit rows linked to no account (a refused reset, a sign-up for a
+    taken name, a failure before the account existed) that reads as ``canonical``: "ANI" and
+    "ANI" in full-width letters are the person as much as "ani" (accounts.usernames). One pass
+    over the distinct names; deletion is rare."""
+    typed = (
+        AuditEvent.objects.filter(user__isnull=True)
+        .exclude(username="")
+        .values_list("username", flat=True)
+        .distinct()
+    )
+    return {name for name in typed.iterator() if canonical_username(name) == canonical}
+
+
 def pseudonymise_and_delete(
     user: User, *, actor: User | None, reason: str, request: HttpRequest | None = None
 ) -> str:
@@ -122,10 +137,10 @@ def pseudonymise_and_delete(
     with transaction.atomic():
         deactivate_account(user, actor=actor, reason=reason, request=request)
         alias = pseudonym(user.pk)
-        names = {user.get_username()}
         # Audit rows are append-only for the application; this bulk update is the one
         # sanctioned rewrite besides retention (the law asks for it).
         AuditEvent.objects.filter(user=user).update(username=alias, user=None)
+        names = _spellings_in_audit(user.username_canonical)
         AuditEvent.objects.filter(user__isnull=True, username__in=names).update(username=alias)
         user_id = user.pk
         user.delete()

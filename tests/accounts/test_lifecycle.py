@@ -135,3 +135,19 @@ def test_deletion_keeps_the_audit_trail_under_a_pseudonym(user, password, admin_
     assert AuditEvent.objects.filter(username="budi", user=other).count() >= 2
     # The same account always gets the same pseudonym; another account another one.
     assert lifecycle.pseudonym(user_id) == alias != lifecycle.pseudonym(other.pk)
+
+
+def test_deletion_pseudonymises_every_spelling_of_the_name(user, admin_user, make_user):
+    """Rows linked to no account keep what was typed: a refused password reset for "ANI" or
+    full-width "\uff21\uff2e\uff29" names the same person as "ani" and must not keep it."""
+    make_user("anita")
+    for typed in ("ani", "ANI", "\uff21\uff2e\uff29", " Ani ", "anita"):
+        Client().post(
+            "/accounts/password/forgot/", {"username": typed, "email": "wrong@example.org"}
+        )
+    unlinked = AuditEvent.objects.filter(kind="password.reset_requested", user__isnull=True)
+    assert unlinked.count() == 5
+
+    alias = lifecycle.pseudonymise_and_delete(user, actor=admin_user, reason="asked to")
+
+    assert sorted(unlinked.values_list("username", flat=True)) == sorted([alias] * 4 + ["anita"])
