@@ -7,6 +7,7 @@ against such questions (answers are guessable or public), hence off by default.
 """
 
 import time
+import unicodedata
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -19,7 +20,15 @@ PENDING_SESSION_KEY = "accounts.security_question"
 
 
 def normalize(answer: str) -> str:
-    """'  Jakarta  Selatan ' and 'jakarta selatan' are the same answer."""
+    """'  Jakarta  Selatan ' and 'jakarta selatan' are the same answer, and so are the ways
+    keyboards write one letter: a decomposed 'e' + U+0301 and a precomposed 'é', full-width
+    letters (Unicode NFKC, before and after case folding as in accounts.usernames)."""
+    folded = unicodedata.normalize("NFKC", answer).casefold()
+    return " ".join(unicodedata.normalize("NFKC", folded).split())
+
+
+def _legacy_normalize(answer: str) -> str:
+    """The form answers were hashed in before NFKC: kept so that those answers still work."""
     return " ".join(answer.split()).casefold()
 
 
@@ -64,7 +73,18 @@ def check_answer(request: HttpRequest, user: User, answer: str) -> attempts.Atte
     question = SecurityQuestion.objects.filter(user=user).first()
 
     def verify() -> bool:
-        return question is not None and check_password(normalize(answer), question.answer_hash)
+        if question is None:
+            return False
+        if check_password(normalize(answer), question.answer_hash):
+            return True
+        legacy = _legacy_normalize(answer)
+        # Only an answer that NFKC changes can have been hashed in another form (one more hash
+        # for those, none for the rest); a match is stored again in today's form.
+        if legacy == normalize(answer) or not check_password(legacy, question.answer_hash):
+            return False
+        question.answer_hash = make_password(normalize(answer))
+        question.save(update_fields=["answer_hash"])
+        return True
 
     return attempts.check_secret(
         request, verify, user=user, kind=audit.SIGNIN_SECURITY_QUESTION, method="kba"

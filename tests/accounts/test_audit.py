@@ -391,3 +391,40 @@ class TestLocation:
         )
         assert response.status_code == 302
         assert not AuditEvent.objects.filter(latitude__isnull=False).exists()
+
+
+class TestSecurityAnswerForms:
+    """One answer however the keyboard writes its letters (NFKC), and answers hashed before
+    that still work."""
+
+    @pytest.fixture
+    def question(self, user, settings):
+        from accounts.question import flows
+
+        settings.ACCOUNTS_SECURITY_QUESTION_ENABLED = True
+        flows.set_question(
+            user, "Nama kota?", "Jose\u0301 \uff2a\uff21\uff2b\uff21\uff32\uff34\uff21"
+        )
+        return user.security_question
+
+    def _answer(self, password: str, answer: str):
+        client = Client()
+        assert sign_in(client, "ani", password)["Location"] == "/accounts/login/question/"
+        return client.post("/accounts/login/question/", {"answer": answer})
+
+    def test_precomposed_and_plain_letters_are_the_same_answer(self, question, password):
+        # A precomposed é (U+00E9) and ASCII letters for the full-width ones.
+        assert self._answer(password, "jos\u00e9 jakarta")["Location"] == "/"
+
+    def test_an_answer_hashed_before_nfkc_still_works_and_is_rehashed(self, question, password):
+        from django.contrib.auth.hashers import check_password, make_password
+
+        typed = "Jose\u0301 \uff2a\uff21\uff2b\uff21\uff32\uff34\uff21"
+        legacy = " ".join(typed.split()).casefold()  # how answers were hashed before
+        question.answer_hash = make_password(legacy)
+        question.save()
+        assert self._answer(password, typed)["Location"] == "/"
+        question.refresh_from_db()
+        assert check_password("jos\u00e9 jakarta", question.answer_hash)
+        assert self._answer(password, "JOS\u00c9 Jakarta")["Location"] == "/"
+        assert "not right" in self._answer(password, "bandung").text
