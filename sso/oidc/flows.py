@@ -8,6 +8,7 @@ import hashlib
 import logging
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -193,6 +194,9 @@ def record_sign_in_context(session: PortalSession | None, grant, code_hash: str)
         acr=session.acr,
         auth_time=datetime.fromtimestamp(session.auth_time, tz=UTC),
         code_hash=code_hash,
+        # The refresh-token family this code will start (validators._create_refresh_token):
+        # named now, so the code exchange does not write the context again.
+        token_family=uuid.uuid4(),
     )
 
 

@@ -10,7 +10,12 @@ import json
 import logging
 from typing import Any
 
-from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.common import Request as OAuthlibRequest
 
@@ -178,11 +183,9 @@ class PortalOAuth2Validator(OAuth2Validator):
             # RFC 6749 §4.1.2: a code used twice revokes the tokens it gave.
             flows.revoke_tokens_of_reused_code(code_hash(code), client)
             return False
-        request.sign_in_context = (
-            SignInContext.objects.filter(code_hash=code_hash(code), application=client)
-            .select_related("user")
-            .first()
-        )
+        request.sign_in_context = SignInContext.objects.filter(
+            code_hash=code_hash(code), application=client
+        ).first()
         return True
 
     def _validate_grant(self, code, client, request: OAuthlibRequest) -> bool:
@@ -211,11 +214,25 @@ class PortalOAuth2Validator(OAuth2Validator):
         return valid
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous):
+        context: SignInContext | None = getattr(request, "sign_in_context", None)
+        if previous is None and context is not None and context.token_family is not None:
+            # The code's first refresh token starts the family its sign-in context named when
+            # the code was made (flows.record_sign_in_context): no update of the context here.
+            refresh_token = get_refresh_token_model()(
+                user=request.user,
+                application=request.client,
+                access_token=access_token,
+                token_family=context.token_family,
+                resource=getattr(request, "resource", []),  # RFC 8707
+            )
+            self._set_token_value(refresh_token, refresh_token_code)
+            refresh_token.save()
+            return refresh_token
         refresh_token = super()._create_refresh_token(
             request, refresh_token_code, access_token, previous
         )
-        context: SignInContext | None = getattr(request, "sign_in_context", None)
         if context is not None and context.token_family is None:
+            # A context recorded before families were named at authorize.
             context.token_family = refresh_token.token_family
             context.save(update_fields=["token_family"])
         return refresh_token

@@ -38,8 +38,7 @@ TOKEN = [
     "sign-in context",
     "insert ID token",
     "insert access token",
-    "insert refresh token",
-    "sign-in context: token family",
+    "insert refresh token",  # in the family the sign-in context named at authorize
     "delete grant",
 ]
 
