@@ -63,6 +63,9 @@ def relying_app(live_server, transactional_db, tmp_path) -> Iterator[str]:
         [sys.executable, str(APP)], env={**env, "PATH": "/usr/bin:/bin"}, stdout=log, stderr=log
     )
     wait_until_up(rp)
+    # The portal's first request imports its URL map and apps; on a busy machine that can take
+    # longer than the app's 5-second read timeout for discovery. Warm it up first.
+    requests.get(f"{live_server.url}/.well-known/openid-configuration", timeout=120)
     yield rp
     process.terminate()
     process.wait(timeout=10)
