@@ -3,10 +3,11 @@
 Each node is gunicorn with production settings (bench/services.py, as ``make bench`` runs the
 portal), both with the same SECRET_KEY, database and Redis, behind Debian's HAProxy with
 round-robin balancing and health checks. Nothing of a sign-in lives in a node: the session is
-in PostgreSQL, counters and caches in Redis. So a sign-in whose requests alternate between the
-nodes completes, a device trusted through one node is trusted by the other, and when a node is
-killed (SIGKILL, mid-run) HAProxy sends the following requests to the other one: the only
-sign-ins that may fail are those with a request in flight on the killed node at that moment.
+in Redis with PostgreSQL behind it, counters and caches in Redis. So a sign-in whose requests
+alternate between the nodes completes, a device trusted through one node is trusted by the
+other, and when a node is killed (SIGKILL, mid-run) HAProxy sends the following requests to
+the other one: the only sign-ins that may fail are those with a request in flight on the
+killed node at that moment.
 
 Without haproxy, redis-server or a PostgreSQL server the tests are skipped with the reason;
 under CI=true that is a failure (.ci/run installs haproxy).
