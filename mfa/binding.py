@@ -7,7 +7,14 @@ before it binds one (an authenticator app, a passkey, an e-mail or SMS destinati
 a code sent to the account's e-mail address, under the rules of every e-mail code (mfa.codes:
 single use, five tries, send limits), good for ``MFA_REAUTH_SECONDS``. Each binding is mailed
 to the user (mfa.notices). And a factor bound in such a session never counts as the session's
-second factor (mfa.flows.finish_enrolment): it counts from the next sign-in.
+second factor: its method is never added to the session's methods, so neither OpenID Connect's
+``acr``/``amr`` nor SAML's AuthnContext rise with it (step-up does not offer it); it counts from
+the next sign-in.
+
+Every place that binds a factor applies this: the step-up enrolment (mfa.challenge.views),
+Security Settings' Email, Authenticator, SMS and Recovery codes tabs and the Passkeys tab's
+Register New Device (its JSON endpoints through ``proof_refusal``). The MFA rollout's page
+sends people to those tabs.
 """
 
 import secrets
@@ -17,6 +24,8 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -24,12 +33,15 @@ from django.urls import reverse
 from accounts import attempts, audit, lockout
 from accounts.models import User
 from accounts.signin.flows import AUTH_METHODS_SESSION_KEY
-from mfa import codes
+from mfa import codes, notices
 from mfa.methods import check_error, mask_email, send_error
 from mfa.models import CodeChallenge
 
 PROVED_AT_SESSION_KEY = "mfa.binding_proved_at"
 ATTEMPT_SESSION_KEY = "mfa.binding_attempt"
+# Challenge method slugs of the factors bound in this sign-in while it had proved no possession
+# factor: they are no second factor of this session. A new sign-in forgets them.
+BOUND_SESSION_KEY = "mfa.bound_in_session"
 _CHANNEL = CodeChallenge.Channel.EMAIL
 # The mail says "sign-in code" and "if it was not you, change your password": right here too.
 _PURPOSE = CodeChallenge.Purpose.SIGNIN
@@ -46,13 +58,19 @@ def masked_address(user: User) -> str:
     return mask_email(account_address(user))
 
 
+def proved_possession(request: HttpRequest) -> bool:
+    """Whether this session's sign-in (or step-up) proved a possession factor."""
+    return bool(set(request.session.get(AUTH_METHODS_SESSION_KEY) or ()) & _POSSESSION)
+
+
 def binding_allowed(request: HttpRequest) -> bool:
     """Whether the signed-in user may bind a factor now: they already have one (then the other
-    rules of a factor change apply), this session proved a possession factor, or the account
-    e-mail code was typed back in the last ``MFA_REAUTH_SECONDS``."""
+    rules of a factor change apply), this session proved a possession factor (a passkey
+    sign-in is one), or the account e-mail code was typed back in the last
+    ``MFA_REAUTH_SECONDS``."""
     from mfa.flows import has_second_factor
 
-    if set(request.session.get(AUTH_METHODS_SESSION_KEY) or ()) & _POSSESSION:
+    if proved_possession(request):
         return True
     proved_at = request.session.get(PROVED_AT_SESSION_KEY, 0)
     if time.time() - proved_at <= settings.MFA_REAUTH_SECONDS:
@@ -65,16 +83,46 @@ def proof_url(next_url: str) -> str:
     return f"{reverse('mfa:prove_account')}?{urlencode({'next': next_url})}"
 
 
-def binding_proof_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Sends a POST that would bind a first factor without the proof to the proof page."""
+def binding_proof_required(
+    back: str | None = None,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Sends a POST that would bind a first factor without the proof to the proof page, which
+    then returns to the page named ``back`` (default: the same URL, as a GET). Nothing of the
+    POST is kept: the person submits it again."""
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if request.method == "POST" and not binding_allowed(request):
-            return redirect(proof_url(request.get_full_path()))
-        return view(request, *args, **kwargs)
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if request.method == "POST" and not binding_allowed(request):
+                return redirect(proof_url(reverse(back) if back else request.get_full_path()))
+            return view(request, *args, **kwargs)
 
-    return wrapped
+        return wrapped
+
+    return decorator
+
+
+def note_bound(request: HttpRequest, slug: str, change: str | None) -> None:
+    """A factor (challenge method ``slug``) was bound by the signed-in user: the user is mailed
+    of ``change`` (a key of mfa.notices.CHANGES; None when the caller already did), and in a
+    session that proved no possession factor the factor is no second factor of this session."""
+    if change:
+        notices.notify_change(request.user, change, request)
+    if not proved_possession(request):
+        bound = set(request.session.get(BOUND_SESSION_KEY) or ())
+        request.session[BOUND_SESSION_KEY] = sorted(bound | {slug})
+
+
+def bound_in_session(request: HttpRequest) -> frozenset[str]:
+    """The challenge methods that cannot be this session's second factor (``note_bound``)."""
+    return frozenset(request.session.get(BOUND_SESSION_KEY) or ())
+
+
+@receiver(user_logged_in)
+def _forget_bound_factors(sender: type, request: HttpRequest | None, **kwargs: object) -> None:
+    # A new sign-in proves its own factors: those bound before count from now on.
+    if request is not None and hasattr(request, "session"):
+        request.session.pop(BOUND_SESSION_KEY, None)
 
 
 def _attempt_id(request: HttpRequest) -> str:

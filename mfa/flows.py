@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
+from django.contrib import messages
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -27,7 +28,7 @@ from accounts.signin.flows import (
     complete_signin,
     safe_next_url,
 )
-from mfa import codes, notices, totp, trust
+from mfa import binding, codes, notices, totp, trust
 from mfa.challenge import pending as pending_state
 from mfa.challenge.base import ChallengeMethod, PendingSignin, VerifyResult
 from mfa.models import CodeChallenge, EmailDevice, RecoveryCode, TrustedDevice
@@ -51,6 +52,21 @@ def method_by_slug(user: User, slug: str) -> ChallengeMethod | None:
     """
     method = next((m for m in all_methods() if m.slug == slug), None)
     return method if method is not None and method.is_enrolled(user) else None
+
+
+def challenge_methods(request: HttpRequest, user: User) -> list[ChallengeMethod]:
+    """The methods the challenge offers: the enrolled ones, less the factors bound in this
+    signed-in session while it had proved only a password (mfa.binding.note_bound), which are
+    no second factor of this session (NIST SP 800-63B §6.1.2.1)."""
+    bound = binding.bound_in_session(request)
+    return [method for method in enrolled_methods(user) if method.slug not in bound]
+
+
+def challenge_method(request: HttpRequest, user: User, slug: str) -> ChallengeMethod | None:
+    """``method_by_slug``, less the factors ``challenge_methods`` leaves out."""
+    if slug in binding.bound_in_session(request):
+        return None
+    return method_by_slug(user, slug)
 
 
 def has_second_factor(user: User) -> bool:
@@ -83,6 +99,17 @@ def begin_step_up(request: HttpRequest, next_url: str) -> str:
             request, user, methods, step_up=True, enrol=True, next_url=next_url
         )
         return reverse("mfa:enrol")
+    if not challenge_methods(request, user):
+        # Its only factors were bound in this session after a password: they count from the
+        # next sign-in, and the app is told the level this session reached.
+        messages.info(
+            request,
+            _(
+                "The second factor you set up after signing in with your password counts from "
+                "your next sign-in. To use it now, sign out and sign in again."
+            ),
+        )
+        return next_url or reverse("home")
     pending_state.begin_pending(request, user, methods, step_up=True, next_url=next_url)
     return reverse("mfa:challenge")
 
@@ -179,6 +206,8 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
     if pending is None or not verified:
         return None
     methods = sorted(set(pending.methods) | set(verified["amr"]))
+    if verified.get("method") in binding.bound_in_session(request):
+        methods = sorted(pending.methods)  # the challenge does not offer it; never counted
     if pending_state.pending_flag(request, "step_up"):
         next_url = safe_next_url(request, pending_state.pending_flag(request, "next")) or reverse(
             "home"
@@ -202,15 +231,16 @@ def finish_enrolment(request: HttpRequest, pending: PendingSignin) -> str:
     bound in a session that proved only a password is not that session's second factor, so
     the session keeps the methods it proved and a relying app that asked for MFA is told the
     level reached (``acr``). Returns where to go next."""
-    notices.notify_change(pending.user, "totp_added", request)
     if pending_state.pending_flag(request, "step_up"):
         next_url = safe_next_url(request, pending_state.pending_flag(request, "next")) or reverse(
             "home"
         )
         pending_state.clear_pending(request)
+        binding.note_bound(request, "totp", "totp_added")
         return next_url
     pending_state.clear_pending(request)
     complete_signin(request, pending.user, list(pending.methods))
+    binding.note_bound(request, "totp", "totp_added")
     return reverse("mfa:recovery")
 
 

@@ -14,7 +14,7 @@ from accounts import attempts, audit
 from accounts.signin import flows as account_flows
 from accounts.signin.flows import safe_next_url
 from accounts.signin.forms import PasswordForm
-from mfa import email_factor, flows, notices, recovery, totp, trust
+from mfa import binding, email_factor, flows, notices, recovery, totp, trust
 from mfa.destination import DestinationChange, announce_resend
 from mfa.forms import CodeForm, EmailAddressForm, PasswordOrCodeForm
 from mfa.models import EmailDevice, TrustedDevice
@@ -58,6 +58,7 @@ def _email_context(request: HttpRequest, **extra: object) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 @recent_auth_required
+@binding.binding_proof_required()
 def email_tab(request: HttpRequest) -> HttpResponse:
     """Set or change the address for codes (self-service); used only once a code sent to it
     has been typed back."""
@@ -81,6 +82,7 @@ def email_tab(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @recent_auth_required
+@binding.binding_proof_required(back="mfa:email")
 def email_verify(request: HttpRequest) -> HttpResponse:
     change = EMAIL_CHANGE.pending(request)
     if change is None:
@@ -97,6 +99,7 @@ def email_verify(request: HttpRequest) -> HttpResponse:
             ),
         )
         if not error:
+            binding.note_bound(request, "email", None)  # confirm_address mailed the notice
             messages.success(
                 request,
                 _("Saved. Sign-in codes will go to %(email)s.") % {"email": change.destination},
@@ -111,6 +114,7 @@ def email_verify(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @recent_auth_required
+@binding.binding_proof_required(back="mfa:email")
 def email_resend(request: HttpRequest) -> HttpResponse:
     """A new code to the address waiting for confirmation (the previous one dies)."""
     error = EMAIL_CHANGE.resend(
@@ -158,6 +162,7 @@ def _authenticator_context(request: HttpRequest, **extra: object) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 @recent_auth_required
+@binding.binding_proof_required()
 def authenticator_tab(request: HttpRequest) -> HttpResponse:
     """QR code, key as text, a 6-digit field and Verify (seeds/000 §4.3)."""
     template = "mfa/settings/authenticator.html"
@@ -172,7 +177,7 @@ def authenticator_tab(request: HttpRequest) -> HttpResponse:
             request, request.user, lambda: totp.confirm(device, code), "authenticator_setup"
         )
         if attempt.ok:
-            notices.notify_change(request.user, "totp_added", request)
+            binding.note_bound(request, "totp", "totp_added")
             messages.success(request, _("Your authenticator app is on."))
             if recovery.remaining(request.user) == 0:
                 messages.info(request, _("Now make recovery codes, in case you lose your phone."))
@@ -228,7 +233,7 @@ def recovery_tab(request: HttpRequest) -> HttpResponse:
             return redirect("mfa:recovery")
         context["codes"] = recovery.generate(request.user)
         context["remaining"] = len(context["codes"])
-        notices.notify_change(request.user, "recovery_generated", request)
+        binding.note_bound(request, "recovery", "recovery_generated")
     return _tab(request, "recovery", "mfa/settings/recovery.html", context)
 
 

@@ -120,6 +120,29 @@ def sign_in(client, username: str, password: str, next_url: str = ""):
     return client.post("/accounts/login/password/", {"password": password})
 
 
+PROOF_PAGE = "/security/confirm-account/"
+
+
+def prove_account_email(client, next_url: str = "/security/"):
+    """Before a first factor is bound after a password-only sign-in (mfa.binding, NIST SP
+    800-63B §6.1.2.1): Send code on the proof page, read the mail sent to the account's
+    address, type the code back. Returns the proof page's redirect (to ``next_url``)."""
+    import re
+    from urllib.parse import urlencode
+
+    from django.core import mail
+    from django.test import TestCase
+
+    page = f"{PROOF_PAGE}?{urlencode({'next': next_url})}"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        sent = client.post(page, {"action": "send"})
+    assert sent.status_code == 302, "the proof page should send a code"
+    code = re.search(r"^\s+(\d{6})\s*$", mail.outbox[-1].body, re.MULTILINE).group(1)
+    proved = client.post(page, {"action": "verify", "code": code})
+    assert proved.status_code == 302, "the account e-mail code should be accepted"
+    return proved
+
+
 # --- Real services: an SMTP server and a Celery worker process ------------------------------
 
 

@@ -37,7 +37,7 @@ def _render_picker(request, pending, error: str = "", status: int = 200) -> Http
             "blocked_for": (blocked := m.blocked_seconds(pending.user)),
             "available_at": timezone.now() + timedelta(seconds=blocked) if blocked else None,
         }
-        for m in flows.enrolled_methods(pending.user)
+        for m in flows.challenge_methods(request, pending.user)
     ]
     context = {"methods": methods, "error": error}
     return render(request, "mfa/challenge/picker.html", context, status=status)
@@ -54,7 +54,7 @@ def picker(request: HttpRequest) -> HttpResponse:
         return redirect("mfa:enrol")
     if request.method == "GET":
         return _render_picker(request, pending)
-    method = flows.method_by_slug(pending.user, request.POST.get("method", ""))
+    method = flows.challenge_method(request, pending.user, request.POST.get("method", ""))
     if method is None:
         return _render_picker(request, pending, _("Choose one of the methods shown."), BAD_REQUEST)
     error = method.start(request, pending)
@@ -68,7 +68,7 @@ def _pending_method(request: HttpRequest, slug: str):  # type: ignore[no-untyped
     pending = pending_state.current_pending(request)
     if pending is None:
         return None, None, _expired(request)
-    method = flows.method_by_slug(pending.user, slug)
+    method = flows.challenge_method(request, pending.user, slug)
     if method is None:
         error = _("Choose one of the methods shown.")
         return pending, None, _render_picker(request, pending, error, BAD_REQUEST)

@@ -16,6 +16,7 @@ SIGN_COUNT_REGRESSION = "sign_count_regression"
 BACKUP_FLAGS_CHANGED = "backup_flags_changed"
 ACCOUNT_UNAVAILABLE = "account_unavailable"
 REAUTH_REQUIRED = "reauth_required"
+PROOF_REQUIRED = "proof_required"
 BAD_PUBLIC_KEY = "bad_public_key"
 
 MESSAGES: dict[str, Promise] = {
@@ -34,6 +35,9 @@ MESSAGES: dict[str, Promise] = {
     BACKUP_FLAGS_CHANGED: _("The passkey could not be verified. Please try again."),
     ACCOUNT_UNAVAILABLE: _("This account cannot sign in with a passkey right now."),
     REAUTH_REQUIRED: _("Please confirm it is you before changing your passkeys."),
+    PROOF_REQUIRED: _(
+        "Before your first second factor, confirm it is you with a code sent to your e-mail."
+    ),
     BAD_PUBLIC_KEY: _("This device sent a key that can never be used. Try another device."),
 }
 

@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from mfa import binding, tabs
 from mfa import flows as mfa_flows
-from mfa import notices, tabs
 from mfa.passkeys import registration
-from mfa.passkeys.errors import BAD_REQUEST, REAUTH_REQUIRED, PasskeyError
+from mfa.passkeys.errors import BAD_REQUEST, PROOF_REQUIRED, REAUTH_REQUIRED, PasskeyError
 from mfa.passkeys.forms import DeviceNameForm
 from mfa.passkeys.http import error_response, json_endpoint, read_json
 from mfa.passkeys.models import Passkey
@@ -34,14 +34,18 @@ def _render_tab(
 
 
 def _fresh_proof_or_error(request: HttpRequest) -> JsonResponse | None:
-    """The JSON counterpart of ``recent_auth_required``: a redirect for the script to follow."""
+    """The JSON counterpart of ``recent_auth_required`` and ``binding_proof_required``: a
+    redirect for the script to follow."""
     if not request.user.is_authenticated:
         return error_response(PasskeyError(BAD_REQUEST), status=UNAUTHORIZED)
-    if recently_authenticated(request):
-        return None
     back = reverse("passkeys:register")
-    target = f"{reverse('mfa:reauth')}?{urlencode({'next': back})}"
-    return error_response(PasskeyError(REAUTH_REQUIRED), status=FORBIDDEN, redirect=target)
+    if not recently_authenticated(request):
+        target = f"{reverse('mfa:reauth')}?{urlencode({'next': back})}"
+        return error_response(PasskeyError(REAUTH_REQUIRED), status=FORBIDDEN, redirect=target)
+    if not binding.binding_allowed(request):
+        target = binding.proof_url(back)
+        return error_response(PasskeyError(PROOF_REQUIRED), status=FORBIDDEN, redirect=target)
+    return None
 
 
 @never_cache
@@ -55,6 +59,7 @@ def passkey_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @recent_auth_required
+@binding.binding_proof_required()
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     """The name step; the script then runs the browser's dialog through the JSON endpoints.
@@ -93,7 +98,7 @@ def register_verify(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "invalid_name", "errors": form.errors}, status=400)
     name = form.cleaned_data["name"]
     registration.register_passkey(request, request.user, name, data.get("credential"))
-    notices.notify_change(request.user, "passkey_added", request)
+    binding.note_bound(request, "passkey", "passkey_added")
     messages.success(request, _("Your new device “%(name)s” is registered.") % {"name": name})
     return JsonResponse({"redirect": reverse("passkeys:list")})
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mfa import binding
 from mfa.destination import DestinationChange, announce_resend
 from mfa.forms import CodeForm
 from mfa.models import CodeChallenge
@@ -45,6 +46,7 @@ def _render(request: HttpRequest, **extra: object) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @recent_auth_required
+@binding.binding_proof_required()
 def settings_tab(request: HttpRequest) -> HttpResponse:
     """Shows the phone; a POST sends a code to a new number (it is saved once typed back)."""
     if request.method == "GET":
@@ -65,6 +67,7 @@ def settings_tab(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @recent_auth_required
+@binding.binding_proof_required(back="sms:settings")
 def verify(request: HttpRequest) -> HttpResponse:
     change = NUMBER_CHANGE.pending(request)
     if change is None:
@@ -79,6 +82,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             lambda c: flows.confirm_number(request.user, c.destination, c.attempt_id, code),
         )
         if not error:
+            binding.note_bound(request, "sms", None)  # confirm_number mailed the notice
             messages.success(
                 request,
                 _("Saved. Sign-in codes will go by SMS to %(number)s.")
@@ -93,6 +97,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @recent_auth_required
+@binding.binding_proof_required(back="sms:settings")
 def resend(request: HttpRequest) -> HttpResponse:
     """A new code to the number waiting for confirmation (the previous one dies)."""
     error = NUMBER_CHANGE.resend(request, lambda c: _send(request, c.destination, c.attempt_id))
@@ -117,11 +122,13 @@ def _send(request: HttpRequest, number: str, attempt_id: str) -> str:
 @login_required
 @require_POST
 @recent_auth_required
+@binding.binding_proof_required(back="sms:settings")
 def switch(request: HttpRequest) -> HttpResponse:
     """Turns codes by SMS on or off (the number is kept)."""
     enabled = request.POST.get("enabled") == "on"
     if flows.set_enabled(request.user, enabled):
         if enabled:
+            binding.note_bound(request, "sms", None)  # set_enabled mailed the notice
             messages.success(request, _("Sign-in codes by SMS are on."))
         else:
             messages.success(request, _("Sign-in codes by SMS are off."))

@@ -168,8 +168,17 @@ def challenge_recovery(client, user, settings):
     return "/security/challenge/recovery/", {"code": "aaaaa-bbbbb"}
 
 
-def authenticator_setup(client, user, settings):
+def _proved_session(client, user) -> None:
+    """A fresh session that has just proved the account e-mail, as binding a first factor asks
+    (mfa.binding; its own code is the ``account_email_proof`` scenario)."""
     _fresh_session(client, user)
+    session = client.session
+    session[binding.PROVED_AT_SESSION_KEY] = int(time.time())
+    session.save()
+
+
+def authenticator_setup(client, user, settings):
+    _proved_session(client, user)
     assert client.get("/security/authenticator/").status_code == 200
     return "/security/authenticator/", {"code": WRONG_CODE}
 
@@ -177,10 +186,7 @@ def authenticator_setup(client, user, settings):
 def enrol(client, user, settings):
     """A relying app asks a signed-in user without a factor for one (step-up to enrolment),
     who has just proved the account e-mail (mfa.binding)."""
-    _fresh_session(client, user)
-    session = client.session
-    session[binding.PROVED_AT_SESSION_KEY] = int(time.time())
-    session.save()
+    _proved_session(client, user)
     assert client.get("/security/step-up/").url.endswith("/security/enrol/")
     return "/security/enrol/", {"code": WRONG_CODE}
 
@@ -194,14 +200,14 @@ def account_email_proof(client, user, settings):
 
 
 def email_verify(client, user, settings):
-    _fresh_session(client, user)
+    _proved_session(client, user)
     with TestCase.captureOnCommitCallbacks(execute=True):
         client.post("/security/email/", {"email": "ani.new@example.com"})
     return "/security/email/verify/", {"code": WRONG_CODE}
 
 
 def sms_verify(client, user, settings):
-    _fresh_session(client, user)
+    _proved_session(client, user)
     with TestCase.captureOnCommitCallbacks(execute=True):
         client.post("/security/sms/", {"number": "0812 3456 7889"})
     return "/security/sms/verify/", {"code": WRONG_CODE}

@@ -139,12 +139,13 @@ def test_staff_without_factor_must_enrol_first(client, make_user, password):
     import pyotp
 
     from accounts.signin.flows import AUTH_METHODS_SESSION_KEY
-    from tests.conftest import sign_in
+    from tests.conftest import prove_account_email, sign_in
 
     make_user("boss", is_staff=True)
     assert sign_in(client, "boss", password)["Location"] == "/"
     assert client.get("/")["Location"] == "/security/setup/"
     assert client.get("/admin/")["Location"] == "/security/setup/"
+    prove_account_email(client, "/security/authenticator/")  # the proof page stays open
     page = client.get("/security/authenticator/")
     key = page.text.split('id="totp-key">')[1].split("<")[0].replace(" ", "")
     client.post("/security/authenticator/", {"code": pyotp.TOTP(key).now()})

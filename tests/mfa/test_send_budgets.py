@@ -10,8 +10,9 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
-from mfa.models import EmailDevice
-from tests.conftest import sign_in
+from mfa import codes
+from mfa.models import CodeChallenge, EmailDevice
+from tests.conftest import prove_account_email, sign_in
 from tests.mfa.conftest import pick, run_on_commit, to_challenge
 
 TOO_MANY = "Too many codes were sent"
@@ -55,17 +56,24 @@ def test_mistyped_addresses_in_setup_do_not_block_sign_in_codes(client, user, pa
 
 
 def test_sign_in_codes_spent_do_not_block_setting_up_an_address(client, user, password, clock):
+    # Signed in with the password before the e-mail factor existed, and the account e-mail
+    # proof for a first factor made (mfa.binding: that code is one of the sign-in budget).
+    settings_page = Client()
+    sign_in(settings_page, "ani", password)
+    prove_account_email(settings_page, "/security/email/")
+    sent = len(mail.outbox)
+
     EmailDevice.objects.create(user=user, name="Email", email="ani.codes@example.com")
     to_challenge(client, password)
     pick(client, "email")
     for _ in range(3):
         clock.move_to(timezone.now() + timedelta(seconds=31), tick=False)
         run_on_commit(client.post, "/security/challenge/email/resend/")
-    assert len(mail.outbox) == 3  # the third resend was refused
+    assert len(mail.outbox) == sent + 2  # the budget is spent: the third resend was refused
+    email, signin = CodeChallenge.Channel.EMAIL, CodeChallenge.Purpose.SIGNIN
+    assert codes.blocked_for(user.pk, email, signin)
     EmailDevice.objects.filter(user=user).delete()
 
-    settings_page = Client()
-    sign_in(settings_page, "ani", password)
     page = mistype_addresses(settings_page, 1)
     assert TOO_MANY not in page.text
     assert mail.outbox[-1].to == ["ani.typo0@example.com"]
@@ -84,6 +92,7 @@ def test_reset_mfa_clears_send_blocks_and_failure_counts(
     client, user, password, clock, admin_client, settings
 ):
     sign_in(client, "ani", password)
+    prove_account_email(client, "/security/email/")
     assert TOO_MANY in mistype_addresses(client, 4).text
     stranger = Client()
     for _ in range(settings.ACCOUNTS_LOCKOUT_THRESHOLD - 1):

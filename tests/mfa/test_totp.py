@@ -9,7 +9,7 @@ import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mfa import totp
-from tests.conftest import sign_in
+from tests.conftest import prove_account_email, sign_in
 from tests.mfa.conftest import run_on_commit
 
 # RFC 6238 Appendix B, SHA-1 rows: (Unix time, 8-digit TOTP). Our factor uses 6 digits, which
@@ -45,6 +45,7 @@ def _enrol_page_key(client) -> str:
 def test_enrolment_with_pyotp_as_the_phone(client, user, password, time_machine, mailoutbox):
     time_machine.move_to("2026-11-21 09:00:00+07:00", tick=False)
     sign_in(client, "ani", password)
+    prove_account_email(client, "/security/authenticator/")
     key = _enrol_page_key(client)
     device = TOTPDevice.objects.get(user=user)
     uri = urlparse(device.config_url)
@@ -72,6 +73,7 @@ def test_issuer_comes_from_settings(client, user, password, settings):
 
 def test_factor_is_off_until_a_valid_code(client, user, password):
     sign_in(client, "ani", password)
+    prove_account_email(client, "/security/authenticator/")
     _enrol_page_key(client)
     response = client.post("/security/authenticator/", {"code": "000000"})
     assert "That code is not right" in response.text

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from mfa.rollout.models import GroupPolicy, Level
 from sso.oidc.claims import ACR_MFA, ACR_PASSWORD
-from tests.conftest import sign_in
+from tests.conftest import prove_account_email, sign_in
 from tests.oidc.conftest import REDIRECT_URI
 from tests.oidc.helpers import authorize_url, exchange, pkce_pair, query_of
 from tests.oidc.helpers import unverified_claims as claims_of
@@ -58,6 +58,7 @@ def test_after_the_deadline_the_app_waits_for_enrolment(
         url = authorize_url(challenge)
         sign_in(client, user.username, password, url)
         assert client.get(url)["Location"] == "/security/setup/"
+        prove_account_email(client, "/security/authenticator/")
         page = client.get("/security/authenticator/")
         key = page.text.split('id="totp-key">')[1].split("<")[0].replace(" ", "")
         client.post("/security/authenticator/", {"code": pyotp.TOTP(key).now()})

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import sign_in
+from tests.conftest import prove_account_email, sign_in
 from tests.passkeys.authenticator import ORIGIN, SoftAuthenticator
 
 REGISTER_OPTIONS = "/security/passkeys/register/options/"
@@ -29,10 +29,19 @@ def authenticator() -> SoftAuthenticator:
 
 
 @pytest.fixture
-def signed_in(client, user, password):
+def password_only(client, user, password):
+    """Signed in with the password alone: no first factor can be bound yet (mfa.binding)."""
     response = sign_in(client, user.username, password)
     assert response.status_code == 302, "the password sign-in should succeed"
     return client
+
+
+@pytest.fixture
+def signed_in(password_only):
+    """Signed in with the password, and the account e-mail code typed back, as the portal
+    asks before the first second factor (mfa.binding)."""
+    prove_account_email(password_only)
+    return password_only
 
 
 def register(client, authenticator: SoftAuthenticator, name: str = "Work laptop", **kwargs):

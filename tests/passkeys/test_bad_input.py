@@ -15,7 +15,7 @@ from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
 from mfa.passkeys.models import Passkey
 from mfa.passkeys.signin import VERIFIED_SESSION_KEY
-from tests.conftest import post_username, sign_in
+from tests.conftest import post_username, prove_account_email, sign_in
 from tests.passkeys.authenticator import SoftAuthenticator, b64
 from tests.passkeys.conftest import (
     REGISTER_OPTIONS,
@@ -163,6 +163,7 @@ def test_another_users_credential_is_refused(client, make_user, user, password, 
     budi_device = SoftAuthenticator()
     make_user("budi")
     sign_in(client, "budi", password)
+    prove_account_email(client)
     register(client, budi_device, "Budi's phone")
     client.post("/accounts/logout/")
     before = snapshot()
@@ -176,6 +177,7 @@ def test_a_user_handle_of_another_account_is_refused(client, make_user, user, pa
     budi_device = SoftAuthenticator()
     make_user("budi")
     sign_in(client, "budi", password)
+    prove_account_email(client)
     register(client, budi_device, "Budi's phone")
     client.post("/accounts/logout/")
     before = snapshot()

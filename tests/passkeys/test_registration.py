@@ -7,7 +7,7 @@ import time_machine
 from django.urls import reverse
 
 from mfa.passkeys.models import Passkey
-from tests.conftest import sign_in
+from tests.conftest import prove_account_email, sign_in
 from tests.passkeys.authenticator import SoftAuthenticator
 from tests.passkeys.conftest import REGISTER_OPTIONS, post_json, register
 
@@ -71,10 +71,12 @@ def test_a_credential_id_registered_before_is_refused(signed_in, authenticator, 
 def test_another_accounts_credential_id_is_refused(client, make_user, password, authenticator):
     budi = make_user("budi")
     sign_in(client, "budi", password)
+    prove_account_email(client)
     assert register(client, authenticator).status_code == 200
     client.post("/accounts/logout/")
     make_user("ani")
     sign_in(client, "ani", password)
+    prove_account_email(client)
     response = register(client, authenticator)
     assert response.status_code == 400
     assert Passkey.objects.get().user == budi

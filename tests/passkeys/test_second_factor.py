@@ -92,12 +92,13 @@ def test_the_challenge_page_takes_a_passkey_after_the_password(
     """With PasskeyMethod among MFA_CHALLENGE_METHODS, a password then a passkey signs in."""
     from django.urls import reverse
 
-    from tests.conftest import sign_in
+    from tests.conftest import prove_account_email, sign_in
     from tests.passkeys.authenticator import SoftAuthenticator
     from tests.passkeys.conftest import register
 
     authenticator = SoftAuthenticator()
     sign_in(client, "ani", password)
+    prove_account_email(client)
     register(client, authenticator, "Security key")
     client.post("/accounts/logout/")
     settings.MFA_CHALLENGE_METHODS = ["mfa.passkeys.challenge.PasskeyMethod"]

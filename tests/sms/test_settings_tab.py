@@ -8,7 +8,7 @@ from mfa.flows import has_second_factor
 from mfa.models import CodeChallenge, TrustedDevice
 from mfa.sms.models import SmsDevice
 from mfa.sms.views import NUMBER_CHANGE_SESSION_KEY
-from tests.conftest import sign_in
+from tests.conftest import PROOF_PAGE, prove_account_email, sign_in
 from tests.mfa.conftest import run_on_commit
 from tests.sms.conftest import NUMBER, code_in
 
@@ -29,7 +29,10 @@ def texts(folder) -> list[dict]:
 
 @pytest.fixture
 def signed_in(client, user, password):
+    """Signed in with the password, and the account e-mail code typed back, as the portal
+    asks before the first second factor (mfa.binding)."""
     sign_in(client, user.username, password)
+    prove_account_email(client, URL)
     return client
 
 
@@ -97,7 +100,7 @@ def test_bad_input_gets_a_clear_message_and_nothing_is_stored(
     assert page.status_code == 200
     assert message in page.text
     assert not SmsDevice.objects.exists()
-    assert not CodeChallenge.objects.exists()
+    assert not CodeChallenge.objects.filter(channel=CodeChallenge.Channel.SMS).exists()
     assert NUMBER_CHANGE_SESSION_KEY not in signed_in.session
     assert texts(sms_folder) == []
 
@@ -112,6 +115,24 @@ def test_turn_off_and_on(signed_in, user, sms_factor, settings):
     assert not TrustedDevice.objects.exists()  # a factor gone revokes trusted devices
     assert "Sign-in codes by SMS are off." in signed_in.get(URL).text
     run_on_commit(signed_in.post, f"{URL}switch/", {"enabled": "on"})
+    sms_factor.refresh_from_db()
+    assert sms_factor.enabled is True
+
+
+def test_turning_the_only_factor_back_on_needs_the_account_email_proof(
+    client, user, password, sms_factor, settings
+):
+    """Switched off, the number is no factor: switching it on after a password-only sign-in
+    binds a first factor again (mfa.binding)."""
+    settings.SMS_GATEWAY = "mfa.sms.gateways.console.ConsoleGateway"
+    SmsDevice.objects.filter(pk=sms_factor.pk).update(enabled=False)
+    sign_in(client, user.username, password)
+    refused = run_on_commit(client.post, f"{URL}switch/", {"enabled": "on"})
+    assert refused["Location"] == f"{PROOF_PAGE}?next=%2Fsecurity%2Fsms%2F"
+    sms_factor.refresh_from_db()
+    assert sms_factor.enabled is False
+    prove_account_email(client, URL)
+    run_on_commit(client.post, f"{URL}switch/", {"enabled": "on"})
     sms_factor.refresh_from_db()
     assert sms_factor.enabled is True
 
@@ -151,6 +172,7 @@ def test_sends_per_number_are_capped(signed_in, sms_folder, settings, make_user,
     other = make_user("budi")
     client = client_factory()
     sign_in(client, other.username, "correct horse battery staple")
+    prove_account_email(client, URL)
     page = add_number(client, "0812 3456 7889")
     assert "Too many codes were sent to this number." in page.text
     assert len(texts(sms_folder)) == 2
@@ -173,6 +195,7 @@ def test_sends_per_ip_are_capped(sms_folder, settings, make_user, client_factory
         make_user(name)
         client = client_factory()
         sign_in(client, name, password)
+        prove_account_email(client, URL)
         pages.append(add_number(client, f"0812 1111 000{index}"))
     assert "Too many codes by SMS were asked for from your network." in pages[-1].text
     assert len(texts(sms_folder)) == 2

@@ -9,7 +9,7 @@ from django.test import Client, TestCase
 
 from accounts.models import AuditEvent
 from mfa.models import EmailDevice
-from tests.conftest import sign_in
+from tests.conftest import prove_account_email, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +19,8 @@ CODE = re.compile(r"^\s+(\d{6})\s*$", re.MULTILINE)
 def test_changing_the_address_on_the_email_tab_changes_the_account_email(user, password):
     browser = Client()
     sign_in(browser, user.username, password)
+    prove_account_email(browser, "/security/email/")  # a first factor: mfa.binding
+    mail.outbox.clear()
     with TestCase.captureOnCommitCallbacks(execute=True):
         browser.post("/security/email/", {"email": "ani.new@example.org"})
     [code_mail] = mail.outbox
