@@ -15,6 +15,7 @@ from django.core import mail
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.signin.flows import AUTH_TIME_SESSION_KEY
+from mfa.models import EmailDevice
 from sso.oidc.claims import ACR_MFA, ACR_PASSWORD, ACR_PHISHING_RESISTANT
 from tests.conftest import sign_in
 from tests.mfa.conftest import confirm, pick, validate
@@ -176,3 +177,68 @@ def test_the_proof_page_is_in_indonesian(client, relying_app, user, password):
     assert not untranslated_on(client, proof_page)  # "Send code"
     client.post(proof_page, {"action": "send"})
     assert not untranslated_on(client, proof_page)  # the code field
+
+
+def bind_authenticator_in_settings(browser: Browser) -> pyotp.TOTP:
+    """Security Settings → Authenticator: the account e-mail proof the tab asks for first,
+    then the QR code's key and a code from it. Returns the phone."""
+    tab = "/security/authenticator/"
+    key = re.search(r'id="totp-key">([^<]+)<', browser.get(tab).text).group(1)
+    phone = pyotp.TOTP(key.replace(" ", ""))
+    proof_page = post(browser, tab, {"code": phone.now()}).headers["Location"]
+    assert urlsplit(proof_page).path == "/security/confirm-account/"
+    post(browser, proof_page, {"action": "send"})
+    code = re.search(r"^\s+(\d{6})\s*$", mail.outbox[-1].body, re.MULTILINE).group(1)
+    assert post(browser, proof_page, {"action": "verify", "code": code}).headers["Location"] == tab
+    assert post(browser, tab, {"code": phone.now()}).headers["Location"] != proof_page
+    return phone
+
+
+def test_a_factor_bound_in_security_settings_is_not_the_sessions_second_factor(
+    browser, live_server, relying_app, user, password
+):
+    """The issue's example by the other way in: password only, the authenticator bound on
+    Security Settings, then the app asks for MFA. Step-up does not offer the new factor."""
+    rp = RelyingParty(live_server.url)
+    assert browser.sign_in(user.username, password).status_code == 302
+    bind_authenticator_in_settings(browser)
+    assert TOTPDevice.objects.get(user=user).confirmed
+    assert any("authenticator app was added" in m.body for m in mail.outbox)
+
+    url, back = step_up_to(browser, rp)
+    assert back == url.replace(live_server.url, "")  # no challenge: straight back to the app
+    claims = id_token_after(browser, rp, back)
+    assert claims["acr"] == ACR_PASSWORD
+    assert claims["amr"] == ["pwd"]
+
+
+def test_both_ways_in_one_session_never_give_mfa(browser, live_server, relying_app, user, password):
+    """The step-up enrolment binds the authenticator; Security Settings then adds an e-mail
+    factor; the app asks for MFA again: still the password level."""
+    rp = RelyingParty(live_server.url)
+    browser.sign_in(user.username, password)
+    url, enrol = step_up_to(browser, rp)
+    proof_page = browser.get(enrol).headers["Location"]
+    post(browser, proof_page, {"action": "send"})
+    post(browser, proof_page, {"action": "verify", "code": last_mailed_code(user.email)})
+    key = re.search(r'id="totp-key">([^<]+)<', browser.get(enrol).text).group(1)
+    back = post(browser, enrol, {"code": pyotp.TOTP(key.replace(" ", "")).now()})
+    assert id_token_after(browser, rp, back.headers["Location"])["acr"] == ACR_PASSWORD
+
+    post(browser, "/security/email/", {"email": "ani.codes@example.com"})
+    code = last_mailed_code("ani.codes@example.com")
+    verified = browser.session.post(
+        live_server.url + "/security/email/verify/",
+        data={"code": code, "csrfmiddlewaretoken": csrf_token(browser, "/security/email/")},
+        headers={"Referer": live_server.url + "/security/email/"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert verified.headers["Location"] == "/security/email/"
+    assert EmailDevice.objects.get(user=user).email == "ani.codes@example.com"
+
+    url, back = step_up_to(browser, rp)
+    assert back == url.replace(live_server.url, "")
+    claims = id_token_after(browser, rp, back)
+    assert claims["acr"] == ACR_PASSWORD
+    assert "otp" not in claims["amr"] and "mfa" not in claims["amr"]

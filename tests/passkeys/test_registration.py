@@ -4,12 +4,14 @@ import time
 
 import pytest
 import time_machine
+from django.core import mail
+from django.test import TestCase
 from django.urls import reverse
 
 from mfa.passkeys.models import Passkey
 from tests.conftest import prove_account_email, sign_in
 from tests.passkeys.authenticator import SoftAuthenticator
-from tests.passkeys.conftest import REGISTER_OPTIONS, post_json, register
+from tests.passkeys.conftest import REGISTER_OPTIONS, REGISTER_VERIFY, post_json, register
 
 
 def test_passkeys_tab_lists_nothing_yet_and_offers_register(signed_in):
@@ -101,3 +103,27 @@ def test_signed_out_people_get_no_options(client, db):
     response = post_json(client, REGISTER_OPTIONS, {"name": "Laptop"})
     assert response.status_code == 401
     assert client.get("/security/passkeys/").status_code == 302
+
+
+def test_the_password_alone_registers_no_passkey(password_only, authenticator, user):
+    """NIST SP 800-63B §6.1.2.1: a first factor needs the account e-mail proof (mfa.binding);
+    Save New Device's endpoints send the script there, and nothing is stored."""
+    proof_page = "/security/confirm-account/?next=%2Fsecurity%2Fpasskeys%2Fregister%2F"
+    refused = post_json(password_only, REGISTER_OPTIONS, {"name": "Laptop"})
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "proof_required"
+    assert refused.json()["redirect"] == proof_page
+    assert "confirm it is you with a code sent to your e-mail" in refused.json()["message"]
+    verify = post_json(password_only, REGISTER_VERIFY, {"name": "Laptop", "credential": {}})
+    assert verify.status_code == 403 and verify.json()["redirect"] == proof_page
+    assert password_only.post("/security/passkeys/register/", {"name": "L"})["Location"] == (
+        proof_page
+    )
+    assert not Passkey.objects.exists()
+
+    prove_account_email(password_only, "/security/passkeys/register/")
+    mail.outbox.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert register(password_only, authenticator, "Laptop").status_code == 200
+    assert Passkey.objects.get(user=user).name == "Laptop"
+    assert "A passkey was registered on your account." in mail.outbox[-1].body

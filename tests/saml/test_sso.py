@@ -210,3 +210,33 @@ def test_nameid_as_email_or_username_on_request(client, onelogin_sp, user, passw
         onelogin_sp.registration.save()
         auth = onelogin_sp.consume(posted_fields(sso(client, onelogin_sp))["SAMLResponse"])
         assert (auth.get_nameid_format(), auth.get_nameid()) == (name_id_format, value)
+
+
+def test_a_factor_bound_after_the_password_is_no_authn_context_for_mfa(
+    client, onelogin_sp, user, password
+):
+    """NIST SP 800-63B §6.1.2.1, as the SAML side sees it: an authenticator bound on Security
+    Settings in a password-only session (after the account e-mail proof) does not make the
+    session multi-factor: step-up does not offer it, and REFEDS MFA is not asserted."""
+    import pyotp
+
+    from tests.conftest import prove_account_email
+    from tests.mfa.conftest import run_on_commit
+
+    onelogin_sp.security["requestedAuthnContext"] = [assurance.REFEDS_MFA]
+    sign_in(client, user.username, password)
+    prove_account_email(client, "/security/authenticator/")
+    page = client.get("/security/authenticator/")
+    key = re.search(r'id="totp-key">([A-Z2-7 ]+)<', page.text).group(1).replace(" ", "")
+    run_on_commit(client.post, "/security/authenticator/", {"code": pyotp.TOTP(key).now()})
+    assert user.totpdevice_set.get().confirmed
+
+    response = client.get(path_and_query(onelogin_sp.login_url()))
+    response = client.get(client.get(response["Location"])["Location"])
+    assert unquote(response["Location"]).startswith("/security/step-up/?next=/saml/sso/resume/")
+    resume = client.get(response["Location"])["Location"]  # no challenge: back at once
+    assert unquote(resume).startswith("/saml/sso/resume/")
+    saml_response = posted_fields(client.get(resume))["SAMLResponse"]
+    assert not onelogin_sp.consume(saml_response).is_authenticated()
+    assert f'StatusCode Value="{NO_AUTHN_CONTEXT}"' in b64decode(saml_response).decode()
+    assert client.session[AUTH_METHODS_SESSION_KEY] == ["pwd"]

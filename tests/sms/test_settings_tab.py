@@ -206,3 +206,22 @@ def client_factory():
     from django.test import Client
 
     return Client
+
+
+def test_the_password_alone_sends_no_code_and_saves_no_number(client, user, password, sms_folder):
+    """NIST SP 800-63B §6.1.2.1: a first factor needs the account e-mail proof (mfa.binding)."""
+    from django.core import mail
+
+    sign_in(client, user.username, password)
+    refused = add_number(client, "0812 3456 7889")
+    assert refused["Location"] == f"{PROOF_PAGE}?next=%2Fsecurity%2Fsms%2F"
+    assert texts(sms_folder) == []
+    assert not SmsDevice.objects.exists()
+
+    prove_account_email(client, URL)
+    mail.outbox.clear()
+    add_number(client, "0812 3456 7889")
+    [text] = texts(sms_folder)
+    run_on_commit(client.post, f"{URL}verify/", {"code": code_in(text["text"])})
+    assert SmsDevice.objects.get(user=user).number == NUMBER
+    assert "A phone number for sign-in codes by SMS was added" in mail.outbox[-1].body
