@@ -7,6 +7,7 @@ docs/user-guide.md (docs/img/<name>-1280.png, and -375.png for the main screens)
 """
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Page, expect
@@ -26,6 +27,17 @@ AXE_RUN = """async () => {
     nodes: v.nodes.slice(0, 4).map((n) => n.target.join(" ")),
   }));
 }"""
+
+
+# The account e-mail proof page: heading, Send code, the code field, Verify.
+PROOF_PAGE_WORDS = ("Set up a second factor", "Send code", "Code", "Verify")
+
+
+def last_mailed_code() -> str:
+    """The 6-digit code of the last mail in Django's test outbox (locmem, tasks inline)."""
+    from django.core import mail
+
+    return re.search(r"^\s+(\d{6})\s*$", mail.outbox[-1].body, re.MULTILINE).group(1)
 
 
 class Person:
@@ -133,6 +145,24 @@ class Person:
         nav = self.page.get_by_role("navigation", name="Security Settings")
         nav.get_by_role("link", name=tab, exact=True).click()
         self.sees_heading(tab)
+
+    def confirm_account_email(
+        self,
+        code: Callable[[], str] | None = None,
+        shot: str = "",
+        words: tuple[str, str, str, str] = PROOF_PAGE_WORDS,
+    ) -> None:
+        """The account e-mail proof before the first factor of a password-only sign-in
+        (mfa.binding): Send code, the code mailed to the account's address (``code()``, else
+        the last mail of the test outbox), Verify. ``words``: heading, buttons and field in
+        the page's language."""
+        heading, send, field, verify = words
+        self.sees_heading(heading)
+        self.click(send)
+        expect(self.page.get_by_label(field, exact=True)).to_be_visible()
+        self.fill(field, code() if code else last_mailed_code())
+        self.look(shot, phone=bool(shot))
+        self.click(verify)
 
     # --- the MFA challenge (seeds/000 §4: pick, code, Validate, Confirm and Continue) -----
 

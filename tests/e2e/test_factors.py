@@ -41,6 +41,11 @@ def test_authenticator_and_recovery_codes(person: Person, user, password):
 
     person.fill("Code", phone.now())
     person.click("Verify")
+    # The first factor after a password-only sign-in: a code to the account's e-mail first.
+    person.confirm_account_email()
+    person.sees_heading("Authenticator")
+    person.fill("Code", phone.now())
+    person.click("Verify")
     person.sees("Your authenticator app is on.")
     # Next it asks for recovery codes, in case the phone is lost.
     person.sees_heading("Recovery codes")
@@ -94,8 +99,13 @@ def test_email_codes_trust_this_device_and_turning_them_off(
     person.fill("Email", "ani.codes@example.com")
     person.look(shot="10-email-setup", phone=True)
     person.click("Save")
+    # The first factor after a password-only sign-in: a code to the account's e-mail first.
+    person.confirm_account_email(lambda: inbox.code(1))
+    person.sees_heading("Email")
+    person.fill("Email", "ani.codes@example.com")
+    person.click("Save")
     person.sees("We sent a code to the new address. Type it below to confirm.")
-    person.fill("Code", inbox.code(1))
+    person.fill("Code", inbox.code(2))
     person.look(shot="11-email-verify")
     person.click("Verify")
     person.sees("Saved. Sign-in codes will go to ani.codes@example.com.")
@@ -115,7 +125,7 @@ def test_email_codes_trust_this_device_and_turning_them_off(
     expect(resend).to_be_enabled()
     resend.click()
     person.sees("A new code is on its way. The previous code no longer works.")
-    first_code, second_code = inbox.code(2), inbox.code(3)
+    first_code, second_code = inbox.code(3), inbox.code(4)
     if first_code != second_code:  # the old code died when the new one was sent
         person.validate(first_code)
         # The error sits under the field, which gets the focus back and is described by it.

@@ -39,6 +39,9 @@ def test_sms_codes_on_settings_and_at_sign_in(person: Person, phone: Phone, user
     person.fill("Mobile number", "0812 3456 7890")
     person.look(shot="15-sms-setup", phone=True)
     person.click("Add number")
+    person.confirm_account_email()  # the first factor after a password-only sign-in
+    person.fill("Mobile number", "0812 3456 7890")
+    person.click("Add number")
     person.sees("We sent a code to the new number. Type it below to confirm.")
     person.fill("Code", phone.code(1))
     person.click("Verify")
