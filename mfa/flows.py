@@ -31,6 +31,7 @@ from accounts.signin.flows import (
 from mfa import binding, codes, notices, totp, trust
 from mfa.challenge import pending as pending_state
 from mfa.challenge.base import ChallengeMethod, PendingSignin, VerifyResult
+from mfa.methods import MessageCodeMethod
 from mfa.models import CodeChallenge, EmailDevice, RecoveryCode, TrustedDevice
 from mfa.rollout import flows as rollout
 
@@ -75,19 +76,56 @@ def has_second_factor(user: User) -> bool:
     return any(m.is_enrolled(user) for m in all_methods() if m.slug != "recovery")
 
 
+def _factors_for_signin(user: User) -> list[ChallengeMethod]:
+    """The user's factors (recovery codes back one up, they are not one) as far as the sign-in
+    needs them: stops at the first that sends nothing (authenticator, passkey) or at the
+    second, since either way the picker is shown (usually one query: the authenticator)."""
+    found: list[ChallengeMethod] = []
+    for method in all_methods():
+        if method.slug == "recovery" or not method.is_enrolled(user):
+            continue
+        found.append(method)
+        if not method.sends_message or len(found) > 1:
+            break
+    return found
+
+
 def step_after_password(request: HttpRequest, user: User) -> str | None:
     """ACCOUNTS_AFTER_PASSWORD_STEP: the challenge, or None (signed in with the password).
 
+    Someone whose one factor sends a code (e-mail, SMS) is sent it at once and shown its page
+    (seeds/001: the token goes out right after a correct password); anyone else picks a method.
     Someone without a factor is signed in; the MFA rollout (mfa.rollout.flows) then reminds
     them, or holds them to enrolment when their policy requires a factor now.
     """
-    if has_second_factor(user):
-        if trust.trusted_device_for(request, user) is not None:
-            return None
-        pending_state.begin_pending(request, user, ["pwd"])
+    factors = _factors_for_signin(user)
+    if not factors:
+        rollout.note_sign_in(request, user)
+        return None
+    if trust.trusted_device_for(request, user) is not None:
+        return None
+    if len(factors) == 1 and isinstance(factors[0], MessageCodeMethod):
+        return _send_at_once(request, user, factors[0])
+    pending_state.begin_pending(request, user, ["pwd"])
+    return reverse("mfa:challenge")
+
+
+def _send_at_once(request: HttpRequest, user: User, method: MessageCodeMethod) -> str:
+    """Sends the code of the user's one factor as the picker's pick would (same send budget and
+    limits) and returns its page. The password typed again in this session within the resend
+    wait (Back, then Sign in) sends nothing new: the code on its way still works. A refused send
+    (the channel blocked, a sending cap) leads to the picker, which shows the method
+    unavailable, with the reason and what else the person can do."""
+    waiting = pending_state.pending_flag(request, "attempt_id")
+    pending = pending_state.begin_pending(request, user, ["pwd"], resume=True)
+    code_page = reverse("mfa:challenge_method", kwargs={"slug": method.slug})
+    if pending.attempt_id == waiting and codes.countdown(method.challenge(pending))["resend_in"]:
+        return code_page
+    error = method.start(request, pending)
+    if error:
+        messages.error(request, error)
         return reverse("mfa:challenge")
-    rollout.note_sign_in(request, user)
-    return None
+    return code_page
 
 
 def begin_step_up(request: HttpRequest, next_url: str) -> str:

@@ -2,8 +2,9 @@
 class with one job per authenticator).
 
 The challenge page lists the methods the user has enrolled; picking one calls ``start`` (which
-for e-mail or SMS sends a code); submitting the form calls ``verify``. Methods are listed by
-dotted path in the ``MFA_CHALLENGE_METHODS`` setting.
+for e-mail or SMS sends a code); submitting the form calls ``verify``. Someone whose only factor
+sends a code skips the list: ``start`` runs right after the password (mfa.flows). Methods are
+listed by dotted path in the ``MFA_CHALLENGE_METHODS`` setting.
 """
 
 from abc import ABC, abstractmethod

@@ -26,16 +26,30 @@ def begin_pending(
     step_up: bool = False,
     enrol: bool = False,
     next_url: str = "",
+    resume: bool = False,
 ) -> PendingSignin:
-    """Starts a challenge for ``user``; ``methods`` are the amr values proved so far."""
-    attempt_id = secrets.token_urlsafe(24)
+    """Starts a challenge for ``user``; ``methods`` are the amr values proved so far.
+
+    With ``resume``, a sign-in of the same user still waiting in this session for its second
+    factor (the password typed again after Back) keeps its attempt: the code already sent for
+    it still works, and its wrong answers still count.
+    """
+    previous = _data(request) if resume else None
+    if (
+        previous is not None
+        and previous.get("user_id") == user.pk
+        and not (previous.get("verified") or previous.get("step_up") or previous.get("enrol"))
+    ):
+        attempt_id, failures = previous["attempt_id"], previous.get("failures", 0)
+    else:
+        attempt_id, failures = secrets.token_urlsafe(24), 0
     _forget_memo(request)
     request.session[PENDING_SESSION_KEY] = {
         "user_id": user.pk,
         "attempt_id": attempt_id,
         "methods": methods,
         "started": time.time(),
-        "failures": 0,
+        "failures": failures,
         "verified": None,
         "step_up": step_up,
         "enrol": enrol,

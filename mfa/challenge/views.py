@@ -46,7 +46,9 @@ def _render_picker(request, pending, error: str = "", status: int = 200) -> Http
 @never_cache
 @require_http_methods(["GET", "POST"])
 def picker(request: HttpRequest) -> HttpResponse:
-    """The MFA pop-up of seeds/000: choose among the enrolled methods."""
+    """The MFA pop-up of seeds/000: choose among the enrolled methods (someone whose only
+    factor sends a code comes here only by "Choose another method", or when that code could not
+    be sent: mfa.flows.step_after_password)."""
     pending = pending_state.current_pending(request)
     if pending is None:
         return _expired(request)

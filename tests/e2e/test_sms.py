@@ -51,7 +51,7 @@ def test_sms_codes_on_settings_and_at_sign_in(person: Person, phone: Phone, user
 
     person.page.context.clear_cookies()
     person.sign_in_with_password("ani", password)
-    person.pick_method("SMS")
+    person.is_sent_a_code("SMS")  # the only factor: sent with the password (seeds/001)
     expect(person.page.get_by_role("timer")).to_contain_text(re.compile(r"expires in [45]:\d\d"))
     person.validate(phone.code(2), shot="16-sms-code")
     person.confirm_and_continue(trust=False)

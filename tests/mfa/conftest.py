@@ -39,3 +39,12 @@ def validate(client, method: str, code: str):
 def confirm(client, remember: bool = True):
     data = {"remember": "on"} if remember else {}
     return client.post("/security/challenge/confirm/", data)
+
+
+def to_code_page(client, password: str, method: str = "email", username: str = "ani"):
+    """Password step done by someone whose one factor sends a code: it is sent at once
+    (seeds/001); returns the response (a redirect to that code's page)."""
+    response = run_on_commit(sign_in, client, username, password)
+    assert response.status_code == 302
+    assert response["Location"] == f"/security/challenge/{method}/"
+    return response

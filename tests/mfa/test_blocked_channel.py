@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from mfa.models import RecoveryCode
-from tests.mfa.conftest import pick, run_on_commit, to_challenge
+from tests.mfa.conftest import pick, run_on_commit, to_challenge, to_code_page
 
 START = "2026-11-21 09:00:00+07:00"
 
@@ -19,7 +19,6 @@ def clock(time_machine):
 
 
 def use_up_the_sends(client, clock):
-    pick(client, "email")
     for _ in range(3):
         clock.move_to(timezone.now() + timedelta(seconds=31), tick=False)
         last = run_on_commit(client.post, "/security/challenge/email/resend/", follow=True)
@@ -27,7 +26,7 @@ def use_up_the_sends(client, clock):
 
 
 def test_only_email_is_told_whom_to_ask(client, user, password, email_factor, clock):
-    to_challenge(client, password)
+    to_code_page(client, password)
     page = use_up_the_sends(client, clock).text
     assert "Too many codes were sent. From 9:16 a.m. you can ask for a new one." in page
     assert "contact your administrator or helpdesk" in page
@@ -44,7 +43,7 @@ def test_only_email_is_told_whom_to_ask(client, user, password, email_factor, cl
 
 def test_recovery_codes_are_offered(client, user, password, email_factor, clock):
     RecoveryCode.objects.create(user=user, code_hash="x" * 64)
-    to_challenge(client, password)
+    to_code_page(client, password)
     page = use_up_the_sends(client, clock).text
     assert "Or use one of your recovery codes." in page
 
@@ -54,6 +53,7 @@ def test_another_method_is_offered_in_indonesian(
 ):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "id"
     to_challenge(client, password)
+    pick(client, "email")
     page = use_up_the_sends(client, clock).text
     assert "Terlalu banyak kode yang dikirim." in page
     assert "Atau pilih metode lain." in page

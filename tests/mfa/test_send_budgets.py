@@ -13,7 +13,7 @@ from accounts.models import User
 from mfa import codes
 from mfa.models import CodeChallenge, EmailDevice
 from tests.conftest import prove_account_email, sign_in
-from tests.mfa.conftest import pick, run_on_commit, to_challenge
+from tests.mfa.conftest import run_on_commit, to_code_page
 
 TOO_MANY = "Too many codes were sent"
 
@@ -48,9 +48,8 @@ def test_mistyped_addresses_in_setup_do_not_block_sign_in_codes(client, user, pa
     assert len(mail.outbox) == 3
 
     other = Client()
-    to_challenge(other, password)
-    page = pick(other, "email")
-    assert TOO_MANY not in page.text
+    to_code_page(other, password)
+    assert TOO_MANY not in other.get("/security/challenge/email/").text
     assert mail.outbox[-1].to == ["ani.codes@example.com"]
     assert len(mail.outbox) == 4
 
@@ -64,8 +63,7 @@ def test_sign_in_codes_spent_do_not_block_setting_up_an_address(client, user, pa
     sent = len(mail.outbox)
 
     EmailDevice.objects.create(user=user, name="Email", email="ani.codes@example.com")
-    to_challenge(client, password)
-    pick(client, "email")
+    to_code_page(client, password)
     for _ in range(3):
         clock.move_to(timezone.now() + timedelta(seconds=31), tick=False)
         run_on_commit(client.post, "/security/challenge/email/resend/")
@@ -112,8 +110,7 @@ def test_reset_mfa_clears_send_blocks_and_failure_counts(
 
 def test_unlock_clears_send_blocks(client, user, password, clock, admin_client):
     EmailDevice.objects.create(user=user, name="Email", email="ani.codes@example.com")
-    to_challenge(client, password)
-    pick(client, "email")
+    to_code_page(client, password)
     for _ in range(3):
         clock.move_to(timezone.now() + timedelta(seconds=31), tick=False)
         run_on_commit(client.post, "/security/challenge/email/resend/")
@@ -127,6 +124,6 @@ def test_unlock_clears_send_blocks(client, user, password, clock, admin_client):
     assert "1 account unlocked." in page.text
 
     again = Client()
-    to_challenge(again, password)
-    assert TOO_MANY not in pick(again, "email").text
+    to_code_page(again, password)
+    assert TOO_MANY not in again.get("/security/challenge/email/").text
     assert len(mail.outbox) == 4

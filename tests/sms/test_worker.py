@@ -30,9 +30,8 @@ def no_resend_wait():
 
 
 def to_sms_code_page(client, password: str) -> None:
-    assert sign_in(client, "ani", password)["Location"] == "/security/challenge/"
-    response = client.post("/security/challenge/", {"method": "sms"})
-    assert response["Location"] == "/security/challenge/sms/"
+    """SMS is the only factor: the code goes out with the password (seeds/001)."""
+    assert sign_in(client, "ani", password)["Location"] == "/security/challenge/sms/"
 
 
 def validate(client, code: str):
