@@ -15,7 +15,7 @@ from accounts.models import User
 from mfa.rollout import reminders
 from mfa.rollout.models import GroupPolicy, Level
 from tests.conftest import sign_in
-from tests.mfa.conftest import pick, to_challenge
+from tests.mfa.conftest import to_code_page
 
 pytestmark = pytest.mark.django_db
 
@@ -63,9 +63,7 @@ def test_a_code_mail_is_in_the_persons_language(client, user, password, email_fa
     User.objects.filter(pk=user.pk).update(preferred_language="id")
     # The page is in English (the browser's choice of the moment); the mail follows the account.
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    to_challenge(client, password)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    pick(client, "email")
+    to_code_page(client, password)  # the only factor: its code goes out with the password
     [message] = mail.outbox
     assert message.subject.startswith("Kode ")
     assert "Kode masuk" in message.body and "Anda adalah:" in message.body
