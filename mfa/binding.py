@@ -33,7 +33,7 @@ from django.urls import reverse
 from accounts import attempts, audit, lockout
 from accounts.models import User
 from accounts.signin.flows import AUTH_METHODS_SESSION_KEY
-from mfa import codes, notices
+from mfa import codes, notices, trust
 from mfa.methods import check_error, mask_email, send_error
 from mfa.models import CodeChallenge
 
@@ -64,18 +64,20 @@ def proved_possession(request: HttpRequest) -> bool:
 
 
 def binding_allowed(request: HttpRequest) -> bool:
-    """Whether the signed-in user may bind a factor now: they already have one (then the other
-    rules of a factor change apply), this session proved a possession factor (a passkey
-    sign-in is one), or the account e-mail code was typed back in the last
-    ``MFA_REAUTH_SECONDS``."""
-    from mfa.flows import has_second_factor
+    """Whether the signed-in user may bind a factor now: this session proved a possession
+    factor (a passkey sign-in is one), the account e-mail code was typed back in the last
+    ``MFA_REAUTH_SECONDS``, or this browser holds the account's trusted-device cookie (which
+    only a second factor gives; a known limit in docs/security.md).
 
+    What the account holds does not decide it: a password-only session opened before the
+    account's first factor was bound elsewhere has proved nothing more since, and must not
+    add a factor (or an e-mail address for codes and resets) of its own choosing."""
     if proved_possession(request):
         return True
     proved_at = request.session.get(PROVED_AT_SESSION_KEY, 0)
     if time.time() - proved_at <= settings.MFA_REAUTH_SECONDS:
         return True
-    return has_second_factor(request.user)
+    return trust.trusted_device_for(request, request.user) is not None
 
 
 def proof_url(next_url: str) -> str:

@@ -12,9 +12,12 @@ import time
 import pyotp
 import pytest
 from django.core import mail
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.signin.flows import AUTH_METHODS_SESSION_KEY
+from mfa import trust
 from mfa.models import CodeChallenge, EmailDevice, RecoveryCode
 from tests.conftest import PROOF_PAGE, prove_account_email, sign_in
 from tests.mfa.conftest import last_code, run_on_commit
@@ -134,9 +137,19 @@ def test_a_factor_bound_after_the_password_is_not_offered_by_step_up(password_on
     assert password_only.session[AUTH_METHODS_SESSION_KEY] == ["pwd"]
 
 
+def give_trusted_device_cookie(client, user) -> None:
+    """This browser was trusted at an earlier sign-in with a second factor (mfa.trust)."""
+    request = RequestFactory().get("/")
+    request.session, request.user = client.session, user
+    response = HttpResponse()
+    trust.trust_device(request, response, user, remember=True)
+    client.cookies.update(response.cookies)
+
+
 def test_step_up_offers_only_the_factors_the_session_did_not_bind(client, user, email_factor):
     """Signed in with the password alone (a trusted device spared the challenge), an
     authenticator added now is not this session's second factor; the e-mail factor is."""
+    give_trusted_device_cookie(client, user)
     client.force_login(user)
     session = client.session
     session[AUTH_METHODS_SESSION_KEY] = ["pwd"]
