@@ -23,6 +23,9 @@ SIGNIN_SESSION_KEY = "accounts.signin"
 # The methods that proved who the user is in this session (pwd, otp, hwk ...) and when.
 AUTH_METHODS_SESSION_KEY = "accounts.auth_methods"
 AUTH_TIME_SESSION_KEY = "accounts.auth_time"
+# When the last complete sign-in ended (a step-up moves AUTH_TIME, not this): only a complete
+# sign-in meets a request for a fresh one (OpenID Connect prompt=login, max_age; SAML ForceAuthn).
+SIGNIN_TIME_SESSION_KEY = "accounts.signin_time"
 
 # A fresh sign-in was asked for while signed in (OpenID Connect prompt=login or max_age, SAML
 # ForceAuthn): the sign-in pages run as for a stranger, and the current session is replaced only
@@ -197,7 +200,7 @@ def complete_signin(
     request.session[AUTH_METHODS_SESSION_KEY] = sorted(set(methods))
     # Seconds with their fraction: a fresh sign-in asked for in the same second as the previous
     # one is still told apart from it (sso.oidc.flows).
-    request.session[AUTH_TIME_SESSION_KEY] = time.time()
+    request.session[AUTH_TIME_SESSION_KEY] = request.session[SIGNIN_TIME_SESSION_KEY] = time.time()
     audit.record(
         request, audit.SIGNIN_COMPLETE, user=user, method=",".join(sorted(set(methods))),
         client_id=audit.relying_app_of(next_url),

@@ -25,6 +25,7 @@ from oauth2_provider.settings import oauth2_settings
 from accounts.signin.flows import (
     AUTH_METHODS_SESSION_KEY,
     AUTH_TIME_SESSION_KEY,
+    SIGNIN_TIME_SESSION_KEY,
     request_fresh_signin,
 )
 from sso.oidc import claims
@@ -122,9 +123,10 @@ def _fingerprint(request: HttpRequest) -> str:
 
 
 def _signed_in_since_asked(request: HttpRequest) -> bool:
-    """Whether the session signed in after this very request asked for a fresh sign-in."""
+    """Whether the session completed a sign-in after this very request asked for a fresh one
+    (a step-up in between is no sign-in: OpenID Connect Core §3.1.2.1, prompt=login)."""
     asked = (request.session.get(FRESH_SIGN_IN_SESSION_KEY) or {}).get(_fingerprint(request))
-    signed_in = request.session.get(AUTH_TIME_SESSION_KEY)
+    signed_in = request.session.get(SIGNIN_TIME_SESSION_KEY)
     return asked is not None and signed_in is not None and signed_in > asked
 
 

@@ -30,7 +30,7 @@ from saml2.samlp import STATUS_NO_AUTHN_CONTEXT
 from saml2.sdb import SessionStorage
 
 from accounts import audit
-from accounts.signin.flows import AUTH_TIME_SESSION_KEY
+from accounts.signin.flows import SIGNIN_TIME_SESSION_KEY
 from sso.oidc.flows import portal_session
 from sso.saml import assurance, idp, messages
 from sso.saml.assurance import Requested
@@ -330,9 +330,10 @@ def next_step(request: HttpRequest, pending: Pending) -> str:
 
 
 def signed_in_since(request: HttpRequest, moment: float) -> bool:
-    """Whether the session's latest authentication came after ``moment`` (seconds, with their
-    fraction: a sign-in in the same second as the request is told apart)."""
-    signed_in = request.session.get(AUTH_TIME_SESSION_KEY)
+    """Whether the session completed a sign-in after ``moment`` (seconds, with their fraction:
+    a sign-in in the same second as the request is told apart). A step-up is no sign-in: it
+    does not meet ForceAuthn (SAML Core §3.4.1)."""
+    signed_in = request.session.get(SIGNIN_TIME_SESSION_KEY)
     return isinstance(signed_in, int | float) and signed_in > moment
 
 
