@@ -109,7 +109,9 @@ def _count_send(user_id: int, channel: str, purpose: str) -> bool:
         cache.set(key, 1, timeout=settings.MFA_CODE_SEND_WINDOW_SECONDS)
         sends = 1
     if sends <= settings.MFA_CODE_MAX_SENDS:
-        return True
+        # A parallel send may have started a block (and reset the count) since this request
+        # checked for one: the block, written before the reset, refuses it.
+        return not blocked_for(user_id, channel, purpose)
     until = timezone.now() + timedelta(seconds=settings.MFA_CODE_BLOCK_SECONDS)
     cache.set(
         BLOCK_KEY.format(user_id, channel, purpose), until, timeout=settings.MFA_CODE_BLOCK_SECONDS

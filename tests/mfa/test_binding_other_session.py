@@ -1,4 +1,4 @@
-"""A password-only session that predates the user's first factor binds its own
+"""A password-only session that predates the user's first factor must not bind its own
 factor without the account e-mail proof once the real user has bound one in another session."""
 
 import re

@@ -1,6 +1,5 @@
-"""Item 13.7 sibling: prompt=login (and max_age, SAML ForceAuthn, which read the same
-AUTH_TIME) is met by a step-up, a second factor only, without the fresh sign-in it asked for:
-the app gets a code, an ID token whose auth_time is the step-up's and whose amr still says pwd."""
+"""prompt=login (and max_age, SAML ForceAuthn) must not be met by a step-up, a second factor only, without the fresh sign-in it asked for:
+until the fresh sign-in, the app gets no code."""
 
 from urllib.parse import urlencode
 
