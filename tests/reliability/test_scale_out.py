@@ -16,6 +16,7 @@ under CI=true that is a failure (.ci/run installs haproxy).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import itertools
 import json
@@ -69,6 +70,13 @@ backend nodes
     server a 127.0.0.1:{port_a}
     server b 127.0.0.1:{port_b}
 """
+
+
+def run_async(coroutine):  # type: ignore[no-untyped-def]
+    """Runs ``coroutine`` to its end in a thread of its own: the browser tests' Playwright (sync
+    API) keeps an event loop running in this thread for the whole session."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def haproxy_binary() -> str:
@@ -235,7 +243,7 @@ async def sign_in(base_url: str, account, sent: list[Sent], cookies=None, trust:
 def test_a_sign_in_whose_requests_alternate_between_the_nodes_completes(cluster):
     (account,) = cluster.take(1)
     sent: list[Sent] = []
-    asyncio.run(sign_in(cluster.url, account, sent))  # raises unless Home names the person
+    run_async(sign_in(cluster.url, account, sent))  # raises unless Home names the person
     nodes = [request.node for request in sent]
     assert len(sent) >= 10
     assert set(nodes) == {"a", "b"}
@@ -250,7 +258,7 @@ def test_a_device_trusted_through_one_node_is_trusted_by_the_other(cluster):
     (account,) = cluster.take(1)
     sent: list[Sent] = []
     # Signed in straight through node a, ticking "Trust this device" at the confirmation.
-    jar = asyncio.run(sign_in(cluster.nodes["a"], account, sent))
+    jar = run_async(sign_in(cluster.nodes["a"], account, sent))
     assert {request.node for request in sent} == {None}  # no HAProxy on the way
 
     async def sign_out_and_in_through_b() -> tuple[str, str]:
@@ -276,7 +284,7 @@ def test_a_device_trusted_through_one_node_is_trusted_by_the_other(cluster):
             home = await client.get(response.headers["location"])
             return response.headers["location"], home.text
 
-    location, home = asyncio.run(sign_out_and_in_through_b())
+    location, home = run_async(sign_out_and_in_through_b())
     assert location == "/"  # no second factor asked: node b honours the device node a trusted
     assert account.username in home
 
@@ -323,7 +331,7 @@ def test_a_node_killed_mid_run_loses_no_sign_in_that_had_not_reached_it(cluster)
             await half_done.confirm_and_home(witness.username)
         return witnessed
 
-    witnessed = asyncio.run(run())
+    witnessed = run_async(run())
     assert killed_at, "node b was never killed"
     kill_started, kill_done = killed_at
     assert len(results) == len(accounts)
