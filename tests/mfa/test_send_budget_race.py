@@ -32,7 +32,10 @@ def test_parallel_sends_stay_within_the_budget(user, email_factor, monkeypatch):
     def one(i: int) -> None:
         try:
             r = codes.request_code(
-                user, CodeChallenge.Channel.EMAIL, email_factor.email, f"attempt-{i}",
+                user,
+                CodeChallenge.Channel.EMAIL,
+                email_factor.email,
+                f"attempt-{i}",
                 CodeChallenge.Purpose.SIGNIN,
             )
             results.append(r.status)

@@ -1,18 +1,12 @@
-"""prompt=login (and max_age, SAML ForceAuthn) must not be met by a step-up, a second factor only, without the fresh sign-in it asked for:
-until the fresh sign-in, the app gets no code."""
+"""prompt=login (and max_age, SAML ForceAuthn) must not be met by a step-up, a second factor
+only, without the fresh sign-in it asked for: until the fresh sign-in, the app gets no code."""
 
 from urllib.parse import urlencode
 
 import pytest
 
 from tests.mfa.conftest import confirm, last_code, run_on_commit, to_code_page
-from tests.oidc.conftest import (  # noqa: F401  (fixtures)
-    REDIRECT_URI,
-    make_app,
-    oidc_provider_settings,
-    relying_app,
-    rsa_private_key,
-)
+from tests.oidc.conftest import REDIRECT_URI
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +15,15 @@ def test_prompt_login_is_not_met_by_a_step_up(client, user, password, email_fact
     to_code_page(client, password)
     client.post("/security/challenge/email/", {"code": last_code()})
     assert confirm(client)["Location"] == "/"
-    params = {"response_type": "code", "client_id": "relying-app", "redirect_uri": REDIRECT_URI,
-              "scope": "openid", "state": "s", "nonce": "n", "prompt": "login"}
+    params = {
+        "response_type": "code",
+        "client_id": "relying-app",
+        "redirect_uri": REDIRECT_URI,
+        "scope": "openid",
+        "state": "s",
+        "nonce": "n",
+        "prompt": "login",
+    }
     url = "/o/authorize/?" + urlencode(params)
     asked = client.get(url)
     assert asked["Location"].startswith("/accounts/login/"), asked["Location"]
