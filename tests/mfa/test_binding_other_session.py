@@ -1,8 +1,6 @@
 """A password-only session that predates the user's first factor must not bind its own
 factor without the account e-mail proof once the real user has bound one in another session."""
 
-import re
-
 import pyotp
 import pytest
 from django.core import mail
@@ -11,20 +9,25 @@ from django.test import Client
 from mfa.models import EmailDevice
 from tests.conftest import PROOF_PAGE, prove_account_email, sign_in
 from tests.mfa.conftest import last_code, run_on_commit
+from tests.mfa.test_binding import authenticator_key
 
 pytestmark = pytest.mark.django_db
 
 
-def test_old_password_only_session_binds_attacker_email_after_victim_enrols(user, password):
+def attacker_before_the_first_factor(user, password) -> Client:
+    """The attacker, holding only the password, signs in while the account has no factor; then
+    the real user signs in, proves the account e-mail and binds an authenticator app."""
     attacker, victim = Client(), Client()
-    # The attacker holds only the password and signs in while the account has no factor.
     assert sign_in(attacker, user.username, password)["Location"] == "/"
-    # The real user signs in, proves the account e-mail and binds an authenticator app.
     assert sign_in(victim, user.username, password)["Location"] == "/"
     prove_account_email(victim, "/security/authenticator/")
-    page = victim.get("/security/authenticator/")
-    key = re.search(r'id="totp-key">([A-Z2-7 ]+)<', page.text).group(1).replace(" ", "")
+    key = authenticator_key(victim)
     run_on_commit(victim.post, "/security/authenticator/", {"code": pyotp.TOTP(key).now()})
+    return attacker
+
+
+def test_old_password_only_session_binds_attacker_email_after_victim_enrols(user, password):
+    attacker = attacker_before_the_first_factor(user, password)
     mail.outbox.clear()
     # The attacker's session proved only the password and never did the e-mail proof.
     refused = run_on_commit(attacker.post, "/security/email/", {"email": "x@evil.example"})
@@ -36,13 +39,7 @@ def test_old_password_only_session_binds_attacker_email_after_victim_enrols(user
 
 
 def test_then_the_attacker_signs_in_with_password_and_own_factor(user, password):
-    attacker, victim = Client(), Client()
-    assert sign_in(attacker, user.username, password)["Location"] == "/"
-    assert sign_in(victim, user.username, password)["Location"] == "/"
-    prove_account_email(victim, "/security/authenticator/")
-    page = victim.get("/security/authenticator/")
-    key = re.search(r'id="totp-key">([A-Z2-7 ]+)<', page.text).group(1).replace(" ", "")
-    run_on_commit(victim.post, "/security/authenticator/", {"code": pyotp.TOTP(key).now()})
+    attacker = attacker_before_the_first_factor(user, password)
     run_on_commit(attacker.post, "/security/email/", {"email": "x@evil.example"})
     if mail.outbox and mail.outbox[-1].to == ["x@evil.example"]:
         run_on_commit(attacker.post, "/security/email/verify/", {"code": last_code()})
