@@ -15,7 +15,13 @@ browser's cookies, trades it at ``/o/token/``. Measured per exchange:
 Prints and writes ``bench/results/oidc_cpu.json``; ``exchanges_per_s_per_core`` is
 1 / (CPU seconds per exchange), the ceiling one core reaches when it does nothing else.
 
-    python -m bench.oidc_cpu --exchanges 300 [--profile]
+``--served SECONDS`` measures, after the in-process rounds, what ``make bench-peers`` measures:
+the portal under gunicorn (2 sync workers, the statement counter of bench/sqlcount.py), four
+signed-in browsers exchanging codes for that long over HTTP (the token request carries the
+browser's cookies, as there), and the server CPU (gunicorn and its PostgreSQL backends) per
+exchange.
+
+    python -m bench.oidc_cpu --exchanges 300 [--profile | --sample] [--served 15]
 """
 
 from __future__ import annotations
@@ -92,13 +98,60 @@ def backend_pid() -> int:
         return cursor.fetchone()[0]
 
 
+def served_exchanges(services: Services, seconds: float) -> dict:
+    """Code exchanges through gunicorn for ``seconds``, as ``make bench-peers`` runs them."""
+    import asyncio
+
+    from django.db import connections
+
+    from bench import client as browser
+    from bench.run import oidc_phase, signed_in_clients
+    from bench.services import cpu_spent, read_access_log, server_pids
+
+    accounts = seed.seed_accounts("served", 8, totp=True, email=False)
+    client_id = seed.seed_relying_app()
+    connections.close_all()
+    base_url = services.start_web(
+        {"BENCH_WSGI_APP": "sso.wsgi:application"}, app="bench.sqlcount:application"
+    )
+
+    async def run() -> dict:
+        clock = browser.TotpClock(accounts)
+        await oidc_phase(await signed_in_clients(base_url, clock, 2), client_id, 3)  # warm-up
+        clients = await signed_in_clients(base_url, clock, 4)
+        pids = server_pids(services.web.pid, services.database)
+        before = {pid: cpu_seconds(pid) for pid in pids}
+        offset = services.access_log().stat().st_size
+        result = await oidc_phase(clients, client_id, seconds)
+        cpu = cpu_spent(before, server_pids(services.web.pid, services.database))
+        time.sleep(0.3)  # gunicorn logs a request after sending its response
+        served, _end = read_access_log(services.access_log(), offset)
+        sql = defaultdict(list)
+        for request in served:
+            if request.sql is not None:
+                sql[request.path].append(request.sql)
+        exchanges = max(result["exchanges"], 1)
+        result["server_cpu_ms_per_exchange"] = round(cpu * 1000 / exchanges, 2)
+        result["exchanges_per_server_cpu_s"] = round(exchanges / max(cpu, 1e-9), 1)
+        result["sql_per_request"] = {p: round(sum(v) / len(v), 2) for p, v in sql.items()}
+        return result
+
+    return asyncio.run(run())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--exchanges", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3, help="best of (least disturbed) rounds")
     parser.add_argument("--database", default="sso_bench_oidc_cpu")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
+    parser.add_argument(
+        "--sample", action="store_true", help="print pyinstrument's sampled call tree"
+    )
     parser.add_argument("--queries", action="store_true", help="print the SQL of one exchange")
+    parser.add_argument(
+        "--served", type=float, default=0, help="seconds of exchanges through gunicorn too"
+    )
     parser.add_argument("--json", type=Path, default=RESULTS / "oidc_cpu.json")
     args = parser.parse_args(argv)
 
@@ -138,10 +191,21 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(min(args.exchanges, 100)):
                 code_exchange(browser, app, client_id)
             profiler.disable()
+            (REPO / "var").mkdir(exist_ok=True)
             profiler.dump_stats(REPO / "var" / "oidc_cpu.prof")
             stats = pstats.Stats(profiler)
             stats.sort_stats("cumulative").print_stats(70)
             stats.sort_stats("tottime").print_stats(40)
+        if args.sample:
+            from pyinstrument import Profiler
+
+            sampler = Profiler(interval=0.0002)  # sampling: small overhead, true proportions
+            sampler.start()
+            for _ in range(args.exchanges):
+                code_exchange(browser, app, client_id)
+            sampler.stop()
+            print(sampler.output_text(unicode=True, show_all=False))
+        served = served_exchanges(services, args.served) if args.served > 0 else None
     finally:
         services.close()
 
@@ -160,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         "note": "includes the test client's own work (a few percent); the machine is shared, "
         "so CPU time is measured, not the wall clock",
     }
+    if served is not None:
+        data["served"] = served
     if args.queries:
         for step, sql in queries.items():
             print(f"--- {step}: {len(sql)} queries")

@@ -132,7 +132,10 @@ def _signed_in_since_asked(request: HttpRequest) -> bool:
 
 def without_prompt_login(params: QueryDict) -> QueryDict:
     """``params`` without the ``login`` value of ``prompt`` (once it was met)."""
-    rest = [value for value in params.get("prompt", "").split() if value != "login"]
+    prompt = params.get("prompt", "").split()
+    if "login" not in prompt:
+        return params
+    rest = [value for value in prompt if value != "login"]
     params = params.copy()
     if rest:
         params["prompt"] = " ".join(rest)

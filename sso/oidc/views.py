@@ -137,7 +137,37 @@ class AuthorizationView(dot_views.AuthorizationView):
                 return redirect(step_up)
         # prompt=login is met by now (flows.authentication_needed); DOT would ask again.
         request.GET = flows.without_prompt_login(request.GET)
+        if self._answers_at_once(request, application, scopes):
+            return self._authorize(request, application, scopes, credentials)
         return super().get(request, *args, **kwargs)
+
+    @staticmethod
+    def _answers_at_once(request: HttpRequest, application: Application, scopes) -> bool:
+        """Whether DOT's ``get`` would make the code without a page: a first-party app, or
+        consent given earlier under ``approval_prompt=auto`` (flows.has_consent, DOT's rule).
+
+        Then the code is made here, with the application read once: DOT's ``get`` reads it
+        again and builds the consent form only to skip it. Requests that DOT checks further
+        (``prompt=create``, RFC 8707 ``resource``) and consent pages still go through DOT.
+        """
+        if "create" in request.GET.get("prompt", "").split() or "resource" in request.GET:
+            return False
+        if application.skip_authorization:
+            return True
+        approval = request.GET.get("approval_prompt", oauth2_settings.REQUEST_APPROVAL_PROMPT)
+        return approval == "auto" and flows.has_consent(request.user, application, scopes)
+
+    def _authorize(self, request: HttpRequest, application, scopes, credentials) -> HttpResponse:
+        """DOT's answer once consent is known (its ``get``, without the page)."""
+        if isinstance(credentials.get("ui_locales"), list):
+            credentials["ui_locales"] = " ".join(credentials["ui_locales"])
+        try:
+            uri, _headers, _body, _status = self.create_authorization_response(
+                request=request, scopes=" ".join(scopes), credentials=credentials, allow=True
+            )
+        except OAuthToolkitError as error:
+            return self.error_response(error, application)
+        return self.redirect(uri, application)
 
     def redirect(self, redirect_to: str, application) -> HttpResponse:
         """Every authorization response names the issuer, errors included (RFC 9207 §2):
@@ -314,6 +344,13 @@ class IntrospectTokenView(dot_views.IntrospectTokenView):
         return super().get_token_response(token_value)
 
 
+TOKEN_RESPONSE_HEADERS = {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+}
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class TokenView(ParameterCheckMixin, dot_views.TokenView):
     """The token endpoint; grant types other than the code and refresh tokens are
@@ -329,7 +366,9 @@ class TokenView(ParameterCheckMixin, dot_views.TokenView):
         # listens, so the answer goes out as oauthlib made it.
         _url, headers, body, status = self.create_token_response(request)
         response = HttpResponse(content=body, status=status)
-        for name, value in headers.items():
+        # RFC 6749 §5.1, §5.2: JSON, never cached; oauthlib leaves these out of an error
+        # raised after validation (a code whose concurrent exchange won, validators.py).
+        for name, value in {**TOKEN_RESPONSE_HEADERS, **headers}.items():
             response[name] = value
         return response
 

@@ -27,20 +27,25 @@ DB_SESSIONS = "django.contrib.sessions.backends.db"
 AUTHORIZE = [
     "session",
     "user",
-    "application",  # once per request, however often oauthlib validates it
-    "application",  # DOT's consent logic reads it again by client_id
+    "application",  # once per request, however often oauthlib validates it; DOT's `get`,
+    # which read it again by client_id, runs only for the consent page
     "insert grant",
     "insert sign-in context",
 ]
 TOKEN = [
-    "grant (with its user)",  # once, for scopes, nonce, PKCE, redirect URI and expiry
-    "application",
+    "grant (with its user and application)",  # once, for scopes, nonce, PKCE, redirect URI,
+    # expiry, and the client itself (DOT checks it is usable, then the client authenticates)
     "sign-in context",
+    # One transaction: the code's end first (a concurrent exchange of the same code waits,
+    # deletes nothing, and gets invalid_grant), then the three tokens.
+    "delete grant",
     "insert ID token",
     "insert access token",
     "insert refresh token",  # in the family the sign-in context named at authorize
-    "delete grant",
 ]
+# DOT opens three transactions per exchange (ID token, access + refresh token, grant); the
+# portal one (the test's outer transaction turns it into a savepoint).
+TOKEN_TRANSACTIONS = 1
 
 
 def _sql_of(queries: list[dict]) -> list[str]:
@@ -49,6 +54,10 @@ def _sql_of(queries: list[dict]) -> list[str]:
         for q in queries
         if "SAVEPOINT" not in q["sql"].upper() and q["sql"] not in ("BEGIN", "COMMIT")
     ]
+
+
+def _transactions(queries: list[dict]) -> int:
+    return sum(1 for q in queries if q["sql"].upper().startswith("SAVEPOINT"))
 
 
 def exchange_queries(browser: Client, rp: Client, **token_extra) -> tuple[list, list, dict]:
@@ -67,6 +76,7 @@ def exchange_queries(browser: Client, rp: Client, **token_extra) -> tuple[list, 
     with CaptureQueriesContext(connection) as token:
         answer = rp.post("/o/token/", data, **token_headers(token_extra))
     assert answer.status_code == 200, answer.content
+    assert _transactions(token.captured_queries) == TOKEN_TRANSACTIONS
     return _sql_of(authorize.captured_queries), _sql_of(token.captured_queries), answer.json()
 
 
