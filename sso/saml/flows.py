@@ -35,10 +35,10 @@ from sso.oidc.flows import portal_session
 from sso.saml import assurance, idp, messages
 from sso.saml.assurance import Requested
 from sso.saml.models import NAMEID_EMAIL, NAMEID_PERSISTENT, Pseudonym, SamlSession, ServiceProvider
+from sso.saml.names import PENDING_SESSION_KEY
 
 log = logging.getLogger(__name__)
 
-PENDING_SESSION_KEY = "saml.pending"
 MAX_PENDING = 5  # requests waiting for the same browser's sign-in; older ones are dropped
 
 SAML_SIGNIN = "saml.signin"

@@ -3,26 +3,32 @@
 pysaml2 does the protocol: parsing and verifying requests (signatures through xmlsec1), making
 signed (and optionally encrypted) responses and the IdP metadata. This module only builds its
 configuration. A ``Server`` is built per (base URL, strictness, registered SPs' version) and kept
-in the process: reading every SP's metadata for each request would be slow.
+in the process: reading every SP's metadata for each request would be slow. pysaml2's
+configuration, server and metadata writer (with its XML schema library) are imported where they
+are used, so that a sign-out with no SAML session to end does not load them.
 """
+
+from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Count, Max
 from django.http import HttpRequest
 from django.urls import reverse
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.config import IdPConfig
-from saml2.metadata import do_key_descriptor, entity_descriptor
 from saml2.saml import NAME_FORMAT_URI
-from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from sso.saml.keys import certificate_body
 from sso.saml.models import NAMEID_EMAIL, NAMEID_PERSISTENT, NAMEID_UNSPECIFIED, ServiceProvider
+
+if TYPE_CHECKING:
+    from saml2.config import IdPConfig
+    from saml2.server import Server
 
 BINDINGS = (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST)
 _lock = threading.Lock()
@@ -55,6 +61,8 @@ def endpoints(request: HttpRequest) -> Endpoints:
 
 
 def _config(ends: Endpoints, metadata: tuple[str, ...], strict: bool) -> IdPConfig:
+    from saml2.config import IdPConfig
+
     key_file = str(settings.SSO_SAML_SIGNING_KEY_FILE)
     cert_file = str(settings.SSO_SAML_SIGNING_CERT_FILE)
     lifetime = {"seconds": settings.SSO_SAML_ASSERTION_LIFETIME_SECONDS}
@@ -113,6 +121,8 @@ def _sp_version() -> tuple:
 
 @lru_cache(maxsize=8)
 def _server(ends: Endpoints, strict: bool, version: tuple, keys: tuple) -> Server:
+    from saml2.server import Server
+
     metadata = tuple(
         ServiceProvider.objects.filter(is_active=True).values_list("metadata_xml", flat=True)
     )
@@ -132,6 +142,8 @@ def metadata_xml(request: HttpRequest) -> str:
     Keeping the old certificates during a rotation lets SPs that cache metadata go on verifying
     what the old key signed, and learn the new one before it is used.
     """
+    from saml2.metadata import do_key_descriptor, entity_descriptor
+
     config = server(request).config
     descriptor = entity_descriptor(config)
     idp = descriptor.idpsso_descriptor

@@ -25,13 +25,10 @@ from sso.oidc.flows import SID_SESSION_KEY
 from sso.saml import flows, idp, messages
 from sso.saml.flows import BAD_REQUEST, EXPIRED, Refused
 from sso.saml.models import SamlSession, ServiceProvider
+from sso.saml.names import INITIATOR_ATTRIBUTE, QUEUE_ATTRIBUTE
 
 LOGOUT_SESSION_KEY = "saml.logout"
 SEAL_SALT = "sso.saml.logout"
-# Set on the request by the user_logged_out receiver: SAML sessions still to be told.
-QUEUE_ATTRIBUTE = "saml_logout_queue"
-# Set by the view of an SP-initiated logout: that SP is answered, not sent a request.
-INITIATOR_ATTRIBUTE = "saml_logout_initiator"
 SLO_BINDINGS = (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST)
 
 

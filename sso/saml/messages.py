@@ -15,7 +15,6 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from django.conf import settings
-from saml2 import BINDING_HTTP_REDIRECT
 
 SAMLP = "{urn:oasis:names:tc:SAML:2.0:protocol}"
 SAML = "{urn:oasis:names:tc:SAML:2.0:assertion}"
@@ -54,6 +53,8 @@ def _depth(element: Element) -> int:
 
 def decode(params, binding: str, field: str = "SAMLRequest") -> Message:
     """The message in ``params`` (a QueryDict) as sent with ``binding``; raises BadMessage."""
+    from saml2 import BINDING_HTTP_REDIRECT  # here: sp_metadata's reader imports this module
+
     limit = settings.SSO_SAML_MAX_MESSAGE_BYTES
     encoded = params.get(field, "")
     if not encoded:

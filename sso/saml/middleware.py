@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from sso.saml import logout
+from sso.saml.names import INITIATOR_ATTRIBUTE, QUEUE_ATTRIBUTE
 
 
 class SingleLogoutMiddleware:
@@ -21,11 +21,13 @@ class SingleLogoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        queue = getattr(request, logout.QUEUE_ATTRIBUTE, None)
-        if not queue or getattr(request, logout.INITIATOR_ATTRIBUTE, None):
+        queue = getattr(request, QUEUE_ATTRIBUTE, None)
+        if not queue or getattr(request, INITIATOR_ATTRIBUTE, None):
             return response
         if not (300 <= response.status_code < 400) or not response.get("Location"):
             return response
+        from sso.saml import logout  # pysaml2: only where a chain begins
+
         logout.begin_chain(request, queue, then=response["Location"])
         chained = redirect("saml:slo_next")
         for cookie in response.cookies.values():  # e.g. the language or trust cookie

@@ -6,8 +6,8 @@ from django.http import HttpRequest
 
 from accounts.signals import account_deactivated
 from sso.oidc.flows import SID_SESSION_KEY
-from sso.saml import logout
 from sso.saml.models import SamlSession
+from sso.saml.names import QUEUE_ATTRIBUTE
 
 
 @receiver(user_logged_out, dispatch_uid="sso.saml.end_portal_session")
@@ -19,7 +19,9 @@ def end_saml_sessions(sender, request: HttpRequest | None, user, **kwargs) -> No
     sid = request.session.get(SID_SESSION_KEY)
     if not sid:
         return
-    setattr(request, logout.QUEUE_ATTRIBUTE, logout.end_saml_sessions(request, user, sid))
+    from sso.saml import logout  # pysaml2 is loaded by the first sign-out, not at start
+
+    setattr(request, QUEUE_ATTRIBUTE, logout.end_saml_sessions(request, user, sid))
 
 
 @receiver(account_deactivated, dispatch_uid="sso.saml.account_deactivated")
@@ -29,6 +31,10 @@ def end_saml_sessions_of_deactivated(sender, user, **kwargs) -> None:
     sids = set(
         SamlSession.objects.filter(user=user, ended__isnull=True).values_list("sid", flat=True)
     )
+    if not sids:
+        return
+    from sso.saml import logout
+
     for sid in sids:
         logout.end_saml_sessions(None, user, sid)
 

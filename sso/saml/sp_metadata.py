@@ -2,19 +2,15 @@
 
 The XML is checked as any received message is (size, no DTD, depth; sso/saml/messages.py),
 then read by pysaml2's metadata store, the same that later finds ACS URLs and certificates.
+pysaml2's metadata store (with its XML schema library) and requests are imported where they are
+used: the admin and the Content-Security-Policy import this module in every web worker.
 """
 
 from dataclasses import dataclass
 
-import requests
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from django.conf import settings
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.attribute_converter import ac_factory
-from saml2.config import Config
-from saml2.mdstore import MetadataStore
-from saml2.s_utils import UnsupportedBinding
 
 from sso.saml.messages import MAX_DEPTH, _depth
 
@@ -37,6 +33,8 @@ class SpMetadata:
 
 def fetch(url: str) -> str:
     """The metadata published at ``url``; raises MetadataError."""
+    import requests
+
     try:
         response = requests.get(
             url, timeout=settings.SSO_SAML_METADATA_FETCH_TIMEOUT, allow_redirects=False
@@ -52,6 +50,8 @@ def fetch(url: str) -> str:
 
 def _services(lookup, *args) -> list[str]:
     """Locations of a service for one binding; none when the SP does not offer that binding."""
+    from saml2.s_utils import UnsupportedBinding
+
     try:
         return [service["location"] for service in lookup(*args) or []]
     except UnsupportedBinding:
@@ -60,6 +60,11 @@ def _services(lookup, *args) -> list[str]:
 
 def read(xml: str) -> SpMetadata:
     """The service provider described by ``xml`` (one EntityDescriptor); raises MetadataError."""
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+    from saml2.attribute_converter import ac_factory
+    from saml2.config import Config
+    from saml2.mdstore import MetadataStore
+
     data = xml.encode()
     if len(data) > MAX_METADATA_BYTES:
         raise MetadataError("the metadata is too large")

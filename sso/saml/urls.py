@@ -1,20 +1,28 @@
-"""The SAML 2.0 identity provider's endpoints, under /saml/."""
+"""The SAML 2.0 identity provider's endpoints, under /saml/.
+
+The views load pysaml2: imported at their first request (sso/lazy_views.py), so a worker that
+serves no SAML message does not hold it."""
 
 from django.urls import path
 
-from sso.saml import views
+from sso.lazy_views import LazyView, lazy_view
 
 app_name = "saml"
 
+
+def _view(name: str) -> LazyView:
+    return lazy_view(f"sso.saml.views.{name}")
+
+
 urlpatterns = [
-    path("metadata/", views.metadata, name="metadata"),
-    path("sso/redirect/", views.sso_redirect, name="sso_redirect"),
-    path("sso/post/", views.sso_post, name="sso_post"),
-    path("sso/continue/", views.sso_continue, name="sso_continue"),
-    path("sso/resume/<str:token>/", views.resume, name="resume"),
-    path("apps/<int:pk>/open/", views.launch, name="launch"),
-    path("slo/redirect/", views.slo_redirect, name="slo_redirect"),
-    path("slo/post/", views.slo_post, name="slo_post"),
-    path("slo/continue/", views.slo_continue, name="slo_continue"),
-    path("slo/next/", views.slo_next, name="slo_next"),
+    path("metadata/", _view("metadata"), name="metadata"),
+    path("sso/redirect/", _view("sso_redirect"), name="sso_redirect"),
+    path("sso/post/", _view("sso_post"), name="sso_post"),
+    path("sso/continue/", _view("sso_continue"), name="sso_continue"),
+    path("sso/resume/<str:token>/", _view("resume"), name="resume"),
+    path("apps/<int:pk>/open/", _view("launch"), name="launch"),
+    path("slo/redirect/", _view("slo_redirect"), name="slo_redirect"),
+    path("slo/post/", _view("slo_post"), name="slo_post"),
+    path("slo/continue/", _view("slo_continue"), name="slo_continue"),
+    path("slo/next/", _view("slo_next"), name="slo_next"),
 ]
