@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from mfa.challenge.base import ChallengeMethod, PendingSignin, VerifyResult
-from mfa.passkeys import authentication
 from mfa.passkeys.errors import BAD_REQUEST, PasskeyError
 from mfa.passkeys.models import Challenge, Passkey
 
@@ -45,6 +44,9 @@ class PasskeyMethod(ChallengeMethod):
         return _("Use one of your registered devices")
 
     def verify(self, request: HttpRequest, pending: PendingSignin, data: dict) -> VerifyResult:
+        # py_webauthn is loaded by the first passkey, not by every sign-in's method list.
+        from mfa.passkeys import authentication
+
         try:
             credential = _parse(data.get("credential") or "")
             verified = authentication.verify_passkey(

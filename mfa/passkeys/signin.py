@@ -6,7 +6,10 @@ Confirm and Continue step then signs in through ``accounts.signin.flows.complete
 challenge follows (design.md, sign-in flow step 4).
 """
 
+from __future__ import annotations
+
 import time
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
 
@@ -14,8 +17,10 @@ from accounts.models import User
 from accounts.signin import flows
 from accounts.usernames import canonical_username
 from mfa.passkeys import PASSKEY_AMR, conf
-from mfa.passkeys.authentication import VerifiedPasskey
 from mfa.passkeys.models import Passkey
+
+if TYPE_CHECKING:  # it loads py_webauthn, which the sign-in pages need only with a passkey
+    from mfa.passkeys.authentication import VerifiedPasskey
 
 VERIFIED_SESSION_KEY = "passkeys.verified"
 
