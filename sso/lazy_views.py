@@ -4,7 +4,11 @@ A gunicorn worker imports the whole URL map when it starts. A view module that i
 at the top would cost every worker that library's memory, although most workers serve sign-ins
 and never a SAML message. ``lazy_view("sso.saml.views.sso_post")`` stands in for the view: the
 URL map and ``reverse()`` work without importing it, and its first request (or the first look at
-one of its markers, such as ``csrf_exempt`` by CsrfViewMiddleware) imports it. For function views.
+one of its markers, such as ``csrf_exempt`` by CsrfViewMiddleware) imports it. The path names
+a view function, or a class-based view with the arguments of its ``as_view()``.
+
+(A dotted module name in place of include() is not lazy enough: the first reverse() of any name
+populates every included URL map, namespaced or not.)
 """
 
 from collections.abc import Callable
@@ -15,19 +19,21 @@ from django.utils.module_loading import import_string
 
 
 class LazyView:
-    """A function view known by its dotted path until it is needed."""
+    """A view known by its dotted path until it is needed."""
 
-    def __init__(self, dotted_path: str) -> None:
+    def __init__(self, dotted_path: str, initkwargs: dict[str, Any] | None = None) -> None:
         module, _, name = dotted_path.rpartition(".")
         # What the URL resolver reads to name a view (URLPattern.lookup_str, ResolverMatch).
         self.__module__ = module
         self.__name__ = self.__qualname__ = name
         self._dotted_path = dotted_path
+        self._initkwargs = initkwargs or {}
         self._view: Callable[..., HttpResponse] | None = None
 
     def _load(self) -> Callable[..., HttpResponse]:
         if self._view is None:
-            self._view = import_string(self._dotted_path)
+            view = import_string(self._dotted_path)
+            self._view = view.as_view(**self._initkwargs) if isinstance(view, type) else view
         return self._view
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -36,13 +42,14 @@ class LazyView:
     def __getattr__(self, name: str) -> Any:
         # Only what the instance lacks: the markers decorators set on the view (csrf_exempt,
         # _non_atomic_requests ...), read when a request reaches it. The resolver asks every
-        # view for ``view_class`` when it first reverses a name: a function view has none, and
-        # answering without the import keeps the module unloaded.
+        # view for ``view_class`` when it first reverses a name: answering without the import
+        # keeps the module unloaded, and the resolver then names the view by its dotted path.
         if name == "view_class" or name.startswith("__"):
             raise AttributeError(name)
         return getattr(self._load(), name)
 
 
-def lazy_view(dotted_path: str) -> LazyView:
-    """The view at ``dotted_path``, imported at its first request."""
-    return LazyView(dotted_path)
+def lazy_view(dotted_path: str, **initkwargs: Any) -> LazyView:
+    """The view at ``dotted_path`` (a class-based one made with ``as_view(**initkwargs)``),
+    imported at its first request."""
+    return LazyView(dotted_path, initkwargs)
