@@ -1,112 +1,62 @@
-"""Import and export in the Users list of Django admin (django-import-export's screens).
+"""Import and export in the Users list of Django admin, loaded at first use.
 
-Import: choose a file, see the preview (every row's change, or every row's errors, before
-anything is written), confirm; the file is written all or nothing. A box invites the new
-accounts. Export: the same columns.
+The screens themselves are django-import-export's (accounts/imports/screens.py). That library
+loads tablib, openpyxl, lxml and Pillow, about 10 MiB that every web worker would hold from its
+start for pages only an administrator opens. So the Users admin registers the import and export
+URLs under import-export's names, and its Users list, import and export pages are served by a
+twin of the registered admin class with the screens mixed in, built at the first such request.
 """
 
-from django import forms
-from django.conf import settings
-from django.contrib import messages
-from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
-from import_export.admin import ImportExportMixin
-from import_export.forms import ConfirmImportForm, ImportForm
-from import_export.results import RowResult
+from functools import cached_property
 
-from accounts import audit
-from accounts.imports.flows import FORMATS, invite_new_accounts
-from accounts.imports.resources import AccountResource
-
-INVITE_FIELD = "invite"
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 
 
-class AccountImportForm(ImportForm):
-    invite = forms.BooleanField(
-        label=_("Invite the new accounts"),
-        required=False,
-        help_text=_("Each new account gets an invitation mail to choose a password."),
-    )
+class AccountImportExportMixin:
+    """Mixed into the Users admin (before ``UserAdmin``)."""
 
-    def clean_import_file(self):  # type: ignore[no-untyped-def]
-        upload = self.cleaned_data["import_file"]
-        if upload.size > settings.ACCOUNTS_IMPORT_MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)d MB."),
-                params={"mb": settings.ACCOUNTS_IMPORT_MAX_BYTES // (1024 * 1024)},
-            )
-        return upload
+    model: type
+    admin_site: admin.AdminSite
+    # True in the twin, which serves these pages itself through django-import-export.
+    serves_import_export = False
 
+    @cached_property
+    def _import_export(self) -> admin.ModelAdmin:
+        from accounts.imports.screens import AccountImportExportScreens
 
-class AccountConfirmImportForm(ConfirmImportForm):
-    invite = forms.BooleanField(required=False, widget=forms.HiddenInput)
+        registered = type(self)
+        twin = type(
+            f"{registered.__name__}WithImportExport",
+            (AccountImportExportScreens, registered),
+            {"serves_import_export": True, "__module__": registered.__module__},
+        )
+        return twin(self.model, self.admin_site)
 
+    def _served_by_twin(self, name: str):  # type: ignore[no-untyped-def]
+        def view(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            return getattr(self._import_export, name)(request, *args, **kwargs)
 
-class AccountImportExportMixin(ImportExportMixin):
-    """Mixed into the Users admin."""
+        return self.admin_site.admin_view(view)
 
-    resource_classes = [AccountResource]
-    # CSV and XLSX only, as manage.py import_accounts and the admin guide say.
-    import_formats = export_formats = list(FORMATS.values())
-    import_form_class = AccountImportForm
-    confirm_form_class = AccountConfirmImportForm
-    # The base of import-export's list: admin's, with the last import's invitations going out.
-    change_list_template = "admin/accounts/user/change_list.html"
+    def get_urls(self) -> list[URLPattern]:
+        # The paths and names of django-import-export's ImportMixin and ExportMixin.
+        prefix = f"{self.model._meta.app_label}_{self.model._meta.model_name}"
+        return [
+            path(
+                "process_import/",
+                self._served_by_twin("process_import"),
+                name=f"{prefix}_process_import",
+            ),
+            path("import/", self._served_by_twin("import_action"), name=f"{prefix}_import"),
+            path("export/", self._served_by_twin("export_action"), name=f"{prefix}_export"),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):  # type: ignore[no-untyped-def]
-        from accounts.invitations.progress import latest_progress
-
-        extra_context = {**(extra_context or {}), "invitation_progress": latest_progress()}
-        return super().changelist_view(request, extra_context=extra_context)
-
-    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:  # type: ignore[no-untyped-def]
-        # Groups and staff status grant rights: only a superuser sets them (as on the change form).
-        return {"allow_privileged": request.user.is_superuser}
-
-    def get_import_data_kwargs(self, **kwargs) -> dict:  # type: ignore[no-untyped-def]
-        data_kwargs = super().get_import_data_kwargs(**kwargs)
-        return {**data_kwargs, "use_transactions": True, "rollback_on_validation_errors": True}
-
-    def get_confirm_form_initial(self, request: HttpRequest, import_form) -> dict:  # type: ignore[no-untyped-def]
-        initial = super().get_confirm_form_initial(request, import_form)
-        if import_form is not None:
-            initial[INVITE_FIELD] = import_form.cleaned_data.get(INVITE_FIELD, False)
-        return initial
-
-    def process_result(self, result, request: HttpRequest):  # type: ignore[no-untyped-def]
-        """All or nothing: a row that failed on confirm (the data changed since the preview)
-        rolled everything back; say so instead of "imported"."""
-        if result.has_errors() or result.has_validation_errors():
-            self.message_user(
-                request,
-                _("Nothing was imported: the file has errors now. Import it again to see them."),
-                messages.ERROR,
-            )
-            return self.changelist_redirect(request)
-        audit.record(
-            request, audit.ACCOUNTS_IMPORTED, actor=request.user, rows=result.total_rows,
-            new=result.totals.get("new", 0), update=result.totals.get("update", 0),
-        )  # fmt: skip
-        response = super().process_result(result, request)
-        if request.POST.get(INVITE_FIELD) in ("True", "on"):
-            new_ids = [
-                int(row.object_id)
-                for row in result.rows
-                if row.import_type == RowResult.IMPORT_TYPE_NEW
-            ]
-            sent = invite_new_accounts(new_ids, actor=request.user, request=request)
-            text = ngettext(
-                "%(count)d invitation queued; the line above the list counts them going out.",
-                "%(count)d invitations queued; the line above the list counts them going out.",
-                sent,
-            )
-            self.message_user(request, text % {"count": sent}, messages.SUCCESS)
-        return response
-
-    def changelist_redirect(self, request: HttpRequest):  # type: ignore[no-untyped-def]
-        from django.http import HttpResponseRedirect
-        from django.urls import reverse
-
-        opts = self.model._meta
-        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        # The list shows the Import and Export buttons (and runs the list's actions) as
+        # django-import-export's list does.
+        if self.serves_import_export:
+            return super().changelist_view(request, extra_context)  # type: ignore[misc]
+        return self._import_export.changelist_view(request, extra_context)

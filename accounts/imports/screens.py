@@ -1,0 +1,116 @@
+"""Import and export in the Users list of Django admin (django-import-export's screens).
+
+Import: choose a file, see the preview (every row's change, or every row's errors, before
+anything is written), confirm; the file is written all or nothing. A box invites the new
+accounts. Export: the same columns.
+
+django-import-export loads tablib, openpyxl, lxml and Pillow: this module is imported by the
+first request that needs it (accounts/imports/admin.py), not by every web worker at start.
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from import_export.admin import ImportExportMixin
+from import_export.forms import ConfirmImportForm, ImportForm
+from import_export.results import RowResult
+
+from accounts import audit
+from accounts.imports.flows import FORMATS, invite_new_accounts
+from accounts.imports.resources import AccountResource
+
+INVITE_FIELD = "invite"
+
+
+class AccountImportForm(ImportForm):
+    invite = forms.BooleanField(
+        label=_("Invite the new accounts"),
+        required=False,
+        help_text=_("Each new account gets an invitation mail to choose a password."),
+    )
+
+    def clean_import_file(self):  # type: ignore[no-untyped-def]
+        upload = self.cleaned_data["import_file"]
+        if upload.size > settings.ACCOUNTS_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)d MB."),
+                params={"mb": settings.ACCOUNTS_IMPORT_MAX_BYTES // (1024 * 1024)},
+            )
+        return upload
+
+
+class AccountConfirmImportForm(ConfirmImportForm):
+    invite = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class AccountImportExportScreens(ImportExportMixin):
+    """Mixed into the Users admin by accounts.imports.admin, at the first list, import or export
+    page."""
+
+    resource_classes = [AccountResource]
+    # CSV and XLSX only, as manage.py import_accounts and the admin guide say.
+    import_formats = export_formats = list(FORMATS.values())
+    import_form_class = AccountImportForm
+    confirm_form_class = AccountConfirmImportForm
+    # The base of import-export's list: admin's, with the last import's invitations going out.
+    change_list_template = "admin/accounts/user/change_list.html"
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):  # type: ignore[no-untyped-def]
+        from accounts.invitations.progress import latest_progress
+
+        extra_context = {**(extra_context or {}), "invitation_progress": latest_progress()}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:  # type: ignore[no-untyped-def]
+        # Groups and staff status grant rights: only a superuser sets them (as on the change form).
+        return {"allow_privileged": request.user.is_superuser}
+
+    def get_import_data_kwargs(self, **kwargs) -> dict:  # type: ignore[no-untyped-def]
+        data_kwargs = super().get_import_data_kwargs(**kwargs)
+        return {**data_kwargs, "use_transactions": True, "rollback_on_validation_errors": True}
+
+    def get_confirm_form_initial(self, request: HttpRequest, import_form) -> dict:  # type: ignore[no-untyped-def]
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial[INVITE_FIELD] = import_form.cleaned_data.get(INVITE_FIELD, False)
+        return initial
+
+    def process_result(self, result, request: HttpRequest):  # type: ignore[no-untyped-def]
+        """All or nothing: a row that failed on confirm (the data changed since the preview)
+        rolled everything back; say so instead of "imported"."""
+        if result.has_errors() or result.has_validation_errors():
+            self.message_user(
+                request,
+                _("Nothing was imported: the file has errors now. Import it again to see them."),
+                messages.ERROR,
+            )
+            return self.changelist_redirect(request)
+        audit.record(
+            request, audit.ACCOUNTS_IMPORTED, actor=request.user, rows=result.total_rows,
+            new=result.totals.get("new", 0), update=result.totals.get("update", 0),
+        )  # fmt: skip
+        response = super().process_result(result, request)
+        if request.POST.get(INVITE_FIELD) in ("True", "on"):
+            new_ids = [
+                int(row.object_id)
+                for row in result.rows
+                if row.import_type == RowResult.IMPORT_TYPE_NEW
+            ]
+            sent = invite_new_accounts(new_ids, actor=request.user, request=request)
+            text = ngettext(
+                "%(count)d invitation queued; the line above the list counts them going out.",
+                "%(count)d invitations queued; the line above the list counts them going out.",
+                sent,
+            )
+            self.message_user(request, text % {"count": sent}, messages.SUCCESS)
+        return response
+
+    def changelist_redirect(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        from django.http import HttpResponseRedirect
+        from django.urls import reverse
+
+        opts = self.model._meta
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
