@@ -12,8 +12,6 @@ time for good).
 
 from base64 import b32encode
 
-import qrcode
-import qrcode.image.svg
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -38,6 +36,11 @@ def setup_device(user: User) -> TOTPDevice:
 
 def qr_svg(uri: str) -> str:
     """The otpauth:// URI as an inline SVG (no external image, no data URI needed)."""
+    # Imported here: qrcode loads Pillow and lxml, which only the set-up page needs, not every
+    # sign-in that checks a code.
+    import qrcode
+    import qrcode.image.svg
+
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
     return image.to_string(encoding="unicode")
 

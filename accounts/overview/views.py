@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import audit, lockout
-from accounts.overview import charts
 from accounts.overview.figures import (
     METHODS,
     REASONS,
@@ -140,6 +139,8 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_GET
 def chart(request: HttpRequest, name: str) -> HttpResponse:
     """One chart of the page as an SVG image (same filters as the page)."""
+    from accounts.overview import charts  # pygal and lxml: loaded by the first chart drawn
+
     _require_audit_permission(request)
     figures = _figures(request, live=False)
     drawings = {

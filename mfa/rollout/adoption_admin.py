@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import audit
-from accounts.overview import charts
 from accounts.overview.figures import Series
 from mfa.rollout import adoption
 from mfa.rollout.checks import impossible_policies
@@ -213,6 +212,8 @@ class AdoptionAdmin(admin.ModelAdmin):
         """The share with a second factor per day, everyone and each group, as an SVG image."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        from accounts.overview import charts  # pygal and lxml: loaded by the first chart drawn
+
         series = _trend_series()
         svg = charts.line_chart(
             str(_("Share with a second factor (%)")), series, every=max(1, len(series.labels) // 8),
