@@ -188,6 +188,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="auto",
         help="say whether others use the machine; auto: 1-minute load average ≥ 0.5 at start",
     )
+    parser.add_argument(
+        "--database", default="sso_bench_peers", help="the portal's database (created afresh)"
+    )
     parser.add_argument("--json", type=Path, default=RESULTS / "peers.json")
     args = parser.parse_args(argv)
     args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
@@ -400,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         "config": vars(args) | {"json": str(args.json)},
         "systems": {},
     }
-    services = Services(database="sso_bench_peers", web_workers=args.web_workers)
+    services = Services(database=args.database, web_workers=args.web_workers)
     peers: list[Peer] = []
     systems: list[System] = []
     client_id = None
