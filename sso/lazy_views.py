@@ -5,7 +5,8 @@ at the top would cost every worker that library's memory, although most workers 
 and never a SAML message. ``lazy_view("sso.saml.views.sso_post")`` stands in for the view: the
 URL map and ``reverse()`` work without importing it, and its first request (or the first look at
 one of its markers, such as ``csrf_exempt`` by CsrfViewMiddleware) imports it. The path names
-a view function, or a class-based view with the arguments of its ``as_view()``.
+a view function, or a class-based view with the arguments of its ``as_view()``; synchronous
+views only (Django tells a coroutine view by the function itself, which this stand-in hides).
 
 (A dotted module name in place of include() is not lazy enough: the first reverse() of any name
 populates every included URL map, namespaced or not.)
