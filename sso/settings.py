@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "sso.saml.middleware.SingleLogoutMiddleware",
 ]
 
+# Django's form renderer, with the plain <input> widgets written without a template each.
+FORM_RENDERER = "sso.templating.FormRenderer"
 ROOT_URLCONF = "sso.urls"
 WSGI_APPLICATION = "sso.wsgi.application"
 
@@ -80,8 +82,18 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # Django's cached loader, one compiled copy per language with the constant tags
+            # ({% translate %}, {% url %}, {% static %}) rendered once (sso/templating.py).
+            "loaders": [
+                (
+                    "sso.templating.Loader",
+                    [
+                        "django.template.loaders.filesystem.Loader",
+                        "django.template.loaders.app_directories.Loader",
+                    ],
+                )
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",

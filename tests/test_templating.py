@@ -1,0 +1,167 @@
+"""The template loader that compiles each template once per language with its constant tags
+rendered (sso/templating.py), and the form renderer that writes plain inputs without templates:
+the HTML is what Django's own loader and renderer give, in both languages."""
+
+import re
+
+import pytest
+from django import forms
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage import default_storage
+from django.contrib.sessions.backends.signed_cookies import SessionStore
+from django.forms.renderers import DjangoTemplates
+from django.template import Context, Engine, RequestContext, TemplateDoesNotExist, engines
+from django.template.backends.django import get_installed_libraries
+from django.test import RequestFactory
+from django.urls import NoReverseMatch
+from django.utils import translation
+from django.utils.safestring import mark_safe
+
+from accounts.signin.forms import PasswordForm, UsernameForm
+from mfa.forms import CodeForm, TrustForm
+from mfa.methods import TotpMethod
+from sso.templating import FormRenderer
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def _plain_engine() -> Engine:
+    """Django's own: the cached loader over the same folders, nothing folded."""
+    folding = engines["django"].engine
+    return Engine(
+        dirs=folding.dirs,
+        app_dirs=True,
+        context_processors=folding.context_processors,
+        libraries=get_installed_libraries(),
+    )
+
+
+def _request(path: str):  # type: ignore[no-untyped-def]
+    request = RequestFactory().get(path)
+    request.user = AnonymousUser()
+    request.session = SessionStore()
+    request._messages = default_storage(request)
+    return request
+
+
+def _pages() -> dict[str, dict]:
+    username = UsernameForm({"username": ""})
+    username.is_valid()
+    code = CodeForm({"code": "12"})
+    code.is_valid()
+    totp = TotpMethod()
+    return {
+        "accounts/username.html": {"form": UsernameForm(), "next": "/x?a=1&b=<2>"},
+        "accounts/method.html": {"username": "o'brien<>"},
+        "accounts/password.html": {"form": PasswordForm(), "username": "u", "location_enabled": 1},
+        "mfa/challenge/method.html": {"method": totp, "hint": "6 digits", "form": code},
+        "mfa/challenge/confirm.html": {"form": TrustForm(), "trust_days": 14},
+        "accounts/home.html": {"applications": [{"name": "Wiki & more", "url": "https://w/?a&b"}]},
+        "accounts/sign_out.html": {},
+    }
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+@pytest.mark.parametrize("name", list(_pages()))
+def test_a_folded_page_renders_what_django_renders(name: str, language: str) -> None:
+    plain = _plain_engine()
+    with translation.override(language):
+        request = _request("/page/?q=<x>")
+        context = _pages()[name]
+        folded_html = engines["django"].get_template(name).render(context, request)
+        plain_html = plain.get_template(name).render(RequestContext(request, context))
+    assert CSRF.sub("", folded_html) == CSRF.sub("", plain_html)
+    assert f'<html lang="{language}">' in folded_html
+
+
+def _folding_engine(templates: dict[str, str]) -> Engine:
+    return Engine(
+        loaders=[("sso.templating.Loader", [("django.template.loaders.locmem.Loader", templates)])],
+        libraries=get_installed_libraries(),
+    )
+
+
+def test_each_language_gets_its_own_copy_with_the_constant_tags_as_text() -> None:
+    source = "{% load i18n static %}<a href=\"{% url 'home' %}\">{% translate 'Sign in' %}</a>"
+    engine = _folding_engine({"t.html": source})
+    with translation.override("id"):
+        template = engine.get_template("t.html")
+        assert [node.s for node in template.nodelist] == ['<a href="/">Masuk</a>']
+        assert template.render(Context()) == '<a href="/">Masuk</a>'
+    with translation.override("en"):
+        assert engine.get_template("t.html").render(Context()) == '<a href="/">Sign in</a>'
+
+
+def test_nothing_is_folded_under_another_language_or_other_escaping() -> None:
+    source = (
+        "{% load i18n %}{% language 'id' %}{% translate 'Sign in' %}{% endlanguage %}|"
+        "{% autoescape off %}{% translate 'Sign in' %}{% endautoescape %}"
+    )
+    engine = _folding_engine({"t.html": source})
+    with translation.override("en"):
+        assert engine.get_template("t.html").render(Context()) == "Masuk|Sign in"
+
+
+def test_tags_that_depend_on_the_request_are_left_alone() -> None:
+    source = (
+        "{% load i18n %}{% translate word %}|{% url 'mfa:challenge_method' slug %}|"
+        "{% translate 'Sign in' as label %}{{ label }}"
+    )
+    engine = _folding_engine({"t.html": source})
+    with translation.override("en"):
+        html = engine.get_template("t.html").render(Context({"word": "Next", "slug": "totp"}))
+    assert html == "Next|/security/challenge/totp/|Sign in"
+
+
+def test_a_broken_tag_fails_at_render_as_before() -> None:
+    engine = _folding_engine(
+        {"url.html": "{% url 'no-such-page' %}", "include.html": "{% include 'missing.html' %}"}
+    )
+    with pytest.raises(NoReverseMatch):
+        engine.get_template("url.html").render(Context())
+    with pytest.raises(TemplateDoesNotExist):
+        engine.get_template("include.html").render(Context())
+
+
+def test_an_include_is_looked_up_once_and_keeps_its_context() -> None:
+    engine = _folding_engine(
+        {
+            "outer.html": "{% include 'inner.html' with who='you' %}{{ who|default:'-' }}",
+            "inner.html": "{% load i18n %}{% translate 'Next' %} {{ who }}",
+            "self.html": "{% if deeper %}{% include 'self.html' with deeper=False %}{% endif %}x",
+        }
+    )
+    with translation.override("en"):
+        assert engine.get_template("outer.html").render(Context()) == "Next you-"
+        assert engine.get_template("self.html").render(Context({"deeper": True})) == "xx"
+
+
+class Everything(forms.Form):
+    text = forms.CharField(
+        max_length=10, widget=forms.TextInput(attrs={"autofocus": True, "data-x": False})
+    )
+    secret = forms.CharField(widget=forms.PasswordInput(render_value=True), help_text="Help")
+    email = forms.EmailField(required=False)
+    number = forms.IntegerField(min_value=0)
+    hidden = forms.CharField(widget=forms.HiddenInput)
+    box = forms.BooleanField(required=False)
+    on = forms.BooleanField(initial=True)
+    when = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"text": '"><script>', "secret": "a&b", "number": "0", "hidden": "x'y", "box": "on"},
+        {"text": mark_safe("<b>safe</b>"), "email": "not an address", "when": "2026-11-30"},
+    ],
+)
+def test_the_form_renderer_writes_the_inputs_django_writes(data) -> None:  # type: ignore[no-untyped-def]
+    fast = Everything(data, renderer=FormRenderer())
+    slow = Everything(data, renderer=DjangoTemplates())
+    fast.is_valid()
+    slow.is_valid()
+    for name in Everything.base_fields:
+        assert str(fast[name]) == str(slow[name])
+    assert fast.as_div() == slow.as_div()
