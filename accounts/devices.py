@@ -63,23 +63,17 @@ def note_device(request: HttpRequest, user: User) -> bool:
     return created
 
 
-class DeviceCookieMiddleware:
-    """Gives a browser its device cookie when a sign-in just made one."""
-
-    def __init__(self, get_response) -> None:  # type: ignore[no-untyped-def]
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        token = getattr(request, NEW_COOKIE_ATTRIBUTE, None)
-        if token:
-            response.set_signed_cookie(
-                settings.ACCOUNTS_DEVICE_COOKIE_NAME,
-                token,
-                salt=COOKIE_SALT,
-                max_age=COOKIE_MAX_AGE,
-                secure=settings.SESSION_COOKIE_SECURE,
-                httponly=True,
-                samesite="Lax",
-            )
-        return response
+def set_device_cookie(request: HttpRequest, response: HttpResponse) -> None:
+    """Gives a browser its device cookie when a sign-in just made one (run on every response
+    by ``accounts.middleware.AccountMiddleware``)."""
+    token = getattr(request, NEW_COOKIE_ATTRIBUTE, None)
+    if token:
+        response.set_signed_cookie(
+            settings.ACCOUNTS_DEVICE_COOKIE_NAME,
+            token,
+            salt=COOKIE_SALT,
+            max_age=COOKIE_MAX_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )

@@ -8,8 +8,6 @@ are rendered in :func:`mail_language` of their recipient, whatever language the 
 caused them was in (a reminder from a Celery worker, an invitation an admin sent).
 """
 
-from collections.abc import Callable
-
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
@@ -53,25 +51,19 @@ def _use_preferred_language(
         use_language(request, preferred)
 
 
-class LanguageCookieMiddleware:
-    """Sets the language cookie when :func:`use_language` asked for it; costs nothing otherwise."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        language = getattr(request, _COOKIE_REQUEST_ATTR, None)
-        if language:
-            # As django.views.i18n.set_language sets it.
-            response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME,
-                language,
-                max_age=settings.LANGUAGE_COOKIE_AGE,
-                path=settings.LANGUAGE_COOKIE_PATH,
-                domain=settings.LANGUAGE_COOKIE_DOMAIN,
-                secure=settings.LANGUAGE_COOKIE_SECURE,
-                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-            )
-        return response
+def set_language_cookie(request: HttpRequest, response: HttpResponse) -> None:
+    """Sets the language cookie when :func:`use_language` asked for it; costs nothing otherwise
+    (run on every response by ``accounts.middleware.AccountMiddleware``)."""
+    language = getattr(request, _COOKIE_REQUEST_ATTR, None)
+    if language:
+        # As django.views.i18n.set_language sets it.
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )

@@ -1,5 +1,6 @@
-"""Response headers that Django's SecurityMiddleware does not set, the 503 page shown
-while Redis or the Celery broker is out of reach, and development's move to ``localhost``."""
+"""The portal's edge: response headers that Django's SecurityMiddleware does not set, the
+503 page shown while Redis or the Celery broker is out of reach, and development's move to
+``localhost`` (``PortalMiddleware``)."""
 
 import functools
 import ipaddress
@@ -15,30 +16,6 @@ from django.utils.cache import add_never_cache_headers
 from sso.oidc.csp import with_relying_app_origins
 
 logger = logging.getLogger(__name__)
-
-
-class ContentSecurityPolicyMiddleware:
-    """Adds the portal's strict Content-Security-Policy to every response.
-
-    Django 5.2 has no CSP support of its own (it arrives in 6.0), and the policy is one fixed
-    string: no inline script or style anywhere, so no nonces are needed. Only ``form-action``
-    grows, by the registered relying apps' origins (sso/oidc/csp.py), and only on pages:
-    a redirect or a JSON answer holds no form, so it gets the fixed policy without the lookup.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        self.policy = settings.SSO_CONTENT_SECURITY_POLICY
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if self.policy and "Content-Security-Policy" not in response:
-            is_page = response.get("Content-Type", "").startswith("text/html") and not (
-                300 <= response.status_code < 400
-            )
-            policy = with_relying_app_origins(self.policy) if is_page else self.policy
-            response["Content-Security-Policy"] = policy
-        return response
 
 
 # The errors of a cache or broker that cannot be reached: Redis (the cache, the rate-limit
@@ -83,52 +60,56 @@ def unavailable_response(request: HttpRequest, exception: BaseException) -> Http
     return response
 
 
-class ServiceUnavailableMiddleware:
-    """Answers 503 with a "try again" page when Redis or the Celery broker is out of reach.
+class PortalMiddleware:
+    """What every answer of the portal gets at its edge, in one middleware (one layer less
+    per request for each rule it holds):
 
-    Rate limits live in Redis: without them a password step must not run at all, and an error
-    500 with a stack trace in the log for each user helps nobody. The page says to try again
-    and ``Retry-After`` tells clients when; once Redis is back the next request simply works
-    (redis-py reconnects on its own). Only exceptions raised by views reach
-    ``process_exception``, which is where the cache and the broker are used; the session
-    middleware (sso/sessions.py) answers the same page for a session it cannot read or save.
+    - **Content-Security-Policy.** Django 5.2 has no CSP support of its own (it arrives in
+      6.0), and the policy is one fixed string: no inline script or style anywhere, so no
+      nonces are needed. Only ``form-action`` grows, by the registered relying apps' origins
+      (sso/oidc/csp.py), and only on pages: a redirect or a JSON answer holds no form, so it
+      gets the fixed policy without the lookup.
+    - **503 "try again"** when Redis or the Celery broker is out of reach. Rate limits live in
+      Redis: without them a password step must not run at all, and an error 500 with a stack
+      trace in the log for each user helps nobody. The page says to try again and
+      ``Retry-After`` tells clients when; once Redis is back the next request simply works
+      (redis-py reconnects on its own). Only exceptions raised by views reach
+      ``process_exception``, which is where the cache and the broker are used; the session
+      middleware (sso/sessions.py) answers the same page for a session it cannot read or save.
+    - **Development on ``localhost``.** With ``DEBUG``, a visit by IP address (``127.0.0.1``,
+      ``[::1]``) is redirected to the same path and query on ``localhost``: WebAuthn accepts
+      only a domain name as the Relying Party ID (WebAuthn L3 §5.1.3, "an IP address is not a
+      valid domain"), so passkeys cannot work at ``http://127.0.0.1:8000``; ``http://localhost``
+      is a secure context and the development RP ID. Only GET and HEAD are redirected: a form
+      posted to the IP address keeps working. Off in production, where ``ALLOWED_HOSTS``
+      names the portal's domain.
     """
 
     RETRY_AFTER_SECONDS = RETRY_AFTER_SECONDS
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.policy = settings.SSO_CONTENT_SECURITY_POLICY
         self.errors = unavailable_errors()
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not self.errors or not isinstance(exception, self.errors):
-            return None
-        return unavailable_response(request, exception)
-
-
-class LocalhostInDevelopmentMiddleware:
-    """In development (``DEBUG``), a visit by IP address (``127.0.0.1``, ``[::1]``) is
-    redirected to the same path and query on ``localhost``.
-
-    WebAuthn accepts only a domain name as the Relying Party ID (WebAuthn L3 §5.1.3, "an IP
-    address is not a valid domain"), so passkeys cannot work at ``http://127.0.0.1:8000``;
-    ``http://localhost`` is a secure context and the development RP ID. Only GET and HEAD are
-    redirected: a form posted to the IP address keeps working. Off in production, where
-    ``ALLOWED_HOSTS`` names the portal's domain.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if settings.DEBUG and request.method in ("GET", "HEAD"):
             target = localhost_address(request)
             if target:
                 return HttpResponseRedirect(target)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if self.policy and "Content-Security-Policy" not in response:
+            is_page = response.get("Content-Type", "").startswith("text/html") and not (
+                300 <= response.status_code < 400
+            )
+            policy = with_relying_app_origins(self.policy) if is_page else self.policy
+            response["Content-Security-Policy"] = policy
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not self.errors or not isinstance(exception, self.errors):
+            return None
+        return unavailable_response(request, exception)
 
 
 def localhost_address(request: HttpRequest) -> str:

@@ -50,27 +50,23 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "sso.middleware.LocalhostInDevelopmentMiddleware",
-    "sso.middleware.ContentSecurityPolicyMiddleware",
-    "sso.middleware.ServiceUnavailableMiddleware",
+    # CSP, the 503 page while Redis or the broker is out of reach, localhost in development.
+    "sso.middleware.PortalMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Django's, answering 503 when Redis holds a session it cannot reach (sso/sessions.py).
     "sso.sessions.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    # The preferred language's cookie, set at sign-in (accounts.language): no query per request.
-    "accounts.language.LanguageCookieMiddleware",
     "sso.request_input.RequestInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    "accounts.middleware.PasswordChangeRequiredMiddleware",
-    "accounts.devices.DeviceCookieMiddleware",
-    "mfa.rollout.middleware.RolloutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Single Logout to SAML apps after any sign-out (inside the session middleware).
-    "sso.saml.middleware.SingleLogoutMiddleware",
+    # The password-change and MFA rollout gates; the language and device cookies and the SAML
+    # Single Logout chain a view asked the response for (inside the session middleware).
+    # django-otp's OTPMiddleware is left out: nothing reads user.otp_device (the portal keeps
+    # its own record of the factors a session proved), and it wrapped request.user once more.
+    "accounts.middleware.AccountMiddleware",
 ]
 
 # Django's form renderer, with the plain <input> widgets written without a template each.

@@ -1,25 +1,17 @@
-"""Holds a signed-in person to the rollout: the reminder page once, or enrolment first."""
+"""Holds a signed-in person to the rollout: the reminder page once, or enrolment first.
 
-from collections.abc import Callable
+Run by ``accounts.middleware.AccountMiddleware`` before each view, after the URL is resolved,
+so the pages that stay open are known by name, not by path.
+"""
 
 from django.http import HttpRequest, HttpResponse
 
 from mfa.rollout import flows
 
 
-class RolloutMiddleware:
-    """Runs ``mfa.rollout.flows.gate`` before each view (after the URL is resolved, so the
-    pages that stay open are known by name, not by path)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_view(
-        self, request: HttpRequest, view_func: Callable, args: tuple, kwargs: dict
-    ) -> HttpResponse | None:
-        if not hasattr(request, "session") or flows.SESSION_KEY not in request.session:
-            return None
-        return flows.gate(request)
+def rollout_gate(request: HttpRequest) -> HttpResponse | None:
+    """``mfa.rollout.flows.gate`` for a session under the rollout; None (nothing read but the
+    session's mark) for every other."""
+    if flows.SESSION_KEY not in request.session:
+        return None
+    return flows.gate(request)

@@ -2,7 +2,7 @@
 stack trace; once Redis is back, the same browsers carry on within seconds.
 
 The cache (rate limits, lockout counters) is a redis-server of this test's own, killed and
-started again on the same port. ServiceUnavailableMiddleware (sso/middleware.py) turns
+started again on the same port. PortalMiddleware (sso/middleware.py) turns
 redis/kombu connection errors into the 503 page.
 """
 
@@ -14,7 +14,7 @@ from django.test import Client
 
 from tests.conftest import PASSWORD
 
-MIDDLEWARE_PATH = "sso.middleware.ServiceUnavailableMiddleware"
+MIDDLEWARE_PATH = "sso.middleware.PortalMiddleware"
 # How soon after Redis is back the portal must answer normally again.
 RECOVERY_SECONDS = 5
 
