@@ -1,31 +1,43 @@
-"""Sessions read from the cache (Redis), written to the cache and to the database.
+"""Sessions read from the cache (Redis); a signed-in session also kept in the database.
 
-A sign-in is eleven requests, and with the database engine each of them read the session row
-and the steps that change it wrote it (an existence check and an insert for a new key, an
-update per change, four statements for the new key at sign-in): 18 of a sign-in's 50 SQL
-statements. Here a session is read with one cache ``get``; the database row is written as
-before (one upsert per change), so it still holds every session:
+A sign-in is eleven requests. Here a session is read with one cache ``get`` and each change is
+written to the cache with one command; the database holds a copy of each **signed-in** session
+only (one upsert per change), written from the request that signs the person in:
 
-- while Redis is out of reach, or after it restarted empty, sessions are read from the
-  database: signed-in pages keep working, and a sign-in half done carries on once Redis is
-  back (tests/reliability/test_redis_down.py);
+- while Redis is out of reach, or after it restarted empty, signed-in sessions are read from
+  the database: signed-in pages keep working (tests/reliability/test_redis_down.py);
+- a session before sign-in (the username, the pending factor state of a sign-in half done, the
+  app that asked) lives in Redis only: it is written at every step of a sign-in and read by the
+  next, so a database copy cost an upsert per step for a state that lives for a minute. A Redis
+  that restarts empty mid-sign-in therefore restarts that sign-in from the username page
+  (docs/security.md, "Storage"); one that is only out of reach for a while answers 503 ("try
+  again") meanwhile, as the rate limits of every step that checks a secret need it anyway, and
+  the sign-in carries on once it is back;
 - a request that changes or ends a session while Redis is out of reach gets the "try again"
   page (503) from ``SessionMiddleware`` below, and the session stays as it was in both stores.
   The cache is written (or the key deleted) first and the database second, so the cache is
   never left older than the database: an ended session cannot come back from the cache once
   Redis is back.
 
+Session fixation protection is Django's: ``login`` (and the portal's own fresh sign-in and
+step-up) calls ``cycle_key``, which takes a new key for the same data and deletes the old one
+from both stores. The new key is taken (``SET NX``) by the save at the end of that request.
+
 Django's ``cached_db`` engine was not taken: its ``load`` raises when Redis is out of reach,
-which made every signed-in page fail during an outage.
+which made every signed-in page fail during an outage, and it writes every session to the
+database.
 """
 
 import time
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY as USER_SESSION_KEY
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import get_random_string
 
@@ -34,13 +46,35 @@ from sso.middleware import unavailable_errors, unavailable_response
 KEY_PREFIX = "sso.session:"
 
 
+def set_if_present(cache: BaseCache, key: str, value: object, timeout: int) -> bool:
+    """Replaces ``key``'s value only if the key is still there; False if it is gone.
+
+    With Redis one ``SET … XX``: a session ended meanwhile (a sign-out in another tab, an
+    admin ending it) is not brought back by a request that had loaded it. Django's cache API
+    has no such call, so this reaches its Redis client; other caches check, then set.
+    """
+    if isinstance(cache, RedisCache):
+        key = cache.make_and_validate_key(key)
+        client = cache._cache.get_client(key, write=True)
+        value = cache._cache._serializer.dumps(value)
+        return bool(client.set(key, value, ex=max(1, timeout), xx=True))
+    if not cache.has_key(key):
+        return False
+    cache.set(key, value, timeout)
+    return True
+
+
 class SessionStore(DatabaseSessionStore):
-    """The cache first, the database behind it (see the module's text)."""
+    """The cache first, the database behind it for signed-in sessions (see the module's text)."""
 
     def __init__(self, session_key: str | None = None) -> None:
         super().__init__(session_key)
         self._cache = caches[settings.SESSION_CACHE_ALIAS]
-        self._cache_only = False  # cycle_key: the new key's row is written by the next save
+        # Whether this key has a database row (as far as this store knows): kept with the data
+        # in the cache, so that a session before sign-in costs no database statement at all.
+        self._in_database = False
+        # cycle_key: the new key is taken by the next save, with the data (one SET NX).
+        self._new_key = False
 
     @classmethod
     def get_model_class(cls):  # type: ignore[no-untyped-def]
@@ -51,16 +85,28 @@ class SessionStore(DatabaseSessionStore):
     def _cache_key(self, session_key: str | None = None) -> str:
         return KEY_PREFIX + (session_key or self.session_key or "")
 
+    def _load_from_database(self) -> dict:
+        data = super().load()  # an unknown or expired key: session_key becomes None
+        self._in_database = bool(data)
+        return data
+
     def load(self) -> dict:
+        try:
+            return self.load_from_cache()
+        except unavailable_errors():
+            return self._load_from_database()  # Redis is out of reach: the database's copy
+
+    def load_from_cache(self) -> dict:
+        """The session from the cache, else from the database (and put back in the cache);
+        raises redis-py's errors while Redis is out of reach."""
         if self.session_key is None:
             return {}
-        try:
-            cached = self._cache.get(self._cache_key())
-        except unavailable_errors():
-            return super().load()  # Redis is out of reach: the database's copy
+        cached = self._cache.get(self._cache_key())
         if cached is not None:
-            expires_at, data = cached
+            expires_at, data, *in_database = cached
             if expires_at > time.time():
+                # A value written before sessions carried the flag: assume a row exists.
+                self._in_database = in_database[0] if in_database else True
                 return data
             # Expired by the portal's clock (the cache's own expiry may lag): as the database
             # engine does, a new session with a new key.
@@ -68,11 +114,11 @@ class SessionStore(DatabaseSessionStore):
             return {}
         # Not in the cache (Redis restarted empty, or an unknown key): the database's copy,
         # put back in the cache for the next request.
-        data = super().load()
+        data = self._load_from_database()
         if data:
             try:
                 age = self.get_expiry_age(expiry=data.get("_session_expiry"))
-                self._cache.set(self._cache_key(), (time.time() + age, data), age)
+                self._cache.set(self._cache_key(), (time.time() + age, data, True), age)
             except unavailable_errors():
                 pass
         return data
@@ -81,7 +127,7 @@ class SessionStore(DatabaseSessionStore):
         return self._cache.has_key(self._cache_key(session_key)) or super().exists(session_key)
 
     def _get_new_session_key(self) -> str:
-        # 32 random characters; ``save(must_create=True)`` adds the key only if it is free.
+        # 32 random characters; the save that creates the session adds the key only if free.
         return get_random_string(32, VALID_KEY_CHARS)
 
     def create(self) -> None:
@@ -99,21 +145,27 @@ class SessionStore(DatabaseSessionStore):
         if self.session_key is None:
             return self.create()
         data = self._get_session(no_load=must_create)
+        # A signed-in session is kept in the database too; so is one that has a row already
+        # (its row must never be left older than the cache: it would come back after a restart).
+        to_database = self._in_database or USER_SESSION_KEY in data
         key = self._cache_key()
         age = self.get_expiry_age()
-        cached = (time.time() + age, data)  # the expiry by the portal's clock, as in the row
-        if must_create:
+        cached = (time.time() + age, data, to_database)  # expiry by the portal's clock
+        if must_create or self._new_key:
             if not self._cache.add(key, cached, age):
-                raise CreateError
-            if self._cache_only:
-                return
-        elif not self._cache.has_key(key) and not super().exists(self.session_key):
-            # As the database engine: never bring back a session ended meanwhile (a sign-out
-            # in another tab, an admin ending it); Django answers SessionInterrupted.
-            raise UpdateError
-        else:
+                # A key taken meanwhile: create() draws another; after cycle_key (odds of
+                # 36**-32), the request is told its session was interrupted.
+                raise CreateError if must_create else UpdateError
+            self._new_key = False
+        elif not set_if_present(self._cache, key, cached, age):
+            # Not in the cache: Redis restarted empty (the row says the session lives on), or
+            # the session ended meanwhile, which a save must not undo (Django answers
+            # SessionInterrupted, as the database engine does).
+            if not (self._in_database and super().exists(self.session_key)):
+                raise UpdateError
             self._cache.set(key, cached, age)
-        self._cache_only = False
+        if not to_database:
+            return
         row = self.create_model_instance(data)
         self.model.objects.bulk_create(
             [row],
@@ -121,26 +173,40 @@ class SessionStore(DatabaseSessionStore):
             unique_fields=["session_key"],
             update_fields=["session_data", "expire_date"],
         )
+        self._in_database = True
 
     def delete(self, session_key: str | None = None) -> None:
         if session_key is None:
             if self.session_key is None:
                 return
-            session_key = self.session_key
+            session_key, in_database = self.session_key, self._in_database
+            self._new_key = False
+        else:
+            in_database = True  # another key (an admin ending a session): its row too, if any
         self._cache.delete(self._cache_key(session_key))  # first: raises while Redis is out
-        self.model.objects.filter(session_key=session_key).delete()
+        if in_database:
+            self.model.objects.filter(session_key=session_key).delete()
+        if session_key == self.session_key:
+            self._in_database = False
 
     def cycle_key(self) -> None:
-        """A new key for the same data (at sign-in). The new key is taken in the cache now and
-        written to the database by the save that follows (the data changes at once anyway:
-        Django's ``login`` marks the session modified)."""
+        """A new key for the same data (at sign-in and step-up: no session fixation).
+
+        The old key is deleted from both stores now; the new one is taken in the cache (and
+        written to the database, for a signed-in session) by the save at the end of this
+        request, which the changed key asks for.
+        """
         data = self._session
-        old_key = self.session_key
-        self._cache_only = True
-        self.create()
+        old_key, old_in_database = self.session_key, self._in_database
+        self._session_key = self._get_new_session_key()
+        self._new_key = True
+        self._in_database = False
         self._session_cache = data
+        self.modified = True
         if old_key:
-            self.delete(old_key)
+            self._cache.delete(self._cache_key(old_key))  # first: raises while Redis is out
+            if old_in_database:
+                self.model.objects.filter(session_key=old_key).delete()
 
 
 class SessionMiddleware(DjangoSessionMiddleware):
@@ -148,19 +214,27 @@ class SessionMiddleware(DjangoSessionMiddleware):
     read or saved because Redis is out of reach.
 
     With ``sso.sessions``, a browser's session is loaded here, before the other middleware
-    (authentication, OTP, rollout) reads it: an error raised in their code would be a 500,
-    only a view's errors reach ``ServiceUnavailableMiddleware``.
+    (authentication, the portal's gates) reads it: an error raised in their code would be a
+    500, only a view's errors reach the portal middleware's ``process_exception``.
     """
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         super().process_request(request)
         session = request.session
         if isinstance(session, SessionStore) and session.session_key is not None:
+            # Loaded without marking the session accessed (no ``Vary: Cookie`` for that).
             try:
-                # Loaded without marking the session accessed (no ``Vary: Cookie`` for that).
-                session._session_cache = session.load()
+                session._session_cache = session.load_from_cache()
             except unavailable_errors() as error:
-                return unavailable_response(request, error)
+                # Redis is out of reach: a signed-in session's copy in the database. A session
+                # without one is before sign-in and lives in Redis only: "try again" (503), not
+                # a fresh session that would send a sign-in half done back to its start.
+                key = session.session_key
+                data = session._load_from_database()
+                if not data:
+                    session._session_key = key  # the cookie stays: Redis may still hold it
+                    return unavailable_response(request, error)
+                session._session_cache = data
         return None
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -10,6 +10,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -67,8 +68,19 @@ class RedisProcess:
         )  # fmt: skip
         wait_for_port(self.port)
 
+    def freeze(self) -> None:
+        """Out of reach but not gone (a network partition, a stalled host): the process stops
+        answering (SIGSTOP) and keeps its data; clients time out."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a frozen process is killed all the same
             self.proc.kill()
             self.proc.wait(timeout=10)
         self.proc = None

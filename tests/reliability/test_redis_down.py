@@ -1,9 +1,10 @@
 """Redis stops while people sign in: a clear "try again" page (503), never an error 500 or a
 stack trace; once Redis is back, the same browsers carry on within seconds.
 
-The cache (rate limits, lockout counters) is a redis-server of this test's own, killed and
-started again on the same port. PortalMiddleware (sso/middleware.py) turns
-redis/kombu connection errors into the 503 page.
+The cache (rate limits, lockout counters, sessions) is a redis-server of this test's own,
+frozen (out of reach, data kept) or killed and started again empty on the same port.
+PortalMiddleware (sso/middleware.py) turns redis/kombu connection errors into the
+503 page, and the session middleware (sso/sessions.py) does for a session it cannot read.
 """
 
 import time
@@ -63,7 +64,7 @@ def test_redis_down_gives_503_then_sign_in_resumes(
     assert citra.post("/security/challenge/totp/", {"code": phone.now()}).status_code == 302
     assert citra.post("/security/challenge/confirm/", {"remember": "on"}).status_code == 302
 
-    redis.stop()
+    redis.freeze()  # out of reach: every command times out; its data is kept
 
     statuses = []
     for browser in (ana, budi):
@@ -76,7 +77,7 @@ def test_redis_down_gives_503_then_sign_in_resumes(
     assert Client().get("/accounts/login/").status_code == 200
     assert citra.get("/").status_code == 200
 
-    redis.start()
+    redis.thaw()
     back = time.monotonic()
     while True:
         response = ana.post("/accounts/login/password/", {"password": PASSWORD})
@@ -153,9 +154,11 @@ def signed_in_browser(phone) -> Client:
 def test_sessions_outlive_a_redis_restart_and_a_sign_out_waits_for_redis(
     portal_on_private_redis, user, phone, transactional_db
 ):
-    """Sessions are read from Redis and kept in the database too (sso/sessions.py): a Redis
-    that restarts empty signs nobody out; a sign-out while Redis is out of reach is refused
-    (503) rather than left half done, and once it went through the session is gone for good."""
+    """Sessions are read from Redis and signed-in ones kept in the database too
+    (sso/sessions.py): a Redis that restarts empty signs nobody out, and a sign-in half done
+    (in Redis only) starts again from the username page; a sign-out while Redis is out of
+    reach is refused (503) rather than left half done, and once it went through the session
+    is gone for good."""
     redis = portal_on_private_redis
     citra = signed_in_browser(phone)
     halfway = Client()
@@ -164,7 +167,13 @@ def test_sessions_outlive_a_redis_restart_and_a_sign_out_waits_for_redis(
     redis.stop()
     redis.start()  # empty: no persistence
     assert citra.get("/").status_code == 200
-    assert halfway.post("/accounts/login/password/", {"password": PASSWORD}).status_code == 302
+    response = halfway.post("/accounts/login/password/", {"password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert response["Location"] != "/accounts/login/password/"
+    to_password_page(halfway)  # the sign-in starts again, and goes through
+    response = halfway.post("/accounts/login/password/", {"password": PASSWORD})
+    assert response["Location"] == "/security/challenge/"
 
     redis.stop()
     response = citra.post("/accounts/logout/")

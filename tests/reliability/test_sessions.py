@@ -1,0 +1,151 @@
+"""The session engine (sso/sessions.py): a session before sign-in lives in the cache only, a
+signed-in one in the cache and the database; one write per request that changed it, none on a
+page that only read it; the key changes at sign-in (no session fixation) and an ended session
+never comes back.
+
+Run with the test settings' cache (Redis when REDIS_URL is set) and with Django's in-memory
+cache (the check-then-set path of ``set_if_present``).
+"""
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.models import Session
+from django.core.cache import caches
+from django.test import Client, override_settings
+
+from sso import sessions
+from tests.conftest import PASSWORD
+
+LOCAL_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(params=["configured", "in-memory"])
+def engine(request, settings):
+    settings.SESSION_ENGINE = "sso.sessions"
+    if request.param == "in-memory":
+        settings.CACHES = LOCAL_CACHE
+    return sessions
+
+
+def cached(key: str):  # type: ignore[no-untyped-def]
+    return caches["default"].get(sessions.KEY_PREFIX + key)
+
+
+def test_a_session_before_sign_in_is_in_the_cache_only(engine, db):
+    store = engine.SessionStore()
+    store["signin"] = {"username": "ani"}
+    store.save()
+    assert cached(store.session_key)[1] == {"signin": {"username": "ani"}}
+    assert not Session.objects.filter(session_key=store.session_key).exists()
+
+    again = engine.SessionStore(store.session_key)
+    assert again["signin"] == {"username": "ani"}
+    again["signin"] = {"username": "ani", "password": "done"}
+    again.save()
+    assert not Session.objects.exists()
+
+
+def test_sign_in_takes_a_new_key_kept_in_both_stores(engine, db):
+    store = engine.SessionStore()
+    store["signin"] = {"username": "ani"}
+    store.save()
+    old_key = store.session_key
+
+    store = engine.SessionStore(old_key)
+    store.cycle_key()  # as django.contrib.auth.login does
+    store[SESSION_KEY] = "1"
+    store.save()
+    assert store.session_key != old_key
+    assert cached(old_key) is None
+    assert Session.objects.get(session_key=store.session_key).get_decoded()[SESSION_KEY] == "1"
+    assert engine.SessionStore(old_key).load() == {}  # the old key opens nothing
+
+
+def test_a_signed_in_session_outlives_an_emptied_cache(engine, db):
+    store = engine.SessionStore()
+    store[SESSION_KEY] = "1"
+    store.save()
+    caches["default"].clear()  # Redis restarted without persistence
+
+    again = engine.SessionStore(store.session_key)
+    assert again[SESSION_KEY] == "1"
+    assert cached(store.session_key)[2] is True  # put back, with its row noted
+    again["seen"] = True
+    again.save()
+    assert Session.objects.get(session_key=store.session_key).get_decoded()["seen"] is True
+
+
+def test_an_ended_session_is_not_brought_back_by_a_save(engine, db):
+    """A request that loaded the session saves after a sign-out elsewhere ended it."""
+    before = engine.SessionStore()
+    before["signin"] = {"username": "ani"}
+    before.save()
+    signed_in = engine.SessionStore()
+    signed_in[SESSION_KEY] = "1"
+    signed_in.save()
+    for key in (before.session_key, signed_in.session_key):
+        loaded = engine.SessionStore(key)
+        assert loaded.keys()  # read before the sign-out elsewhere
+        engine.SessionStore(key).delete(key)  # the other request's sign-out
+        loaded["late"] = True
+        with pytest.raises(UpdateError):
+            loaded.save()
+        assert cached(key) is None
+        assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_a_row_written_before_the_flag_is_deleted_at_the_key_change(engine, db):
+    """A session cached as (expiry, data) by an earlier release may have a row: the key change
+    deletes it rather than leaving the old key to open it."""
+    store = engine.SessionStore()
+    store["signin"] = {"username": "ani"}
+    store.save()
+    key = store.session_key
+    Session.objects.create(
+        session_key=key,
+        session_data=store.encode({"signin": {}}),
+        expire_date=store.get_expiry_date(),
+    )
+    expires_at, data, _flag = cached(key)
+    caches["default"].set(sessions.KEY_PREFIX + key, (expires_at, data), 60)
+
+    loaded = engine.SessionStore(key)
+    loaded.cycle_key()
+    assert not Session.objects.filter(session_key=key).exists()
+
+
+@override_settings(SESSION_ENGINE="sso.sessions")
+def test_pages_that_only_read_the_session_write_nothing(user, phone, monkeypatch):
+    """One save per request that changed the session, none on a GET of the sign-in's pages."""
+    saves: list[str] = []
+    original = sessions.SessionStore.save
+
+    def counting_save(self, must_create=False):  # type: ignore[no-untyped-def]
+        if not must_create:  # not the inner call of a new session's create()
+            saves.append(self.session_key or "new")
+        return original(self, must_create)
+
+    monkeypatch.setattr(sessions.SessionStore, "save", counting_save)
+    client = Client()
+    steps = [
+        ("get", "/accounts/login/", None),
+        ("post", "/accounts/login/", {"username": "ani"}),
+        ("get", "/accounts/login/method/", None),
+        ("get", "/accounts/login/password/", None),
+        ("post", "/accounts/login/password/", {"password": PASSWORD}),
+        ("get", "/security/challenge/", None),
+        ("get", "/security/challenge/totp/", None),
+        ("post", "/security/challenge/totp/", {"code": "CODE"}),
+        ("get", "/security/challenge/confirm/", None),
+        ("post", "/security/challenge/confirm/", {"remember": "on"}),
+        ("get", "/", None),
+    ]
+    for verb, url, data in steps:
+        saves.clear()
+        if data and data.get("code") == "CODE":
+            data = {"code": phone.now()}
+        response = getattr(client, verb)(url, data) if data else getattr(client, verb)(url)
+        assert response.status_code in (200, 302), url
+        assert len(saves) == (1 if verb == "post" else 0), (verb, url, saves)
+    assert Session.objects.count() == 1  # the signed-in session only
