@@ -33,9 +33,12 @@ def _clean_cache(request) -> Iterator[None]:
     transaction, except in transactional tests (live server, real workers): their flush does
     not cover the cache table, so it is emptied after them.
     """
+    from sso.oidc.csp import forget_relying_app_origins
+
     in_redis = "redis" in settings.CACHES["default"]["BACKEND"].lower()
     if in_redis:
         cache.clear()
+    forget_relying_app_origins()  # and the worker's own copy of the CSP's app origins
     yield
     transactional = {"transactional_db", "live_server"} & set(request.fixturenames)
     marker = request.node.get_closest_marker("django_db")

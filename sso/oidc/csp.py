@@ -4,15 +4,20 @@ Browsers (Chromium at least) apply ``form-action`` to the redirects that follow 
 so the sign-in form's final redirect to an app's callback needs that app's origin listed.
 The list comes from the registered redirect and post-logout URIs (and the SAML service
 providers' ACS and logout URLs, sso/saml/csp.py), cached a few minutes and
-dropped whenever an application changes (sso/oidc/signals.py).
+dropped whenever an application changes (sso/oidc/signals.py). Each worker also keeps the list
+it read for ``LOCAL_SECONDS``, so that a page costs no cache read: a change reaches the worker
+that made it at once and every other within those seconds.
 """
 
 import contextlib
+import time
 from urllib.parse import urlsplit
 
 from django.core.cache import cache
 
 RELYING_ORIGINS_CACHE_KEY = "sso:csp:relying-origins"
+LOCAL_SECONDS = 5
+_local: tuple[float, list[str]] | None = None  # (until, origins) of this worker
 
 
 def _cached() -> list[str] | None:
@@ -23,6 +28,10 @@ def _cached() -> list[str] | None:
 
 
 def relying_app_origins() -> list[str]:
+    global _local
+    now = time.monotonic()
+    if _local is not None and _local[0] > now:
+        return _local[1]
     origins = _cached()
     if origins is None:
         from sso.oidc.models import Application
@@ -41,6 +50,7 @@ def relying_app_origins() -> list[str]:
         )
         with contextlib.suppress(Exception):  # as above: a cache outage only costs the query
             cache.set(RELYING_ORIGINS_CACHE_KEY, origins, 300)
+    _local = (now + LOCAL_SECONDS, origins)
     return origins
 
 
@@ -55,5 +65,7 @@ def with_relying_app_origins(policy: str) -> str:
 
 
 def forget_relying_app_origins(**kwargs: object) -> None:
+    global _local
+    _local = None
     with contextlib.suppress(Exception):
         cache.delete(RELYING_ORIGINS_CACHE_KEY)

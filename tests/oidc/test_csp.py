@@ -30,3 +30,28 @@ def test_redirects_get_the_fixed_policy(client, make_app):
     assert response.status_code == 302
     assert form_action(response) == "form-action 'self'"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+
+
+def test_another_workers_change_arrives_within_seconds(client, make_app, monkeypatch):
+    """Each worker keeps the origins it read for LOCAL_SECONDS (no cache read per page); a
+    change made in another worker drops the shared copy only, so it shows here after them."""
+    from django.core.cache import cache
+
+    from sso.oidc import csp
+    from sso.oidc.models import Application
+
+    app = make_app()
+    now = [1000.0]
+    monkeypatch.setattr(csp.time, "monotonic", lambda: now[0])
+    first = form_action(client.get("/accounts/login/"))
+    # Another worker's save: the row and the shared copy change, not this worker's copy.
+    Application.objects.filter(pk=app.pk).update(
+        redirect_uris="https://moved.example.org/callback", post_logout_redirect_uris=""
+    )
+    cache.delete(csp.RELYING_ORIGINS_CACHE_KEY)
+    assert form_action(client.get("/accounts/login/")) == first
+    now[0] += csp.LOCAL_SECONDS
+    assert (
+        form_action(client.get("/accounts/login/"))
+        == "form-action 'self' https://moved.example.org"
+    )
