@@ -85,16 +85,14 @@ def check_secret(
         record(audit.REFUSED, reason=refusal.code)
         return Attempt(False, refusal)
 
-    reserved = [lockout.ip_key(ip), lockout.network_key(ip)]
     window = settings.ACCOUNTS_IP_BLOCK_MINUTES * 60
-    ip_counts = [counters.reserve(key, window) for key in reserved]
     account = lockout.account_key(limit, username, user)
-    reserved.append(account)
-    account_count = counters.reserve(account, limit.window_seconds)
+    windows = {lockout.ip_key(ip): window, lockout.network_key(ip): window}
+    windows[account] = limit.window_seconds
+    *ip_counts, account_count = counters.reserve_many(windows)
 
     def give_back() -> None:
-        for key in reserved:
-            counters.release(key)
+        counters.release(*windows)
 
     # Parallel attempts already hold the rest of the allowance: refuse without checking.
     if (

@@ -19,9 +19,13 @@ from django.utils import timezone
 
 from accounts.models import AttemptCounter
 
+# Takes one back from each key that holds more than 0 (a missing key is left missing).
 _RELEASE_SCRIPT = """
-if redis.call('exists', KEYS[1]) == 1 and tonumber(redis.call('get', KEYS[1])) > 0 then
-  return redis.call('decr', KEYS[1])
+for _, key in ipairs(KEYS) do
+  local value = redis.call('get', key)
+  if value and tonumber(value) > 0 then
+    redis.call('decr', key)
+  end
 end
 return 0
 """
@@ -37,24 +41,33 @@ def reserve(key: str, window_seconds: int) -> int:
 
     A counter lives ``window_seconds`` from its first count; later counts do not extend it.
     """
+    return reserve_many({key: window_seconds})[0]
+
+
+def reserve_many(windows: dict[str, int]) -> list[int]:
+    """``reserve`` of each key of ``windows`` (key: window in seconds), in one step: with Redis
+    one MULTI/EXEC (one round trip). Returns the new values in the order of ``windows``."""
     backend = _redis()
-    if backend is not None:
-        name = backend.make_and_validate_key(key)
-        pipe = backend._cache.get_client(name, write=True).pipeline(transaction=True)
-        pipe.set(name, 0, ex=window_seconds, nx=True)
+    if backend is None:
+        return [_reserve_row(key, window) for key, window in windows.items()]
+    names = [backend.make_and_validate_key(key) for key in windows]
+    pipe = backend._cache.get_client(names[0], write=True).pipeline(transaction=True)
+    for name, window in zip(names, windows.values(), strict=True):
+        pipe.set(name, 0, ex=window, nx=True)
         pipe.incr(name)
-        return int(pipe.execute()[1])
-    return _reserve_row(key, window_seconds)
+    return [int(value) for value in pipe.execute()[1::2]]
 
 
-def release(key: str) -> None:
-    """Takes back one ``reserve`` (the secret was right, or was never checked); never below 0."""
+def release(*keys: str) -> None:
+    """Takes back one ``reserve`` of each key (the secret was right, or was never checked);
+    never below 0. With Redis one script for all of them (one round trip)."""
     backend = _redis()
     if backend is not None:
-        name = backend.make_and_validate_key(key)
-        backend._cache.get_client(name, write=True).eval(_RELEASE_SCRIPT, 1, name)
+        names = [backend.make_and_validate_key(key) for key in keys]
+        backend._cache.get_client(names[0], write=True).eval(_RELEASE_SCRIPT, len(names), *names)
         return
-    AttemptCounter.objects.filter(key=key, count__gt=0).update(count=F("count") - 1)
+    for key in keys:  # one row at a time: parallel give-backs never wait on each other's locks
+        AttemptCounter.objects.filter(key=key, count__gt=0).update(count=F("count") - 1)
 
 
 def peek(*keys: str) -> dict[str, int]:

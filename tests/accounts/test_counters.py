@@ -1,0 +1,48 @@
+"""The shared attempt counters (accounts.counters): several reserved and given back in one step,
+in Redis and in the database (no Redis)."""
+
+import os
+
+import pytest
+from django.core.cache import cache
+
+from accounts import counters
+
+
+@pytest.fixture(params=["redis", "database"])
+def counters_in(request, settings, db):
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_server")
+        location = url.rsplit("/", 1)[0] + "/" + os.environ.get("TEST_CACHE_REDIS_DB", "15")
+        backend = {"BACKEND": "sso.cache.PortalRedisCache", "LOCATION": location}
+    else:
+        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    settings.CACHES = {"default": {**backend, "KEY_PREFIX": "counters"}}
+    cache.clear()
+    yield request.param
+    cache.clear()
+
+
+def test_reserve_many_counts_each_key_and_release_gives_one_back(counters_in):
+    windows = {"test:a": 60, "test:b": 60, "test:c": 900}
+    assert counters.reserve_many(windows) == [1, 1, 1]
+    assert counters.reserve("test:b", 60) == 2
+    assert counters.reserve_many(windows) == [2, 3, 2]
+    counters.release(*windows)
+    assert counters.peek(*windows) == {"test:a": 1, "test:b": 2, "test:c": 1}
+
+
+def test_release_never_goes_below_zero_nor_makes_a_counter(counters_in):
+    counters.reserve("test:a", 60)
+    counters.release("test:a", "test:missing")
+    counters.release("test:a")
+    assert counters.peek("test:a", "test:missing") == {"test:a": 0}
+
+
+def test_a_counter_lives_its_window_from_the_first_count(counters_in, time_machine):
+    if counters_in == "redis":
+        pytest.skip("Redis expires keys on its own clock")
+    time_machine.move_to("2026-11-21 09:00:00+07:00", tick=False)
+    counters.reserve_many({"test:a": 60, "test:b": 600})
+    time_machine.move_to("2026-11-21 09:01:01+07:00", tick=False)
+    assert counters.reserve_many({"test:a": 60, "test:b": 600}) == [1, 2]
