@@ -29,14 +29,13 @@ SIGNIN_REQUESTS = [
     ("method", "get", "/accounts/login/method/", None),
     ("password", "get", "/accounts/login/password/", None),
     ("password", "post", "/accounts/login/password/", {"password": seed.PASSWORD}),
-    ("pick", "get", "/security/challenge/", None),
     ("code", "get", "/security/challenge/totp/", None),
     ("code", "post", "/security/challenge/totp/", {"code": "CODE"}),
     ("confirm", "get", "/security/challenge/confirm/", None),
     ("confirm", "post", "/security/challenge/confirm/", {"remember": "on"}),
     ("home", "get", "/", None),
 ]
-EXPECTED = [200, 302, 200, 200, 302, 200, 200, 302, 200, 302, 200]
+EXPECTED = [200, 302, 200, 200, 302, 200, 302, 200, 302, 200]
 
 
 def run_signin(client, account: seed.Account, step_times: dict[str, list[float]]) -> None:

@@ -6,7 +6,6 @@ Views call these and render. See design.md "The sign-in flow" step 4 and "Truste
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 from django.conf import settings
 from django.contrib import messages
@@ -29,16 +28,13 @@ from accounts.signin.flows import (
     safe_next_url,
 )
 from mfa import binding, codes, notices, totp, trust
+from mfa.challenge import factors
 from mfa.challenge import pending as pending_state
 from mfa.challenge.base import ChallengeMethod, PendingSignin, VerifyResult
+from mfa.challenge.factors import all_methods
 from mfa.methods import MessageCodeMethod
 from mfa.models import CodeChallenge, EmailDevice, RecoveryCode, TrustedDevice
 from mfa.rollout import flows as rollout
-
-
-@cache
-def all_methods() -> tuple[ChallengeMethod, ...]:
-    return tuple(import_string(path)() for path in settings.MFA_CHALLENGE_METHODS)
 
 
 def enrolled_methods(user: User) -> list[ChallengeMethod]:
@@ -72,41 +68,32 @@ def challenge_method(request: HttpRequest, user: User, slug: str) -> ChallengeMe
 
 def has_second_factor(user: User) -> bool:
     # Recovery codes back up a factor; on their own they do not make one. Stops at the first
-    # enrolled factor (usually the authenticator: one query).
+    # enrolled factor (no query when they were read with the user, mfa.challenge.factors).
     return any(m.is_enrolled(user) for m in all_methods() if m.slug != "recovery")
-
-
-def _factors_for_signin(user: User) -> list[ChallengeMethod]:
-    """The user's factors (recovery codes back one up, they are not one) as far as the sign-in
-    needs them: stops at the first that sends nothing (authenticator, passkey) or at the
-    second, since either way the picker is shown (usually one query: the authenticator)."""
-    found: list[ChallengeMethod] = []
-    for method in all_methods():
-        if method.slug == "recovery" or not method.is_enrolled(user):
-            continue
-        found.append(method)
-        if not method.sends_message or len(found) > 1:
-            break
-    return found
 
 
 def step_after_password(request: HttpRequest, user: User) -> str | None:
     """ACCOUNTS_AFTER_PASSWORD_STEP: the challenge, or None (signed in with the password).
 
-    Someone whose one factor sends a code (e-mail, SMS) is sent it at once and shown its page
-    (seeds/001: the token goes out right after a correct password); anyone else picks a method.
-    Someone without a factor is signed in; the MFA rollout (mfa.rollout.flows) then reminds
-    them, or holds them to enrolment when their policy requires a factor now.
+    Someone with one factor (recovery codes back one up, they are not one) is shown its page
+    at once, and a factor that sends a code (e-mail, SMS) sends it first (seeds/001: the token
+    goes out right after a correct password); "Choose another method" there leads to the
+    recovery codes. Anyone with several factors picks one. Someone without a factor is signed
+    in; the MFA rollout (mfa.rollout.flows) then reminds them, or holds them to enrolment when
+    their policy requires a factor now.
     """
-    factors = _factors_for_signin(user)
-    if not factors:
+    factors.read(user)  # every method's enrolment in one query
+    if not has_second_factor(user):
         rollout.note_sign_in(request, user)
         return None
     if trust.trusted_device_for(request, user) is not None:
         return None
-    if len(factors) == 1 and isinstance(factors[0], MessageCodeMethod):
-        return _send_at_once(request, user, factors[0])
+    offered = [m for m in challenge_methods(request, user) if m.slug != "recovery"]
+    if len(offered) == 1 and isinstance(offered[0], MessageCodeMethod):
+        return _send_at_once(request, user, offered[0])
     pending_state.begin_pending(request, user, ["pwd"])
+    if len(offered) == 1:
+        return reverse("mfa:challenge_method", kwargs={"slug": offered[0].slug})
     return reverse("mfa:challenge")
 
 
@@ -258,8 +245,9 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
         return redirect(next_url)
     user = pending.user
     pending_state.clear_pending(request)
-    response = redirect(complete_signin(request, user, methods))
-    trust.trust_device(request, response, user, remember)
+    with audit.together(request):  # signin.complete and trusted_device.added: one INSERT
+        response = redirect(complete_signin(request, user, methods))
+        trust.trust_device(request, response, user, remember)
     return response
 
 

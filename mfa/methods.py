@@ -2,6 +2,7 @@
 
 import math
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -25,19 +26,20 @@ class TotpMethod(ChallengeMethod):
     amr = ("otp",)
     template_name = "mfa/challenge/code_form.html"
 
-    def is_enrolled(self, user: User) -> bool:
-        return totp.confirmed_device(user) is not None
+    def enrolled_rows(self) -> QuerySet:
+        return totp.confirmed_devices()
 
     def describe(self, user: User) -> str:
         return _("A 6-digit code from your authenticator app")
 
     def verify(self, request: HttpRequest, pending: PendingSignin, data: dict) -> VerifyResult:
-        device = totp.confirmed_device(pending.user)
-        if device is None:
+        # The device is found and locked in one read. A try while django-otp's throttle is on
+        # raises accounts.attempts.Throttled: the caller's check_secret shows the wait and
+        # counts nothing.
+        verified = totp.check_confirmed(pending.user, data["code"])
+        if verified is None:
             return VerifyResult(False, _("This method is not available."))
-        # A try while django-otp's throttle is on raises accounts.attempts.Throttled: the
-        # caller's check_secret shows the wait and counts nothing.
-        if totp.check(device, data["code"]):
+        if verified:
             return VerifyResult(True)
         return VerifyResult(False, _("That code is not right. Check your app and try again."))
 
@@ -106,11 +108,11 @@ class EmailCodeMethod(MessageCodeMethod):
     amr = ("otp",)
     channel = CodeChallenge.Channel.EMAIL
 
-    def device(self, user: User) -> EmailDevice | None:
-        return EmailDevice.objects.filter(user=user, confirmed=True).first()
+    def enrolled_rows(self) -> QuerySet:
+        return EmailDevice.objects.filter(confirmed=True)
 
-    def is_enrolled(self, user: User) -> bool:
-        return self.device(user) is not None
+    def device(self, user: User) -> EmailDevice | None:
+        return self.enrolled_rows().filter(user=user).first()
 
     def describe(self, user: User) -> str:
         device = self.device(user)
@@ -146,8 +148,8 @@ class RecoveryCodeMethod(ChallengeMethod):
     template_name = "mfa/challenge/recovery_form.html"
     form_class = RecoveryCodeForm
 
-    def is_enrolled(self, user: User) -> bool:
-        return recovery.remaining(user) > 0
+    def enrolled_rows(self) -> QuerySet:
+        return recovery.unused_codes()
 
     def describe(self, user: User) -> str:
         return _("One of the recovery codes you saved")

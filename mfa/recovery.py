@@ -5,6 +5,7 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -43,8 +44,12 @@ def generate(user: User) -> list[str]:
     return [format_code(code) for code in codes]
 
 
+def unused_codes() -> QuerySet[RecoveryCode]:
+    return RecoveryCode.objects.filter(used_at__isnull=True)
+
+
 def remaining(user: User) -> int:
-    return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+    return unused_codes().filter(user=user).count()
 
 
 def use_code(user: User, typed: str) -> bool:

@@ -13,11 +13,16 @@ time for good).
 from base64 import b32encode
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.attempts import Throttled
 from accounts.models import User
+
+
+def confirmed_devices() -> QuerySet[TOTPDevice]:
+    return TOTPDevice.objects.filter(confirmed=True)
 
 
 def confirmed_device(user: User) -> TOTPDevice | None:
@@ -55,11 +60,22 @@ def check(device: TOTPDevice, token: str) -> bool:
     """True when ``token`` is a current code of ``device`` not used before; the row is locked
     while checking, a wrong code starts django-otp's throttle. Raises
     ``accounts.attempts.Throttled`` (nothing counted) while that throttle is on."""
+    return bool(_check_locked(TOTPDevice.objects.filter(pk=device.pk), token))
+
+
+def check_confirmed(user: User, token: str) -> bool | None:
+    """``check`` of the user's authenticator, found and locked in one read; None when the user
+    has none."""
+    return _check_locked(user.totpdevice_set.filter(confirmed=True), token)
+
+
+def _check_locked(devices: QuerySet[TOTPDevice], token: str) -> bool | None:
     with transaction.atomic():
-        locked = TOTPDevice.objects.select_for_update().filter(pk=device.pk).first()
+        # The row holds django-otp's replay guard (last_t) and throttle: locked until commit.
+        locked = devices.select_for_update().first()
         if locked is None:
-            return False
-        wait = throttled_seconds(device.user, locked)
+            return None
+        wait = _throttle_wait(locked)
         if wait:
             raise Throttled(wait)
         locked.drift = 0  # bounded window: the server's step ± OTP_TOTP_TOLERANCE
@@ -76,11 +92,8 @@ def confirm(device: TOTPDevice, token: str) -> bool:
     return True
 
 
-def throttled_seconds(user: User, device: TOTPDevice | None = None) -> int:
+def _throttle_wait(device: TOTPDevice) -> int:
     """Seconds until django-otp lets the next try through, 0 when it does now."""
-    device = device or confirmed_device(user)
-    if device is None:
-        return 0
     allowed, details = device.verify_is_allowed()
     if allowed or not details:
         return 0

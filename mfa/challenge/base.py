@@ -10,10 +10,14 @@ listed by dotted path in the ``MFA_CHALLENGE_METHODS`` setting.
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import Promise
 
 from accounts.models import User
+
+# Where mfa.challenge.factors keeps, for one request, what a loaded User has enrolled.
+ENROLLED_ATTRIBUTE = "_mfa_enrolled"
 
 
 @dataclass
@@ -54,9 +58,22 @@ class ChallengeMethod(ABC):
         """Seconds until the method may be used again (a blocked code channel); 0 when now."""
         return 0
 
-    @abstractmethod
+    def enrolled_rows(self) -> QuerySet | None:
+        """The rows (with a ``user`` key) of which one makes a user enrolled, e.g. confirmed
+        authenticators. The sign-in reads every method's at once, with the user
+        (mfa.challenge.factors); None for a method that answers ``is_enrolled`` itself."""
+        return None
+
     def is_enrolled(self, user: User) -> bool:
-        """Whether ``user`` has this factor on and confirmed."""
+        """Whether ``user`` has this factor on and confirmed (read with the user when it was
+        loaded for the challenge, mfa.challenge.factors)."""
+        known = getattr(user, ENROLLED_ATTRIBUTE, None)
+        if known is not None and self.slug in known:
+            return known[self.slug]
+        rows = self.enrolled_rows()
+        if rows is None:
+            raise NotImplementedError(f"{type(self).__name__} names no enrolled_rows")
+        return rows.filter(user=user).exists()
 
     def describe(self, user: User) -> str:
         """A hint shown with the method, e.g. the masked address the code goes to."""

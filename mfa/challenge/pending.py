@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from accounts.models import User
+from mfa.challenge import factors
 from mfa.challenge.base import PendingSignin
 
 PENDING_SESSION_KEY = "mfa.pending"
@@ -71,7 +72,8 @@ def _data(request: HttpRequest) -> dict | None:
 def current_pending(request: HttpRequest) -> PendingSignin | None:
     """The challenge in progress, or None when there is none or it has died.
 
-    The user row is read once per request: the view and the flow functions it calls share it.
+    The user row and what it has enrolled are read once per request, in one query
+    (mfa.challenge.factors): the view and the flow functions it calls share them.
     """
     data = _data(request)
     if data is None:
@@ -79,13 +81,19 @@ def current_pending(request: HttpRequest) -> PendingSignin | None:
     memo = getattr(request, _REQUEST_MEMO, None)
     if memo is not None and memo.attempt_id == data["attempt_id"]:
         return memo
-    user = User.objects.filter(pk=data["user_id"], is_active=True).first()
+    user = factors.pending_user(data["user_id"])
     if user is None:
         clear_pending(request)
         return None
     pending = PendingSignin(user=user, attempt_id=data["attempt_id"], methods=list(data["methods"]))
     setattr(request, _REQUEST_MEMO, pending)
     return pending
+
+
+def is_pending(request: HttpRequest) -> bool:
+    """Whether a challenge is in progress, without reading its user (``current_pending``
+    does; a page that only asks whether there is one need not)."""
+    return _data(request) is not None
 
 
 def pending_flag(request: HttpRequest, name: str) -> object:

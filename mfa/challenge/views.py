@@ -46,9 +46,9 @@ def _render_picker(request, pending, error: str = "", status: int = 200) -> Http
 @never_cache
 @require_http_methods(["GET", "POST"])
 def picker(request: HttpRequest) -> HttpResponse:
-    """The MFA pop-up of seeds/000: choose among the enrolled methods (someone whose only
-    factor sends a code comes here only by "Choose another method", or when that code could not
-    be sent: mfa.flows.step_after_password)."""
+    """The MFA pop-up of seeds/000: choose among the enrolled methods (someone with one factor
+    comes here only by "Choose another method", or when its code could not be sent:
+    mfa.flows.step_after_password)."""
     pending = pending_state.current_pending(request)
     if pending is None:
         return _expired(request)
@@ -122,7 +122,8 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest) -> HttpResponse:
     """Trust this device (checked by default), then Confirm and Continue."""
-    if pending_state.current_pending(request) is None:
+    # The user is read by finish_challenge, when the POST signs them in; the page needs none.
+    if not pending_state.is_pending(request):
         return _expired(request)
     if not pending_state.pending_flag(request, "verified"):
         return redirect("mfa:challenge")

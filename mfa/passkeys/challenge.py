@@ -10,6 +10,7 @@ methods.
 import json
 
 from django import forms
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,8 +38,8 @@ class PasskeyMethod(ChallengeMethod):
     template_name = "passkeys/challenge_form.html"
     form_class = PasskeyAnswerForm
 
-    def is_enrolled(self, user: User) -> bool:
-        return Passkey.objects.filter(user=user).exists()
+    def enrolled_rows(self) -> QuerySet:
+        return Passkey.objects.all()
 
     def describe(self, user: User) -> str:
         return _("Use one of your registered devices")

@@ -1,5 +1,6 @@
 """SMS codes as a way to pass the sign-in challenge (listed in MFA_CHALLENGE_METHODS)."""
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,8 +18,8 @@ class SmsCodeMethod(MessageCodeMethod):
     amr = ("sms",)  # RFC 8176: confirmation by an SMS text to a number the user holds
     channel = CodeChallenge.Channel.SMS
 
-    def is_enrolled(self, user: User) -> bool:
-        return flows.active_device(user) is not None
+    def enrolled_rows(self) -> QuerySet:
+        return flows.active_devices()
 
     def describe(self, user: User) -> str:
         device = flows.active_device(user)

@@ -4,6 +4,7 @@ Views and the challenge method call these; each change notifies the user after c
 """
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import User
@@ -22,9 +23,14 @@ def device(user: User) -> SmsDevice | None:
     return SmsDevice.objects.filter(user=user, confirmed=True).first()
 
 
+def active_devices() -> QuerySet[SmsDevice]:
+    """Phones that sign-in codes go to: confirmed and switched on."""
+    return SmsDevice.objects.filter(confirmed=True, enabled=True)
+
+
 def active_device(user: User) -> SmsDevice | None:
-    """The phone that sign-in codes go to: confirmed and switched on."""
-    return SmsDevice.objects.filter(user=user, confirmed=True, enabled=True).first()
+    """The user's phone that sign-in codes go to."""
+    return active_devices().filter(user=user).first()
 
 
 def send_code(request: HttpRequest, user: User, number: str, attempt_id: str, purpose: str) -> str:

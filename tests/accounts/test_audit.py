@@ -428,3 +428,31 @@ class TestSecurityAnswerForms:
         assert check_password("jos\u00e9 jakarta", question.answer_hash)
         assert self._answer(password, "JOS\u00c9 Jakarta")["Location"] == "/"
         assert "not right" in self._answer(password, "bandung").text
+
+
+def test_confirm_writes_its_events_in_one_insert(user, password, phone, clock):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_USER_AGENT=UA)
+    to_challenge(client, password)
+    validate(client, "totp", phone.now())
+    with CaptureQueriesContext(connection) as captured:
+        assert confirm(client)["Location"] == "/"
+    inserts = [q["sql"] for q in captured if q["sql"].startswith('INSERT INTO "accounts_audit')]
+    assert len(inserts) == 1
+    assert kinds(user)[-2:] == [
+        (audit.SIGNIN_COMPLETE, "success"),
+        (audit.TRUSTED_DEVICE_ADDED, "success"),
+    ]
+
+
+def test_events_held_together_are_written_when_the_block_fails(rf, user):
+    request = rf.get("/", HTTP_USER_AGENT=UA)
+    request.session = {}
+    with pytest.raises(RuntimeError), audit.together(request):
+        audit.record(request, audit.SIGNIN_COMPLETE, user=user)
+        assert not AuditEvent.objects.exists()  # held back until the block ends
+        raise RuntimeError
+    assert kinds(user) == [(audit.SIGNIN_COMPLETE, "success")]
+    assert AuditEvent.objects.get().device == "Pixel 7 / Android 13 / Chrome 120.0"

@@ -172,13 +172,18 @@ class Person:
         self.page.get_by_role("button", name=re.compile(f"^{re.escape(label)}")).click()
         self.sees_heading(label)
 
-    def is_sent_a_code(self, label: str, shot: str = "") -> None:
-        """The only factor sends a code (e-mail, SMS): no picker, the code went out with the
-        password and its page is shown, with the way to the other methods (seeds/001)."""
+    def is_asked_for(self, label: str, shot: str = "") -> None:
+        """The account has one factor: no picker, its page comes straight after the password,
+        with the way to the other methods (the recovery codes)."""
         self.sees_heading(label)
         expect(self.page.get_by_role("heading", name="Verify it's you")).to_have_count(0)
         expect(self.page.get_by_role("link", name="Choose another method")).to_be_visible()
         self.look(shot, phone=bool(shot))
+
+    def is_sent_a_code(self, label: str, shot: str = "") -> None:
+        """The only factor sends a code (e-mail, SMS): it went out with the password and its
+        page is shown (seeds/001)."""
+        self.is_asked_for(label, shot)
 
     def validate(self, code: str, shot: str = "", label: str = "Code") -> None:
         self.fill(label, code)

@@ -121,7 +121,7 @@ def test_reminded_skips_then_must_enrol_with_a_passkey(
         phone = pyotp.TOTP(b32encode(device.bin_key).decode())
         admin = second_person
         sign_in(admin, "root", password, ENGLISH)
-        admin.pick_method("Authenticator")
+        admin.is_asked_for("Authenticator")  # the one factor: its page after the password
         admin.validate(phone.now())
         admin.confirm_and_continue()
         admin.page.goto("/admin/mfa_rollout/adoptionperson/?factor=missing&groups__id__exact="

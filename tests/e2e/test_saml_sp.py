@@ -34,7 +34,7 @@ def sign_in_at_the_portal(person: Person, password: str, phone=None) -> None:
     person.choose_password()
     person.type_password(password)
     if phone is not None:
-        person.pick_method("Authenticator")
+        person.is_asked_for("Authenticator")  # the one factor: its page after the password
         person.validate(next_code(phone))
         person.confirm_and_continue()
 

@@ -1,6 +1,7 @@
 """When the only factor sends a code, it is sent right after the password and its page shown
-(seeds/001: "the token goes out right after a correct password"); recovery codes stay one
-click away. Anyone with an authenticator or two factors picks a method, as before."""
+(seeds/001: "the token goes out right after a correct password"); an only authenticator's page
+is shown at once too. Recovery codes stay one click away. Anyone with two factors picks a
+method, as before."""
 
 from datetime import timedelta
 
@@ -102,6 +103,21 @@ def test_two_code_factors_still_pick(client, user, password, email_factor):
     picker = client.get("/security/challenge/").text
     assert "Choose how to confirm your sign-in." in picker
     assert "A code sent to a•••@example.com" in picker and "+62 812" in picker
+
+
+def test_authenticator_only_goes_straight_to_its_code(client, user, password, phone):
+    RecoveryCode.objects.create(user=user, code_hash="x" * 64)
+    response = sign_in(client, "ani", password)
+    assert response["Location"] == "/security/challenge/totp/"
+    page = client.get("/security/challenge/totp/").text
+    assert "A 6-digit code from your authenticator app" in page
+    assert "Choose another method" in page
+    picker = client.get("/security/challenge/").text  # "Choose another method"
+    assert "Recovery code" in picker and "Authenticator" in picker
+    response = client.post("/security/challenge/totp/", {"code": phone.now()})
+    assert response["Location"] == "/security/challenge/confirm/"
+    assert confirm(client)["Location"] == "/"
+    assert client.session[SESSION_KEY] == str(user.pk)
 
 
 def test_an_authenticator_and_email_still_pick(client, user, password, email_factor):

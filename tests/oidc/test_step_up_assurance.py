@@ -90,7 +90,7 @@ def test_a_factor_bound_during_step_up_is_not_the_sessions_second_factor(
     # From the next sign-in on, the factor is a real second factor.
     browser.post_form("/accounts/logout/", {})
     with_phone = browser.sign_in(user.username, password)
-    assert with_phone.headers["Location"] == "/security/challenge/"
+    assert with_phone.headers["Location"] == "/security/challenge/totp/"
     browser.get("/security/challenge/totp/")
     post(browser, "/security/challenge/totp/", {"code": phone.at(time.time() + 30)})
     post(browser, "/security/challenge/confirm/", {"remember": "on"})
