@@ -47,6 +47,10 @@ RESULTS = REPO / "bench" / "results"
 FORM = "application/x-www-form-urlencoded"
 
 
+# Python CPU seconds per step, summed over the exchanges of a round.
+STEP_CPU: dict[str, float] = defaultdict(float)
+
+
 def code_exchange(browser, app, client_id: str) -> tuple[dict, dict]:
     """One exchange; returns the token response and ``{"authorize": n, "token": n}`` queries."""
     from django.db import connection
@@ -65,8 +69,10 @@ def code_exchange(browser, app, client_id: str) -> tuple[dict, dict]:
             "code_challenge_method": "S256",
         }
     )
+    start = time.process_time()
     with CaptureQueriesContext(connection) as authorize_queries:
         response = browser.get(f"/o/authorize/?{query}")
+    STEP_CPU["authorize"] += time.process_time() - start
     location = response.headers.get("Location", "")
     if response.status_code != 302 or not location.startswith(seed.RP_REDIRECT_URI):
         raise RuntimeError(f"authorize answered {response.status_code} {location[:120]}")
@@ -80,8 +86,10 @@ def code_exchange(browser, app, client_id: str) -> tuple[dict, dict]:
             "client_id": client_id,
         }
     )
+    start = time.process_time()
     with CaptureQueriesContext(connection) as token_queries:
         token = app.post("/o/token/", body, content_type=FORM)
+    STEP_CPU["token"] += time.process_time() - start
     if token.status_code != 200 or "id_token" not in token.json():
         raise RuntimeError(f"token endpoint answered {token.status_code}: {token.content[:200]}")
     return token.json(), {
@@ -173,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         pid = backend_pid()
         rounds = []
         for _ in range(args.rounds):
+            STEP_CPU.clear()
             cpu, pg = time.process_time(), cpu_seconds(pid)
             for _ in range(args.exchanges):
                 code_exchange(browser, app, client_id)
@@ -180,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "python_ms": (time.process_time() - cpu) * 1000 / args.exchanges,
                     "postgres_ms": (cpu_seconds(pid) - pg) * 1000 / args.exchanges,
+                    **{f"{k}_python_ms": v * 1000 / args.exchanges for k, v in STEP_CPU.items()},
                 }
             )
         if args.profile:
@@ -218,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": [{k: round(v, 2) for k, v in r.items()} for r in rounds],
         "python_cpu_ms_per_exchange": round(best["python_ms"], 2),
         "postgres_cpu_ms_per_exchange": round(best["postgres_ms"], 2),
+        "python_cpu_ms_by_step": {
+            step: round(best[f"{step}_python_ms"], 2) for step in ("authorize", "token")
+        },
         "cpu_ms_per_exchange": round(total, 2),
         "exchanges_per_s_per_core": round(1000 / total, 1),
         "queries": {"authorize": len(queries["authorize"]), "token": len(queries["token"])},

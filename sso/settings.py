@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # CSP, the 503 page while Redis or the broker is out of reach, localhost in development.
     "sso.middleware.PortalMiddleware",
+    "sso.oidc.middleware.MachineEndpointMiddleware",  # token, JWKS...: no session, no CSRF
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Django's, answering 503 when Redis holds a session it cannot reach (sso/sessions.py).
     "sso.sessions.SessionMiddleware",

@@ -1,0 +1,69 @@
+"""The OpenID Connect endpoints that relying apps call server to server, straight to their view.
+
+The token, revocation, introspection and UserInfo endpoints, the JWKS and discovery answer a
+program, not a person: they read no session, set no cookie, show no page and take no form
+with a CSRF token (the POST endpoints are ``csrf_exempt``; the client authenticates itself,
+or the access token does). The rest of the middleware chain (session, locale, CSRF, user,
+password change, rollout, messages, SAML logout...) only costs them time: a relying app
+that sends the browser's cookies along made every code exchange load the session and the user.
+
+This middleware sits right after the ones every response needs (security headers; the
+Content-Security-Policy and the 503 for an unreachable Redis, sso/middleware.py) and sends
+exactly these paths to their view, after the same input check the chain makes
+(sso/request_input.py). Every other path, the authorize and logout endpoints included, takes
+the whole chain.
+"""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import resolve, reverse
+from django.utils import translation
+
+from sso.middleware import unavailable_errors, unavailable_response
+from sso.request_input import RequestInputMiddleware, UnreadableInput, check_request
+
+# URL names (sso/oidc/urls.py) of the endpoints that no browser session takes part in.
+MACHINE_ENDPOINTS = (
+    "token",
+    "revoke-token",
+    "introspect",
+    "user-info",
+    "jwks-info",
+    "oidc-connect-discovery-info",
+)
+
+
+def machine_paths() -> frozenset[str]:
+    """The paths of ``MACHINE_ENDPOINTS``; discovery's with and without its trailing slash."""
+    paths = {reverse(f"oauth2_provider:{name}") for name in MACHINE_ENDPOINTS}
+    return frozenset(paths | {reverse("oauth2_provider:oidc-connect-discovery-info") + "/"})
+
+
+class MachineEndpointMiddleware:
+    """Serves ``MACHINE_ENDPOINTS`` without the rest of the middleware chain."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.paths: frozenset[str] | None = None  # the URLconf is loaded at the first request
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.paths is None:
+            self.paths = machine_paths()
+        if request.path_info not in self.paths:
+            return self.get_response(request)
+        try:
+            check_request(request)
+        except UnreadableInput as error:
+            return RequestInputMiddleware.refuse(request, error)
+        match = request.resolver_match = resolve(request.path_info)
+        # The language of the protocol's few texts; no Accept-Language of the previous
+        # request of this thread (LocaleMiddleware does not run here).
+        with translation.override(settings.LANGUAGE_CODE):
+            try:
+                response = match.func(request, *match.args, **match.kwargs)
+            except unavailable_errors() as exc:
+                return unavailable_response(request, exc)
+        response.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
+        return response
