@@ -106,6 +106,9 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # 256 random bits per access and refresh token, in one call (sso/oidc/code_exchange.py).
+    "ACCESS_TOKEN_GENERATOR": "sso.oidc.code_exchange.random_token",
+    "REFRESH_TOKEN_GENERATOR": "sso.oidc.code_exchange.random_token",
     # Client secrets are random: a salted SHA-256 (accounts.hashers), not Argon2 per request.
     "CLIENT_SECRET_HASHER": "secret_sha256",
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,

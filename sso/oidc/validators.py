@@ -14,7 +14,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.common import Request as OAuthlibRequest
 
 from sso.oidc import flows, params
-from sso.oidc.code_exchange import CodeExchangeMixin, code_hash
+from sso.oidc.code_exchange import CodeExchangeMixin, code_hash, one
 from sso.oidc.models import Application, SignInContext
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,9 @@ class PortalOAuth2Validator(CodeExchangeMixin, OAuth2Validator):
             # RFC 6749 §4.1.2: a code used twice revokes the tokens it gave.
             flows.revoke_tokens_of_reused_code(code_hash(code), client)
             return False
-        request.sign_in_context = SignInContext.objects.filter(
-            code_hash=code_hash(code), application=client
-        ).first()
+        request.sign_in_context = one(
+            SignInContext.objects.filter(code_hash=code_hash(code), application=client)
+        )
         return True
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
