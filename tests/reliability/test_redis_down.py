@@ -173,7 +173,7 @@ def test_sessions_outlive_a_redis_restart_and_a_sign_out_waits_for_redis(
     assert response["Location"] != "/accounts/login/password/"
     to_password_page(halfway)  # the sign-in starts again, and goes through
     response = halfway.post("/accounts/login/password/", {"password": PASSWORD})
-    assert response["Location"] == "/security/challenge/"
+    assert response["Location"].startswith("/security/challenge/")
 
     redis.stop()
     response = citra.post("/accounts/logout/")
