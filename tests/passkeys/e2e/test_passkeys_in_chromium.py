@@ -8,6 +8,9 @@ from playwright.sync_api import Page, expect
 
 def sign_in_with_password(page: Page, username: str, password: str) -> None:
     page.goto("/accounts/login/")
+    # With autofill on, the page asks for a passkey challenge as it loads (a session write):
+    # let it answer before Next, whose own session write it would otherwise race.
+    page.wait_for_load_state("networkidle")
     page.get_by_label("Username").fill(username)
     page.get_by_role("button", name="Next").click()
     page.get_by_role("link", name="Sign in with password").click()
