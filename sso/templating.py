@@ -28,6 +28,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.forms.renderers import DjangoTemplates
 from django.template import Context, Engine, Template, TemplateDoesNotExist
+from django.template.backends.django import copy_exception
 from django.template.base import Node, NodeList, TextNode
 from django.template.defaulttags import (
     AutoEscapeControlNode,
@@ -75,8 +76,13 @@ class Loader(cached.Loader):
             return found
         if found is not None:  # a missing template: the parent class raises as it should
             return super().get_template(template_name, skip)
-        # Compiled, then folded before anyone else can see it (the parent class caches it).
-        template = cached.BaseLoader.get_template(self, template_name, skip)
+        # Compiled, then folded before anyone else can see it.
+        try:
+            template = cached.BaseLoader.get_template(self, template_name, skip)
+        except TemplateDoesNotExist as error:  # remembered as the parent class does
+            debug = self.engine.debug
+            self.get_template_cache[key] = copy_exception(error) if debug else TemplateDoesNotExist
+            raise
         if self.engine.autoescape and template_name not in self._folding:
             self._folding.add(template_name)  # a template that includes itself
             try:

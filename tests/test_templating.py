@@ -113,6 +113,15 @@ def test_tags_that_depend_on_the_request_are_left_alone() -> None:
     assert html == "Next|/security/challenge/totp/|Sign in"
 
 
+def test_a_missing_template_is_looked_for_once() -> None:
+    engine = _folding_engine({})
+    (loader,) = engine.template_loaders
+    for _ in range(2):
+        with pytest.raises(TemplateDoesNotExist):
+            engine.get_template("missing.html")
+    assert list(loader.get_template_cache.values()) == [TemplateDoesNotExist]
+
+
 def test_a_broken_tag_fails_at_render_as_before() -> None:
     engine = _folding_engine(
         {"url.html": "{% url 'no-such-page' %}", "include.html": "{% include 'missing.html' %}"}
