@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.urls import resolve, reverse
+from django.urls import get_script_prefix, resolve, reverse
 from django.utils import translation
 
 from sso.middleware import unavailable_errors, unavailable_response
@@ -36,9 +36,20 @@ MACHINE_ENDPOINTS = (
 
 
 def machine_paths() -> frozenset[str]:
-    """The paths of ``MACHINE_ENDPOINTS``; discovery's with and without its trailing slash."""
-    paths = {reverse(f"oauth2_provider:{name}") for name in MACHINE_ENDPOINTS}
-    return frozenset(paths | {reverse("oauth2_provider:oidc-connect-discovery-info") + "/"})
+    """The paths of ``MACHINE_ENDPOINTS`` as ``request.path_info`` holds them (what the URLconf
+    resolves); discovery's with and without its trailing slash.
+
+    ``reverse()`` puts the script prefix in front (the ``SCRIPT_NAME`` of a portal served
+    under a sub-path, or ``FORCE_SCRIPT_NAME``), which ``path_info`` never has: the prefix is
+    taken off again, so the set is the same under any prefix and the bypass still fires.
+    """
+    prefix = get_script_prefix()
+
+    def local(path: str) -> str:
+        return "/" + path.removeprefix(prefix) if path.startswith(prefix) else path
+
+    paths = {local(reverse(f"oauth2_provider:{name}")) for name in MACHINE_ENDPOINTS}
+    return frozenset(paths | {local(reverse("oauth2_provider:oidc-connect-discovery-info")) + "/"})
 
 
 class MachineEndpointMiddleware:

@@ -4,8 +4,9 @@ same security headers, the same refusal of an unreadable body."""
 
 import pytest
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.urls import set_script_prefix
 
 from sso.oidc.middleware import machine_paths
 from tests.conftest import sign_in
@@ -66,3 +67,34 @@ def test_an_unreadable_body_is_refused_as_before(client, relying_app):
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
+
+
+def test_the_paths_are_the_same_under_a_script_prefix():
+    """Served under a sub-path, ``reverse()`` gives ``/sso/o/token/`` while the request's
+    ``path_info`` is ``/o/token/``: the set holds the latter."""
+    unprefixed = machine_paths()
+    set_script_prefix("/sso/")
+    try:
+        assert machine_paths() == unprefixed
+    finally:
+        set_script_prefix("/")
+
+
+@override_settings(SESSION_ENGINE=DB_SESSIONS)
+def test_under_a_script_prefix_a_token_request_still_reads_no_session(relying_app, user, password):
+    browser = Client()
+    sign_in(browser, user.username, password)
+    code, verifier = get_code(browser)
+    # As gunicorn under SCRIPT_NAME=/sso: WSGIHandler sets the script prefix per request (the
+    # test client does not), and a new client's first request builds the set of paths.
+    served_under_prefix = Client(SCRIPT_NAME="/sso")
+    served_under_prefix.cookies = browser.cookies  # the browser's cookies go too
+    set_script_prefix("/sso/")
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            response = exchange(served_under_prefix, code, verifier)
+    finally:
+        set_script_prefix("/")
+    assert response.status_code == 200
+    assert not any("django_session" in q["sql"] for q in queries.captured_queries)
+    assert "Cookie" not in response.get("Vary", "")
