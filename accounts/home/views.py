@@ -6,17 +6,13 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from sso.oidc import home as oidc_home
-from sso.saml import home as saml_home
+from accounts.home.applications import applications_for
 
 
 @never_cache
 @login_required
 @require_http_methods(["GET"])
 def home(request: HttpRequest) -> HttpResponse:
-    """Home SSO: who is signed in and the applications they can open."""
-    applications = sorted(
-        oidc_home.applications_for(request.user) + saml_home.applications_for(request.user),
-        key=lambda app: app["name"].casefold(),
-    )
-    return render(request, "accounts/home.html", {"applications": applications})
+    """Home SSO: who is signed in and the applications they can open (kept in the cache
+    until an app changes, accounts.home.applications)."""
+    return render(request, "accounts/home.html", {"applications": applications_for(request.user)})
