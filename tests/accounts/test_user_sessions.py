@@ -1,0 +1,74 @@
+"""Where you're signed in: one UserSession row per live portal session (accounts.sessions)."""
+
+import time
+from base64 import b32encode
+
+import pyotp
+import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import UserSession
+from accounts.sessions import live_sessions
+from accounts.signin.flows import FRESH_SIGNIN_SESSION_KEY
+from tests.conftest import sign_in
+from tests.mfa.conftest import confirm, validate
+
+pytestmark = pytest.mark.django_db
+
+
+def _phone(user) -> pyotp.TOTP:
+    device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
+    return pyotp.TOTP(b32encode(device.bin_key).decode())
+
+
+def _sign_in_with_code(client, user, password) -> None:
+    phone = _phone(user)
+    assert sign_in(client, user.username, password)["Location"] == "/security/challenge/totp/"
+    assert validate(client, "totp", phone.now())["Location"] == "/security/challenge/confirm/"
+    assert confirm(client)["Location"] == "/"
+
+
+def _ask_fresh_signin(client) -> None:
+    """What prompt=login (or max_age) does: the sign-in pages run although someone is
+    signed in (accounts.signin.flows.request_fresh_signin)."""
+    session = client.session
+    session[FRESH_SIGNIN_SESSION_KEY] = int(time.time())
+    session.save()
+
+
+def _rows(user) -> list[str]:
+    return list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+
+
+@pytest.mark.parametrize("engine", ["sso.sessions", "django.contrib.sessions.backends.db"])
+@pytest.mark.parametrize("second_has_factor", [False, True])
+def test_another_account_signing_in_over_a_live_session_gets_its_own_row(
+    client, make_user, password, second_has_factor, engine, settings
+):
+    """A shared computer: the first account is signed out (its row goes), the second signs
+    in with a new key, and its row is written, straight after the password or after the
+    challenge, with either session engine."""
+    settings.SESSION_ENGINE = engine
+    first, second = make_user("ani"), make_user("budi")
+    assert sign_in(client, "ani", password)["Location"] == "/"
+    assert _rows(first) == [client.session.session_key]
+    _ask_fresh_signin(client)
+    if second_has_factor:
+        _sign_in_with_code(client, second, password)
+    else:
+        assert sign_in(client, "budi", password)["Location"] == "/"
+    key = client.session.session_key
+    assert _rows(first) == []  # signed out as with Sign Out
+    assert _rows(second) == [key]
+    assert [row.session_key for row in live_sessions(second)] == [key]
+
+
+def test_the_same_account_signing_in_again_keeps_one_live_row(client, user, password):
+    _sign_in_with_code(client, user, password)
+    old = client.session.session_key
+    _ask_fresh_signin(client)
+    # This browser is trusted now: the password alone signs in, with a new session key.
+    assert sign_in(client, user.username, password)["Location"] == "/"
+    assert client.session.session_key != old
+    key = client.session.session_key
+    assert [row.session_key for row in live_sessions(user)] == [key]
