@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -108,24 +108,27 @@ def current_signin(request: HttpRequest) -> SigninState | None:
 def check_password(request: HttpRequest, state: SigninState, password: str) -> PasswordResult:
     """Step 3: checks the password under the brute-force limits (accounts.attempts).
 
-    An unknown username and a wrong password give the same error, and Django's ModelBackend
-    hashes a dummy password for unknown names so that the timing does not differ either.
+    The account is read once by name before the attempt is reserved and its lock, hash and
+    active flag once more after (``lockout.fresh``); the password is checked against that hash
+    as Django's ModelBackend does (``check_password``, which re-hashes an outdated hash; an
+    inactive account never passes), without a third read of the row. An unknown username and
+    a wrong password give the same error, and an unknown name has a dummy password hashed, as
+    ModelBackend does, so that the timing does not differ either.
     """
     user = lockout.find_user(state.username)
-    found: list[User] = []
 
     def verify() -> bool:
-        authenticated = authenticate(request, username=state.username, password=password)
-        if authenticated is not None:
-            found.append(authenticated)
-        return authenticated is not None
+        if user is None:
+            User().set_password(password)
+            return False
+        return user.check_password(password) and user.is_active
 
     attempt = attempts.check_secret(
         request, verify, user=user, username=state.username,
         kind=audit.SIGNIN_PASSWORD, method="pwd",
     )  # fmt: skip
     if attempt.ok:
-        return PasswordResult(user=found[0])
+        return PasswordResult(user=user)
     return _refused(attempt)
 
 

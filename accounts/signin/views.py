@@ -49,6 +49,18 @@ def method_step(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/method.html", {"username": state.username})
 
 
+def _remember_location(request: HttpRequest) -> None:
+    """Keeps the position the browser shared with the password, if it shared one (seeds/002,
+    with the user's consent); a form is built only then."""
+    if not request.POST.get("latitude"):
+        return
+    location = LocationForm(request.POST)
+    if location.is_valid() and location.cleaned_data["latitude"] is not None:
+        audit.remember_location(
+            request, location.cleaned_data["latitude"], location.cleaned_data["longitude"]
+        )
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def password_step(request: HttpRequest) -> HttpResponse:
@@ -59,11 +71,7 @@ def password_step(request: HttpRequest) -> HttpResponse:
     form = PasswordForm(_posted(request))
     status = 200
     if request.method == "POST" and form.is_valid():
-        location = LocationForm(request.POST)
-        if location.is_valid() and location.cleaned_data["latitude"] is not None:
-            audit.remember_location(
-                request, location.cleaned_data["latitude"], location.cleaned_data["longitude"]
-            )
+        _remember_location(request)
         result = flows.check_password(request, state, form.cleaned_data["password"])
         if result.user is not None:
             return redirect(flows.after_password(request, result.user))

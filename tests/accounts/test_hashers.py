@@ -61,3 +61,35 @@ def test_deploy_check_warns_below_owasp_minimum(settings, time_cost, memory_kib,
     settings.ACCOUNTS_ARGON2_MEMORY_KIB = memory_kib
     ids = {message.id for message in run_checks(include_deployment_checks=True)}
     assert ("accounts.W001" in ids) is warned
+
+
+def test_a_current_hash_is_not_rewritten_at_sign_in(client, user):
+    """Parameters that match the settings: the right password is verified, nothing written to
+    the account's row but the sign-in itself (no re-hash, no UPDATE of the password)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    before = User.objects.get(pk=user.pk).password
+    with CaptureQueriesContext(connection) as captured:
+        response = sign_in(client, "ani", PASSWORD)
+    assert response.status_code == 302
+    assert User.objects.get(pk=user.pk).password == before
+    updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+    assert not [sql for sql in updates if '"accounts_user"' in sql and '"password"' in sql]
+
+
+def test_an_unknown_name_still_costs_one_hash(client, db, monkeypatch):
+    """No account by that name: a dummy password is hashed, as Django's ModelBackend does, so
+    the answer takes as long as a wrong password for an account that exists."""
+    from accounts.hashers import Argon2idPasswordHasher
+
+    hashed = []
+    original = Argon2idPasswordHasher.encode
+    monkeypatch.setattr(
+        Argon2idPasswordHasher,
+        "encode",
+        lambda self, password, salt: hashed.append(password) or original(self, password, salt),
+    )
+    response = sign_in(client, "nobody-by-this-name", "some password")
+    assert response.status_code == 200
+    assert hashed == ["some password"]

@@ -48,6 +48,46 @@ def test_unknown_usernames_lock_the_same_way(client, db):
     assert LOCKED in response.text
 
 
+def test_a_lock_written_after_the_first_look_refuses_the_right_password(
+    client, user, password, monkeypatch
+):
+    """A parallel attempt may lock the account between this attempt's first read of it and its
+    reservation: the lock (and hash) read again after the reservation is what counts."""
+    from accounts import lockout
+
+    first_look = lockout.find_user
+
+    def then_locked(username: str):
+        found = first_look(username)
+        lockout.lock_account(User.objects.get(pk=found.pk), 15)
+        return found
+
+    monkeypatch.setattr(lockout, "find_user", then_locked)
+    response = sign_in(client, "ani", password)
+    assert LOCKED in response.text
+    assert SESSION_KEY not in client.session
+
+
+def test_a_password_changed_after_the_first_look_is_the_one_checked(
+    client, user, password, monkeypatch
+):
+    from accounts import lockout
+
+    first_look = lockout.find_user
+
+    def then_changed(username: str):
+        found = first_look(username)
+        changed = User.objects.get(pk=found.pk)
+        changed.set_password("an entirely new passphrase")
+        changed.save()
+        return found
+
+    monkeypatch.setattr(lockout, "find_user", then_changed)
+    response = sign_in(client, "ani", password)
+    assert WRONG in response.text
+    assert SESSION_KEY not in client.session
+
+
 def test_lock_ends_after_fifteen_minutes(client, user, password, time_machine):
     time_machine.move_to("2026-11-21 10:00:00+07:00", tick=False)
     fail(client, "ani", 5)

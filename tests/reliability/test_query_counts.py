@@ -55,9 +55,10 @@ def expected_counts() -> dict[str, int]:
         # (accounts.counters): each of 3 keys (IP, network, account) is reserved before the
         # check (update; then select, insert and a sweep of expired rows for a new key) and
         # given back after a right answer (update).
-        # session, user, counters read, 3 keys x 4, lock read, user (authenticate), 3 give
-        # backs, audit, the enrolled factors (one query), session update
-        "password": 23,
+        # session, user, counters read, 3 keys x 4, lock and hash read again (the password is
+        # checked against them: no third read of the user), 3 give backs, audit, the enrolled
+        # factors (one query), session update
+        "password": 22,
         "code page": 2,  # session, pending user with its factors
         # session, pending user with its factors, counters (as for the password, with the
         # IP's and network's rows there already: update + select), lock read, the device found
@@ -223,9 +224,9 @@ def test_email_only_sign_in_sends_with_the_password(client, user, password, emai
     first_steps = ("username page", "username", "method", "password page")
     assert {step: len(sql) for step, sql in counts.items()} == {
         **{step: expected_counts()[step] for step in first_steps},
-        # As for the authenticator (23), then the pick's send: e-mail device, challenge
+        # As for the authenticator (22), then the pick's send: e-mail device, challenge
         # get-or-create (select under lock, insert), challenge update. Picker page and pick
         # POST (<= 11) are not walked.
-        "password": 27,
+        "password": 26,
         "code page": 4,  # session, pending user with its factors, the e-mail device, the challenge
     }, details
