@@ -212,7 +212,7 @@ def fresh(user: User | None) -> User | None:
     if user is None:
         return None
     statement = _statement("id", connection.vendor)
-    row = _by_id(user.pk).first() if statement is None else statement.row(user.pk)
+    row = next(iter(_by_id(user.pk)), None) if statement is None else statement.row(user.pk)
     user.locked_until, user.password, user.is_active = row or (None, user.password, False)
     return user
 

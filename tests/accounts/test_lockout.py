@@ -88,6 +88,23 @@ def test_a_password_changed_after_the_first_look_is_the_one_checked(
     assert SESSION_KEY not in client.session
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_both_reads_work_compiled_once_or_built_by_the_orm(
+    client, user, password, monkeypatch, compiled
+):
+    """A backend that converts columns (SQLite) has the ORM build both reads each time."""
+    from accounts import lockout
+
+    if not compiled:
+        monkeypatch.setattr(lockout, "_statement", lambda kind, vendor: None)
+    lockout.lock_account(user, 15)
+    assert LOCKED in sign_in(client, "ANI", password).text
+    lockout.unlock(user)
+    assert WRONG in sign_in(client, "ani", "definitely-wrong-password").text
+    assert sign_in(client, "Ani", password).status_code == 302
+    assert client.session[SESSION_KEY] == str(user.pk)
+
+
 def test_lock_ends_after_fifteen_minutes(client, user, password, time_machine):
     time_machine.move_to("2026-11-21 10:00:00+07:00", tick=False)
     fail(client, "ani", 5)
