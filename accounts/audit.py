@@ -6,8 +6,6 @@ is a readable label parsed from the user agent.
 """
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -18,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from user_agents import parse as parse_user_agent
 
+from accounts import inserts
 from accounts.models import AuditEvent, User
 from sso.net import client_ip
 
@@ -55,10 +54,6 @@ EMAIL_CHANGED = "email.changed"
 SUCCESS = AuditEvent.Result.SUCCESS
 FAILURE = AuditEvent.Result.FAILURE
 REFUSED = AuditEvent.Result.REFUSED
-
-
-# Events of one request held back by ``together``, written in one INSERT at its end.
-_BATCH_ATTRIBUTE = "_audit_batch"
 
 
 @lru_cache(maxsize=256)
@@ -116,7 +111,8 @@ def record(
 ) -> AuditEvent:
     """Writes one event. ``request`` gives IP, user agent and (with consent) location.
 
-    Inside ``together(request)`` the event is written when the block ends, with the others.
+    Written with SQL built once per process (accounts.inserts); inside ``together(request)``
+    when the block ends, with the others.
     """
     user_agent = request.headers.get("User-Agent", "")[:300] if request else ""
     location = request.session.get(LOCATION_SESSION_KEY) if request is not None else None
@@ -140,30 +136,13 @@ def record(
         longitude=_coarse(location[1]) if location else None,
         details={key: str(value)[:200] for key, value in details.items()},
     )
-    batch = getattr(request, _BATCH_ATTRIBUTE, None) if request is not None else None
-    if batch is not None:
-        batch.append(event)
-    else:
-        event.save(force_insert=True)
+    inserts.add(request, event)
     return event
 
 
-@contextmanager
-def together(request: HttpRequest) -> Iterator[None]:
-    """The events recorded for ``request`` inside the block are written as it ends, however it
-    ends, in one INSERT of several rows (a sign-in's completion records two or three). Each
-    keeps the time it was recorded at. Nested blocks write with the outermost."""
-    if getattr(request, _BATCH_ATTRIBUTE, None) is not None:
-        yield
-        return
-    batch: list[AuditEvent] = []
-    setattr(request, _BATCH_ATTRIBUTE, batch)
-    try:
-        yield
-    finally:
-        delattr(request, _BATCH_ATTRIBUTE)
-        if batch:
-            AuditEvent.objects.bulk_create(batch)
+# The events of one request held back, written in one statement as the block ends (with the
+# other rows a sign-in's completion writes: accounts.inserts).
+together = inserts.together
 
 
 LOCATION_SESSION_KEY = "accounts.location"

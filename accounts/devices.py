@@ -14,7 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
-from accounts import audit
+from accounts import audit, inserts
 from accounts.models import KnownDevice, User
 from sso.net import client_ip
 
@@ -46,8 +46,9 @@ def note_device(request: HttpRequest, user: User) -> bool:
         return False  # the usual case: a browser this account has used before
     had_devices = KnownDevice.objects.filter(user=user).exists()
     if fresh_cookie:
-        # A random id made just now cannot be in the table yet: insert without looking.
-        KnownDevice.objects.create(user=user, device_hash=digest, device=label)
+        # A random id made just now cannot be in the table yet: insert without looking (with
+        # the sign-in's other rows when it writes them together, accounts.inserts).
+        inserts.add(request, KnownDevice(user=user, device_hash=digest, device=label))
         created = True
     else:
         # Known to the browser but not to this account; a parallel sign-in may insert it too.

@@ -12,7 +12,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from accounts import audit
+from accounts import audit, inserts
 from accounts.models import User, UserSession
 from sso.net import client_ip
 
@@ -70,14 +70,16 @@ def _track_session(sender: type, request: HttpRequest, user: User, **kwargs: obj
     if request is None or not hasattr(request, "session") or not request.session.session_key:
         return
     user_agent = request.headers.get("User-Agent", "")[:300]
-    # login() has just given the session a new key, so the row is always new.
-    UserSession.objects.create(
+    # login() has just given the session a new key, so the row is always new: inserted
+    # without looking, with the sign-in's other rows when it writes them together.
+    row = UserSession(
         session_key=request.session.session_key,
         user=user,
         ip=client_ip(request) or None,
         user_agent=user_agent,
         device=audit.device_label(user_agent),
     )
+    inserts.add(request, row)
 
 
 @receiver(user_logged_out)

@@ -245,7 +245,9 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
         return redirect(next_url)
     user = pending.user
     pending_state.clear_pending(request)
-    with audit.together(request):  # signin.complete and trusted_device.added: one INSERT
+    # One statement writes the user-session row, the known and trusted device and both audit
+    # events (signin.complete, trusted_device.added): accounts.inserts.
+    with audit.together(request):
         response = redirect(complete_signin(request, user, methods))
         trust.trust_device(request, response, user, remember)
     return response

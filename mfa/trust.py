@@ -15,7 +15,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from accounts import audit
+from accounts import audit, inserts
 from accounts.models import User
 from mfa.models import TrustedDevice
 from sso.net import client_ip
@@ -40,16 +40,18 @@ def trust_expiry(remember: bool, now: datetime | None = None) -> datetime:
 def trust_device(
     request: HttpRequest, response: HttpResponse, user: User, remember: bool
 ) -> TrustedDevice:
-    """Records this browser as trusted and gives it the cookie."""
+    """Records this browser as trusted and gives it the cookie. The row is written now, or
+    with the sign-in's other rows inside ``accounts.inserts.together`` (its id is not read)."""
     token = secrets.token_urlsafe(32)
     expires_at = trust_expiry(remember)
-    device = TrustedDevice.objects.create(
+    device = TrustedDevice(
         user=user,
         token_hash=_token_hash(token),
         expires_at=expires_at,
         user_agent=request.headers.get("User-Agent", "")[:300],
         ip=client_ip(request) or None,
     )
+    inserts.add(request, device)
     audit.record(request, audit.TRUSTED_DEVICE_ADDED, user=user, until=expires_at.isoformat())
     response.set_signed_cookie(
         settings.MFA_TRUST_COOKIE_NAME,

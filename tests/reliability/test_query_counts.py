@@ -67,9 +67,10 @@ def expected_counts() -> dict[str, int]:
         "code": 19,
         "confirm page": 1,  # session (the pending user is read by the POST only)
         # session, pending user, new session key (is it free, insert, old one read and
-        # deleted), user session, last_login, counters cleared, known device (any? insert),
-        # trusted device, both audit events in one insert, session update
-        "confirm": 14,
+        # deleted), last_login, counters cleared, known device (any?), one statement for the
+        # new rows (user session, known and trusted device, both audit events:
+        # accounts.inserts), session update
+        "confirm": 11,
         "home": 2,  # session, user (the relying apps are in the cache)
     }
 
