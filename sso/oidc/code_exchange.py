@@ -12,14 +12,22 @@ exchanges at the same moment (RFC 6749 §4.1.2). ID tokens are signed by id_toke
 import hashlib
 import json
 import secrets
+from datetime import timedelta
 
-from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model
+from django.utils import timezone
+from oauth2_provider.bcp import bcp_compliant
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
-from sso.oidc import flows, id_tokens
-from sso.oidc.models import Application
+from sso.oidc import flows, id_tokens, rows
+from sso.oidc.models import Application, SignInContext
 
 
 def code_hash(code: str) -> str:
@@ -66,10 +74,25 @@ class CodeExchangeMixin:
         cached = getattr(request, "portal_grant", None)
         if cached is not None and cached.code == code:
             return cached
-        grants = get_grant_model().objects.select_related("user", "application")
-        grant = one(grants.filter(code=code))
+        if rows.available():
+            # With the sign-in context recorded for the code (validate_code takes it).
+            grant, request.portal_code_context = rows.read_code(
+                get_grant_model(), SignInContext, code, code_hash(code)
+            )
+        else:
+            grants = get_grant_model().objects.select_related("user", "application")
+            grant = one(grants.filter(code=code))
         request.portal_grant = grant
         return grant
+
+    def _code_context(self, code: str, client, request: OAuthlibRequest):
+        """The sign-in context recorded for ``code`` given to ``client`` (None if none): the
+        one read with the grant, or read now."""
+        grant = getattr(request, "portal_grant", None)
+        if grant is not None and grant.code == code and hasattr(request, "portal_code_context"):
+            context = request.portal_code_context
+            return context if context is not None and context.application_id == client.pk else None
+        return one(SignInContext.objects.filter(code_hash=code_hash(code), application=client))
 
     def _client_grant(self, code: str, client, request: OAuthlibRequest):
         """The grant of ``code`` if it was given to ``client``, else None."""
@@ -127,6 +150,50 @@ class CodeExchangeMixin:
             return
         super()._check_and_set_request_resource(request)
 
+    # --- The code and its sign-in context, in one statement -----------------------------------
+
+    def _create_authorization_code(self, request: OAuthlibRequest, code: dict, expires=None):
+        """The grant, saved with the sign-in context of the portal session that asked for it
+        (flows.sign_in_context) in one statement (rows.py); the ORM's two inserts where that
+        statement is not available."""
+        session = getattr(request, "portal_session", None)
+        Grant = get_grant_model()
+        if session is None or not rows.available(Grant, SignInContext):
+            grant = super()._create_authorization_code(request, code, expires)
+            flows.record_sign_in_context(session, grant, code_hash(code["code"]))
+            return grant
+        grant = self._new_grant(request, code, expires)
+        rows.insert_code(grant, flows.sign_in_context(session, grant, code_hash(code["code"])))
+        return grant
+
+    @staticmethod
+    def _new_grant(request: OAuthlibRequest, code: dict, expires=None):
+        """DOT's ``_create_authorization_code`` without the save: the same checks and values."""
+        if not expires:
+            seconds = oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS
+            expires = timezone.now() + timedelta(seconds=seconds)
+        # RFC 9700 §2.1.1 / RFC 7636 §4.2: no "plain" PKCE (as DOT, behind the same setting).
+        if request.code_challenge_method == "plain" and bcp_compliant(
+            "COMPLIANT_BCP_RFC9700_PKCE_METHOD", 'The PKCE "plain" code_challenge_method'
+        ):
+            raise errors.InvalidRequestError(
+                description='Unsupported "plain" code_challenge_method; use "S256".',
+                request=request,
+            )
+        return get_grant_model()(
+            application=request.client,
+            user=request.user,
+            code=code["code"],
+            expires=expires,
+            redirect_uri=request.redirect_uri,
+            scope=" ".join(request.scopes),
+            code_challenge=request.code_challenge or "",
+            code_challenge_method=request.code_challenge_method or "",
+            nonce=request.nonce or "",
+            claims=json.dumps(request.claims or {}),
+            resource=getattr(request, "resource", []),  # RFC 8707
+        )
+
     # --- The code's tokens, in one transaction with the code's end ---------------------------
     #
     # DOT saves the ID token in a transaction of its own, the access and refresh tokens in a
@@ -159,6 +226,8 @@ class CodeExchangeMixin:
 
     def save_bearer_token(self, token, request, *args, **kwargs):
         try:
+            if self._in_one_statement(token, request):
+                return self._save_code_tokens(token, request)
             return super().save_bearer_token(token, request, *args, **kwargs)
         except errors.InvalidGrantError:
             if request.grant_type == "authorization_code":
@@ -166,6 +235,59 @@ class CodeExchangeMixin:
                 # validate_code.
                 flows.revoke_tokens_of_reused_code(code_hash(request.code), request.client)
             raise
+
+    @staticmethod
+    def _in_one_statement(token: dict, request: OAuthlibRequest) -> bool:
+        """Whether a code's tokens are saved by one statement (rows.exchange_code): an ID token
+        signed here (RS256, not saved yet), a refresh token in the family the sign-in context
+        named, and the statement available. Anything else takes DOT's way below."""
+        if request.grant_type != "authorization_code" or "scope" not in token:
+            return False
+        id_token = getattr(request, "id_token", None)
+        context = getattr(request, "sign_in_context", None)
+        return (
+            bool(token.get("refresh_token"))
+            and isinstance(id_token, get_id_token_model())
+            and id_token._state.adding
+            and context is not None
+            and context.token_family is not None
+            and rows.available(
+                get_grant_model(),
+                get_id_token_model(),
+                get_access_token_model(),
+                get_refresh_token_model(),
+            )
+        )
+
+    def _save_code_tokens(self, token: dict, request: OAuthlibRequest) -> None:
+        """DOT's ``_save_bearer_token`` for a code (a new access token and the first refresh
+        token of its family), the grant's deletion first, in one statement: nothing is saved
+        and ``invalid_grant`` is raised when the code is gone (used, or used at this moment)."""
+        self._check_and_set_request_resource(request)
+        seconds = token.get("expires_in", oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
+        resource = getattr(request, "resource", [])  # RFC 8707
+        access = get_access_token_model()(
+            user=request.user,
+            scope=token["scope"],
+            expires=timezone.now() + timedelta(seconds=seconds),
+            id_token=request.id_token,
+            application=request.client,
+            resource=resource,
+        )
+        self._set_token_value(access, token["access_token"])
+        refresh = get_refresh_token_model()(
+            user=request.user,
+            application=request.client,
+            access_token=access,
+            token_family=request.sign_in_context.token_family,
+            resource=resource,
+        )
+        self._set_token_value(refresh, token["refresh_token"])
+        if not rows.exchange_code(
+            request.code, get_grant_model(), request.id_token, access, refresh
+        ):
+            raise errors.InvalidGrantError(request=request)
+        request.portal_code_used = True
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
         """Inside DOT's transaction: the code's end, then the ID token, then DOT's tokens."""

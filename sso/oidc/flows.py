@@ -190,7 +190,12 @@ def record_sign_in_context(session: PortalSession | None, grant, code_hash: str)
     if session is None:
         log.warning("authorization code issued without a portal session context")
         return
-    SignInContext.objects.create(
+    sign_in_context(session, grant, code_hash).save()
+
+
+def sign_in_context(session: PortalSession, grant, code_hash: str) -> SignInContext:
+    """How the user signed in, for the code of ``grant`` (not saved yet)."""
+    return SignInContext(
         user=grant.user,
         application=grant.application,
         sid=session.sid,

@@ -14,7 +14,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.common import Request as OAuthlibRequest
 
 from sso.oidc import flows, params
-from sso.oidc.code_exchange import CodeExchangeMixin, code_hash, one
+from sso.oidc.code_exchange import CodeExchangeMixin, code_hash
 from sso.oidc.models import Application, SignInContext
 
 log = logging.getLogger(__name__)
@@ -80,21 +80,12 @@ class PortalOAuth2Validator(CodeExchangeMixin, OAuth2Validator):
 
     # --- Carrying the sign-in context -------------------------------------------------------
 
-    def _create_authorization_code(self, request: OAuthlibRequest, code: dict, expires=None):
-        grant = super()._create_authorization_code(request, code, expires)
-        flows.record_sign_in_context(
-            getattr(request, "portal_session", None), grant, code_hash(code["code"])
-        )
-        return grant
-
     def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
         if not self._validate_grant(code, client, request):
             # RFC 6749 §4.1.2: a code used twice revokes the tokens it gave.
             flows.revoke_tokens_of_reused_code(code_hash(code), client)
             return False
-        request.sign_in_context = one(
-            SignInContext.objects.filter(code_hash=code_hash(code), application=client)
-        )
+        request.sign_in_context = self._code_context(code, client, request)
         return True
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:

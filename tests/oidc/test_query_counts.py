@@ -29,23 +29,20 @@ AUTHORIZE = [
     "user",
     "application",  # once per request, however often oauthlib validates it; DOT's `get`,
     # which read it again by client_id, runs only for the consent page
-    "insert grant",
-    "insert sign-in context",
+    "insert grant and sign-in context",  # one statement (sso/oidc/rows.py)
 ]
 TOKEN = [
-    "grant (with its user and application)",  # once, for scopes, nonce, PKCE, redirect URI,
-    # expiry, and the client itself (DOT checks it is usable, then the client authenticates)
-    "sign-in context",
-    # One transaction: the code's end first (a concurrent exchange of the same code waits,
-    # deletes nothing, and gets invalid_grant), then the three tokens.
-    "delete grant",
-    "insert ID token",
-    "insert access token",
-    "insert refresh token",  # in the family the sign-in context named at authorize
+    "grant (with its user, application and sign-in context)",  # once, for scopes, nonce,
+    # PKCE, redirect URI, expiry, the ID token's session facts, and the client itself (DOT
+    # checks it is usable, then the client authenticates)
+    # One statement: the code's end first (a concurrent exchange of the same code waits,
+    # deletes nothing, inserts nothing and gets invalid_grant), then the ID, access and
+    # refresh tokens (the refresh token in the family the sign-in context named at authorize).
+    "delete grant, insert ID, access and refresh token",
 ]
 # DOT opens three transactions per exchange (ID token, access + refresh token, grant); the
-# portal one (the test's outer transaction turns it into a savepoint).
-TOKEN_TRANSACTIONS = 1
+# portal none: its one statement is atomic on its own.
+TOKEN_TRANSACTIONS = 0
 
 
 def _sql_of(queries: list[dict]) -> list[str]:
