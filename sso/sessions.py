@@ -2,7 +2,9 @@
 
 A sign-in is eleven requests. Here a session is read with one cache ``get`` and each change is
 written to the cache with one command; the database holds a copy of each **signed-in** session
-only (one upsert per change), written from the request that signs the person in:
+only (one statement per change: the row is inserted with a new key, and afterwards only
+updated, so a save never brings back a row a sign-out deleted), written from the request
+that signs the person in:
 
 - while Redis is out of reach, or after it restarted empty, signed-in sessions are read from
   the database: signed-in pages keep working (tests/reliability/test_redis_down.py);
@@ -151,7 +153,9 @@ class SessionStore(DatabaseSessionStore):
         key = self._cache_key()
         age = self.get_expiry_age()
         cached = (time.time() + age, data, to_database)  # expiry by the portal's clock
-        if must_create or self._new_key:
+        new_key = must_create or self._new_key
+        refilled = False
+        if new_key:
             if not self._cache.add(key, cached, age):
                 # A key taken meanwhile: create() draws another; after cycle_key (odds of
                 # 36**-32), the request is told its session was interrupted.
@@ -164,9 +168,34 @@ class SessionStore(DatabaseSessionStore):
             if not (self._in_database and super().exists(self.session_key)):
                 raise UpdateError
             self._cache.set(key, cached, age)
-        if not to_database:
-            return
+            refilled = True
+        if to_database:
+            self._save_row(data, insert=new_key or not self._in_database, refilled=refilled)
+
+    def _save_row(self, data: dict, *, insert: bool, refilled: bool) -> None:
+        """Writes the session's row: inserted (or replaced) for a new key or the session's
+        first row, else only updated, so that a save never brings back a row that a sign-out
+        deleted after this request wrote the cache.
+
+        A sign-out deletes the cache key first and the row second; a save racing it may have
+        written the cache just before, so an update that finds no row means the session
+        ended (the cache key is gone by then), unless the key is still in the cache with a
+        flag this store took on trust (a value cached before sessions carried it): that
+        session simply had no row yet. ``refilled``: this save put the key back in the cache
+        after a Redis restart, so the cache says nothing and the row is the only witness.
+        Raises ``UpdateError`` (Django answers SessionInterrupted) when the session ended,
+        after taking its key out of the cache again.
+        """
         row = self.create_model_instance(data)
+        if not insert:
+            rows = self.model.objects.filter(session_key=row.session_key)
+            if rows.update(session_data=row.session_data, expire_date=row.expire_date):
+                return
+            key = self._cache_key()
+            if refilled or not self._cache.has_key(key):
+                self._cache.delete(key)  # ended meanwhile: undo this request's cache write
+                self._in_database = False
+                raise UpdateError
         self.model.objects.bulk_create(
             [row],
             update_conflicts=True,

@@ -95,6 +95,75 @@ def test_an_ended_session_is_not_brought_back_by_a_save(engine, db):
         assert not Session.objects.filter(session_key=key).exists()
 
 
+def test_a_save_racing_a_sign_out_does_not_bring_the_session_back(engine, db, monkeypatch):
+    """The sign-out elsewhere ends the session just after this request rewrote the cache
+    (``SET XX`` found the key) and before it writes the row: the row stays deleted."""
+    signed_in = engine.SessionStore()
+    signed_in[SESSION_KEY] = "1"
+    signed_in.save()
+    key = signed_in.session_key
+    loaded = engine.SessionStore(key)
+    assert loaded[SESSION_KEY] == "1"
+    set_in_cache = sessions.set_if_present
+
+    def then_sign_out(*args, **kwargs):  # type: ignore[no-untyped-def]
+        written = set_in_cache(*args, **kwargs)
+        engine.SessionStore(key).delete(key)  # the other request: cache key, then row
+        return written
+
+    monkeypatch.setattr(sessions, "set_if_present", then_sign_out)
+    loaded["late"] = True
+    with pytest.raises(UpdateError):
+        loaded.save()
+    assert cached(key) is None
+    assert not Session.objects.filter(session_key=key).exists()
+    assert engine.SessionStore(key).load() == {}
+
+
+def test_a_save_after_a_redis_restart_racing_a_sign_out_does_not_bring_it_back(
+    engine, db, monkeypatch
+):
+    """Redis restarted empty: the save finds the row, and the sign-out deletes it before the
+    save writes it; the key it put back in the cache is taken out again."""
+    signed_in = engine.SessionStore()
+    signed_in[SESSION_KEY] = "1"
+    signed_in.save()
+    key = signed_in.session_key
+    loaded = engine.SessionStore(key)
+    assert loaded[SESSION_KEY] == "1"
+    caches["default"].clear()  # Redis restarted without persistence
+    row_exists = sessions.DatabaseSessionStore.exists
+
+    def then_sign_out(self, session_key):  # type: ignore[no-untyped-def]
+        found = row_exists(self, session_key)
+        engine.SessionStore(session_key).delete(session_key)
+        return found
+
+    monkeypatch.setattr(sessions.DatabaseSessionStore, "exists", then_sign_out)
+    loaded["late"] = True
+    with pytest.raises(UpdateError):
+        loaded.save()
+    assert cached(key) is None
+    assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_a_session_cached_before_the_flag_without_a_row_lives_on(engine, db):
+    """A value cached as (expiry, data) is taken to have a row; when it has none, the save
+    that finds the key still in the cache writes the row instead of ending the session."""
+    store = engine.SessionStore()
+    store["signin"] = {"username": "ani"}
+    store.save()
+    key = store.session_key
+    expires_at, data, _flag = cached(key)
+    caches["default"].set(sessions.KEY_PREFIX + key, (expires_at, data), 60)
+
+    loaded = engine.SessionStore(key)
+    loaded["seen"] = True
+    loaded.save()
+    assert Session.objects.get(session_key=key).get_decoded()["seen"] is True
+    assert cached(key)[1]["seen"] is True
+
+
 def test_a_row_written_before_the_flag_is_deleted_at_the_key_change(engine, db):
     """A session cached as (expiry, data) by an earlier release may have a row: the key change
     deletes it rather than leaving the old key to open it."""
