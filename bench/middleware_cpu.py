@@ -10,6 +10,15 @@ inside the innermost timer. The timers' own cost (an empty pair) is taken off ea
     python -m bench.middleware_cpu [--signins 60] [--rounds 3]
 
 Prints microseconds of CPU per request for each layer (the best round).
+
+    python -m bench.middleware_cpu --floor 2000 [--profile]
+
+The fixed cost instead: CPU per request of the cheapest requests (the username page for a
+new browser and for one that has its CSRF cookie, and a page that does not exist), ``N``
+each, in this process and through gunicorn served as ``bench.peers`` serves the portal
+(``bench.sqlcount``, 2 sync workers, access log; CPU of the master, the workers and their
+PostgreSQL backends from /proc, as bench/peers/run.py reads it). ``--profile``: a cProfile
+of the in-process requests, sorted by own time.
 """
 
 from __future__ import annotations
@@ -46,12 +55,127 @@ class Timer:
         return response
 
 
+# (label, path, with the CSRF cookie of an earlier visit)
+FLOOR_REQUESTS = [
+    ("GET /accounts/login/, new browser", "/accounts/login/", False),
+    ("GET /accounts/login/, CSRF cookie", "/accounts/login/", True),
+    ("GET /robots.txt (404)", "/robots.txt", False),
+]
+
+
+def floor_in_process(count: int, rounds: int, profile: bool) -> dict[str, float]:
+    """Microseconds of this process's CPU per request of each of ``FLOOR_REQUESTS`` (best of
+    ``rounds``), through the portal's WSGI application called directly."""
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
+    first = signin_cpu.Browser(application)
+    first.request("GET", "/accounts/login/", None)  # warm-up, and a CSRF cookie to send back
+    cookies = dict(first.cookies)
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)
+    figures = {}
+    for label, path, returning in FLOOR_REQUESTS:
+        best = float("inf")
+        for _ in range(rounds):
+            start = time.process_time()
+            if profiler is not None:
+                profiler.enable()
+            for _ in range(count):
+                browser = signin_cpu.Browser(application)
+                if returning:
+                    browser.cookies = dict(cookies)
+                browser.request("GET", path, None)
+            if profiler is not None:
+                profiler.disable()
+            best = min(best, time.process_time() - start)
+        figures[label] = best / count * 1e6
+    if profiler is not None:
+        import pstats
+
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(45)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(70)
+    return figures
+
+
+def floor_gunicorn(services: Services, count: int, rounds: int) -> dict[str, float]:
+    """Microseconds of server CPU (gunicorn master and workers, their PostgreSQL backends)
+    per request of each of ``FLOOR_REQUESTS`` (best of ``rounds``), served as bench.peers
+    serves the portal; requests one at a time over HTTP/1.1 from this process."""
+    import http.client
+
+    from bench.services import cpu_seconds, cpu_spent, server_pids
+
+    base = services.start_web(
+        {"BENCH_WSGI_APP": "sso.wsgi:application"}, app="bench.sqlcount:application"
+    )
+    port = int(base.rsplit(":", 1)[1])
+
+    def get(path: str, cookie: str) -> http.client.HTTPResponse:
+        connection = http.client.HTTPConnection("127.0.0.1", port)
+        headers = {"User-Agent": signin_cpu.USER_AGENT, "Accept-Language": "en-US,en;q=0.9"}
+        if cookie:
+            headers["Cookie"] = cookie
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        return response
+
+    first = get("/accounts/login/", "")
+    cookie = "; ".join(
+        value.split(";", 1)[0] for name, value in first.getheaders() if name == "Set-Cookie"
+    )
+    for _ in range(50):  # warm-up of both workers
+        get("/accounts/login/", cookie)
+    figures = {}
+    for label, path, returning in FLOOR_REQUESTS:
+        best = float("inf")
+        for _ in range(rounds):
+            pids = server_pids(services.web.pid, services.database)
+            before = {pid: cpu_seconds(pid) for pid in pids}
+            for _ in range(count):
+                get(path, cookie if returning else "")
+            best = min(best, cpu_spent(before, server_pids(services.web.pid, services.database)))
+        figures[label] = best / count * 1e6
+    return figures
+
+
+def floor(args: argparse.Namespace) -> int:
+    """``--floor``: the CPU of the cheapest requests, in process and through gunicorn."""
+    services = Services(database=args.database)
+    try:
+        env = services.prepare()
+        seed.setup_django(env)
+        in_process = floor_in_process(args.floor, args.rounds, args.profile)
+        from django.db import connections
+
+        connections.close_all()
+        served = floor_gunicorn(services, args.floor, args.rounds)
+    finally:
+        services.close()
+    print(f"CPU per request, µs (best of {args.rounds} rounds of {args.floor}):")
+    print(f"  {'':<40} {'in process':>10} {'gunicorn':>10}")
+    for label, _path, _returning in FLOOR_REQUESTS:
+        print(f"  {label:<40} {in_process[label]:10.0f} {served[label]:10.0f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--signins", type=int, default=60, help="sign-ins per round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; the best is reported")
     parser.add_argument("--database", default="sso_bench_middleware_cpu")
+    parser.add_argument(
+        "--floor", type=int, default=0, metavar="N", help="the cheapest requests instead, N each"
+    )
+    parser.add_argument("--profile", action="store_true", help="with --floor: a cProfile")
     args = parser.parse_args(argv)
+    if args.floor:
+        return floor(args)
     # Django imports the timers by name: as bench.middleware_cpu, not as __main__.
     from bench import middleware_cpu as timing
 
