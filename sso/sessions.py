@@ -119,11 +119,25 @@ class SessionStore(DatabaseSessionStore):
         data = self._load_from_database()
         if data:
             try:
-                age = self.get_expiry_age(expiry=data.get("_session_expiry"))
-                self._cache.set(self._cache_key(), (time.time() + age, data, True), age)
+                self._refill_cache(data)
             except unavailable_errors():
                 pass
         return data
+
+    def _refill_cache(self, data: dict) -> None:
+        """Puts a session read from its row back in the cache, unless it ended meanwhile.
+
+        A sign-out may delete the row between this request's read of it and its cache write;
+        ``add`` never overwrites a newer value, and the row is looked for again after the
+        write: if it is gone, the key is taken out again. A sign-out whose row delete comes
+        after that look deletes the cache key once more itself (``_delete_both``), so either
+        way the ended session does not come back (OWASP ASVS 3.3.1: logout invalidates).
+        """
+        key = self._cache_key()
+        age = self.get_expiry_age(expiry=data.get("_session_expiry"))
+        if self._cache.add(key, (time.time() + age, data, True), age):
+            if not self.model.objects.filter(session_key=self.session_key).exists():
+                self._cache.delete(key)
 
     def exists(self, session_key: str) -> bool:
         return self._cache.has_key(self._cache_key(session_key)) or super().exists(session_key)
@@ -212,9 +226,7 @@ class SessionStore(DatabaseSessionStore):
             self._new_key = False
         else:
             in_database = True  # another key (an admin ending a session): its row too, if any
-        self._cache.delete(self._cache_key(session_key))  # first: raises while Redis is out
-        if in_database:
-            self.model.objects.filter(session_key=session_key).delete()
+        self._delete_both(session_key, in_database)
         if session_key == self.session_key:
             self._in_database = False
 
@@ -233,9 +245,21 @@ class SessionStore(DatabaseSessionStore):
         self._session_cache = data
         self.modified = True
         if old_key:
-            self._cache.delete(self._cache_key(old_key))  # first: raises while Redis is out
-            if old_in_database:
-                self.model.objects.filter(session_key=old_key).delete()
+            self._delete_both(old_key, old_in_database)
+
+    def _delete_both(self, session_key: str, in_database: bool) -> None:
+        """Ends ``session_key`` in the cache and, if it has one, its row.
+
+        The cache key goes first (this raises while Redis is out of reach, and the session then
+        stays whole in both stores), then the row, then the cache key once more: a request that
+        read the row in between and put it back in the cache (``_refill_cache``, or a save
+        after a Redis restart) is undone, so an ended session cannot come back from the cache.
+        """
+        cache_key = self._cache_key(session_key)
+        self._cache.delete(cache_key)
+        if in_database:
+            self.model.objects.filter(session_key=session_key).delete()
+            self._cache.delete(cache_key)
 
 
 class SessionMiddleware(DjangoSessionMiddleware):

@@ -147,6 +147,61 @@ def test_a_save_after_a_redis_restart_racing_a_sign_out_does_not_bring_it_back(
     assert not Session.objects.filter(session_key=key).exists()
 
 
+def signed_in_key(engine) -> str:  # type: ignore[no-untyped-def]
+    store = engine.SessionStore()
+    store[SESSION_KEY] = "1"
+    store.save()
+    return store.session_key
+
+
+def test_a_read_between_the_two_deletes_of_a_sign_out_does_not_bring_it_back(engine, db):
+    """Another request on the same cookie misses the cache just after the sign-out deleted
+    the key and reads the row before it is deleted: what it put back in the cache goes too."""
+    key = signed_in_key(engine)
+    signing_out = engine.SessionStore(key)
+    assert signing_out[SESSION_KEY] == "1"
+    real_cache = signing_out._cache
+
+    class ReadInBetween:
+        reads = 0
+
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            return getattr(real_cache, name)
+
+        def delete(self, cache_key):  # type: ignore[no-untyped-def]
+            real_cache.delete(cache_key)
+            if not self.reads:
+                self.reads += 1
+                assert engine.SessionStore(key)[SESSION_KEY] == "1"  # refilled from the row
+
+    signing_out._cache = ReadInBetween()
+    signing_out.delete()
+    assert cached(key) is None
+    assert not Session.objects.filter(session_key=key).exists()
+    assert engine.SessionStore(key).load() == {}
+
+
+def test_a_read_whose_cache_write_comes_after_a_sign_out_does_not_bring_it_back(
+    engine, db, monkeypatch
+):
+    """The other request reads the row, then the whole sign-out runs, then that request
+    writes the cache: it finds the row gone and takes the key out again."""
+    key = signed_in_key(engine)
+    caches["default"].clear()  # the read goes to the row (as after a Redis restart)
+    read_row = sessions.SessionStore._load_from_database
+
+    def then_sign_out(self):  # type: ignore[no-untyped-def]
+        data = read_row(self)
+        engine.SessionStore(key).delete(key)
+        return data
+
+    monkeypatch.setattr(sessions.SessionStore, "_load_from_database", then_sign_out)
+    engine.SessionStore(key).load()
+    monkeypatch.undo()
+    assert cached(key) is None
+    assert engine.SessionStore(key).load() == {}
+
+
 def test_a_session_cached_before_the_flag_without_a_row_lives_on(engine, db):
     """A value cached as (expiry, data) is taken to have a row; when it has none, the save
     that finds the key still in the cache writes the row instead of ending the session."""
