@@ -121,6 +121,14 @@ class CodeExchangeMixin:
         grant = self._client_grant(code, request.client, request)
         if grant is None:
             raise get_grant_model().DoesNotExist
+        if not grant.code_challenge and request.code_verifier:
+            # RFC 9700 § 2.1.1: a code_verifier for a code issued without a code_challenge is
+            # refused, or an attacker who injects a stolen code could pass it off as PKCE'd
+            # (a PKCE downgrade); oauthlib only checks a verifier against a challenge.
+            raise errors.InvalidGrantError(
+                description="A code_verifier was sent for a code issued without PKCE.",
+                request=request,
+            )
         return grant.code_challenge or None
 
     def get_code_challenge_method(self, code, request):

@@ -1,6 +1,6 @@
 """Hands-on attack pass on the sign-in, the machine-endpoint bypass and the code exchange.
 
-Failing ones (real faults) are marked xfail(strict=True); the others pin defences that held.
+Each pins a defence: the ones that failed when written (a PKCE downgrade) were fixed with them.
 """
 
 import pytest
@@ -26,16 +26,12 @@ def signed_in(client, relying_app, user, password):  # noqa: F811
     return client
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PKCE downgrade (RFC 9700 §2.1.1): a code_verifier is accepted for a code issued "
-    "without a code_challenge (confidential client)",
-)
 def test_code_verifier_without_challenge_is_refused(signed_in):
     response = signed_in.get(authorize_url(None, code_challenge_method=None))
     code = query_of(response["Location"])["code"]
     answer = exchange(signed_in, code, "v" * 50)
     assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_grant"  # RFC 9700 § 2.1.1: no PKCE downgrade
 
 
 def test_code_is_single_use_and_reuse_revokes_its_tokens(signed_in):
