@@ -135,9 +135,9 @@ class SessionStore(DatabaseSessionStore):
         """
         key = self._cache_key()
         age = self.get_expiry_age(expiry=data.get("_session_expiry"))
-        if self._cache.add(key, (time.time() + age, data, True), age):
-            if not self.model.objects.filter(session_key=self.session_key).exists():
-                self._cache.delete(key)
+        added = self._cache.add(key, (time.time() + age, data, True), age)
+        if added and not self.model.objects.filter(session_key=self.session_key).exists():
+            self._cache.delete(key)
 
     def exists(self, session_key: str) -> bool:
         return self._cache.has_key(self._cache_key(session_key)) or super().exists(session_key)
