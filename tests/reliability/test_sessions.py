@@ -32,6 +32,20 @@ def cached(key: str):  # type: ignore[no-untyped-def]
     return caches["default"].get(sessions.KEY_PREFIX + key)
 
 
+def signed_in_key(engine) -> str:  # type: ignore[no-untyped-def]
+    store = engine.SessionStore()
+    store[SESSION_KEY] = "1"
+    store.save()
+    return store.session_key
+
+
+def assert_ended(engine, key: str) -> None:  # type: ignore[no-untyped-def]
+    """Neither store holds ``key`` and loading it opens nothing."""
+    assert cached(key) is None
+    assert not Session.objects.filter(session_key=key).exists()
+    assert engine.SessionStore(key).load() == {}
+
+
 def test_a_session_before_sign_in_is_in_the_cache_only(engine, db):
     store = engine.SessionStore()
     store["signin"] = {"username": "ani"}
@@ -98,10 +112,7 @@ def test_an_ended_session_is_not_brought_back_by_a_save(engine, db):
 def test_a_save_racing_a_sign_out_does_not_bring_the_session_back(engine, db, monkeypatch):
     """The sign-out elsewhere ends the session just after this request rewrote the cache
     (``SET XX`` found the key) and before it writes the row: the row stays deleted."""
-    signed_in = engine.SessionStore()
-    signed_in[SESSION_KEY] = "1"
-    signed_in.save()
-    key = signed_in.session_key
+    key = signed_in_key(engine)
     loaded = engine.SessionStore(key)
     assert loaded[SESSION_KEY] == "1"
     set_in_cache = sessions.set_if_present
@@ -115,9 +126,7 @@ def test_a_save_racing_a_sign_out_does_not_bring_the_session_back(engine, db, mo
     loaded["late"] = True
     with pytest.raises(UpdateError):
         loaded.save()
-    assert cached(key) is None
-    assert not Session.objects.filter(session_key=key).exists()
-    assert engine.SessionStore(key).load() == {}
+    assert_ended(engine, key)
 
 
 def test_a_save_after_a_redis_restart_racing_a_sign_out_does_not_bring_it_back(
@@ -125,10 +134,7 @@ def test_a_save_after_a_redis_restart_racing_a_sign_out_does_not_bring_it_back(
 ):
     """Redis restarted empty: the save finds the row, and the sign-out deletes it before the
     save writes it; the key it put back in the cache is taken out again."""
-    signed_in = engine.SessionStore()
-    signed_in[SESSION_KEY] = "1"
-    signed_in.save()
-    key = signed_in.session_key
+    key = signed_in_key(engine)
     loaded = engine.SessionStore(key)
     assert loaded[SESSION_KEY] == "1"
     caches["default"].clear()  # Redis restarted without persistence
@@ -145,13 +151,6 @@ def test_a_save_after_a_redis_restart_racing_a_sign_out_does_not_bring_it_back(
         loaded.save()
     assert cached(key) is None
     assert not Session.objects.filter(session_key=key).exists()
-
-
-def signed_in_key(engine) -> str:  # type: ignore[no-untyped-def]
-    store = engine.SessionStore()
-    store[SESSION_KEY] = "1"
-    store.save()
-    return store.session_key
 
 
 def test_a_read_between_the_two_deletes_of_a_sign_out_does_not_bring_it_back(engine, db):
@@ -176,9 +175,7 @@ def test_a_read_between_the_two_deletes_of_a_sign_out_does_not_bring_it_back(eng
 
     signing_out._cache = ReadInBetween()
     signing_out.delete()
-    assert cached(key) is None
-    assert not Session.objects.filter(session_key=key).exists()
-    assert engine.SessionStore(key).load() == {}
+    assert_ended(engine, key)
 
 
 def test_a_read_whose_cache_write_comes_after_a_sign_out_does_not_bring_it_back(
