@@ -156,6 +156,13 @@ def answer_challenge(request: HttpRequest, method: ChallengeMethod, data: dict) 
     if pending.user.is_locked:
         pending_state.clear_pending(request)
         return Answer(False, _("This account is locked. Try again later."), signed_out=True)
+    # Reserved before the check, so that parallel answers never get more checks than the
+    # attempt's limit (accounts.counters); an unchecked answer is given back below, a right
+    # one need not be (the attempt is over).
+    failures = pending_state.reserve_failure(pending)
+    if failures > settings.MFA_CODE_MAX_FAILURES:
+        pending_state.clear_pending(request)
+        return Answer(False, _("Too many wrong codes. Please sign in again."), signed_out=True)
     results: list[VerifyResult] = []
 
     def verify() -> bool:
@@ -170,6 +177,7 @@ def answer_challenge(request: HttpRequest, method: ChallengeMethod, data: dict) 
         pending_state.mark_verified(request, method.slug, method.amr)
         return Answer(True)
     if attempt.refusal is not None:
+        pending_state.release_failure(pending)
         if attempt.refusal.code == lockout.ACCOUNT_LOCKED:
             pending_state.clear_pending(request)
             return Answer(False, _("This account is locked. Try again later."), signed_out=True)
@@ -179,7 +187,7 @@ def answer_challenge(request: HttpRequest, method: ChallengeMethod, data: dict) 
         return Answer(
             False, _("Too many wrong codes. This account is locked for a day."), signed_out=True
         )
-    if pending_state.count_failure(request) >= settings.MFA_CODE_MAX_FAILURES:
+    if failures >= settings.MFA_CODE_MAX_FAILURES:
         pending_state.clear_pending(request)
         return Answer(False, _("Too many wrong codes. Please sign in again."), signed_out=True)
     return Answer(False, results[-1].error)

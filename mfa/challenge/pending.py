@@ -10,11 +10,17 @@ import time
 from django.conf import settings
 from django.http import HttpRequest
 
+from accounts import counters
 from accounts.models import User
 from mfa.challenge import factors
 from mfa.challenge.base import PendingSignin
 
 PENDING_SESSION_KEY = "mfa.pending"
+# The wrong answers of one attempt, in a shared counter (accounts.counters), not in the
+# session: parallel answers each load the session before any saves it, so a count kept there
+# loses all but one of theirs. The window outlives any attempt, resumed ones included.
+_FAILURES_KEY = "mfa.challenge.failures:{}"
+_FAILURES_WINDOW_SECONDS = 24 * 60 * 60
 # The pending user loaded once per request: a view and the flow it calls both ask for it.
 _REQUEST_MEMO = "_mfa_pending"
 
@@ -41,16 +47,15 @@ def begin_pending(
         and previous.get("user_id") == user.pk
         and not (previous.get("verified") or previous.get("step_up") or previous.get("enrol"))
     ):
-        attempt_id, failures = previous["attempt_id"], previous.get("failures", 0)
+        attempt_id = previous["attempt_id"]
     else:
-        attempt_id, failures = secrets.token_urlsafe(24), 0
+        attempt_id = secrets.token_urlsafe(24)
     _forget_memo(request)
     request.session[PENDING_SESSION_KEY] = {
         "user_id": user.pk,
         "attempt_id": attempt_id,
         "methods": methods,
         "started": time.time(),
-        "failures": failures,
         "verified": None,
         "step_up": step_up,
         "enrol": enrol,
@@ -102,12 +107,16 @@ def pending_flag(request: HttpRequest, name: str) -> object:
     return data.get(name) if data else None
 
 
-def count_failure(request: HttpRequest) -> int:
-    """Counts a wrong answer in this attempt; returns the count."""
-    data = request.session[PENDING_SESSION_KEY]
-    data["failures"] += 1
-    request.session.modified = True
-    return data["failures"]
+def reserve_failure(pending: PendingSignin) -> int:
+    """Counts one answer of ``pending``'s attempt as wrong *before* it is checked and returns
+    the count with it (accounts.counters.reserve: N parallel answers see N different counts);
+    ``release_failure`` takes it back when the answer was never checked."""
+    return counters.reserve(_FAILURES_KEY.format(pending.attempt_id), _FAILURES_WINDOW_SECONDS)
+
+
+def release_failure(pending: PendingSignin) -> None:
+    """Takes back the ``reserve_failure`` of an answer that was not checked."""
+    counters.release(_FAILURES_KEY.format(pending.attempt_id))
 
 
 def mark_verified(request: HttpRequest, method_slug: str, amr: tuple[str, ...]) -> None:
