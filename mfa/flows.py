@@ -234,7 +234,7 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
     Trust is given whether or not the box is ticked: ticked means 14 days, not ticked means
     until midnight (seeds/000 §4, items 4 and 5).
     """
-    pending = pending_state.current_pending(request)
+    pending = pending_state.current_pending(request, enrolled=False)
     verified = pending_state.pending_flag(request, "verified")
     if pending is None or not verified:
         return None

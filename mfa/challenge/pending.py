@@ -74,11 +74,13 @@ def _data(request: HttpRequest) -> dict | None:
     return data
 
 
-def current_pending(request: HttpRequest) -> PendingSignin | None:
+def current_pending(request: HttpRequest, *, enrolled: bool = True) -> PendingSignin | None:
     """The challenge in progress, or None when there is none or it has died.
 
     The user row and what it has enrolled are read once per request, in one query
-    (mfa.challenge.factors): the view and the flow functions it calls share them.
+    (mfa.challenge.factors): the view and the flow functions it calls share them. With
+    ``enrolled`` False the row is read alone (Confirm and Continue signs in and asks nothing
+    of the factors; ``ChallengeMethod.is_enrolled`` would read its own rows).
     """
     data = _data(request)
     if data is None:
@@ -86,7 +88,7 @@ def current_pending(request: HttpRequest) -> PendingSignin | None:
     memo = getattr(request, _REQUEST_MEMO, None)
     if memo is not None and memo.attempt_id == data["attempt_id"]:
         return memo
-    user = factors.pending_user(data["user_id"])
+    user = factors.pending_user(data["user_id"], enrolled=enrolled)
     if user is None:
         clear_pending(request)
         return None

@@ -66,9 +66,9 @@ def expected_counts() -> dict[str, int]:
         # session update
         "code": 19,
         "confirm page": 1,  # session (the pending user is read by the POST only)
-        # session, pending user, new session key (is it free, insert, old one read and
-        # deleted), last_login, counters cleared, known device (any?), one statement for the
-        # new rows (user session, known and trusted device, both audit events:
+        # session, pending user (its row alone), new session key (is it free, insert, old one
+        # read and deleted), last_login, counters cleared, known device (any?), one statement
+        # for the new rows (user session, known and trusted device, both audit events:
         # accounts.inserts), session update
         "confirm": 11,
         "home": 2,  # session, user (the relying apps are in the cache)
@@ -131,6 +131,8 @@ def test_each_signin_step_runs_the_expected_number_of_queries(client, user, phon
         f"{step}: {len(sql)}\n  " + "\n  ".join(sql) for step, sql in per_step.items()
     )
     assert counts == expected_counts(), details
+    # Confirm and Continue reads the pending user alone, not what it has enrolled.
+    assert not [sql for sql in per_step["confirm"] if "EXISTS" in sql.upper()]
 
 
 @override_settings(CACHES=LOCAL_CACHE, SESSION_ENGINE=CACHED_SESSIONS)
