@@ -100,6 +100,38 @@ def test_an_accepted_code_is_never_accepted_again(user, phone, time_machine):
     assert not totp.check(device, code)
 
 
+def test_the_write_itself_refuses_a_code_accepted_meanwhile(user, phone, time_machine):
+    """The accepting UPDATE requires last_t below the code's step: a check working from a row
+    read before another accepted the code (no lock) matches the code but is refused, and the
+    refusal counts in django-otp's throttle."""
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+    stale = TOTPDevice.objects.get(user=user)
+    code = phone.now()
+    assert totp.check(TOTPDevice.objects.get(user=user), code)
+    assert not totp._verify(stale, code)
+    row = TOTPDevice.objects.get(user=user)
+    assert row.throttling_failure_count == 1
+    assert row.last_t == int(datetime.now(tz=UTC).timestamp()) // 30  # the first acceptance's
+
+
+def test_an_accepted_code_writes_the_guard_and_resets_the_throttle(user, phone, time_machine):
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+    device = TOTPDevice.objects.get(user=user)
+    assert not totp.check(device, "000000" if phone.now() != "000000" else "111111")
+    assert TOTPDevice.objects.get(user=user).throttling_failure_count == 1
+    time_machine.move_to("2026-11-21 09:00:12+07:00", tick=False)  # past django-otp's throttle
+    assert totp.check(device, phone.now())
+    row = TOTPDevice.objects.get(user=user)
+    step = int(datetime.now(tz=UTC).timestamp()) // 30
+    assert (row.last_t, row.throttling_failure_count, row.throttling_failure_timestamp) == (
+        step,
+        0,
+        None,
+    )
+    assert row.last_used_at == datetime.now(tz=UTC)
+    assert (row.name, row.confirmed, row.key) == (device.name, True, device.key)
+
+
 def test_removing_asks_for_password_or_current_code(client, user, password, phone, time_machine):
     time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
     client.force_login(user)
