@@ -42,11 +42,15 @@ def username_step(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET"])
 def method_step(request: HttpRequest) -> HttpResponse:
-    """Step 2: how to sign in, password or passkey (seeds/000)."""
+    """Step 2: how to sign in, password or passkey (seeds/000); "Sign in with password" shows
+    step 3's form in place."""
     state = flows.current_signin(request)
     if state is None:
         return redirect("accounts:login")
-    return render(request, "accounts/method.html", {"username": state.username})
+    form = PasswordForm()
+    # Revealed in place: portal.js focuses the field then (an autofocus on a hidden field is lost).
+    form.fields["password"].widget.attrs.pop("autofocus", None)
+    return render(request, "accounts/method.html", _password_context(form, state.username))
 
 
 def _remember_location(request: HttpRequest) -> None:
@@ -78,12 +82,17 @@ def password_step(request: HttpRequest) -> HttpResponse:
         form.add_error(None, flows.password_error(result))
         if result.error == lockout.IP_BLOCKED:
             status = TOO_MANY_REQUESTS
-    context = {
+    context = _password_context(form, state.username)
+    return render(request, "accounts/password.html", context, status=status)
+
+
+def _password_context(form: PasswordForm, username: str) -> dict[str, object]:
+    """What templates/accounts/_password_form.html needs, on the method and password pages."""
+    return {
         "form": form,
-        "username": state.username,
+        "username": username,
         "location_enabled": settings.ACCOUNTS_LOCATION_ENABLED,
     }
-    return render(request, "accounts/password.html", context, status=status)
 
 
 @never_cache

@@ -109,3 +109,13 @@ document.addEventListener("change", (event) => {
 document.querySelectorAll("[data-needs-webauthn]").forEach((item) => {
   if (window.PublicKeyCredential && window.isSecureContext) item.hidden = false;
 });
+
+// A step revealed in place (CSS :target) gets the focus on its first field, as the step's own
+// page does with autofocus.
+function focusRevealedStep() {
+  const step = document.querySelector(".revealed-step:target");
+  const field = step && step.querySelector("input:not([type=hidden]):not([readonly])");
+  if (field) field.focus();
+}
+window.addEventListener("hashchange", focusRevealedStep);
+focusRevealedStep();

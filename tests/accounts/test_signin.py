@@ -20,6 +20,23 @@ def test_pages_speak_the_manuals_words(client, user):
     assert 'autocomplete="current-password"' in password_page.text
 
 
+def test_the_method_page_holds_the_password_form_a_browser_shows_in_place(client, user, password):
+    """ "Sign in with password" leads to the form on the same page (#password-step, shown by
+    CSS :target), so a browser signs in without fetching the password page."""
+    post_username(client, "ani")
+    method = client.get("/accounts/login/method/")
+    assert 'href="#password-step"' in method.text
+    assert 'id="password-step"' in method.text
+    assert 'action="/accounts/login/password/"' in method.text
+    assert 'autocomplete="current-password"' in method.text
+    # Hidden until revealed, so it must not steal the focus from the choices.
+    assert "autofocus" not in method.text
+    response = client.post("/accounts/login/password/", {"password": password})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.session[SESSION_KEY] == str(user.pk)
+
+
 def test_right_username_and_password_lands_on_home(client, user, password):
     response = sign_in(client, "ani", password)
     assert response.status_code == 302

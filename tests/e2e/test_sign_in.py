@@ -1,16 +1,34 @@
 """Signing in with a password, a wrong password, the keyboard alone, and a forgotten password
 (seeds/000 §4.1 steps 1-5 and 4a, 4b)."""
 
+from urllib.parse import urlsplit
+
 from playwright.sync_api import expect
 
 from tests.e2e.person import Inbox, Person
 
 
 def test_sign_in_with_password_only_then_sign_out(person: Person, user, password):
+    pages: list[tuple[str, str]] = []
+
+    def fetched(request) -> None:  # type: ignore[no-untyped-def]
+        if request.resource_type == "document":
+            pages.append((request.method, urlsplit(request.url).path))
+
+    person.page.on("request", fetched)
     person.type_username("ani", shot="01-username")
     person.choose_password(shot="02-method")
+    expect(person.page.get_by_label("Password", exact=True)).to_be_focused()
     person.type_password(password, shot="03-password")
     person.is_home("Ani", shot="04-home")
+    # "Sign in with password" shows the form the method page holds: no page is fetched for it.
+    assert pages == [
+        ("GET", "/accounts/login/"),
+        ("POST", "/accounts/login/"),
+        ("GET", "/accounts/login/method/"),
+        ("POST", "/accounts/login/password/"),
+        ("GET", "/"),
+    ]
     person.open_user_menu()
     person.look(shot="05-user-menu")
     person.click("Sign Out")
