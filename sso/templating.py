@@ -20,6 +20,7 @@ to fail at render as before.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 from weakref import WeakSet
@@ -259,24 +260,28 @@ class FormRenderer(DjangoTemplates):
 
 def _input_html(widget: dict[str, Any]) -> str:
     """``django/forms/widgets/input.html`` and ``attrs.html``, escaped as the templates do."""
-    html = [f'<input type="{_text(widget["type"])}" name="{_text(widget["name"])}"']
+    parts = [f'<input type="{_text(widget["type"])}" name="{_text(widget["name"])}"']
     if widget["value"] is not None:
-        html.append(f' value="{_formatted(widget["value"])}"')
+        parts.append(f' value="{_formatted(widget["value"])}"')
     for name, value in widget["attrs"].items():
         if value is True:
-            html.append(f" {_text(name)}")
+            parts.append(f" {_text(name)}")
         elif value is not False:
-            html.append(f' {_text(name)}="{_formatted(value)}"')
-    html.append(">")
-    return "".join(html)
+            parts.append(f' {_text(name)}="{_formatted(value)}"')
+    parts.append(">")
+    return "".join(parts)
 
 
 def _text(value: Any) -> str:
     """``{{ value }}``."""
+    if type(value) is str:  # most names and values: what ``escape`` does, without its wrappers
+        return html.escape(value)
     return conditional_escape(localize(value))
 
 
 def _formatted(value: Any) -> str:
     """``{{ value|stringformat:'s' }}`` (the filter keeps a safe string safe)."""
+    if type(value) is str:  # not SafeString (a subclass): escaped, as ``escape`` would
+        return html.escape(value)
     text = "%s" % (value,)  # noqa: UP031 - the filter's own formatting
     return text if isinstance(value, SafeData) else escape(text)
