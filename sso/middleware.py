@@ -93,11 +93,11 @@ class PortalMiddleware:
         self.errors = unavailable_errors()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        target = ""
         if settings.DEBUG and request.method in ("GET", "HEAD"):
             target = localhost_address(request)
-            if target:
-                return HttpResponseRedirect(target)
-        response = self.get_response(request)
+        # The move to localhost gets the policy too: every answer carries the same headers.
+        response = HttpResponseRedirect(target) if target else self.get_response(request)
         if self.policy and "Content-Security-Policy" not in response:
             is_page = response.get("Content-Type", "").startswith("text/html") and not (
                 300 <= response.status_code < 400

@@ -45,6 +45,9 @@ FORM_TYPES = (URLENCODED, "multipart/form-data")
 BODYLESS_METHODS = ("GET", "HEAD", "OPTIONS")
 UTF8 = "utf-8"
 _BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+SCIM_PATH_PREFIX = "/scim/"  # sso/urls.py
+SCIM_CONTENT_TYPE = "application/scim+json"
+SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
 class UnreadableInput(Exception):
@@ -178,11 +181,20 @@ def check_request(request: HttpRequest) -> None:
 
 
 def bad_request_response(request: HttpRequest, error: UnreadableInput) -> HttpResponse:
-    """The 400 answer: a JSON error (RFC 6749 §5.2's shape) for a protocol endpoint or a
-    client that speaks JSON, else the portal's page."""
+    """The 400 answer: SCIM's error at a SCIM endpoint (RFC 7644 §3.12, §8.1), a JSON error
+    (RFC 6749 §5.2's shape) for another protocol endpoint or a client that speaks JSON, else
+    the portal's page."""
     speaks_json = "json" in request.headers.get("Accept", "") or "json" in request.content_type
-    if speaks_json or is_protocol_path(request.path):
-        response: HttpResponse = JsonResponse(
+    response: HttpResponse
+    if request.path_info.startswith(SCIM_PATH_PREFIX):
+        body = {
+            "schemas": [SCIM_ERROR_SCHEMA],
+            "status": str(error.status),
+            "detail": error.message,
+        }
+        response = JsonResponse(body, status=error.status, content_type=SCIM_CONTENT_TYPE)
+    elif speaks_json or is_protocol_path(request.path):
+        response = JsonResponse(
             {"error": "invalid_request", "error_description": error.message}, status=error.status
         )
     else:

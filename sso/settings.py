@@ -49,6 +49,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer gets it, the early refusals of the middlewares below too
+    # (the input check's 400, the session's 503, a static file, APPEND_SLASH's redirect).
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # CSP, the 503 page while Redis or the broker is out of reach, localhost in development.
     "sso.middleware.PortalMiddleware",
@@ -62,7 +65,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # The password-change and MFA rollout gates; the language and device cookies and the SAML
     # Single Logout chain a view asked the response for (inside the session middleware).
     # django-otp's OTPMiddleware is left out: nothing reads user.otp_device (the portal keeps

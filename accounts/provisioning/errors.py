@@ -3,6 +3,7 @@
 import json
 
 from django.http import HttpResponse
+from django.utils.cache import patch_cache_control
 from django_scim import exceptions as library_errors
 from pydantic import ValidationError
 from scim2_models import Error, SCIMException
@@ -13,7 +14,9 @@ SCIM_CONTENT_TYPE = "application/scim+json"
 def error_response(status: int, detail: str, scim_type: str | None = None) -> HttpResponse:
     """An RFC 7644 §3.12 error body with ``status`` as the HTTP status too."""
     body = Error(status=status, scim_type=scim_type or None, detail=detail).model_dump()
-    return HttpResponse(json.dumps(body), status=status, content_type=SCIM_CONTENT_TYPE)
+    response = HttpResponse(json.dumps(body), status=status, content_type=SCIM_CONTENT_TYPE)
+    patch_cache_control(response, no_store=True)  # also outside the gate (an unknown path)
+    return response
 
 
 class ScimError(library_errors.SCIMException):

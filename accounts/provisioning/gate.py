@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 
 from accounts import audit
 from accounts.provisioning.errors import error_response, normalised
@@ -78,6 +79,8 @@ class ScimGate:
                 if response.status_code >= 400:
                     transaction.set_rollback(True)
         self._record(request, client, response)
+        # Users' data, or the refusal of a bearer token: never stored by a cache (RFC 6750 §5.3).
+        patch_cache_control(response, no_store=True)
         return response
 
     def _admit(self, request: HttpRequest) -> tuple[ProvisioningClient | None, HttpResponse | None]:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import get_script_prefix, resolve, reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 
 from sso.middleware import unavailable_errors, unavailable_response
 from sso.request_input import RequestInputMiddleware, UnreadableInput, check_request
@@ -35,7 +36,11 @@ MACHINE_ENDPOINTS = (
 )
 
 
-def machine_paths() -> frozenset[str]:
+# Of those, the ones whose answers carry no token nor secret: the others are never stored.
+PUBLIC_ENDPOINTS = ("jwks-info", "oidc-connect-discovery-info")
+
+
+def machine_paths(names: tuple[str, ...] = MACHINE_ENDPOINTS) -> frozenset[str]:
     """The paths of ``MACHINE_ENDPOINTS`` as ``request.path_info`` holds them (what the URLconf
     resolves); discovery's with and without its trailing slash.
 
@@ -48,8 +53,20 @@ def machine_paths() -> frozenset[str]:
     def local(path: str) -> str:
         return "/" + path.removeprefix(prefix) if path.startswith(prefix) else path
 
-    paths = {local(reverse(f"oauth2_provider:{name}")) for name in MACHINE_ENDPOINTS}
-    return frozenset(paths | {local(reverse("oauth2_provider:oidc-connect-discovery-info")) + "/"})
+    paths = {local(reverse(f"oauth2_provider:{name}")) for name in names}
+    if "oidc-connect-discovery-info" in names:
+        paths.add(local(reverse("oauth2_provider:oidc-connect-discovery-info")) + "/")
+    return frozenset(paths)
+
+
+def no_store(response: HttpResponse) -> HttpResponse:
+    """Marks an answer that carries or refuses a token as never to be stored by any cache
+    (RFC 6749 §5.1, RFC 7662 §2.2, RFC 6750 §5.3), whatever produced it: the view, DOT's 405,
+    the input check's 400 or the 503."""
+    if "no-store" not in response.get("Cache-Control", ""):
+        patch_cache_control(response, no_store=True)
+        response["Pragma"] = "no-cache"
+    return response
 
 
 class MachineEndpointMiddleware:
@@ -58,12 +75,17 @@ class MachineEndpointMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.paths: frozenset[str] | None = None  # the URLconf is loaded at the first request
+        self.public: frozenset[str] = frozenset()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self.paths is None:
-            self.paths = machine_paths()
+            self.paths, self.public = machine_paths(), machine_paths(PUBLIC_ENDPOINTS)
         if request.path_info not in self.paths:
             return self.get_response(request)
+        response = self._serve(request)
+        return response if request.path_info in self.public else no_store(response)
+
+    def _serve(self, request: HttpRequest) -> HttpResponse:
         try:
             check_request(request)
         except UnreadableInput as error:
@@ -76,5 +98,4 @@ class MachineEndpointMiddleware:
                 response = match.func(request, *match.args, **match.kwargs)
             except unavailable_errors() as exc:
                 return unavailable_response(request, exc)
-        response.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         return response

@@ -418,6 +418,9 @@ class UserInfoView(dot_views.UserInfoView):
             )
         else:
             response = super().dispatch(request, *args, **kwargs)
+            if response.status_code >= 400 and response.content:
+                # oauthlib's error body is JSON (RFC 6750 §3) but comes without a type.
+                response["Content-Type"] = "application/json"
         for header, value in USERINFO_CORS.items():
             response[header] = value
         return response
