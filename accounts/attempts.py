@@ -5,7 +5,8 @@ Passwords at sign-in, re-authentication, password change and factor removal; sec
 authenticator, e-mail and SMS codes; recovery codes: each form that verifies one calls
 ``check_secret``, which
 
-1. refuses at once when the client's IP or network, or the account, is over its limit;
+1. refuses at once when the account is locked, or the client's IP or network is at its
+   limit: the latter looked at in the same step as 2 (accounts.counters.reserve_unless);
 2. reserves the attempt in the shared counters *before* the check (accounts.counters), so
    that parallel guesses never get more checks than the limit allows, and looks at the
    account's lock again after reserving;
@@ -80,27 +81,33 @@ def check_secret(
             **details, **extra,
         )  # fmt: skip
 
-    refusal = lockout.check_allowed(username, ip, user)
+    # A blocked IP or network is told before a locked account.
+    refusal = lockout.account_refusal(username, user)
     if refusal is not None:
+        refusal = lockout.ip_refusal(ip) or refusal
         record(audit.REFUSED, reason=refusal.code)
         return Attempt(False, refusal)
 
     window = settings.ACCOUNTS_IP_BLOCK_MINUTES * 60
     account = lockout.account_key(limit, username, user)
-    windows = {lockout.ip_key(ip): window, lockout.network_key(ip): window}
+    ip_limits = lockout.ip_limits(ip)
+    windows = dict.fromkeys(ip_limits, window)
     windows[account] = limit.window_seconds
-    *ip_counts, account_count = counters.reserve_many(windows)
+    # The IP's and network's counts are looked at and the attempt reserved in one step: a
+    # client already at its limit reserves nothing (accounts.counters.reserve_unless).
+    counts = counters.reserve_unless(ip_limits, windows)
+    if counts is None:
+        record(audit.REFUSED, reason=lockout.IP_BLOCKED)
+        return Attempt(False, lockout.ip_blocked())
+    *ip_counts, account_count = counts
 
     def give_back() -> None:
         counters.release(*windows)
 
     # Parallel attempts already hold the rest of the allowance: refuse without checking.
-    if (
-        ip_counts[0] > settings.ACCOUNTS_IP_FAILURE_LIMIT
-        or ip_counts[1] > settings.ACCOUNTS_NETWORK_FAILURE_LIMIT
-    ):
+    if any(count > most for count, most in zip(ip_counts, ip_limits.values(), strict=True)):
         give_back()
-        refusal = Refusal(lockout.IP_BLOCKED, window)
+        refusal = lockout.ip_blocked()
     elif account_count > limit.threshold:
         give_back()
         refusal = Refusal(lockout.ACCOUNT_LOCKED, limit.lock_minutes * 60)

@@ -16,6 +16,8 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from redis import Redis
+from redis.commands.core import Script
 
 from accounts.models import AttemptCounter
 
@@ -28,6 +30,26 @@ for _, key in ipairs(KEYS) do
   end
 end
 return 0
+"""
+
+
+# Unless a counter of the first ARGV[1] keys already holds its ceiling (ARGV[1 + i]) or more,
+# reserves each of the other keys as reserve_many does (SET NX EX, INCR) and returns their
+# new values; returns nil (nothing reserved) when one does. One script: atomic in Redis.
+_RESERVE_UNLESS_SCRIPT = """
+local ceilings = tonumber(ARGV[1])
+for i = 1, ceilings do
+  local value = redis.call('get', KEYS[i])
+  if value and tonumber(value) >= tonumber(ARGV[1 + i]) then
+    return false
+  end
+end
+local counts = {}
+for i = ceilings + 1, #KEYS do
+  redis.call('set', KEYS[i], 0, 'EX', ARGV[1 + i], 'NX')
+  counts[#counts + 1] = redis.call('incr', KEYS[i])
+end
+return counts
 """
 
 
@@ -56,6 +78,39 @@ def reserve_many(windows: dict[str, int]) -> list[int]:
         pipe.set(name, 0, ex=window, nx=True)
         pipe.incr(name)
     return [int(value) for value in pipe.execute()[1::2]]
+
+
+def reserve_unless(ceilings: dict[str, int], windows: dict[str, int]) -> list[int] | None:
+    """``reserve_many(windows)`` unless a counter of ``ceilings`` (key: ceiling) already holds
+    its ceiling or more: then None, and nothing is reserved. Returns the new values in the
+    order of ``windows``.
+
+    With Redis the look and the reservation are one script (one round trip, and no
+    reservation slips in between); without it, ``peek`` then ``reserve_many``.
+    """
+    backend = _redis()
+    if backend is None:
+        counts = peek(*ceilings)
+        if any(counts.get(key, 0) >= ceiling for key, ceiling in ceilings.items()):
+            return None
+        return reserve_many(windows)
+    names = [backend.make_and_validate_key(key) for key in (*ceilings, *windows)]
+    client = backend._cache.get_client(names[0], write=True)
+    args = [len(ceilings), *ceilings.values(), *windows.values()]
+    counts = _reserve_unless_script(client)(keys=names, args=args, client=client)
+    return None if counts is None else [int(value) for value in counts]
+
+
+def _reserve_unless_script(client: Redis) -> Script:
+    """The script, sent by its SHA1 (EVALSHA; redis-py loads it again after a restart of
+    Redis). Made once per process: the client it is first made with only lends its encoder."""
+    global _script
+    if _script is None:
+        _script = client.register_script(_RESERVE_UNLESS_SCRIPT)
+    return _script
+
+
+_script: Script | None = None
 
 
 def release(*keys: str) -> None:

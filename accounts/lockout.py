@@ -177,15 +177,25 @@ def find_user(username: str) -> User | None:
     return None if row is None else User.from_db(connection.alias, statement.columns, row)
 
 
+def ip_limits(ip: str) -> dict[str, int]:
+    """The client's IP and network failure counters, each with its limit."""
+    return {
+        ip_key(ip): settings.ACCOUNTS_IP_FAILURE_LIMIT,
+        network_key(ip): settings.ACCOUNTS_NETWORK_FAILURE_LIMIT,
+    }
+
+
+def ip_blocked() -> Refusal:
+    """The refusal of a client whose IP or network has its limit of failures."""
+    return Refusal(IP_BLOCKED, settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
+
+
 def ip_refusal(ip: str) -> Refusal | None:
     """IP_BLOCKED when the client's IP or network already has its limit of failures."""
-    ip_count, net_count = ip_key(ip), network_key(ip)
-    counts = counters.peek(ip_count, net_count)
-    if (
-        counts.get(ip_count, 0) >= settings.ACCOUNTS_IP_FAILURE_LIMIT
-        or counts.get(net_count, 0) >= settings.ACCOUNTS_NETWORK_FAILURE_LIMIT
-    ):
-        return Refusal(IP_BLOCKED, settings.ACCOUNTS_IP_BLOCK_MINUTES * 60)
+    limits = ip_limits(ip)
+    counts = counters.peek(*limits)
+    if any(counts.get(key, 0) >= limit for key, limit in limits.items()):
+        return ip_blocked()
     return None
 
 
@@ -215,11 +225,6 @@ def fresh(user: User | None) -> User | None:
     row = next(iter(_by_id(user.pk)), None) if statement is None else statement.row(user.pk)
     user.locked_until, user.password, user.is_active = row or (None, user.password, False)
     return user
-
-
-def check_allowed(username: str, ip: str, user: User | None) -> Refusal | None:
-    """Refuses an attempt when its IP or network is over the limit or its account is locked."""
-    return ip_refusal(ip) or account_refusal(username, user)
 
 
 def lock(limit: AccountLimit, username: str, user: User | None) -> None:

@@ -46,3 +46,25 @@ def test_a_counter_lives_its_window_from_the_first_count(counters_in, time_machi
     counters.reserve_many({"test:a": 60, "test:b": 600})
     time_machine.move_to("2026-11-21 09:01:01+07:00", tick=False)
     assert counters.reserve_many({"test:a": 60, "test:b": 600}) == [1, 2]
+
+
+def test_reserve_unless_reserves_only_below_every_ceiling(counters_in):
+    windows = {"test:ip": 60, "test:account": 600}
+    ceilings = {"test:ip": 2, "test:net": 5}
+    assert counters.reserve_unless(ceilings, windows) == [1, 1]
+    assert counters.reserve_unless(ceilings, windows) == [2, 2]
+    # The IP's counter holds its ceiling now: nothing is reserved, not even the account's.
+    assert counters.reserve_unless(ceilings, windows) is None
+    assert counters.peek("test:ip", "test:account", "test:net") == {
+        "test:ip": 2,
+        "test:account": 2,
+    }
+    counters.release("test:ip")
+    assert counters.reserve_unless(ceilings, windows) == [2, 3]
+
+
+def test_reserve_unless_looks_at_a_counter_it_does_not_reserve(counters_in):
+    counters.reserve_many({"test:net": 60})
+    assert counters.reserve_unless({"test:net": 1}, {"test:account": 60}) is None
+    assert counters.peek("test:account") == {}
+    assert counters.reserve_unless({"test:net": 2}, {"test:account": 60}) == [1]

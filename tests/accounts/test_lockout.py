@@ -132,6 +132,30 @@ def test_per_ip_limit_blocks_spraying_many_accounts(client, db):
     assert "Too many failed attempts from your network" in response.text
 
 
+@override_settings(ACCOUNTS_IP_FAILURE_LIMIT=6)
+def test_a_blocked_network_is_told_before_a_locked_account(client, user, password):
+    fail(client, "ani", 5)  # locks the account; five of the IP's failures
+    assert sign_in(client, "someone", "wrong-password-x").status_code == 200  # the sixth
+    response = sign_in(client, "ani", password)
+    assert response.status_code == 429
+    assert "Too many failed attempts from your network" in response.text
+    assert LOCKED not in response.text
+
+
+@override_settings(ACCOUNTS_IP_FAILURE_LIMIT=3)
+def test_a_blocked_client_counts_nothing_against_the_account(client, user, password):
+    from accounts import counters, lockout
+
+    for n in range(3):
+        sign_in(client, f"user{n}", "wrong-password-x")
+    assert sign_in(client, "ani", "wrong-password-x").status_code == 429
+    account = lockout.account_key(lockout.password_limit(), "ani", user)
+    assert counters.peek(account, *lockout.ip_limits("127.0.0.1")) == {
+        "signin:failures:ip:127.0.0.1": 3,
+        "signin:failures:net:127.0.0.0/24": 3,
+    }
+
+
 def sign_in_from(address: str, username: str, password: str):
     """A new browser behind the trusted proxy at 10.0.0.1, whose client is ``address``."""
     from django.test import Client
