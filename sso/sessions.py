@@ -41,8 +41,8 @@ from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
-from django.utils.crypto import get_random_string
 
+from sso.crypto import random_string
 from sso.middleware import unavailable_errors, unavailable_response
 
 KEY_PREFIX = "sso.session:"
@@ -144,7 +144,7 @@ class SessionStore(DatabaseSessionStore):
 
     def _get_new_session_key(self) -> str:
         # 32 random characters; the save that creates the session adds the key only if free.
-        return get_random_string(32, VALID_KEY_CHARS)
+        return random_string(32, VALID_KEY_CHARS)
 
     def create(self) -> None:
         for _ in range(100):
