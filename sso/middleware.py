@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.request import split_domain_port
 from django.template import loader
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
 from sso.oidc.csp import with_relying_app_origins
@@ -93,6 +94,10 @@ class PortalMiddleware:
         self.errors = unavailable_errors()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Django leaves the last request's language active in the thread: what answers before
+        # LocaleMiddleware (the input check at the machine endpoints, the session's 503) would
+        # speak the previous person's language.
+        translation.activate(settings.LANGUAGE_CODE)
         target = ""
         if settings.DEBUG and request.method in ("GET", "HEAD"):
             target = localhost_address(request)
