@@ -39,7 +39,7 @@ from django.template.defaulttags import (
     URLNode,
 )
 from django.template.library import SimpleNode
-from django.template.loader_tags import IncludeNode
+from django.template.loader_tags import BLOCK_CONTEXT_KEY, BlockNode, ExtendsNode, IncludeNode
 from django.template.loaders import cached
 from django.templatetags.i18n import BlockTranslateNode, LanguageNode, TranslateNode
 from django.templatetags.static import StaticNode
@@ -47,7 +47,7 @@ from django.urls import get_resolver, get_script_prefix, get_urlconf
 from django.utils import translation
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape
-from django.utils.safestring import SafeData
+from django.utils.safestring import SafeData, SafeString
 
 _LOADERS: WeakSet[Loader] = WeakSet()
 
@@ -108,9 +108,10 @@ class _FoldedNodeList(NodeList):
 
 def fold(nodelist: NodeList, engine: Engine) -> None:
     """Replaces, in place, the constant tags of ``nodelist`` (and of the node lists inside its
-    tags) by the text they render, and joins neighbouring text. An ``{% include %}`` of a named
-    template gets that template (compiled and folded for the same language) once, instead of
-    looking it up at every render."""
+    tags) by the text they render, and joins neighbouring text. An ``{% include %}`` or an
+    ``{% extends %}`` of a named template gets that template (compiled and folded for the same
+    language) once, instead of looking it up at every render; a ``{% block %}`` that holds only
+    text gives that text without the block machinery."""
     folded: list[Node] = []
     for node in nodelist:
         text = _constant_text(node)
@@ -118,6 +119,10 @@ def fold(nodelist: NodeList, engine: Engine) -> None:
             _fold_children(node, engine)
             if isinstance(node, IncludeNode):
                 _resolve_include(node, engine)
+            elif isinstance(node, ExtendsNode):
+                _resolve_extends(node, engine)
+            elif type(node) is BlockNode:
+                _mark_text_block(node)
         else:
             node = TextNode(text)
         if isinstance(node, TextNode) and folded and isinstance(folded[-1], TextNode):
@@ -162,6 +167,45 @@ def _resolve_include(node: IncludeNode, engine: Engine) -> None:
     except TemplateDoesNotExist:
         return  # it fails at render, as it would have
     node.template = _Compiled(template)
+
+
+def _resolve_extends(node: ExtendsNode, engine: Engine) -> None:
+    """The parent of ``{% extends "name" %}``, found once. Not when a template extends its own
+    name (the admin's pattern): then Django looks past this template's own file, at every render.
+    """
+    if isinstance(node.parent_name, _Compiled) or not _literal(node.parent_name):
+        return
+    name = _literal_value(node.parent_name)
+    if not isinstance(name, str) or name == getattr(node.origin, "template_name", None):
+        return
+    try:
+        parent = engine.get_template(name)
+    except TemplateDoesNotExist:
+        return  # it fails at render, as it would have
+    node.parent_name = _Compiled(parent)
+
+
+class _TextBlock(BlockNode):
+    """A ``{% block %}`` that renders the text of the block chosen for it (its own, or the one
+    of a child template that overrides it) directly when that block holds only text: the new
+    block object, the pushed context and the block queue's pop and push that ``BlockNode``
+    makes for ``{{ block.super }}`` and the tags inside change nothing there."""
+
+    text: SafeString | None = None
+
+    def render(self, context: Context) -> str:
+        block_context = context.render_context.get(BLOCK_CONTEXT_KEY)
+        chosen = block_context.get_block(self.name) if block_context is not None else None
+        text = getattr(chosen or self, "text", None)
+        if text is not None:
+            return text
+        return super().render(context)
+
+
+def _mark_text_block(node: BlockNode) -> None:
+    if all(isinstance(child, TextNode) for child in node.nodelist):
+        node.text = SafeString("".join(child.s for child in node.nodelist))
+    node.__class__ = _TextBlock  # the same object: ExtendsNode's ``blocks`` holds it
 
 
 def _constant_text(node: Node) -> str | None:

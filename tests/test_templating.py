@@ -174,3 +174,62 @@ def test_the_form_renderer_writes_the_inputs_django_writes(data) -> None:  # typ
     for name in Everything.base_fields:
         assert str(fast[name]) == str(slow[name])
     assert fast.as_div() == slow.as_div()
+
+
+BLOCKS = {
+    "base.html": (
+        "<title>{% block title %}Portal{% endblock %}</title>{% block head %}{% endblock %}"
+        "<main class='{% block main_class %}page{% endblock %}'>{% block content %}"
+        "base {{ who }}{% endblock %}</main>{% block scripts %}<script>{% endblock %}"
+    ),
+    "middle.html": (
+        "{% extends 'base.html' %}{% block title %}Middle{% endblock %}"
+        "{% block content %}[{{ block.super }}] middle{% endblock %}"
+    ),
+    "page.html": (
+        "{% extends 'middle.html' %}{% block main_class %}card{% endblock %}"
+        "{% block title %}{{ block.super }} page{% endblock %}"
+        "{% block scripts %}{{ block.super }} again{% endblock %}"
+    ),
+}
+
+
+def _django_render(templates: dict[str, str], name: str, context: dict) -> str:
+    engine = Engine(loaders=[("django.template.loaders.locmem.Loader", templates)])
+    return engine.get_template(name).render(Context(context))
+
+
+@pytest.mark.parametrize("name", list(BLOCKS))
+def test_blocks_and_extends_render_what_django_renders(name: str) -> None:
+    engine = _folding_engine(BLOCKS)
+    html = engine.get_template(name).render(Context({"who": "<you>"}))
+    assert html == _django_render(BLOCKS, name, {"who": "<you>"})
+
+
+def test_an_extends_is_looked_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = _folding_engine(BLOCKS)
+    template = engine.get_template("page.html")
+    template.render(Context())
+    looked_up: list[str] = []
+    monkeypatch.setattr(engine, "find_template", lambda name, *a, **k: looked_up.append(name))
+    assert template.render(Context()) == _django_render(BLOCKS, "page.html", {})
+    assert looked_up == []
+
+
+def test_a_template_extending_its_own_name_still_finds_the_next_one() -> None:
+    engine = Engine(
+        loaders=[
+            (
+                "sso.templating.Loader",
+                [
+                    ("django.template.loaders.locmem.Loader", {"page.html": _OVERRIDE}),
+                    ("django.template.loaders.locmem.Loader", {"page.html": _ORIGINAL}),
+                ],
+            )
+        ]
+    )
+    assert engine.get_template("page.html").render(Context()) == "<h1>Ours</h1>"
+
+
+_ORIGINAL = "<h1>{% block title %}Theirs{% endblock %}</h1>"
+_OVERRIDE = "{% extends 'page.html' %}{% block title %}Ours{% endblock %}"
