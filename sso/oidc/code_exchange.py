@@ -121,7 +121,7 @@ class CodeExchangeMixin:
         grant = self._client_grant(code, request.client, request)
         if grant is None:
             raise get_grant_model().DoesNotExist
-        if not grant.code_challenge and request.code_verifier:
+        if not grant.code_challenge and request.code_verifier is not None:
             # RFC 9700 § 2.1.1: a code_verifier for a code issued without a code_challenge is
             # refused, or an attacker who injects a stolen code could pass it off as PKCE'd
             # (a PKCE downgrade); oauthlib only checks a verifier against a challenge.
