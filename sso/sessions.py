@@ -40,6 +40,7 @@ from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessio
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from sso.crypto import random_string
@@ -260,6 +261,10 @@ class SessionStore(DatabaseSessionStore):
         if in_database:
             self.model.objects.filter(session_key=session_key).delete()
             self._cache.delete(cache_key)
+            if transaction.get_connection().in_atomic_block:
+                # Other requests see the row until the commit (deactivating an account ends
+                # its sessions in its transaction): what they put back until then goes too.
+                transaction.on_commit(lambda: self._cache.delete(cache_key), robust=True)
 
 
 class SessionMiddleware(DjangoSessionMiddleware):
