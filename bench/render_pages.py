@@ -112,7 +112,11 @@ def pages() -> dict[str, tuple[str, str, dict, bool]]:
         "method": (
             "accounts/method.html",
             "/accounts/login/method/",
-            {"username": "c00001"},
+            {
+                "form": _revealed_password_form(),
+                "username": "c00001",
+                "location_enabled": settings.ACCOUNTS_LOCATION_ENABLED,
+            },
             False,
         ),
         "password": (
@@ -150,6 +154,15 @@ def pages() -> dict[str, tuple[str, str, dict, bool]]:
         ),
         "home": ("accounts/home.html", "/", {"applications": applications}, True),
     }
+
+
+def _revealed_password_form():  # type: ignore[no-untyped-def]
+    """The password form as the method page holds it (accounts.signin.views.method_step)."""
+    from accounts.signin.forms import PasswordForm
+
+    form = PasswordForm()
+    form.fields["password"].widget.attrs.pop("autofocus", None)
+    return form
 
 
 def variants() -> dict[str, tuple[str, str, dict, bool]]:

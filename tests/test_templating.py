@@ -52,7 +52,7 @@ def _pages() -> dict[str, dict]:
     totp = TotpMethod()
     return {
         "accounts/username.html": {"form": UsernameForm(), "next": "/x?a=1&b=<2>"},
-        "accounts/method.html": {"username": "o'brien<>"},
+        "accounts/method.html": {"form": PasswordForm(), "username": "o'brien<>"},
         "accounts/password.html": {"form": PasswordForm(), "username": "u", "location_enabled": 1},
         "mfa/challenge/method.html": {"method": totp, "hint": "6 digits", "form": code},
         "mfa/challenge/confirm.html": {"form": TrustForm(), "trust_days": 14},
