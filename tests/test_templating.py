@@ -5,7 +5,7 @@ the HTML is what Django's own loader and renderer give, in both languages."""
 import re
 
 import pytest
-from django import forms
+from django import forms, urls
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.storage import default_storage
 from django.contrib.sessions.backends.signed_cookies import SessionStore
@@ -233,3 +233,34 @@ def test_a_template_extending_its_own_name_still_finds_the_next_one() -> None:
 
 _ORIGINAL = "<h1>{% block title %}Theirs{% endblock %}</h1>"
 _OVERRIDE = "{% extends 'page.html' %}{% block title %}Ours{% endblock %}"
+
+
+def test_a_url_with_arguments_is_reversed_once_per_argument(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = "{% for slug in slugs %}{% url 'mfa:challenge_method' slug %} {% endfor %}"
+    engine = _folding_engine({"t.html": source})
+    template = engine.get_template("t.html")
+    slugs = ["totp", "email", "totp", "sms", 7, "email"]
+    expected = _django_render({"t.html": source}, "t.html", {"slugs": slugs})
+    reversed_: list[object] = []
+    real_reverse = urls.reverse
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        reversed_.append(kwargs["args"])
+        return real_reverse(*args, **kwargs)
+
+    monkeypatch.setattr(urls, "reverse", counting)
+    assert template.render(Context({"slugs": slugs})) == expected
+    assert template.render(Context({"slugs": slugs})) == expected
+    assert reversed_ == [["totp"], ["email"], ["sms"], [7]]
+    assert "/security/challenge/sms/ /security/challenge/7/" in expected
+
+
+def test_a_url_that_matches_nothing_fails_at_each_render() -> None:
+    template = _folding_engine({"t.html": "{% url 'mfa:challenge_method' slug %}"}).get_template(
+        "t.html"
+    )
+    for _ in range(2):
+        with pytest.raises(NoReverseMatch):
+            template.render(Context({"slug": "a/b"}))
