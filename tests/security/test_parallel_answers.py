@@ -101,3 +101,18 @@ def test_choosing_another_method_keeps_the_attempts_wrong_answers(
     pick(client, "email")  # "Choose another method": the same attempt, the same count
     assert validate(client, "email", "000000")["Location"] == "/accounts/login/"
     assert PENDING_SESSION_KEY not in client.session
+
+
+def test_choosing_another_method_never_reaches_confirm_without_proof(client, user, password):
+    _totp(user)
+    recovery.generate(user)
+    to_challenge(client, password)
+    pick(client, "totp")
+    confirm_page = "/security/challenge/confirm/"
+    assert client.get(confirm_page)["Location"] == "/security/challenge/"
+    assert client.post(confirm_page, {"remember": "on"})["Location"] == "/security/challenge/"
+    for slug in ("email", "sms", "passkey"):  # not enrolled: neither offered nor answered
+        assert pick(client, slug).status_code == 400
+        assert validate(client, slug, "000000").status_code == 400
+    assert client.session[PENDING_SESSION_KEY]["verified"] is None
+    assert "_auth_user_id" not in client.session
