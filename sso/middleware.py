@@ -14,6 +14,7 @@ from django.template import loader
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
+from sso import csrf
 from sso.oidc.csp import with_relying_app_origins
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class PortalMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.policy = settings.SSO_CONTENT_SECURITY_POLICY
+        csrf.install()  # Django's CSRF tokens, drawn in one system call each
         self.errors = unavailable_errors()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

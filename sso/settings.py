@@ -62,8 +62,9 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "sso.request_input.RequestInputMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # Django's, with each page's token mask drawn in one system call (sso/csrf.py).
-    "sso.csrf.CsrfViewMiddleware",
+    # Django's, by this exact name (check --deploy looks for it); PortalMiddleware makes its
+    # tokens' random strings in one system call each (sso/csrf.py).
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # The password-change and MFA rollout gates; the language and device cookies and the SAML
