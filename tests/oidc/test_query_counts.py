@@ -27,8 +27,9 @@ DB_SESSIONS = "django.contrib.sessions.backends.db"
 AUTHORIZE = [
     "session",
     "user",
-    "application",  # once per request, however often oauthlib validates it; DOT's `get`,
-    # which read it again by client_id, runs only for the consent page
+    # The application is not read: each worker keeps it a few seconds (read by the first
+    # exchange here), and the insert below makes the code only while its row is unchanged
+    # (sso/oidc/applications.py).
     "insert grant and sign-in context",  # one statement (sso/oidc/rows.py)
 ]
 TOKEN = [
