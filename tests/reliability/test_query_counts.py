@@ -60,11 +60,12 @@ def expected_counts() -> dict[str, int]:
         # factors (one query), session update
         "password": 22,
         "code page": 2,  # session, pending user with its factors
-        # session, pending user with its factors, counters (as for the password, with the
-        # IP's and network's rows there already: update + select), lock read, the device found
-        # and locked in one read and updated (django-otp's replay guard), 3 give backs, audit,
-        # session update
-        "code": 19,
+        # session, pending user with its factors, the attempt's wrong-answer counter (a new
+        # key: 4, mfa.challenge.pending.reserve_failure), counters (as for the password, with
+        # the IP's and network's rows there already: update + select), lock read, the device
+        # found and locked in one read and updated (django-otp's replay guard), 3 give backs,
+        # audit, session update
+        "code": 23,
         "confirm page": 1,  # session (the pending user is read by the POST only)
         # session, pending user (its row alone), new session key (is it free, insert, old one
         # read and deleted), last_login, counters cleared, known device (any?), one statement
