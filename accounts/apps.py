@@ -14,4 +14,18 @@ class AccountsConfig(AppConfig):
         from sso import checks as _portal_checks  # noqa: F401  (portal-wide system checks)
 
         post_migrate.connect(ensure_helpdesk_group, sender=self)
+        _replace_update_last_login()
         home_applications.connect()  # Home's cached list drops when an app changes
+
+
+def _replace_update_last_login() -> None:
+    """``last_login`` is written with a sign-in's other rows in one statement
+    (accounts.signin.flows.note_last_login), not by Django's receiver's own ``save``. Under
+    Django's dispatch_uid, so that whichever app is ready first, one of them is connected."""
+    from django.contrib.auth.models import update_last_login
+    from django.contrib.auth.signals import user_logged_in
+
+    from accounts.signin.flows import note_last_login
+
+    user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
+    user_logged_in.connect(note_last_login, dispatch_uid="update_last_login")

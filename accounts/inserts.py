@@ -11,11 +11,13 @@ models written here have no receivers.
 On PostgreSQL, rows of several models are written in one statement (``insert_together``):
 each table's INSERT is a data-modifying ``WITH`` query of the last one (PostgreSQL docs,
 "Data-Modifying Statements in WITH"), so a sign-in's completion is one round trip. Other
-databases get one INSERT per model.
+databases get one INSERT per model. An UPDATE of a saved row's columns (``update``: the
+signed-in user's ``last_login``) joins the statement the same way.
 """
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 
 from django.db import connection
@@ -66,13 +68,42 @@ def insert(rows: Sequence[Model]) -> None:
         insert_together(rows)
 
 
-def insert_together(rows: Sequence[Model]) -> None:
-    """Writes new rows of any models in one statement on PostgreSQL (one per model
-    elsewhere). A failing row (a unique key taken) fails them all, as one statement does."""
-    groups = _grouped(rows)
-    if not groups:
+@dataclass(frozen=True)
+class _Update:
+    """An UPDATE of some columns of one saved row: SQL built once, and its values."""
+
+    sql: str
+    params: list
+
+
+@cache
+def _update_sql(model: type[Model], columns: tuple[str, ...], vendor: str) -> str:
+    """``UPDATE table SET column = %s, ... WHERE pk = %s``."""
+    quote = connection.ops.quote_name
+    meta = model._meta
+    sets = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in columns)
+    # Names from the model's metadata, quoted; every value is a parameter.
+    return f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+
+
+def _update_of(row: Model, fields: tuple[str, ...]) -> _Update:
+    meta = type(row)._meta
+    params = [
+        meta.get_field(name).get_db_prep_save(getattr(row, name), connection) for name in fields
+    ]
+    return _Update(_update_sql(type(row), fields, connection.vendor), [*params, row.pk])
+
+
+def insert_together(rows: Sequence[Model], updates: Sequence[_Update] = ()) -> None:
+    """Writes new rows of any models, and ``updates``, in one statement on PostgreSQL (one
+    per model and per update elsewhere). A failing row (a unique key taken) fails them all, as
+    one statement does."""
+    statements = [
+        (_insert_sql(type(g[0]), len(g), connection.vendor), _params(g)) for g in _grouped(rows)
+    ]
+    statements += [(update.sql, update.params) for update in updates]
+    if not statements:
         return
-    statements = [(_insert_sql(type(g[0]), len(g), connection.vendor), _params(g)) for g in groups]
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql" or len(statements) == 1:
             for sql, params in statements:
@@ -97,19 +128,32 @@ def add(request: HttpRequest | None, row: Model) -> None:
         insert([row])
 
 
+def update(request: HttpRequest | None, row: Model, fields: tuple[str, ...]) -> None:
+    """Writes ``fields`` of the saved ``row`` (their values as the ORM prepares them) now, or,
+    inside ``together(request)``, with the block's new rows. No signal is sent."""
+    change = _update_of(row, fields)
+    batch = getattr(request, _BATCH_ATTRIBUTE, None) if request is not None else None
+    if batch is not None:
+        batch.append(change)
+    else:
+        insert_together((), [change])
+
+
 @contextmanager
 def together(request: HttpRequest) -> Iterator[None]:
-    """The rows ``add``-ed for ``request`` inside the block are written as it ends, however it
-    ends, in one statement (``insert_together``): a sign-in's completion writes its audit
-    events, the user-session row and the known and trusted device this way. Nothing inside
+    """The rows ``add``-ed (and the changes ``update``-d) for ``request`` inside the block are
+    written as it ends, however it ends, in one statement (``insert_together``): a sign-in's
+    completion writes its audit events, the user-session row, the known and trusted device
+    and the user's ``last_login`` this way. Nothing inside
     the block may read those rows back. Nested blocks write with the outermost."""
     if getattr(request, _BATCH_ATTRIBUTE, None) is not None:
         yield
         return
-    batch: list[Model] = []
+    batch: list[Model | _Update] = []
     setattr(request, _BATCH_ATTRIBUTE, batch)
     try:
         yield
     finally:
         delattr(request, _BATCH_ATTRIBUTE)
-        insert_together(batch)
+        updates = [change for change in batch if isinstance(change, _Update)]
+        insert_together([row for row in batch if isinstance(row, Model)], updates)

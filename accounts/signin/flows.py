@@ -11,11 +11,12 @@ from django.conf import settings
 from django.contrib.auth import login, logout
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from accounts import attempts, audit, devices, lockout
+from accounts import attempts, audit, devices, inserts, lockout
 from accounts.models import User
 from accounts.question import flows as security_question
 
@@ -170,6 +171,16 @@ def after_password(request: HttpRequest, user: User) -> str:
     return complete_signin(request, user, methods=["pwd"])
 
 
+def note_last_login(
+    sender: type, request: HttpRequest | None, user: User, **kwargs: object
+) -> None:
+    """Django's ``update_last_login`` (a receiver of ``user_logged_in``, in its place: see
+    accounts.apps), written by accounts.inserts: inside ``together`` with the sign-in's new
+    rows in one statement, else at once. Like Django's, it sends no ``post_save``."""
+    user.last_login = timezone.now()
+    inserts.update(request, user, ("last_login",))
+
+
 def complete_signin(
     request: HttpRequest, user: User, methods: list[str], *, question_answered: bool = False
 ) -> str:
@@ -177,11 +188,18 @@ def complete_signin(
 
     ``login`` gives the session a new key (no session fixation) and binds it to the password
     hash, so that a later password change ends it. ``methods`` are RFC 8176 ``amr`` values.
-    When the security-question policy is on, the question comes first (seeds/003).
+    When the security-question policy is on, the question comes first (seeds/003). The rows a
+    sign-in writes (user session, audit event, known device, ``last_login``) go in one
+    statement (accounts.inserts.together).
     """
     if not question_answered and security_question.is_due(user):
         security_question.begin(request, user, methods)
         return reverse("accounts:security_question")
+    with inserts.together(request):
+        return _sign_in(request, user, methods)
+
+
+def _sign_in(request: HttpRequest, user: User, methods: list[str]) -> str:
     state = current_signin(request)
     next_url = state.next_url if state else ""
     carried = {key: request.session[key] for key in CARRIED_ACROSS_SIGNIN if key in request.session}

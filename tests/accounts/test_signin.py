@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.utils import timezone
 
 from tests.conftest import post_username, sign_in
 
@@ -130,6 +131,20 @@ def test_session_key_changes_at_sign_in(client, user, password):
     client.post("/accounts/login/password/", {"password": password})
     assert client.session.session_key != before
     assert client.session[SESSION_KEY] == str(user.pk)
+
+
+def test_a_sign_in_records_its_time_as_last_login(client, user, password, time_machine):
+    """Written with the sign-in's other rows (accounts.inserts.together); a password reset
+    link mailed before the sign-in dies with it (Django's token hashes last_login)."""
+    from django.contrib.auth.tokens import default_token_generator
+
+    time_machine.move_to("2026-11-21 09:00:00+07:00", tick=False)
+    token = default_token_generator.make_token(user)
+    time_machine.move_to("2026-11-21 09:05:00+07:00", tick=False)
+    assert sign_in(client, "ani", password)["Location"] == "/"
+    user.refresh_from_db()
+    assert user.last_login == timezone.now()
+    assert not default_token_generator.check_token(user, token)
 
 
 def test_sign_out_is_a_post_and_ends_the_session(client, user, password):

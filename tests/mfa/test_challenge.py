@@ -35,6 +35,24 @@ def test_full_challenge_with_the_authenticator(client, user, password, phone):
     assert client.session["accounts.auth_methods"] == ["otp", "pwd"]
 
 
+def test_the_last_login_is_the_confirmation_not_the_password(
+    client, user, password, phone, time_machine
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    to_challenge(client, password)
+    validate(client, "totp", phone.now())
+    user.refresh_from_db()
+    assert user.last_login is None  # only the password and the code: nobody signed in yet
+    later = timezone.now() + timedelta(seconds=30)
+    time_machine.move_to(later, tick=False)
+    assert confirm(client)["Location"] == "/"
+    user.refresh_from_db()
+    assert user.last_login == later
+
+
 def test_picker_links_to_methods_that_send_nothing_and_posts_those_that_send(
     client, user, password, phone, email_factor
 ):
