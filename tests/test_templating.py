@@ -12,6 +12,7 @@ from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.forms.renderers import DjangoTemplates
 from django.template import Context, Engine, RequestContext, TemplateDoesNotExist, engines
 from django.template.backends.django import get_installed_libraries
+from django.template.context_processors import i18n as django_i18n
 from django.test import RequestFactory
 from django.urls import NoReverseMatch
 from django.utils import translation
@@ -20,6 +21,7 @@ from django.utils.safestring import mark_safe
 from accounts.signin.forms import PasswordForm, UsernameForm
 from mfa.forms import CodeForm, TrustForm
 from mfa.methods import TotpMethod
+from sso.context_processors import i18n as sso_i18n
 from sso.templating import FormRenderer
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
@@ -264,3 +266,14 @@ def test_a_url_that_matches_nothing_fails_at_each_render() -> None:
     for _ in range(2):
         with pytest.raises(NoReverseMatch):
             template.render(Context({"slug": "a/b"}))
+
+
+@pytest.mark.parametrize("language", ["en", "id", "ar"])
+def test_the_languages_context_is_djangos(language: str, settings) -> None:  # type: ignore[no-untyped-def]
+    request = RequestFactory().get("/")
+    with translation.override(language):
+        assert sso_i18n(request) == django_i18n(request)
+    settings.LANGUAGES = [("ar", "Arabic"), ("en", "English")]
+    with translation.override(language):
+        assert sso_i18n(request) == django_i18n(request)
+        assert sso_i18n(request)["LANGUAGES"] == [("ar", "Arabic"), ("en", "English")]
