@@ -59,7 +59,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Django's, answering 503 when Redis holds a session it cannot reach (sso/sessions.py).
     "sso.sessions.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's, without the language-prefix work the portal's URLconf never needs (sso/locale.py).
+    "sso.locale.LocaleMiddleware",
     "sso.request_input.RequestInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Django's, by this exact name (check --deploy looks for it); PortalMiddleware makes its
