@@ -37,6 +37,7 @@ def forgot_password(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/forgot_password.html", {"form": form})
 
 
+@never_cache
 @require_http_methods(["GET"])
 def password_reset_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password_reset_sent.html")
@@ -59,6 +60,7 @@ class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
         return response
 
 
+@never_cache
 @require_http_methods(["GET"])
 def password_reset_done(request: HttpRequest) -> HttpResponse:
     return render(
@@ -67,6 +69,7 @@ def password_reset_done(request: HttpRequest) -> HttpResponse:
 
 
 @method_decorator(recent_auth_required, name="dispatch")
+@method_decorator(never_cache, name="dispatch")
 class PasswordChange(auth_views.PasswordChangeView):
     """Change password (also where "require a new password at next sign-in" leads); like every
     security change it needs a recent sign-in or re-authentication (mfa.reauth)."""

@@ -263,6 +263,7 @@ class MalformedLogoutRequest(OIDCError):
     description = "A parameter holds characters or a length not allowed."
 
 
+@method_decorator(never_cache, name="dispatch")  # the signed-in person's prompt: never stored
 class RPInitiatedLogoutView(dot_views.RPInitiatedLogoutView):
     """RP-initiated logout, the same answer however often an app asks (sso/oidc/logout.py);
     a malformed request, hint or client gets the error page."""

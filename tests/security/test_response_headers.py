@@ -65,9 +65,14 @@ def secret_paths() -> tuple[str, ...]:
     return (*(reverse(f"oauth2_provider:{name}") for name in names), SCIM_PREFIX)
 
 
-def problems(path: str, response) -> list[str]:
-    """What is missing from one answer (empty when nothing)."""
+def problems(path: str, response, signed_in: bool = False) -> list[str]:
+    """What is missing from one answer (empty when nothing); ``signed_in``: the answer went
+    to a signed-in person, whose pages are never stored (design.md "Security defaults")."""
     found = [f"no {name}" for name in SECURITY_HEADERS if name not in response]
+    is_page = response.get("Content-Type", "").startswith("text/html")
+    stored = "no-store" not in response.get("Cache-Control", "")
+    if signed_in and is_page and response.status_code == 200 and stored:
+        found.append("a signed-in page without no-store")
     content_type = response.get("Content-Type", "").split(";")[0].strip()
     if _is_json(response):
         wanted = "application/scim+json" if path.startswith(SCIM_PREFIX) else "application/json"
@@ -105,7 +110,7 @@ def test_every_answer_carries_the_security_headers(world, password, kind):  # no
                 sends.append((path.rstrip("/"), Request("GET")))
             for target, request in sends:
                 response = _send(client, target, request)
-                for problem in problems(target, response):
+                for problem in problems(target, response, kind == "signed_in"):
                     failures.setdefault(problem, []).append(f"{target} {request.describe()}")
     report = "\n".join(
         f"{problem}: {len(where)} answers, e.g. {'; '.join(where[:3])}"
