@@ -36,7 +36,15 @@ def mask_cipher_secret(secret: str) -> str:
     return mask + cipher
 
 
+def unmask_cipher_token(token: str) -> str:
+    """The secret of a token of ``CSRF_TOKEN_LENGTH`` characters of Django's alphabet, as
+    Django's ``_unmask_cipher_token`` gives it (its caller has checked the format)."""
+    mask, cipher = token[: csrf.CSRF_SECRET_LENGTH], token[csrf.CSRF_SECRET_LENGTH :]
+    return "".join(_ALPHABET[_INDEX[x] - _INDEX[y]] for x, y in zip(cipher, mask, strict=True))
+
+
 def install() -> None:
-    """Makes Django's ``get_token`` and ``rotate_token`` use the functions above."""
+    """Makes Django's ``get_token``, ``rotate_token`` and token check use the functions above."""
     csrf._get_new_csrf_string = new_csrf_string
     csrf._mask_cipher_secret = mask_cipher_secret
+    csrf._unmask_cipher_token = unmask_cipher_token

@@ -10,7 +10,7 @@ from django.middleware import csrf
 from django.test import Client
 
 from sso.crypto import _byte_table, random_string
-from sso.csrf import mask_cipher_secret
+from sso.csrf import mask_cipher_secret, unmask_cipher_token
 
 TOKEN_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -66,3 +66,19 @@ def test_each_response_masks_the_same_secret_anew(db):
     assert {csrf._unmask_cipher_token(token) for token in tokens} == {secret}
     assert browser.cookies["csrftoken"].value == secret
     assert csrf._mask_cipher_secret is mask_cipher_secret  # the pages used sso.csrf's masking
+
+
+def djangos_masking(secret: str, mask: str) -> str:
+    """Django's _mask_cipher_secret with a given mask (django/middleware/csrf.py)."""
+    chars = csrf.CSRF_ALLOWED_CHARS
+    pairs = zip((chars.index(x) for x in secret), (chars.index(x) for x in mask), strict=True)
+    return mask + "".join(chars[(x + y) % len(chars)] for x, y in pairs)
+
+
+def test_tokens_unmask_to_their_secret_as_djangos_do():
+    for _ in range(500):
+        secret = random_string(csrf.CSRF_SECRET_LENGTH, csrf.CSRF_ALLOWED_CHARS)
+        mask = random_string(csrf.CSRF_SECRET_LENGTH, csrf.CSRF_ALLOWED_CHARS)
+        assert unmask_cipher_token(djangos_masking(secret, mask)) == secret
+        token = mask_cipher_secret(secret)
+        assert token == djangos_masking(secret, token[: csrf.CSRF_SECRET_LENGTH])
