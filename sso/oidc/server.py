@@ -7,12 +7,41 @@ flow...) must get ``unsupported_grant_type`` or ``unsupported_response_type`` (R
 says the same (sso/oidc/views.py).
 """
 
+from oauthlib.common import Request
+from oauthlib.oauth2.rfc6749 import utils
+from oauthlib.oauth2.rfc6749.endpoints.base import catch_errors_and_unavailability
 from oauthlib.openid import Server
 
 from sso.oidc.params import check_authorization_request
 
 GRANT_TYPES = ("authorization_code", "refresh_token")
 RESPONSE_TYPES = ("code",)
+
+
+class PortalRequest(Request):
+    """oauthlib's request with its query string parsed once.
+
+    oauthlib parses the URI's query anew each time ``uri_query_params`` or
+    ``duplicate_params`` is asked for: five times in one validation of an authorization
+    request (once per parameter that must not be repeated), and again in the portal's own
+    check (sso/oidc/params.py). Each answer is kept with the URI and body it was computed
+    from, and computed again should either change.
+    """
+
+    @property
+    def uri_query_params(self) -> list[tuple[str, str]]:
+        kept = self.__dict__.get("_portal_query")
+        if kept is None or kept[0] != self.uri:
+            kept = self.__dict__["_portal_query"] = (self.uri, Request.uri_query_params.fget(self))
+        return list(kept[1])
+
+    @property
+    def duplicate_params(self) -> list[str]:
+        kept = self.__dict__.get("_portal_duplicates")
+        if kept is None or kept[0] != (self.uri, self.body):
+            duplicates = Request.duplicate_params.fget(self)
+            kept = self.__dict__["_portal_duplicates"] = ((self.uri, self.body), duplicates)
+        return list(kept[1])
 
 
 class PortalServer(Server):
@@ -27,3 +56,47 @@ class PortalServer(Server):
         for grant in (self.auth_grant, self.openid_connect_auth.proxy_target):
             if check_authorization_request not in grant.custom_validators.pre_auth:
                 grant.custom_validators.pre_auth.append(check_authorization_request)
+
+    # oauthlib's three endpoint methods that the portal calls, as oauthlib writes them
+    # (AuthorizationEndpoint, TokenEndpoint), with PortalRequest in place of its Request.
+
+    @catch_errors_and_unavailability
+    def create_authorization_response(
+        self, uri, http_method="GET", body=None, headers=None, scopes=None, credentials=None
+    ):
+        request = PortalRequest(uri, http_method=http_method, body=body, headers=headers)
+        request.scopes = scopes
+        request.user = None
+        for name, value in (credentials or {}).items():
+            setattr(request, name, value)
+        handler = self.response_types.get(request.response_type, self.default_response_type_handler)
+        return handler.create_authorization_response(request, self.default_token_type)
+
+    @catch_errors_and_unavailability
+    def validate_authorization_request(self, uri, http_method="GET", body=None, headers=None):
+        request = PortalRequest(uri, http_method=http_method, body=body, headers=headers)
+        request.scopes = utils.scope_to_list(request.scope)
+        handler = self.response_types.get(request.response_type, self.default_response_type_handler)
+        return handler.validate_authorization_request(request)
+
+    @catch_errors_and_unavailability
+    def create_token_response(
+        self,
+        uri,
+        http_method="POST",
+        body=None,
+        headers=None,
+        credentials=None,
+        grant_type_for_scope=None,
+        claims=None,
+    ):
+        request = PortalRequest(uri, http_method=http_method, body=body, headers=headers)
+        self.validate_token_request(request)
+        request.scopes = utils.scope_to_list(request.scope)
+        request.extra_credentials = credentials
+        if grant_type_for_scope:
+            request.grant_type = grant_type_for_scope
+        if claims:
+            request.claims = claims
+        handler = self.grant_types.get(request.grant_type, self.default_grant_type_handler)
+        return handler.create_token_response(request, self.default_token_type)
