@@ -17,6 +17,7 @@ from django.test import RequestFactory
 from django.urls import NoReverseMatch
 from django.utils import translation
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from accounts.signin.forms import PasswordForm, UsernameForm
 from mfa.forms import CodeForm, TrustForm
@@ -277,3 +278,35 @@ def test_the_languages_context_is_djangos(language: str, settings) -> None:  # t
     with translation.override(language):
         assert sso_i18n(request) == django_i18n(request)
         assert sso_i18n(request)["LANGUAGES"] == [("ar", "Arabic"), ("en", "English")]
+
+
+class Labelled(forms.Form):
+    plain = forms.CharField(label="Name <&>")
+    helped = forms.CharField(help_text="Use <b>8</b> characters", required=False)
+    box = forms.BooleanField(required=False, label=gettext_lazy("Trust this device"))
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+@pytest.mark.parametrize(
+    "form",
+    [
+        UsernameForm(),
+        PasswordForm(),
+        CodeForm(None),
+        CodeForm({"code": "12"}),
+        UsernameForm({"username": ""}),
+        Labelled({"plain": "", "helped": "x"}),
+        Labelled(None, auto_id=False),
+        Labelled(None, prefix="p"),
+    ],
+    ids=repr,
+)
+def test_the_field_tag_writes_what_field_html_writes(form: forms.Form, language: str) -> None:
+    engine = engines["django"]
+    tag = engine.from_string("{% load layout %}{% field bound %}")
+    include = engine.from_string('{% include "field.html" with field=bound %}')
+    with translation.override(language):
+        form.is_valid()
+        for name in form.fields:
+            html = tag.render({"bound": form[name]})
+            assert html == include.render({"bound": form[name]})
