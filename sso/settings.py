@@ -122,12 +122,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # deadlock upgrading a read to a write ("database is locked").
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 if DATABASES["default"]["ENGINE"].endswith("postgresql") and env.bool(
-    "DB_PREPARED_STATEMENTS", default=False
+    "DB_PREPARED_STATEMENTS", default=True
 ):
     # Server-side parameters and prepared statements: psycopg prepares a statement once a
     # connection ran it DB_PREPARE_THRESHOLD times, so PostgreSQL parses and plans each of a
-    # sign-in's statements once per connection instead of at every request. Off behind a
-    # pooler in transaction mode (PgBouncer before 1.21), which cannot keep them.
+    # sign-in's statements once per connection instead of at every request. Set it false
+    # behind a pooler in transaction mode (PgBouncer before 1.21), which cannot keep them.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=env.int("DB_PREPARE_THRESHOLD", default=5)
     )
