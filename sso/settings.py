@@ -112,11 +112,7 @@ TEMPLATES = [
 # DATABASE_URL: default SQLite file next to manage.py; PostgreSQL in production and CI.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-# A kept connection is checked before a request's first query; on PostgreSQL by a look at
-# its socket, with Django's SELECT 1 only when something arrived on it (sso/postgresql/).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "sso.postgresql"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Take the write lock when a transaction starts, so a web process and a worker never
     # deadlock upgrading a read to a write ("database is locked").
