@@ -27,7 +27,6 @@ from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
 from sso.oidc import flows, id_tokens, rows
-from sso.oidc.applications import ApplicationChanged
 from sso.oidc.models import Application, SignInContext
 
 
@@ -172,11 +171,7 @@ class CodeExchangeMixin:
             flows.record_sign_in_context(session, grant, code_hash(code["code"]))
             return grant
         grant = self._new_grant(request, code, expires)
-        context = flows.sign_in_context(session, grant, code_hash(code["code"]))
-        if not rows.insert_code(grant, context):
-            # Edited or deleted since it was read: the authorize view answers again with the
-            # application as it is now (sso/oidc/applications.py).
-            raise ApplicationChanged(grant.application.client_id)
+        rows.insert_code(grant, flows.sign_in_context(session, grant, code_hash(code["code"])))
         return grant
 
     @staticmethod

@@ -96,36 +96,19 @@ def available(*models: type[Model]) -> bool:
 
 @cache
 def _code_statement(grant_model: type[Model], context_model: type[Model]):
-    qn = connection.ops.quote_name
-    app_table = qn(grant_model._meta.get_field("application").related_model._meta.db_table)
-    grant, context = _insert(grant_model), _insert(context_model, "g")
-    # The grant only while its application's row is as the caller read it (same ``updated``,
-    # which every save moves); the context only with the grant.
-    guarded = grant.sql.replace(
-        " RETURNING ",
-        f" WHERE EXISTS (SELECT 1 FROM {app_table} WHERE {qn('id')} = %s"  # noqa: S608
-        f" AND {qn('updated')} = %s) RETURNING ",
-        1,
-    )
-    sql = f"WITH g AS ({guarded}), c AS ({context.sql}) SELECT g.id, c.id FROM g, c"  # noqa: S608
+    grant, context = _insert(grant_model), _insert(context_model)
+    sql = f"WITH g AS ({grant.sql}), c AS ({context.sql}) SELECT g.id, c.id FROM g, c"  # noqa: S608
     return grant, context, sql
 
 
-def insert_code(grant: Model, context: Model) -> bool:
-    """Saves a new grant and its sign-in context in one statement (both or neither); False,
-    and nothing saved, when the grant's application row is gone or no longer has the
-    ``updated`` time of ``grant.application`` (edited since it was read)."""
+def insert_code(grant: Model, context: Model) -> None:
+    """Saves a new grant and its sign-in context in one statement (both or neither)."""
     grant_insert, context_insert, sql = _code_statement(type(grant), type(context))
-    application = grant.application
-    guard = [application.pk, application.updated]
     with connection.cursor() as cursor:
-        cursor.execute(sql, _values(grant_insert, grant) + guard + _values(context_insert, context))
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    _saved(grant, row[0])
-    _saved(context, row[1])
-    return True
+        cursor.execute(sql, _values(grant_insert, grant) + _values(context_insert, context))
+        grant_pk, context_pk = cursor.fetchone()
+    _saved(grant, grant_pk)
+    _saved(context, context_pk)
 
 
 # --- Token: the code's grant, read with what the exchange needs ------------------------------

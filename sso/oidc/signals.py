@@ -18,16 +18,14 @@ def end_relying_app_sessions(sender, request: HttpRequest | None, user, **kwargs
         flows.sign_out_of_apps(user, sid)
 
 
-def _connect_application_invalidation() -> None:
+def _connect_csp_invalidation() -> None:
     from django.db.models.signals import post_delete, post_save
 
-    from sso.oidc.applications import forget_all
     from sso.oidc.csp import forget_relying_app_origins
     from sso.oidc.models import Application
 
     for signal in (post_save, post_delete):
         signal.connect(forget_relying_app_origins, sender=Application, dispatch_uid=f"csp-{signal}")
-        signal.connect(forget_all, sender=Application, dispatch_uid=f"kept-apps-{signal}")
 
 
-_connect_application_invalidation()
+_connect_csp_invalidation()

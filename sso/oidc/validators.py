@@ -13,7 +13,7 @@ from oauth2_provider.models import get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.common import Request as OAuthlibRequest
 
-from sso.oidc import applications, flows, params
+from sso.oidc import flows, params
 from sso.oidc.code_exchange import CodeExchangeMixin, code_hash
 from sso.oidc.models import Application, SignInContext
 
@@ -26,9 +26,6 @@ class PortalOAuth2Validator(CodeExchangeMixin, OAuth2Validator):
         database error (the authorize page says so; the token endpoint: invalid_client)."""
         if not params.is_client_id(client_id):
             return None
-        if request.client is None and applications.in_use():
-            # The authorize endpoint: this worker's row (sso/oidc/applications.py).
-            request.client = applications.application(client_id)
         return super()._load_application(client_id, request)
 
     def get_default_redirect_uri(self, client_id, request, *args, **kwargs) -> None:

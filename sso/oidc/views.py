@@ -31,8 +31,7 @@ from oauth2_provider.signals import app_authorized
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749.errors import ConsentRequired, LoginRequired
 
-from sso.oidc import applications, claims, flows, params, server
-from sso.oidc.applications import ApplicationChanged
+from sso.oidc import claims, flows, params, server
 from sso.oidc.flows import Need
 from sso.oidc.logout import LogoutHint, read_hint
 from sso.oidc.models import Application
@@ -115,18 +114,6 @@ class AuthorizationView(dot_views.AuthorizationView):
         return result
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        """The answer with the application as this worker keeps it (sso/oidc/applications.py);
-        when it was edited or deleted meanwhile, the answer with it as the database has it."""
-        query = request.GET
-        try:
-            with applications.cached_reads():
-                return self._answer(request, *args, **kwargs)
-        except ApplicationChanged as changed:
-            applications.forget(str(changed))
-            request.GET, self._validated = query, None  # as the request came
-            return self._answer(request, *args, **kwargs)
-
-    def _answer(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
             scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
