@@ -21,6 +21,7 @@ to fail at render as before.
 from __future__ import annotations
 
 import html
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 from weakref import WeakSet
@@ -50,6 +51,11 @@ from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, SafeString
 
 _LOADERS: WeakSet[Loader] = WeakSet()
+# Distinct (language, script prefix, URL conf) sets of compiled templates a worker keeps; past
+# that the least recently used set is dropped. A deployment has a few (its languages, one
+# prefix); a proxy passing a client's SCRIPT_NAME through would otherwise let each new prefix
+# compile and keep a whole set for good (about 57 KB each: memory exhaustion).
+_FOLDED_SETS_KEPT = 8
 
 
 def constant(func: Callable[..., str]) -> Callable[..., str]:
@@ -64,11 +70,31 @@ class Loader(cached.Loader):
     def __init__(self, engine, loaders) -> None:  # type: ignore[no-untyped-def]
         super().__init__(engine, loaders)
         self._folding: set[str] = set()
+        self._folded_sets: OrderedDict[str, None] = OrderedDict()  # least recently used first
         _LOADERS.add(self)
 
     def cache_key(self, template_name: str, skip: Any = None) -> str:
         folded_for = f"{translation.get_language()}|{get_script_prefix()}|{get_urlconf()}"
+        self._keep_set(folded_for)
         return f"{folded_for}|{super().cache_key(template_name, skip)}"
+
+    def _keep_set(self, folded_for: str) -> None:
+        """Marks the compiled set ``folded_for`` as just used; drops the least recently used
+        set's templates when more than ``_FOLDED_SETS_KEPT`` are kept."""
+        sets = self._folded_sets
+        if folded_for in sets:
+            sets.move_to_end(folded_for)
+            return
+        sets[folded_for] = None
+        if len(sets) > _FOLDED_SETS_KEPT:
+            dropped = sets.popitem(last=False)[0] + "|"
+            cache = self.get_template_cache
+            for key in [key for key in cache if key.startswith(dropped)]:
+                del cache[key]
+
+    def reset(self) -> None:
+        super().reset()
+        self._folded_sets.clear()
 
     def get_template(self, template_name: str, skip: Any = None) -> Template:
         key = self.cache_key(template_name, skip)

@@ -95,6 +95,26 @@ def test_each_language_gets_its_own_copy_with_the_constant_tags_as_text() -> Non
         assert engine.get_template("t.html").render(Context()) == '<a href="/">Sign in</a>'
 
 
+def test_a_worker_keeps_few_compiled_sets_however_many_script_prefixes_it_meets() -> None:
+    """A proxy passing a client's SCRIPT_NAME through must not let each new prefix compile and
+    keep a whole set of templates for good: the least recently used sets are dropped."""
+    from django.urls import set_script_prefix
+
+    from sso.templating import _FOLDED_SETS_KEPT
+
+    engine = _folding_engine({"t.html": "{% load i18n %}<a href=\"{% url 'home' %}\">x</a>"})
+    loader = engine.template_loaders[0]
+    try:
+        for number in range(3 * _FOLDED_SETS_KEPT):
+            set_script_prefix(f"/p{number}/")
+            assert engine.get_template("t.html").render(Context()) == f'<a href="/p{number}/">x</a>'
+        assert len(loader.get_template_cache) == _FOLDED_SETS_KEPT
+        set_script_prefix("/p0/")  # dropped long ago: compiled again, with its own prefix
+        assert engine.get_template("t.html").render(Context()) == '<a href="/p0/">x</a>'
+    finally:
+        set_script_prefix("/")
+
+
 def test_nothing_is_folded_under_another_language_or_other_escaping() -> None:
     source = (
         "{% load i18n %}{% language 'id' %}{% translate 'Sign in' %}{% endlanguage %}|"
