@@ -185,33 +185,32 @@ class _Compiled:
         return self.template
 
 
-def _resolve_include(node: IncludeNode, engine: Engine) -> None:
-    if isinstance(node.template, _Compiled) or not _literal(node.template):
-        return
-    name = _literal_value(node.template)
-    if not isinstance(name, str) or name.startswith(("./", "../")):
-        return
+def _compiled(expression: Any, engine: Engine, refused: Callable[[str], bool]) -> Any:
+    """The template a literal name in ``expression`` names, compiled once, or ``expression``
+    as it was: when it is not a literal string, ``refused(name)`` is true, or the template is
+    missing (it then fails at render, as it would have)."""
+    if isinstance(expression, _Compiled) or not _literal(expression):
+        return expression
+    name = _literal_value(expression)
+    if not isinstance(name, str) or refused(name):
+        return expression
     try:
-        template = engine.get_template(name)
+        return _Compiled(engine.get_template(name))
     except TemplateDoesNotExist:
-        return  # it fails at render, as it would have
-    node.template = _Compiled(template)
+        return expression
+
+
+def _resolve_include(node: IncludeNode, engine: Engine) -> None:
+    """The template of ``{% include "name" %}``, found once (not a relative name)."""
+    node.template = _compiled(node.template, engine, lambda name: name.startswith(("./", "../")))
 
 
 def _resolve_extends(node: ExtendsNode, engine: Engine) -> None:
     """The parent of ``{% extends "name" %}``, found once. Not when a template extends its own
     name (the admin's pattern): then Django looks past this template's own file, at every render.
     """
-    if isinstance(node.parent_name, _Compiled) or not _literal(node.parent_name):
-        return
-    name = _literal_value(node.parent_name)
-    if not isinstance(name, str) or name == getattr(node.origin, "template_name", None):
-        return
-    try:
-        parent = engine.get_template(name)
-    except TemplateDoesNotExist:
-        return  # it fails at render, as it would have
-    node.parent_name = _Compiled(parent)
+    own_name = getattr(node.origin, "template_name", None)
+    node.parent_name = _compiled(node.parent_name, engine, lambda name: name == own_name)
 
 
 class _TextBlock(BlockNode):
