@@ -19,17 +19,19 @@ line without a traceback (docs/security.md, "Input handling"):
 Protocol endpoints (``SSO_PROTOCOL_PATH_PREFIXES``: OpenID Connect, SAML, SCIM) answer bad
 parameters with their protocol's own error (RFC 6749 §4.1.2.1 sends an ``invalid_request``
 back to the client), so only a body that cannot be parsed at all is refused here for them.
+The rule they share on parameters given twice is here too (``repeated_parameters``).
 """
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import BadRequest, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
@@ -48,6 +50,10 @@ _BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 SCIM_PATH_PREFIX = "/scim/"  # sso/urls.py
 SCIM_CONTENT_TYPE = "application/scim+json"
 SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+# RFC 8707 §2: a client names each resource it wants a token for in a ``resource`` parameter
+# of its own, so that one may repeat. No other parameter of the OpenID Connect or SAML
+# endpoints may (RFC 6749 §3.1: "MUST NOT be included more than once").
+REPEATABLE_PARAMETERS = frozenset({"resource"})
 
 
 class UnreadableInput(Exception):
@@ -109,6 +115,41 @@ def strict_pairs(encoded: str) -> list[tuple[str, str]]:
         )
     except (UnicodeDecodeError, ValueError) as exc:
         raise _bad_field() from exc
+
+
+def repeated_names(names: Iterable[str]) -> list[str]:
+    """The names that occur more than once in ``names`` (one per parameter sent), sorted,
+    but for ``REPEATABLE_PARAMETERS``.
+
+    RFC 6749 §3.1 (and OpenID Connect Core, which follows it): request parameters MUST NOT be
+    included more than once. A repeated one is ambiguous: Django and oauthlib read the last
+    value, a proxy, a signature check (SAML Bindings §3.4.4.1 signs the query as sent) or
+    another reader may take the first, so each would act on a request the other never saw.
+    """
+    counts = Counter(names)
+    return sorted(n for n, c in counts.items() if c > 1 and n not in REPEATABLE_PARAMETERS)
+
+
+def names_sent(params: QueryDict) -> Iterator[str]:
+    """Each name of ``params`` (``request.GET`` or ``request.POST``) once per value sent."""
+    for name, values in params.lists():
+        for _value in values:
+            yield name
+
+
+def repeated_parameters(request: HttpRequest) -> list[str]:
+    """The parameters ``request`` gives more than once in its query string, or more than once
+    in its form body (``repeated_names``); empty when none is.
+
+    The two are counted apart: a form of the portal posts its hidden fields back to the
+    address that carried them (RP-initiated logout's prompt), and each endpoint reads one of
+    the two, never both (oauthlib refuses a query string on a POST to the token, revocation
+    and introspection endpoints).
+    """
+    repeated = set(repeated_names(names_sent(request.GET)))
+    if request.method == "POST":
+        repeated.update(repeated_names(names_sent(request.POST)))
+    return sorted(repeated)
 
 
 def check_length(request: HttpRequest) -> None:

@@ -10,16 +10,22 @@ into the protocol's own error instead:
   redirect URI were found genuine;
 - a malformed ``client_id`` is an unknown client (PortalOAuth2Validator);
 - at the token, revocation, introspection and UserInfo endpoints, ``invalid_request`` with
-  HTTP 400 (``bad_parameter`` below).
+  HTTP 400 (``refused_parameters`` below); at RP-initiated logout, the error page.
+
+A parameter given twice is refused at every endpoint alike (RFC 6749 §3.1), by the portal's
+one rule for it (sso/request_input.py, ``repeated_parameters``).
 """
 
 import json
 import re
 from collections.abc import Iterable
 
+from django.http import HttpRequest
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestError
 from oauthlib.openid.connect.core.exceptions import RequestNotSupported, RequestURINotSupported
+
+from sso.request_input import repeated_names, repeated_parameters
 
 # C0 controls and DEL: no OAuth or OpenID Connect parameter carries them (RFC 6749 Appendix A
 # allows %x20-7E, or printable Unicode for scope and state).
@@ -53,6 +59,30 @@ def bad_parameter(pairs: Iterable[tuple[str, str]]) -> str | None:
     return None
 
 
+def refused_parameters(request: HttpRequest) -> str | None:
+    """Why the parameters of ``request`` (query string and form body) are refused, as the
+    ``error_description`` of an ``invalid_request``; None when they are acceptable.
+
+    Refused: a parameter given more than once (RFC 6749 §3.1), or one that holds a control
+    character or an overlong value (``bad_parameter``).
+    """
+    repeated = repeated_parameters(request)
+    if repeated:
+        return _given_twice(repeated)
+    pairs = [(k, v) for k in request.GET for v in request.GET.getlist(k)]
+    if request.method == "POST":
+        pairs += [(k, v) for k in request.POST for v in request.POST.getlist(k)]
+    bad = bad_parameter(pairs)
+    if bad is not None:
+        return f"The {bad} parameter holds characters or a length not allowed."
+    return None
+
+
+def _given_twice(names: list[str]) -> str:
+    shown = names[0] if is_clean(names[0], 100) else "?"
+    return f"The {shown} parameter is given more than once."
+
+
 def check_authorization_request(request: OAuthlibRequest) -> dict:
     """oauthlib pre-authorization validator: raises the OAuth error the app should get.
 
@@ -61,6 +91,12 @@ def check_authorization_request(request: OAuthlibRequest) -> dict:
     info (oauthlib's validator contract).
     """
     sent = request.uri_query_params + list(request.decoded_body or [])
+    # RFC 6749 §3.1. oauthlib itself refuses a repeated client_id, response_type,
+    # redirect_uri, scope or state as a fatal error (no client to answer yet); every other
+    # one (nonce, prompt, max_age, code_challenge...) is answered to the client here.
+    repeated = repeated_names(name for name, _value in request.uri_query_params)
+    if repeated:
+        raise InvalidRequestError(description=_given_twice(repeated), request=request)
     names = {name for name, _value in sent}
     if "request_uri" in names:
         # OpenID Connect Core §6.2; discovery says request_uri_parameter_supported false.

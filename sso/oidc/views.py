@@ -35,27 +35,20 @@ from sso.oidc import claims, flows, params, server
 from sso.oidc.flows import Need
 from sso.oidc.logout import LogoutHint, read_hint
 from sso.oidc.models import Application
+from sso.request_input import repeated_parameters
 
 
-def _invalid_request(name: str) -> JsonResponse:
+def _invalid_request(description: str) -> JsonResponse:
     """RFC 6749 §5.2 (and RFC 7009 §2.2.1, RFC 7662 §2.3): HTTP 400, ``invalid_request``."""
-    return JsonResponse(
-        {
-            "error": "invalid_request",
-            "error_description": f"The {name} parameter holds characters or a length not allowed.",
-        },
-        status=400,
-    )
+    return JsonResponse({"error": "invalid_request", "error_description": description}, status=400)
 
 
 def _refusal(request: HttpRequest) -> HttpResponse | None:
-    """``invalid_request`` for a request whose parameters hold a NUL or other control
-    character, or an overlong value (sso/oidc/params.py); None when they are acceptable."""
-    pairs = [(k, v) for k in request.GET for v in request.GET.getlist(k)]
-    if request.method == "POST":
-        pairs += [(k, v) for k in request.POST for v in request.POST.getlist(k)]
-    bad = params.bad_parameter(pairs)
-    return None if bad is None else _invalid_request(bad)
+    """``invalid_request`` for a request with a parameter given twice, or one that holds a NUL
+    or other control character or an overlong value (sso/oidc/params.py); None when its
+    parameters are acceptable."""
+    reason = params.refused_parameters(request)
+    return None if reason is None else _invalid_request(reason)
 
 
 def _bad_consent(request: HttpRequest) -> HttpResponse:
@@ -84,6 +77,26 @@ class ParameterCheckMixin:
 @method_decorator(never_cache, name="dispatch")
 class AuthorizationView(dot_views.AuthorizationView):
     """The authorize endpoint: single sign-on through the portal session, with its demands."""
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        """A parameter given twice is refused before anything reads one (RFC 6749 §3.1)."""
+        if repeated_parameters(request):
+            return self._refuse_repeated(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def _refuse_repeated(self, request: HttpRequest) -> HttpResponse:
+        """An ``invalid_request`` sent back to the client once oauthlib found it and its
+        redirect URI genuine (the portal's pre-authorization check, sso/oidc/params.py), else
+        the error page (a repeated client_id or redirect_uri, an unknown client: RFC 6749
+        §4.1.2.1). A consent form with a field twice did not come from the consent page."""
+        if request.method == "GET":
+            try:
+                self.validate_authorization_request(request)
+            except OAuthToolkitError as error:
+                return self.error_response(error, application=None)
+        # The consent form, or a query oauthlib read otherwise than Django: the page.
+        reason = _("A parameter of this request is given more than once.")
+        return render(request, "400.html", {"reason": reason}, status=400)
 
     def handle_no_permission(self) -> HttpResponse:
         """Not signed in: check the request first, then sign in and come back.
@@ -244,10 +257,10 @@ class ConnectDiscoveryInfoView(dot_views.ConnectDiscoveryInfoView):
 
 
 class MalformedLogoutRequest(OIDCError):
-    """A logout parameter with a control character or an overlong value."""
+    """A logout parameter given twice, or with a control character or an overlong value."""
 
     error = "invalid_request"
-    description = "A parameter holds characters or a length not allowed."
+    description = "A parameter is given twice, or holds characters or a length not allowed."
 
 
 @method_decorator(never_cache, name="dispatch")  # the signed-in person's prompt: never stored
@@ -258,10 +271,7 @@ class RPInitiatedLogoutView(dot_views.RPInitiatedLogoutView):
     hint: LogoutHint | None = None
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        pairs = [(k, v) for k in request.GET for v in request.GET.getlist(k)]
-        if request.method == "POST":
-            pairs += [(k, v) for k in request.POST for v in request.POST.getlist(k)]
-        if params.bad_parameter(pairs) is not None:
+        if params.refused_parameters(request) is not None:
             self.oidc_data = {}
             return self.error_response(MalformedLogoutRequest())
         return super().dispatch(request, *args, **kwargs)
@@ -401,8 +411,13 @@ class UserInfoView(dot_views.UserInfoView):
     """
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        refusal = None if request.method == "OPTIONS" else _refusal(request)
         if request.method == "OPTIONS":
             response = HttpResponse(status=204)
+        elif refusal is not None:
+            # RFC 6750 §3.1: invalid_request is HTTP 400, with the challenge.
+            response = refusal
+            response["WWW-Authenticate"] = 'Bearer error="invalid_request"'
         elif "access_token" in request.GET or (
             request.method == "POST" and "access_token" in request.POST
         ):

@@ -16,6 +16,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from django.conf import settings
 
+from sso.request_input import names_sent, repeated_names
+
 SAMLP = "{urn:oasis:names:tc:SAML:2.0:protocol}"
 SAML = "{urn:oasis:names:tc:SAML:2.0:assertion}"
 # A signed AuthnRequest with extensions is about 8 levels deep; 32 leaves room for any SP.
@@ -56,6 +58,11 @@ def decode(params, binding: str, field: str = "SAMLRequest") -> Message:
     from saml2 import BINDING_HTTP_REDIRECT  # here: sp_metadata's reader imports this module
 
     limit = settings.SSO_SAML_MAX_MESSAGE_BYTES
+    repeated = repeated_names(names_sent(params))
+    if repeated:
+        # The message, its RelayState and signature must each be one (sso/request_input.py):
+        # pysaml2 would check a signature over values other than those acted on.
+        raise BadMessage(f"{repeated[0][:40]!r} given more than once")
     encoded = params.get(field, "")
     if not encoded:
         raise BadMessage(f"no {field}")
