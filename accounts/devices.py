@@ -7,6 +7,7 @@ the user); only its SHA-256 is kept, in KnownDevice.
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from functools import cache
 
 from django.conf import settings
@@ -42,27 +43,45 @@ def note_device(request: HttpRequest, user: User) -> bool:
     token = _browser_token(request)
     digest = hashlib.sha256(token.encode()).hexdigest()
     label = audit.device_label(request.headers.get("User-Agent", ""))
-    fresh_cookie = getattr(request, NEW_COOKIE_ATTRIBUTE, None) == token
-    if not fresh_cookie and _known(user.pk, digest):
+    if getattr(request, NEW_COOKIE_ATTRIBUTE, None) == token:
+        # A random id made just now cannot be in the table yet: insert without looking. Whether
+        # the account knew a browser before is asked with the insert (with the sign-in's other
+        # rows in one statement when it writes them together, accounts.inserts), and read as
+        # the table was before it; asked first, as outside a block the row is written at once.
+        if settings.ACCOUNTS_NEW_DEVICE_ALERTS:
+            alert = _alert(request, user, label)
+
+            def answer(any_device: object) -> None:
+                if any_device is not None:  # the account had a browser before this one
+                    alert()
+
+            inserts.ask(request, _known_sql(False, connection.vendor), [user.pk], answer)
+        inserts.add(request, KnownDevice(user=user, device_hash=digest, device=label))
+        return True
+    if _known(user.pk, digest):
         return False  # the usual case: a browser this account has used before
     had_devices = _known(user.pk)
-    if fresh_cookie:
-        # A random id made just now cannot be in the table yet: insert without looking (with
-        # the sign-in's other rows when it writes them together, accounts.inserts).
-        inserts.add(request, KnownDevice(user=user, device_hash=digest, device=label))
-        created = True
-    else:
-        # Known to the browser but not to this account; a parallel sign-in may insert it too.
-        _device, created = KnownDevice.objects.get_or_create(
-            user=user, device_hash=digest, defaults={"device": label}
-        )
+    # Known to the browser but not to this account; a parallel sign-in may insert it too.
+    _device, created = KnownDevice.objects.get_or_create(
+        user=user, device_hash=digest, defaults={"device": label}
+    )
     if created and had_devices and settings.ACCOUNTS_NEW_DEVICE_ALERTS:
-        from accounts.tasks import send_new_device_alert
-
-        ip = client_ip(request)
-        language = translation.get_language() or settings.LANGUAGE_CODE
-        transaction.on_commit(lambda: send_new_device_alert.delay(user.pk, label, ip, language))
+        _alert(request, user, label)()
     return created
+
+
+def _alert(request: HttpRequest, user: User, label: str) -> Callable[[], None]:
+    """Queues the new-device mail of ``user`` for after the commit, in this request's language
+    and with its client IP (worked out now, when called)."""
+    from accounts.tasks import send_new_device_alert
+
+    ip = client_ip(request)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+
+    def queue() -> None:
+        transaction.on_commit(lambda: send_new_device_alert.delay(user.pk, label, ip, language))
+
+    return queue
 
 
 @cache

@@ -12,10 +12,12 @@ On PostgreSQL, rows of several models are written in one statement (``insert_tog
 each table's INSERT is a data-modifying ``WITH`` query of the last one (PostgreSQL docs,
 "Data-Modifying Statements in WITH"), so a sign-in's completion is one round trip. Other
 databases get one INSERT per model. An UPDATE of a saved row's columns (``update``: the
-signed-in user's ``last_login``) joins the statement the same way.
+signed-in user's ``last_login``) joins the statement the same way, and so does a one-value
+read of what the tables held before these writes (``ask``: whether the account knew any
+browser before this one), as the statement's main query.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -94,25 +96,61 @@ def _update_of(row: Model, fields: tuple[str, ...]) -> _Update:
     return _Update(_update_sql(type(row), fields, connection.vendor), [*params, row.pk])
 
 
-def insert_together(rows: Sequence[Model], updates: Sequence[_Update] = ()) -> None:
+@dataclass(frozen=True)
+class _Ask:
+    """A read of one value (``sql``: a SELECT of at most one row of one column), answered to
+    ``answer`` (the value, None without a row) once the writes it goes with are done."""
+
+    sql: str
+    params: list
+    answer: Callable[[object], None]
+
+
+def insert_together(
+    rows: Sequence[Model], updates: Sequence[_Update] = (), asks: Sequence[_Ask] = ()
+) -> None:
     """Writes new rows of any models, and ``updates``, in one statement on PostgreSQL (one
     per model and per update elsewhere). A failing row (a unique key taken) fails them all, as
-    one statement does."""
+    one statement does, and then no ask is answered.
+
+    ``asks`` read the tables as they were before these writes, and are answered after them:
+    on PostgreSQL they are the statement's main query, which sees none of its ``WITH``
+    queries' changes (every part of a statement runs on the same snapshot: PostgreSQL docs,
+    "Data-Modifying Statements in WITH"); elsewhere they run just before the writes.
+    """
     statements = [
         (_insert_sql(type(g[0]), len(g), connection.vendor), _params(g)) for g in _grouped(rows)
     ]
     statements += [(update.sql, update.params) for update in updates]
-    if not statements:
+    if not statements and not asks:
         return
+    values: list[object] = []
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql" or len(statements) == 1:
+        if connection.vendor != "postgresql":
+            for ask in asks:
+                cursor.execute(ask.sql, ask.params)
+                row = cursor.fetchone()
+                values.append(None if row is None else row[0])
             for sql, params in statements:
                 cursor.execute(sql, params)
-            return
-        *first, (last_sql, last_params) = statements
-        ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _p) in enumerate(first))
-        params = [p for _sql, ps in first for p in ps] + last_params
-        cursor.execute(f"WITH {ctes} {last_sql}", params)
+        elif asks:
+            # The writes all as WITH queries; the main query is the asks, each a scalar
+            # subquery (its value, or NULL without a row).
+            main = "SELECT " + ", ".join(f"({ask.sql})" for ask in asks)
+            ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _p) in enumerate(statements))
+            params = [p for _sql, ps in statements for p in ps]
+            params += [p for ask in asks for p in ask.params]
+            cursor.execute(f"WITH {ctes} {main}" if ctes else main, params)
+            values = list(cursor.fetchone())
+        elif len(statements) == 1:
+            cursor.execute(*statements[0])
+        else:
+            *first, (last_sql, last_params) = statements
+            ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _p) in enumerate(first))
+            params = [p for _sql, ps in first for p in ps] + last_params
+            cursor.execute(f"WITH {ctes} {last_sql}", params)
+    for ask, value in zip(asks, values, strict=True):
+        ask.answer(value)
 
 
 # The rows of one request held back by ``together``, written in one statement at its end.
@@ -139,21 +177,40 @@ def update(request: HttpRequest | None, row: Model, fields: tuple[str, ...]) -> 
         insert_together((), [change])
 
 
+def ask(
+    request: HttpRequest | None, sql: str, params: list, answer: Callable[[object], None]
+) -> None:
+    """Reads one value (``sql``: a SELECT of at most one row of one column) and gives it to
+    ``answer`` (None without a row): now, or, inside ``together(request)``, in the block's one
+    statement, where it reads the tables as they were before the block's writes. Ask before
+    ``add``-ing a row the read must not see: outside a block that row is written at once."""
+    question = _Ask(sql, params, answer)
+    batch = getattr(request, _BATCH_ATTRIBUTE, None) if request is not None else None
+    if batch is not None:
+        batch.append(question)
+    else:
+        insert_together((), (), [question])
+
+
 @contextmanager
 def together(request: HttpRequest) -> Iterator[None]:
     """The rows ``add``-ed (and the changes ``update``-d) for ``request`` inside the block are
     written as it ends, however it ends, in one statement (``insert_together``): a sign-in's
     completion writes its audit events, the user-session row, the known and trusted device
-    and the user's ``last_login`` this way. Nothing inside
-    the block may read those rows back. Nested blocks write with the outermost."""
+    and the user's ``last_login`` this way, and asks whether the account knew a browser
+    before (``ask``, answered once the statement ran). Nothing inside the block may read
+    those rows back. Nested blocks write with the outermost."""
     if getattr(request, _BATCH_ATTRIBUTE, None) is not None:
         yield
         return
-    batch: list[Model | _Update] = []
+    batch: list[Model | _Update | _Ask] = []
     setattr(request, _BATCH_ATTRIBUTE, batch)
     try:
         yield
     finally:
         delattr(request, _BATCH_ATTRIBUTE)
-        updates = [change for change in batch if isinstance(change, _Update)]
-        insert_together([row for row in batch if isinstance(row, Model)], updates)
+        insert_together(
+            [row for row in batch if isinstance(row, Model)],
+            [change for change in batch if isinstance(change, _Update)],
+            [question for question in batch if isinstance(question, _Ask)],
+        )

@@ -459,3 +459,36 @@ def test_events_held_together_are_written_when_the_block_fails(rf, user):
         raise RuntimeError
     assert kinds(user) == [(audit.SIGNIN_COMPLETE, "success")]
     assert AuditEvent.objects.get().device == "Pixel 7 / Android 13 / Chrome 120.0"
+
+
+def test_a_question_asked_with_the_held_rows_sees_the_tables_before_them(rf, user):
+    """accounts.inserts.ask inside ``together``: answered once the rows are written, with
+    what the table held before them (the new-device alert asks whether the account knew a
+    browser before the one it inserts), on PostgreSQL in the same statement."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts import inserts
+    from accounts.models import KnownDevice
+
+    count = "SELECT COUNT(*) FROM accounts_knowndevice WHERE user_id = %s"
+    request = rf.get("/", HTTP_USER_AGENT=UA)
+    request.session = {}
+    answers = []
+    with CaptureQueriesContext(connection) as captured, audit.together(request):
+        inserts.ask(request, count, [user.pk], answers.append)
+        inserts.add(request, KnownDevice(user=user, device_hash="a" * 64, device="one"))
+        audit.record(request, audit.SIGNIN_COMPLETE, user=user)
+        assert answers == [] and not KnownDevice.objects.exists()  # held back
+    assert answers == [0]
+    written = [q["sql"] for q in captured.captured_queries[1:] if "SAVEPOINT" not in q["sql"]]
+    assert len(written) == (1 if connection.vendor == "postgresql" else 3)  # (after exists())
+    assert KnownDevice.objects.filter(user=user).count() == 1
+    assert kinds(user) == [(audit.SIGNIN_COMPLETE, "success")]
+    with audit.together(request):
+        inserts.ask(request, count, [user.pk], answers.append)
+        inserts.add(request, KnownDevice(user=user, device_hash="b" * 64, device="two"))
+    assert answers == [0, 1]
+    # Outside a block the question is answered at once.
+    inserts.ask(None, count, [user.pk], answers.append)
+    assert answers == [0, 1, 2]

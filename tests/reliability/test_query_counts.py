@@ -68,10 +68,10 @@ def expected_counts() -> dict[str, int]:
         "code": 23,
         "confirm page": 1,  # session (the pending user is read by the POST only)
         # session, pending user (its row alone), new session key (is it free, insert, old one
-        # read and deleted), counters cleared, known device (any?), one statement for the new
-        # rows (user session, known and trusted device, both audit events) and last_login
-        # (accounts.inserts), session update
-        "confirm": 10,
+        # read and deleted), counters cleared, one statement for the new rows (user session,
+        # known and trusted device, both audit events), last_login and whether the account
+        # knew a browser before (accounts.inserts), session update
+        "confirm": 9,
         "home": 2,  # session, user (the relying apps are in the cache)
     }
 
