@@ -59,3 +59,17 @@ def test_same_totp_code_twice_at_once(postgres, make_user):
     code = pyotp.TOTP(b32encode(device.bin_key).decode()).now()
     results = race(totp.check, device, code)
     assert sorted(results) == [False, True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_same_totp_code_twice_at_once_at_sign_in(postgres, make_user):
+    """The sign-in's check (the user's authenticator found and locked by one read, compiled
+    once per process: mfa.totp): one code, two answers at once, one accepted; the wrong one
+    counts in django-otp's throttle."""
+    user = make_user("ani")
+    device = TOTPDevice.objects.create(user=user, name="A", confirmed=True)
+    code = pyotp.TOTP(b32encode(device.bin_key).decode()).now()
+    results = race(totp.check_confirmed, user, code)
+    assert sorted(results) == [False, True]
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 1
