@@ -187,6 +187,36 @@ def read_code(grant_model: type[Model], context_model: type[Model], code: str, c
     return grant, context
 
 
+# --- Authorize: the client's row -------------------------------------------------------------
+
+
+@cache
+def _row_statement(model: type[Model], column: str) -> _Select:
+    qn = connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    converters = tuple(
+        tuple((c, f.get_col(model._meta.db_table)) for c in f.get_db_converters(connection))
+        for f in fields
+    )
+    sql = (
+        f"SELECT {', '.join(qn(f.column) for f in fields)}"  # noqa: S608
+        f" FROM {qn(model._meta.db_table)}"
+        f" WHERE {qn(model._meta.get_field(column).column)} = %s"
+    )
+    return _Select(sql, ((model, fields, converters, fields.index(model._meta.pk)),))
+
+
+def read_row(model: type[Model], column: str, value: str) -> Model | None:
+    """The row of ``model`` whose unique ``column`` is ``value``, or None: what
+    ``model.objects.get(column=value)`` reads, from a statement built once per process (the
+    ORM compiles its query anew each time). The row itself is read every time."""
+    select = _row_statement(model, column)
+    with connection.cursor() as cursor:
+        cursor.execute(select.sql, [value])
+        row = cursor.fetchone()
+    return None if row is None else _instances(select, row)[0]
+
+
 # --- Token: the code's end and its three tokens ----------------------------------------------
 
 

@@ -11,9 +11,10 @@ from typing import Any
 
 from oauth2_provider.models import get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthlibRequest
 
-from sso.oidc import flows, params
+from sso.oidc import flows, params, rows
 from sso.oidc.code_exchange import CodeExchangeMixin, code_hash
 from sso.oidc.models import Application, SignInContext
 
@@ -26,6 +27,18 @@ class PortalOAuth2Validator(CodeExchangeMixin, OAuth2Validator):
         database error (the authorize page says so; the token endpoint: invalid_client)."""
         if not params.is_client_id(client_id):
             return None
+        if (
+            request.client is None
+            and getattr(request, "portal_grant", None) is None  # the token endpoint has it
+            and rows.available()
+            and not oauth2_settings.CIMD_ENABLED  # DOT may then fetch and store a client
+        ):
+            # The row DOT's Application.objects.get reads, by a statement built once per
+            # process (rows.py). Read at every request, never kept: an admin's edit (a
+            # redirect URI removed, consent now required) counts at once in every worker.
+            request.client = rows.read_row(Application, "client_id", client_id)
+            if request.client is None:
+                return None  # unknown client, as DOT answers
         return super()._load_application(client_id, request)
 
     def get_default_redirect_uri(self, client_id, request, *args, **kwargs) -> None:
