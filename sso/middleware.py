@@ -1,6 +1,7 @@
 """The portal's edge: response headers that Django's SecurityMiddleware does not set, the
 503 page shown while Redis or the Celery broker is out of reach, and development's move to
-``localhost`` (``PortalMiddleware``)."""
+``localhost`` (``PortalMiddleware``); and Django's messages with their storage built only for
+a request that uses them (``MessageMiddleware``)."""
 
 import functools
 import ipaddress
@@ -8,11 +9,14 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.request import split_domain_port
 from django.template import loader
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import SimpleLazyObject, empty
 
 from sso import csrf
 from sso.oidc.csp import with_relying_app_origins
@@ -131,3 +135,29 @@ def localhost_address(request: HttpRequest) -> str:
         return ""
     netloc = f"localhost:{port}" if port else "localhost"
     return f"{request.scheme}://{netloc}{request.get_full_path()}"
+
+
+class _LazyMessageStorage(SimpleLazyObject):
+    """``request._messages``: Django's message storage, built on first use."""
+
+
+class MessageMiddleware(DjangoMessageMiddleware):
+    """Django's ``MessageMiddleware``, building the message storage (Django's
+    ``MESSAGE_STORAGE``: its cookie signer and its session part) only when the request uses it.
+
+    Most requests never do: a redirect after a form, a JSON answer, a 404. A view that adds a
+    message (``messages.success``), and a page whose template lists them (base.html), build it
+    on their first touch, and the response then stores what is left exactly as Django's
+    middleware does, so a message added before a redirect is shown on the next page. A storage
+    never built was never read nor added to, and Django's ``update`` stores nothing for such a
+    storage either.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        request._messages = _LazyMessageStorage(lambda: default_storage(request))
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        storage = getattr(request, "_messages", None)
+        if type(storage) is _LazyMessageStorage and storage._wrapped is empty:
+            return response  # never used by this request: nothing to store
+        return super().process_response(request, response)

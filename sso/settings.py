@@ -67,7 +67,8 @@ MIDDLEWARE = [
     # tokens' random strings in one system call each (sso/csrf.py).
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, building the message storage only for a request that uses it (sso/middleware.py).
+    "sso.middleware.MessageMiddleware",
     # The password-change and MFA rollout gates; the language and device cookies and the SAML
     # Single Logout chain a view asked the response for (inside the session middleware).
     # django-otp's OTPMiddleware is left out: nothing reads user.otp_device (the portal keeps
