@@ -38,6 +38,7 @@ command itself. Every other use of the cache goes through Django's cache API as 
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY as USER_SESSION_KEY
@@ -47,13 +48,37 @@ from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessio
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
-from django.db import transaction
+from django.db import connections, models, router, transaction
 from django.http import HttpRequest, HttpResponse
 
 from sso.crypto import random_string
 from sso.middleware import unavailable_errors, unavailable_response
 
 KEY_PREFIX = "sso.session:"
+
+
+_ROW_COLUMNS = ("session_key", "session_data", "expire_date")
+_UPDATE_ORDER = ("session_data", "expire_date", "session_key")
+
+
+# (model, insert, database vendor) -> SQL: built once per process.
+_ROW_SQL: dict[tuple[type[models.Model], bool, str], str] = {}
+
+
+def _row_sql(model: type[models.Model], insert: bool, quote: Callable[[str], str]) -> str:
+    """The upsert (``insert``) or the update of a session row, on PostgreSQL and SQLite;
+    parameters in the order of ``_ROW_COLUMNS`` or ``_UPDATE_ORDER``."""
+    meta = model._meta
+    table = quote(meta.db_table)
+    key, data, expires = (quote(meta.get_field(name).column) for name in _ROW_COLUMNS)
+    # Names from the model's metadata, quoted; every value is a parameter.
+    if insert:
+        return (
+            f"INSERT INTO {table} ({key}, {data}, {expires}) VALUES (%s, %s, %s) "  # noqa: S608
+            f"ON CONFLICT ({key}) DO UPDATE "
+            f"SET {data} = EXCLUDED.{data}, {expires} = EXCLUDED.{expires}"
+        )
+    return f"UPDATE {table} SET {data} = %s, {expires} = %s WHERE {key} = %s"  # noqa: S608
 
 
 class RedisCommands:
@@ -288,21 +313,52 @@ class SessionStore(DatabaseSessionStore):
         """
         row = self.create_model_instance(data)
         if not insert:
-            rows = self.model.objects.filter(session_key=row.session_key)
-            if rows.update(session_data=row.session_data, expire_date=row.expire_date):
+            if self._write_row(row, insert=False):
                 return
             key = self._cache_key()
             if refilled or not self._cache.has_key(key):
                 self._cache.delete(key)  # ended meanwhile: undo this request's cache write
                 self._in_database = False
                 raise UpdateError
-        self.model.objects.bulk_create(
-            [row],
-            update_conflicts=True,
-            unique_fields=["session_key"],
-            update_fields=["session_data", "expire_date"],
-        )
+        self._write_row(row, insert=True)
         self._in_database = True
+
+    def _write_row(self, row: models.Model, *, insert: bool) -> int:
+        """Inserts ``row`` (replacing a row of the same key) or updates the row of its key;
+        the number of rows written.
+
+        One SQL statement written out here for PostgreSQL and SQLite (``INSERT … ON CONFLICT
+        DO UPDATE``, ``UPDATE … WHERE session_key``), which the ORM would build anew for each
+        save at about three times the CPU of running it, and wrap the upsert in a transaction
+        of its own; the ORM's ``bulk_create(update_conflicts=True)`` and ``update`` on other
+        databases. The values are adapted as the ORM adapts them.
+        """
+        using = router.db_for_write(self.model)
+        connection = connections[using]
+        if connection.vendor not in ("postgresql", "sqlite"):
+            if not insert:
+                rows = self.model.objects.using(using).filter(session_key=row.session_key)
+                return rows.update(session_data=row.session_data, expire_date=row.expire_date)
+            self.model.objects.using(using).bulk_create(
+                [row],
+                update_conflicts=True,
+                unique_fields=["session_key"],
+                update_fields=["session_data", "expire_date"],
+            )
+            return 1
+        meta = self.model._meta
+        values = {
+            name: meta.get_field(name).get_db_prep_save(getattr(row, name), connection)
+            for name in _ROW_COLUMNS
+        }
+        built = (self.model, insert, connection.vendor)
+        sql = _ROW_SQL.get(built)
+        if sql is None:
+            sql = _ROW_SQL[built] = _row_sql(self.model, insert, connection.ops.quote_name)
+        params = [values[name] for name in (_ROW_COLUMNS if insert else _UPDATE_ORDER)]
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
 
     def delete(self, session_key: str | None = None) -> None:
         if session_key is None:
