@@ -28,7 +28,7 @@ from bench.seed import PASSWORD, RP_REDIRECT_URI, Account
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 # The steps of the sign-in, as the issue names them, in order. No "pick": the authenticator
 # of the bench's accounts is their one factor, and its page comes straight after the password.
-STEPS = ("username", "method", "password", "code", "confirm", "home")
+STEPS = ("username", "password", "code", "confirm", "home")
 
 
 class FlowError(Exception):
@@ -109,15 +109,14 @@ class Browser:
         return await self.timed(step, "POST", url, data={"csrfmiddlewaretoken": csrf, **data})
 
     async def to_password(self, username: str) -> str:
-        """Username, method, "Sign in with password": the password form, which the method
-        page holds and shows in place (no request); returns its CSRF token."""
+        """Username, then "Sign in with password": Next answers with the method page (shown in
+        place, sso/in_place.py), which holds the password form and shows it without a request;
+        returns its CSRF token."""
         csrf = await self.get_form("username", "/accounts/login/")
-        response = await self.post("username", "/accounts/login/", csrf, {"username": username})
-        expect(response, 302, "/accounts/login/method/")
-        method_page = await self.timed("method", "GET", "/accounts/login/method/")
+        method_page = await self.post("username", "/accounts/login/", csrf, {"username": username})
         expect(method_page, 200)
         if 'href="#password-step"' not in method_page.text:
-            raise FlowError("the method page has no password link")
+            raise FlowError("Next did not show the method page with its password link")
         if 'action="/accounts/login/password/"' not in method_page.text:
             raise FlowError("the method page does not hold the password form")
         return csrf_of(method_page)
@@ -152,14 +151,18 @@ class Browser:
         )
         expect(response, 302, f"/security/challenge/{method}/")
 
-    async def answer(self, method: str, code: str) -> None:
+    async def answer(self, method: str, code: str) -> str:
+        """The code page and Validate, answered with Trust this device / Confirm and Continue
+        in place; returns that form's CSRF token."""
         url = f"/security/challenge/{method}/"
         csrf = await self.get_form("code", url)
-        response = await self.post("code", url, csrf, {"code": code})
-        expect(response, 302, "/security/challenge/confirm/")
+        confirm_page = await self.post("code", url, csrf, {"code": code})
+        expect(confirm_page, 200)
+        if 'action="/security/challenge/confirm/"' not in confirm_page.text:
+            raise FlowError("Validate did not show Confirm and Continue")
+        return csrf_of(confirm_page)
 
-    async def confirm_and_home(self, username: str) -> None:
-        csrf = await self.get_form("confirm", "/security/challenge/confirm/")
+    async def confirm_and_home(self, username: str, csrf: str) -> None:
         response = await self.post(
             "confirm", "/security/challenge/confirm/", csrf, {"remember": "on"}
         )
@@ -196,15 +199,15 @@ class TotpClock:
 
 
 async def full_signin(base_url: str, account: Account) -> dict[str, float]:
-    """Username → method → password (its form on the method page) → authenticator code (its
-    page comes straight after the password: the account's one factor) → confirm → Home:
-    9 requests."""
+    """Username (Next answers with the method page, which holds the password form) → password
+    → authenticator code (its page comes straight after the password: the account's one
+    factor; Validate answers with Trust this device) → Confirm and Continue → Home: 7 requests."""
     async with new_client(base_url) as client:
         browser = Browser(client)
         await browser.to_challenge(account.username)
         await browser.pick("totp")
-        await browser.answer("totp", pyotp.TOTP(account.totp_key).now())
-        await browser.confirm_and_home(account.username)
+        csrf = await browser.answer("totp", pyotp.TOTP(account.totp_key).now())
+        await browser.confirm_and_home(account.username, csrf)
         return dict(browser.step_time)
 
 
@@ -258,8 +261,8 @@ async def signed_in_client(base_url: str, account: Account) -> httpx.AsyncClient
     browser = Browser(client)
     await browser.to_challenge(account.username)
     await browser.pick("totp")
-    await browser.answer("totp", pyotp.TOTP(account.totp_key).now())
-    await browser.confirm_and_home(account.username)
+    csrf = await browser.answer("totp", pyotp.TOTP(account.totp_key).now())
+    await browser.confirm_and_home(account.username, csrf)
     return client
 
 

@@ -57,8 +57,8 @@ async def email_signin(base_url: str, account: seed.Account, smtp) -> None:
             if time.monotonic() > deadline:
                 raise FlowError(f"no code mail for {account.username}")
             await asyncio.sleep(0.05)
-        await browser.answer("email", CODE_RE.search(body).group(1))
-        await browser.confirm_and_home(account.username)
+        csrf = await browser.answer("email", CODE_RE.search(body).group(1))
+        await browser.confirm_and_home(account.username, csrf)
 
 
 async def totp_signin(base_url: str, clock: TotpClock) -> None:
@@ -68,8 +68,8 @@ async def totp_signin(base_url: str, clock: TotpClock) -> None:
             browser = Browser(client)
             await browser.to_challenge(account.username)
             await browser.pick("totp")
-            await browser.answer("totp", pyotp.TOTP(account.totp_key).now())
-            await browser.confirm_and_home(account.username)
+            csrf = await browser.answer("totp", pyotp.TOTP(account.totp_key).now())
+            await browser.confirm_and_home(account.username, csrf)
     finally:
         clock.give_back(account)
 

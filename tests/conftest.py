@@ -1,6 +1,8 @@
 """Shared fixtures: users, a clean cache, and real services (Redis) when reachable."""
 
+import html
 import os
+import re
 from collections.abc import Iterator
 
 import pyotp
@@ -117,10 +119,23 @@ def post_username(client, username: str, next_url: str = ""):
 
 
 def sign_in(client, username: str, password: str, next_url: str = ""):
-    """Walks the username-first pages as a person does; returns the password step's response."""
-    post_username(client, username, next_url)
-    client.get("/accounts/login/method/")
+    """Walks the username-first pages as a person does (Next is answered with the method page,
+    which holds the password form); returns the password step's response."""
+    assert led_to(post_username(client, username, next_url)) == "/accounts/login/method/"
     return client.post("/accounts/login/password/", {"password": password})
+
+
+_SHOWN_AT = re.compile(r'<body data-address="([^"]*)"')
+
+
+def led_to(response) -> str:
+    """Where a step's answer leads: the ``Location`` of a redirect, or the address of the next
+    step's page when the answer is that page, shown in place (sso/in_place.py); '' when the
+    answer is the same page again (a refusal, an error)."""
+    if response.status_code in (301, 302, 303):
+        return response["Location"]
+    found = _SHOWN_AT.search(response.content.decode())
+    return html.unescape(found.group(1)) if found else ""
 
 
 PROOF_PAGE = "/security/confirm-account/"

@@ -13,6 +13,7 @@ from accounts import audit, lockout
 from accounts.registration.flows import signup_open
 from accounts.signin import flows
 from accounts.signin.forms import LocationForm, PasswordForm, UsernameForm
+from sso.in_place import show_in_place
 
 TOO_MANY_REQUESTS = 429
 
@@ -25,7 +26,8 @@ def _posted(request: HttpRequest):  # type: ignore[no-untyped-def]
 @never_cache
 @require_http_methods(["GET", "POST"])
 def username_step(request: HttpRequest) -> HttpResponse:
-    """Step 1: the username. "Next" leads on whether or not the account exists."""
+    """Step 1: the username. "Next" leads on whether or not the account exists, to step 2's
+    page shown in place (sso.in_place)."""
     if request.user.is_authenticated and not flows.fresh_signin_requested(request):
         return redirect(flows.safe_next_url(request, request.GET.get("next")) or "home")
     state = flows.current_signin(request)
@@ -33,7 +35,7 @@ def username_step(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         next_url = request.POST.get("next") or (state.next_url if state else "")
         flows.start_signin(request, form.cleaned_data["username"], next_url)
-        return redirect("accounts:method")
+        return show_in_place(request, "accounts:method")
     next_url = flows.safe_next_url(request, request.GET.get("next"))
     context = {"form": form, "next": next_url, "signup_open": signup_open()}
     return render(request, "accounts/username.html", context)

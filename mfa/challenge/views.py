@@ -18,6 +18,7 @@ from accounts.signin.flows import safe_next_url
 from mfa import binding, flows, totp
 from mfa.challenge import pending as pending_state
 from mfa.forms import CodeForm, TrustForm
+from sso.in_place import show_in_place
 
 BAD_REQUEST = 400
 
@@ -80,7 +81,9 @@ def _pending_method(request: HttpRequest, slug: str):  # type: ignore[no-untyped
 @never_cache
 @require_http_methods(["GET", "POST"])
 def method_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """Enter the code (or use the passkey) and Validate."""
+    """Enter the code (or use the passkey) and Validate; a right answer is answered with
+    Trust this device / Confirm and Continue in place (sso.in_place), as the INSW manual's
+    pop-up after Validate."""
     pending, method, refusal = _pending_method(request, slug)
     if refusal is not None:
         return refusal
@@ -89,7 +92,7 @@ def method_page(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         answer = flows.answer_challenge(request, method, form.cleaned_data)
         if answer.ok:
-            return redirect("mfa:challenge_confirm")
+            return show_in_place(request, "mfa:challenge_confirm")
         if answer.signed_out:
             messages.error(request, answer.error)
             return redirect("accounts:login")

@@ -3,6 +3,13 @@
 // templates through data- attributes (so they are translated with the page).
 "use strict";
 
+// A step's page that answered the previous step's form (sso/in_place.py) carries its own
+// address: shown in the address bar, a reload or a bookmark asks for the page, not the form again.
+const shownAt = document.body.dataset.address;
+if (shownAt && shownAt !== location.pathname + location.search) {
+  history.replaceState(history.state, "", shownAt + location.hash);
+}
+
 // Copy the authenticator key (and say so in a status region that keeps its place).
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy-target]");

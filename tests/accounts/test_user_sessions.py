@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import UserSession
 from accounts.sessions import live_sessions
 from accounts.signin.flows import FRESH_SIGNIN_SESSION_KEY
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 from tests.mfa.conftest import confirm, validate
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def _phone(user) -> pyotp.TOTP:
 def _sign_in_with_code(client, user, password) -> None:
     phone = _phone(user)
     assert sign_in(client, user.username, password)["Location"] == "/security/challenge/totp/"
-    assert validate(client, "totp", phone.now())["Location"] == "/security/challenge/confirm/"
+    assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
     assert confirm(client)["Location"] == "/"
 
 

@@ -192,6 +192,8 @@ class Person:
 
     def confirm_and_continue(self, trust: bool = True, shot: str = "") -> None:
         self.sees_heading("Verified")
+        # Validate is answered with this page in place; it carries its own address.
+        expect(self.page).to_have_url(re.compile(r"/security/challenge/confirm/$"))
         trust_box = self.page.get_by_label("Trust this device")
         expect(trust_box).to_be_checked()  # seeds/000 §4 item 4: checked by default
         expect(trust_box).to_have_accessible_description(re.compile("until midnight"))

@@ -1,6 +1,7 @@
 """Signing in with a password, a wrong password, the keyboard alone, and a forgotten password
 (seeds/000 §4.1 steps 1-5 and 4a, 4b)."""
 
+import re
 from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
@@ -17,15 +18,17 @@ def test_sign_in_with_password_only_then_sign_out(person: Person, user, password
 
     person.page.on("request", fetched)
     person.type_username("ani", shot="01-username")
+    # Next answers with the method page (sso/in_place.py), under its own address.
+    expect(person.page).to_have_url(re.compile(r"/accounts/login/method/$"))
     person.choose_password(shot="02-method")
     expect(person.page.get_by_label("Password", exact=True)).to_be_focused()
     person.type_password(password, shot="03-password")
     person.is_home("Ani", shot="04-home")
-    # "Sign in with password" shows the form the method page holds: no page is fetched for it.
+    # Next is answered with the method page, and "Sign in with password" shows the form that
+    # page holds: no page is fetched for either.
     assert pages == [
         ("GET", "/accounts/login/"),
         ("POST", "/accounts/login/"),
-        ("GET", "/accounts/login/method/"),
         ("POST", "/accounts/login/password/"),
         ("GET", "/"),
     ]
@@ -35,6 +38,29 @@ def test_sign_in_with_password_only_then_sign_out(person: Person, user, password
     person.sees("You have signed out.")
     person.sees_heading("Sign in")
     person.look()
+
+
+def test_reloading_a_page_shown_in_place_asks_for_the_page_not_the_form(person: Person, user):
+    """The method page answers Next and carries its own address: a reload is a GET of it (no
+    "resend the form?" question, no second POST), and Back leads to the username page."""
+    page = person.page
+    person.type_username("ani")
+    expect(page).to_have_url(re.compile(r"/accounts/login/method/$"))
+    fetched: list[tuple[str, str]] = []
+    page.on(
+        "request",
+        lambda r: (
+            fetched.append((r.method, urlsplit(r.url).path))
+            if r.resource_type == "document"
+            else None
+        ),
+    )
+    page.reload()
+    person.sees("Signing in as")
+    expect(page.get_by_role("link", name="Sign in with password")).to_be_visible()
+    assert fetched == [("GET", "/accounts/login/method/")]
+    page.go_back()
+    expect(page.get_by_label("Username")).to_be_visible()
 
 
 def test_a_wrong_password_says_so_next_to_the_form(person: Person, user):

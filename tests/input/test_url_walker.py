@@ -38,7 +38,7 @@ from django.urls.converters import (
 from django.urls.exceptions import Resolver404
 
 from sso.request_input import NoTracebackForClientErrors
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 from tests.mfa.conftest import confirm, validate
 from tests.oidc.conftest import (  # noqa: F401 (fixtures: a relying app and a signing key)
     CLIENT_SECRET,
@@ -375,7 +375,10 @@ def _visitor(kind: str, world, password: str) -> Client:
     assert response["Location"] == "/security/challenge/", "the walker's users have a factor"
     if kind == "pending":
         return client
-    assert validate(client, "totp", world["phones"][username].now()).status_code == 302
+    assert (
+        led_to(validate(client, "totp", world["phones"][username].now()))
+        == "/security/challenge/confirm/"
+    )
     assert confirm(client).status_code == 302
     assert client.get("/").status_code == 200
     return client

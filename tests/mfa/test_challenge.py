@@ -4,6 +4,7 @@ device, Confirm and Continue."""
 import pytest
 from django.contrib.auth import SESSION_KEY
 
+from tests.conftest import led_to
 from tests.mfa.conftest import confirm, pick, to_challenge, validate
 
 
@@ -22,7 +23,7 @@ def test_full_challenge_with_the_authenticator(client, user, password, phone):
     assert "Validate" in page.text
     assert 'autocomplete="one-time-code"' in page.text and 'inputmode="numeric"' in page.text
     response = validate(client, "totp", phone.now())
-    assert response["Location"] == "/security/challenge/confirm/"
+    assert led_to(response) == "/security/challenge/confirm/"
     assert SESSION_KEY not in client.session
     confirm_page = client.get("/security/challenge/confirm/")
     assert "Your code was accepted." in confirm_page.text
@@ -68,7 +69,7 @@ def test_picker_links_to_methods_that_send_nothing_and_posts_those_that_send(
     assert "csrfmiddlewaretoken" in email and 'value="email"' in email
     page = client.get("/security/challenge/totp/")  # what the browser does on the click
     assert page.status_code == 200 and "Validate" in page.text
-    assert validate(client, "totp", phone.now())["Location"] == "/security/challenge/confirm/"
+    assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
 
 
 def test_next_target_survives_the_challenge(client, user, password, phone):

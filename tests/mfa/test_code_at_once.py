@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mfa.models import CodeChallenge, RecoveryCode
 from mfa.sms.models import SmsDevice
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 from tests.mfa.conftest import confirm, last_code, run_on_commit, to_challenge, to_code_page
 
 START = "2026-11-21 09:00:00+07:00"
@@ -33,7 +33,7 @@ def test_email_only_the_code_is_mailed_with_the_password(client, user, password,
     assert "The code expires in 300 seconds." in page.text
     assert "Choose another method" in page.text
     response = client.post("/security/challenge/email/", {"code": last_code()})
-    assert response["Location"] == "/security/challenge/confirm/"
+    assert led_to(response) == "/security/challenge/confirm/"
     assert confirm(client)["Location"] == "/"
     assert client.session[SESSION_KEY] == str(user.pk)
 
@@ -65,7 +65,7 @@ def test_refreshing_the_page_or_the_password_again_sends_no_second_code(
     assert len(mail.outbox) == 1
     assert CodeChallenge.objects.get().sends == 1
     response = client.post("/security/challenge/email/", {"code": first})
-    assert response["Location"] == "/security/challenge/confirm/"
+    assert led_to(response) == "/security/challenge/confirm/"
 
 
 def test_the_password_again_after_the_resend_wait_is_a_resend(
@@ -115,7 +115,7 @@ def test_authenticator_only_goes_straight_to_its_code(client, user, password, ph
     picker = client.get("/security/challenge/").text  # "Choose another method"
     assert "Recovery code" in picker and "Authenticator" in picker
     response = client.post("/security/challenge/totp/", {"code": phone.now()})
-    assert response["Location"] == "/security/challenge/confirm/"
+    assert led_to(response) == "/security/challenge/confirm/"
     assert confirm(client)["Location"] == "/"
     assert client.session[SESSION_KEY] == str(user.pk)
 

@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from mfa.models import CodeChallenge, EmailDevice
+from tests.conftest import led_to
 from tests.mfa.conftest import (
     confirm,
     last_code,
@@ -45,7 +46,7 @@ def test_code_is_mailed_to_the_factor_address_only(client, user, password, email
 def test_code_works_once(client, user, password, email_factor):
     to_code_page(client, password)
     code = last_code()
-    assert validate(client, "email", code)["Location"].endswith("/confirm/")
+    assert led_to(validate(client, "email", code)) == "/security/challenge/confirm/"
     assert "No code is waiting" in validate(client, "email", code).text
 
 
@@ -61,7 +62,7 @@ def test_expired_code_is_refused(client, user, password, email_factor, _fixed_cl
 def test_code_valid_just_before_five_minutes(client, user, password, email_factor, _fixed_clock):
     to_code_page(client, password)
     _fixed_clock.move_to(timezone.now() + timedelta(minutes=4, seconds=59), tick=False)
-    assert validate(client, "email", last_code())["Location"].endswith("/confirm/")
+    assert led_to(validate(client, "email", last_code())) == "/security/challenge/confirm/"
 
 
 def test_resend_works_after_the_cooldown_and_kills_the_old_code(
@@ -79,7 +80,7 @@ def test_resend_works_after_the_cooldown_and_kills_the_old_code(
     new = last_code()
     if new != old:
         assert "not right" in validate(client, "email", old).text
-    assert validate(client, "email", new)["Location"].endswith("/confirm/")
+    assert led_to(validate(client, "email", new)) == "/security/challenge/confirm/"
 
 
 def test_third_send_is_the_last_then_blocked(client, user, password, email_factor, _fixed_clock):

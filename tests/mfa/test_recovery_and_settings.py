@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from mfa.models import EmailDevice, RecoveryCode, TrustedDevice
-from tests.conftest import PROOF_PAGE, prove_account_email, sign_in
+from tests.conftest import PROOF_PAGE, led_to, prove_account_email, sign_in
 from tests.mfa.conftest import confirm, last_code, pick, run_on_commit, to_challenge, validate
 
 
@@ -67,7 +67,7 @@ def test_recovery_code_passes_the_challenge_once(client, user, password, phone, 
     to_challenge(client, password)
     assert "Recovery code" in client.get("/security/challenge/").text
     pick(client, "recovery")
-    assert validate(client, "recovery", codes[0].upper())["Location"].endswith("/confirm/")
+    assert led_to(validate(client, "recovery", codes[0].upper())) == "/security/challenge/confirm/"
     confirm(client, remember=False)
     assert client.session[SESSION_KEY] == str(user.pk)
     client.post("/accounts/logout/")

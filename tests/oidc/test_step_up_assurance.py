@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.signin.flows import AUTH_TIME_SESSION_KEY
 from mfa.models import EmailDevice
 from sso.oidc.claims import ACR_MFA, ACR_PASSWORD, ACR_PHISHING_RESISTANT
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 from tests.mfa.conftest import confirm, pick, validate
 from tests.oidc.conftest import REDIRECT_URI, Browser
 from tests.oidc.helpers import authorize_url, exchange, pkce_pair, query_of, unverified_claims
@@ -157,7 +157,10 @@ def test_auth_time_is_the_step_up(client, relying_app, user, password, phone):
     step_up = client.get(url)
     assert client.get(step_up["Location"])["Location"] == "/security/challenge/"
     pick(client, "totp")
-    assert validate(client, "totp", phone.at(time.time() + 30)).status_code == 302
+    assert (
+        led_to(validate(client, "totp", phone.at(time.time() + 30)))
+        == "/security/challenge/confirm/"
+    )
     assert confirm(client)["Location"] == url
     code = query_of(client.get(url)["Location"])["code"]
     claims = unverified_claims(exchange(client, code, verifier).json()["id_token"])

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from sso.oidc.claims import ACR_MFA, ACR_PASSWORD
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 from tests.mfa.conftest import confirm, pick, validate
 from tests.oidc.conftest import REDIRECT_URI
 from tests.oidc.helpers import authorize_url, exchange, pkce_pair, query_of
@@ -30,7 +30,7 @@ def test_password_and_totp_give_mfa(client, relying_app, user, password, phone):
 
     after_password = sign_in(client, user.username, password, next_url)
     assert after_password["Location"] == "/security/challenge/totp/"  # the one factor's page
-    assert validate(client, "totp", phone.now()).status_code == 302
+    assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
     assert confirm(client)["Location"] == next_url
 
     claims = finish_at_the_app(client, url, verifier)
@@ -59,7 +59,7 @@ def test_acr_values_step_up_on_a_trusted_device(client, relying_app, user, passw
     assert client.get(step_up["Location"])["Location"] == "/security/challenge/"
     pick(client, "totp")
     next_code = phone.at(time.time() + 30)  # the first code was used; the app shows the next
-    assert validate(client, "totp", next_code).status_code == 302
+    assert led_to(validate(client, "totp", next_code)) == "/security/challenge/confirm/"
     assert confirm(client)["Location"] == url
 
     claims = finish_at_the_app(client, url, verifier)

@@ -11,6 +11,7 @@ from mfa import flows as mfa_flows
 from mfa.challenge.pending import begin_pending, current_pending
 from mfa.passkeys.challenge import PasskeyMethod
 from mfa.passkeys.models import Passkey
+from tests.conftest import led_to
 from tests.passkeys.conftest import post_json
 
 OPTIONS = "/security/passkeys/challenge/options/"
@@ -119,7 +120,7 @@ def test_the_challenge_page_takes_a_passkey_after_the_password(
 
     data = answer_from(client, authenticator)
     answered = client.post(method_url, data)
-    assert answered["Location"] == reverse("mfa:challenge_confirm")
+    assert led_to(answered) == reverse("mfa:challenge_confirm")
 
 
 def test_reset_mfa_hook_deletes_every_passkey(user, registered):

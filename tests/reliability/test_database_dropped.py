@@ -38,7 +38,9 @@ def start_signin(client: httpx.Client, username: str) -> None:
     response = client.post(
         "/accounts/login/", data={"csrfmiddlewaretoken": token, "username": username}
     )
-    assert response.status_code == 302, response.text[:300]
+    # Next leads on: the method page, shown in place (sso.in_place), names the person.
+    assert response.status_code == 200, response.text[:300]
+    assert 'data-address="/accounts/login/method/"' in response.text
 
 
 @pytest.mark.slow

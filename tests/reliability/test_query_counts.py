@@ -28,15 +28,15 @@ DB_SESSIONS = "django.contrib.sessions.backends.db"
 # (step, HTTP method, URL, form data, expected status); "CODE" is the authenticator's code.
 SIGNIN = [
     ("username page", "get", "/accounts/login/", None, 200),
-    ("username", "post", "/accounts/login/", {"username": "ani"}, 302),
-    ("method", "get", "/accounts/login/method/", None, 200),
+    # Next is answered with the method page, Validate with Trust this device: each page shown
+    # in place of a redirect to it (sso.in_place), from the session the POST already read.
+    ("username", "post", "/accounts/login/", {"username": "ani"}, 200),
     ("password page", "get", "/accounts/login/password/", None, 200),
     # The authenticator is the one factor: its page comes straight after the password (no
     # picker; "Choose another method" there leads to it).
     ("password", "post", "/accounts/login/password/", {"password": PASSWORD}, 302),
     ("code page", "get", "/security/challenge/totp/", None, 200),
-    ("code", "post", "/security/challenge/totp/", {"code": "CODE"}, 302),
-    ("confirm page", "get", "/security/challenge/confirm/", None, 200),
+    ("code", "post", "/security/challenge/totp/", {"code": "CODE"}, 200),
     ("confirm", "post", "/security/challenge/confirm/", {"remember": "on"}, 302),
     ("home", "get", "/", None, 200),
 ]
@@ -48,8 +48,7 @@ SIGNIN = [
 def expected_counts() -> dict[str, int]:
     counts = {
         "username page": 0,  # no session yet
-        "username": 2,  # session: is the key free? + insert
-        "method": 1,  # session
+        "username": 2,  # session: is the key free? + insert (the method page asks nothing)
         "password page": 1,  # session
         # Without Redis (this test's cache) the attempt counters are database rows
         # (accounts.counters): each of 3 keys (IP, network, account) is reserved before the
@@ -64,9 +63,8 @@ def expected_counts() -> dict[str, int]:
         # key: 4, mfa.challenge.pending.reserve_failure), counters (as for the password, with
         # the IP's and network's rows there already: update + select), lock read, the device
         # found and locked in one read and updated (django-otp's replay guard), 3 give backs,
-        # audit, session update
+        # audit, session update (Trust this device's page asks nothing)
         "code": 23,
-        "confirm page": 1,  # session (the pending user is read by the POST only)
         # session, pending user (its row alone), new session key (is it free, insert, old one
         # read and deleted), counters cleared, one statement for the new rows (user session,
         # known and trusted device, both audit events), last_login and whether the account
@@ -90,8 +88,7 @@ CACHED_SESSIONS = "sso.sessions"
 
 def expected_counts_with_cached_sessions() -> dict[str, int]:
     counts = expected_counts()
-    reads = ["method", "password page", "password", "code page", "code"]
-    reads += ["confirm page", "confirm", "home"]
+    reads = ["password page", "password", "code page", "code", "confirm", "home"]
     for step in reads:
         counts[step] -= 1  # the session's row is not read
     for step in ("password", "code"):
@@ -191,7 +188,7 @@ def test_picking_an_email_code_is_a_fixed_number_of_queries(
 ):
     """Authenticator and e-mail: the picker; the e-mail pick also writes the CodeChallenge row
     (delivery runs in the worker)."""
-    for _step, verb, url, data, _status in SIGNIN[:5]:
+    for _step, verb, url, data, _status in SIGNIN[:4]:
         response = getattr(client, verb)(url, data) if data else getattr(client, verb)(url)
     assert response["Location"] == "/security/challenge/"  # two factors: the picker
     with CaptureQueriesContext(connection) as captured:
@@ -212,7 +209,7 @@ def test_picking_an_email_code_is_a_fixed_number_of_queries(
 # Someone whose only factor is e-mail: the code is sent with the password (seeds/001), so the
 # picker's page and its pick POST are gone from the walk.
 EMAIL_SIGNIN = [
-    *SIGNIN[:5],
+    *SIGNIN[:4],
     ("code page", "get", "/security/challenge/email/", None, 200),
 ]
 
@@ -230,7 +227,7 @@ def test_email_only_sign_in_sends_with_the_password(client, user, password, emai
     details = "\n".join(
         f"{step}: {len(sql)}\n  " + "\n  ".join(sql) for step, sql in counts.items()
     )
-    first_steps = ("username page", "username", "method", "password page")
+    first_steps = ("username page", "username", "password page")
     assert {step: len(sql) for step, sql in counts.items()} == {
         **{step: expected_counts()[step] for step in first_steps},
         # As for the authenticator (22), then the pick's send: e-mail device, challenge

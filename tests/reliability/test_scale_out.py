@@ -249,9 +249,9 @@ async def sign_in(base_url: str, account, sent: list[Sent], cookies=None, trust:
         browser = recording_browser(client, sent)
         await browser.to_challenge(account.username)
         await browser.pick("totp")
-        await browser.answer("totp", pyotp.TOTP(account.totp_key).now())
+        csrf = await browser.answer("totp", pyotp.TOTP(account.totp_key).now())
         if trust:
-            await browser.confirm_and_home(account.username)
+            await browser.confirm_and_home(account.username, csrf)
         return client.cookies
 
 
@@ -260,7 +260,7 @@ def test_a_sign_in_whose_requests_alternate_between_the_nodes_completes(cluster)
     sent: list[Sent] = []
     run_async(sign_in(cluster.url, account, sent))  # raises unless Home names the person
     nodes = [request.node for request in sent]
-    assert len(sent) >= 9
+    assert len(sent) >= 7
     assert set(nodes) == {"a", "b"}
     # Round-robin with one browser: every request went to the other node than the one before.
     assert all(first != second for first, second in itertools.pairwise(nodes)), nodes
@@ -289,8 +289,7 @@ def test_a_device_trusted_through_one_node_is_trusted_by_the_other(cluster):
             response = await browser.post(
                 "username", "/accounts/login/", token, {"username": account.username}
             )
-            expect(response, 302, "/accounts/login/method/")
-            expect(await client.get("/accounts/login/method/"), 200)
+            expect(response, 200)  # the method page, shown in place of a redirect to it
             token = await browser.get_form("password", "/accounts/login/password/")
             response = await browser.post(
                 "password", "/accounts/login/password/", token, {"password": PASSWORD}
@@ -342,8 +341,8 @@ def test_a_node_killed_mid_run_loses_no_sign_in_that_had_not_reached_it(cluster)
                 queue.put_nowait(account)
             await asyncio.gather(*(browser(queue) for _ in range(4)))
             await half_done.pick("totp")
-            await half_done.answer("totp", pyotp.TOTP(witness.totp_key).now())
-            await half_done.confirm_and_home(witness.username)
+            csrf = await half_done.answer("totp", pyotp.TOTP(witness.totp_key).now())
+            await half_done.confirm_and_home(witness.username, csrf)
         return witnessed
 
     witnessed = run_async(run())

@@ -20,7 +20,7 @@ from django.contrib.auth import SESSION_KEY
 from django.test import Client
 
 from mfa.models import CodeChallenge
-from tests.conftest import PASSWORD, sign_in
+from tests.conftest import PASSWORD, led_to, sign_in
 from tests.reliability.conftest import free_port
 
 WORKER_SETTINGS = "tests.reliability.worker_settings"
@@ -100,7 +100,7 @@ def test_code_mail_of_a_killed_worker_is_delivered_exactly_once(
 
     code = re.search(r"^\s+(\d{6})\s*$", inbox.messages[0], re.MULTILINE).group(1)
     response = client.post("/security/challenge/email/", {"code": code})
-    assert response["Location"].endswith("/confirm/")
+    assert led_to(response) == "/security/challenge/confirm/"
     client.post("/security/challenge/confirm/", {"remember": "on"})
     assert client.session[SESSION_KEY] == str(email_factor.user.pk)
     assert CodeChallenge.objects.get().delivery == CodeChallenge.Delivery.SENT

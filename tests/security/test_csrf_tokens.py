@@ -11,6 +11,7 @@ from django.test import Client
 
 from sso.crypto import _byte_table, random_string
 from sso.csrf import mask_cipher_secret, unmask_cipher_token
+from tests.conftest import led_to
 
 TOKEN_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -53,7 +54,7 @@ def test_a_pages_token_is_accepted_and_a_changed_one_refused(db):
     refused = browser.post("/accounts/login/", {"username": "ani", "csrfmiddlewaretoken": changed})
     assert refused.status_code == 403
     accepted = browser.post("/accounts/login/", {"username": "ani", "csrfmiddlewaretoken": token})
-    assert accepted.status_code == 302
+    assert led_to(accepted) == "/accounts/login/method/"
 
 
 def test_each_response_masks_the_same_secret_anew(db):

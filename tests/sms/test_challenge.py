@@ -4,6 +4,7 @@ method picker. The SMS provider is a real HTTP server on localhost (tests.sms.co
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mfa.sms.flows import set_enabled
+from tests.conftest import led_to
 from tests.mfa.conftest import to_challenge, to_code_page, validate
 from tests.sms.conftest import NUMBER, code_in
 from tests.sms.test_gateways import use_http
@@ -36,6 +37,6 @@ def test_sms_only_the_code_goes_out_with_the_password_and_signs_in_with_amr_sms(
     assert "Choose another method" in page.text
     assert len(sms_provider.received) == 1  # showing the page sends nothing
     code = code_in(request.fields["text"])
-    assert validate(client, "sms", code)["Location"] == "/security/challenge/confirm/"
+    assert led_to(validate(client, "sms", code)) == "/security/challenge/confirm/"
     client.post("/security/challenge/confirm/", {"remember": "on"})
     assert "sms" in client.session["accounts.auth_methods"]

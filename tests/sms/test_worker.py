@@ -11,7 +11,7 @@ from django.contrib.auth import SESSION_KEY
 from mfa import binding
 from mfa.models import CodeChallenge
 from mfa.sms.models import SmsDelivery, SmsDevice
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 from tests.sms.conftest import NUMBER, Answer, code_in, wait_until
 
 pytestmark = pytest.mark.redis
@@ -58,7 +58,7 @@ def test_sign_in_with_the_code_the_provider_received(
     assert request.fields["ref"] == record.reference
     code = code_in(request.fields["text"])
     assert "sign-in code" in request.fields["text"]
-    assert validate(client, code)["Location"] == "/security/challenge/confirm/"
+    assert led_to(validate(client, code)) == "/security/challenge/confirm/"
     client.post("/security/challenge/confirm/", {"remember": "on"})
     assert client.session[SESSION_KEY] == str(user.pk)
     assert record.attempts == 1 and record.provider_status == 200
@@ -77,7 +77,9 @@ def test_a_5xx_is_retried_and_the_retry_delivers(
     record = record_when(SmsDelivery.Status.SENT)
     assert record.attempts == 2
     # The retry made a new code: only the message that arrived holds a working one.
-    assert validate(client, code_in(second.fields["text"]))["Location"].endswith("/confirm/")
+    assert (
+        led_to(validate(client, code_in(second.fields["text"]))) == "/security/challenge/confirm/"
+    )
 
 
 def test_a_timeout_is_retried_and_the_old_code_dies(
@@ -92,7 +94,7 @@ def test_a_timeout_is_retried_and_the_old_code_dies(
     late_code, code = code_in(first.fields["text"]), code_in(second.fields["text"])
     if late_code != code:
         assert "not right" in validate(client, late_code).text
-    assert validate(client, code)["Location"].endswith("/confirm/")
+    assert led_to(validate(client, code)) == "/security/challenge/confirm/"
 
 
 def test_a_4xx_fails_without_retry_keeps_the_providers_answer_and_tells_the_user(
@@ -113,7 +115,7 @@ def test_a_4xx_fails_without_retry_keeps_the_providers_answer_and_tells_the_user
     # The user can ask again; this time the provider takes it.
     client.post("/security/challenge/sms/resend/")
     _, again = sms_provider.wait_for(2)
-    assert validate(client, code_in(again.fields["text"]))["Location"].endswith("/confirm/")
+    assert led_to(validate(client, code_in(again.fields["text"]))) == "/security/challenge/confirm/"
 
 
 def test_gammu_enrolment_code_lands_in_the_smsd_outbox(
@@ -162,4 +164,6 @@ def test_a_worker_killed_mid_send_never_sends_the_message_twice(
     assert "send_sms_code[" in second_worker.log_path.read_text()  # the task came back
     assert record.attempts == 1
     assert len(sms_provider.received) == 1
-    assert validate(client, code_in(request.fields["text"]))["Location"].endswith("/confirm/")
+    assert (
+        led_to(validate(client, code_in(request.fields["text"]))) == "/security/challenge/confirm/"
+    )

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, User
 from accounts.registration.models import PendingSignup
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ def test_the_account_exists_only_after_the_link_is_opened(password):
 
     browser = Client()
     response = browser.post(link)
-    assert response["Location"] == "/accounts/login/method/"
+    assert led_to(response) == "/accounts/login/method/"
     user = User.objects.get(username="rina.siti")
     assert user.email == "rina@example.com" and user.full_name == "Rina Siti"
     assert user.is_active and user.check_password(NEW_PASSWORD)

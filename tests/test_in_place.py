@@ -1,0 +1,85 @@
+"""A step's POST answered with the next step's page (sso/in_place.py): the same page its own
+address shows, under that address, with working CSRF tokens and no caching."""
+
+import re
+
+from django.contrib.auth import SESSION_KEY
+from django.test import Client
+
+from tests.conftest import led_to
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def _without_tokens(html: str) -> str:
+    """The page with its per-render parts (CSRF tokens, the in-place address) taken out."""
+    html = TOKEN.sub('name="csrfmiddlewaretoken" value=""', html)
+    return re.sub(r'<body data-address="[^"]*">', "<body>", html)
+
+
+def test_next_is_answered_with_the_method_page_itself(client, user):
+    answered = client.post("/accounts/login/", {"username": "ani"})
+    assert answered.status_code == 200
+    assert led_to(answered) == "/accounts/login/method/"
+    assert "no-store" in answered["Cache-Control"]
+    assert "Signing in as <strong>ani</strong>" in answered.text
+    fetched = client.get("/accounts/login/method/")
+    assert 'data-address="' not in fetched.text  # a page asked for by its address says nothing
+    assert _without_tokens(answered.text) == _without_tokens(fetched.text)
+
+
+def test_the_language_menu_of_a_page_in_place_returns_to_its_address(client, user):
+    answered = client.post("/accounts/login/", {"username": "ani"})
+    assert '<input name="next" type="hidden" value="/accounts/login/method/">' in answered.text
+
+
+def test_an_invalid_username_stays_on_its_page(client, db):
+    answered = client.post("/accounts/login/", {"username": ""})
+    assert answered.status_code == 200
+    assert led_to(answered) == ""
+    assert "This field is required." in answered.text
+
+
+def test_tokens_of_pages_shown_in_place_are_accepted_with_csrf_enforced(user, password, phone):
+    """A browser posts each form with the token of the page it was shown: the in-place pages'
+    tokens must pass Django's CSRF check, and a changed one must not."""
+    browser = Client(enforce_csrf_checks=True)
+    token = TOKEN.search(browser.get("/accounts/login/").text).group(1)
+    method_page = browser.post(
+        "/accounts/login/", {"username": "ani", "csrfmiddlewaretoken": token}
+    )
+    assert led_to(method_page) == "/accounts/login/method/"
+    token = TOKEN.search(method_page.text).group(1)
+    refused = browser.post(
+        "/accounts/login/password/", {"password": password, "csrfmiddlewaretoken": token[:-1]}
+    )
+    assert refused.status_code == 403
+    to_code = browser.post(
+        "/accounts/login/password/", {"password": password, "csrfmiddlewaretoken": token}
+    )
+    assert to_code["Location"] == "/security/challenge/totp/"
+    token = TOKEN.search(browser.get("/security/challenge/totp/").text).group(1)
+    confirm_page = browser.post(
+        "/security/challenge/totp/", {"code": phone.now(), "csrfmiddlewaretoken": token}
+    )
+    assert led_to(confirm_page) == "/security/challenge/confirm/"
+    assert "Your code was accepted." in confirm_page.text
+    assert "Confirm and Continue" in confirm_page.text
+    assert SESSION_KEY not in browser.session  # Validate alone signs no one in
+    token = TOKEN.search(confirm_page.text).group(1)
+    done = browser.post(
+        "/security/challenge/confirm/", {"remember": "on", "csrfmiddlewaretoken": token}
+    )
+    assert done["Location"] == "/"
+    assert browser.session[SESSION_KEY] == str(user.pk)
+
+
+def test_a_wrong_code_stays_on_the_code_page(client, user, password, phone):
+    from tests.conftest import sign_in
+
+    assert sign_in(client, "ani", password)["Location"] == "/security/challenge/totp/"
+    wrong = "000000" if phone.now() != "000000" else "111111"
+    answered = client.post("/security/challenge/totp/", {"code": wrong})
+    assert answered.status_code == 200
+    assert led_to(answered) == ""
+    assert "Confirm and Continue" not in answered.text
