@@ -11,9 +11,11 @@ the step answers it as any second submission: the username again, a code already
 """
 
 import copy
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.urls import get_script_prefix, resolve, reverse
+from django.shortcuts import redirect
+from django.urls import Resolver404, ResolverMatch, get_script_prefix, resolve
 from django.utils.datastructures import MultiValueDict
 
 # What the page's request has of its own; any other attribute its view sets (a cookie to send,
@@ -27,36 +29,55 @@ _OWN_ATTRIBUTES = frozenset(
 _CSRF_META = ("CSRF_COOKIE", "CSRF_COOKIE_NEEDS_UPDATE")
 
 
-def show_in_place(request: HttpRequest, url_name: str, **kwargs: object) -> HttpResponse:
-    """The page at ``reverse(url_name, kwargs=kwargs)``, rendered by the view of that URL for
-    ``request`` as a GET of it would be, to answer ``request`` (a step's POST) with.
+def in_place_step(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Marks ``view`` as a step's page that ``show_in_place`` may render to answer the previous
+    step's POST (its GET must change nothing the POST has not). Returns ``view``."""
+    view.in_place_step = True  # type: ignore[attr-defined]
+    return view
+
+
+def show_in_place(request: HttpRequest, url: str) -> HttpResponse:
+    """Answers ``request`` (a step's POST) with the page at ``url`` (a path of this portal, as
+    ``reverse`` gives it), rendered by the view of that path as a GET of it would be; a
+    redirect to ``url`` when its view is not marked with ``in_place_step`` (Home, a relying
+    app, anything else).
 
     The page shares the request's session, user and messages, so what the POST changed is what
     the page shows, and the session is saved once. Returns whatever the view returns: a
     redirect it answers with (a step that does not apply) is passed on as it is. Raises what
-    the view raises, and ``NoReverseMatch`` for an unknown ``url_name``.
+    the view raises.
     """
-    page = _get_request_for(request, reverse(url_name, kwargs=kwargs))
-    match = page.resolver_match
+    path, _, query = url.partition("?")
+    prefix = get_script_prefix()
+    if not path.startswith(prefix):
+        return redirect(url)
+    try:
+        match = resolve("/" + path[len(prefix) :])
+    except Resolver404:
+        return redirect(url)
+    if not getattr(match.func, "in_place_step", False):
+        return redirect(url)
+    page = _get_request_for(request, path, query, match)
     response = match.func(page, *match.args, **match.kwargs)
     _carry_back(page, request)
     return response
 
 
-def _get_request_for(request: HttpRequest, path: str) -> HttpRequest:
-    """A copy of ``request`` that asks for ``path`` by GET, without a query or a body."""
+def _get_request_for(
+    request: HttpRequest, path: str, query: str, match: ResolverMatch
+) -> HttpRequest:
+    """A copy of ``request`` that asks for ``path?query`` by GET, without a body."""
     page = copy.copy(request)
-    prefix = get_script_prefix()
-    path_info = "/" + path[len(prefix) :] if path.startswith(prefix) else path
+    path_info = "/" + path[len(get_script_prefix()) :]
     page.method = "GET"
     page.path = path
     page.path_info = path_info
     page.META = {**request.META, "REQUEST_METHOD": "GET", "PATH_INFO": path_info}
-    page.META["QUERY_STRING"] = ""
-    page.GET = QueryDict()
+    page.META["QUERY_STRING"] = query
+    page.GET = QueryDict(query)
     page.POST = QueryDict()
     page._files = MultiValueDict()
-    page.resolver_match = resolve(path_info)
+    page.resolver_match = match
     page.shown_in_place = True
     return page
 

@@ -133,8 +133,8 @@ def led_to(response) -> str:
     step's page when the answer is that page, shown in place (sso/in_place.py); '' when the
     answer is the same page again (a refusal, an error)."""
     if response.status_code in (301, 302, 303):
-        return response["Location"]
-    found = _SHOWN_AT.search(response.content.decode())
+        return response.headers["Location"]
+    found = _SHOWN_AT.search(response.text)
     return html.unescape(found.group(1)) if found else ""
 
 

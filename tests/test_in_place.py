@@ -57,7 +57,7 @@ def test_tokens_of_pages_shown_in_place_are_accepted_with_csrf_enforced(user, pa
     to_code = browser.post(
         "/accounts/login/password/", {"password": password, "csrfmiddlewaretoken": token}
     )
-    assert to_code["Location"] == "/security/challenge/totp/"
+    assert led_to(to_code) == "/security/challenge/totp/"
     token = TOKEN.search(browser.get("/security/challenge/totp/").text).group(1)
     confirm_page = browser.post(
         "/security/challenge/totp/", {"code": phone.now(), "csrfmiddlewaretoken": token}
@@ -77,7 +77,7 @@ def test_tokens_of_pages_shown_in_place_are_accepted_with_csrf_enforced(user, pa
 def test_a_wrong_code_stays_on_the_code_page(client, user, password, phone):
     from tests.conftest import sign_in
 
-    assert sign_in(client, "ani", password)["Location"] == "/security/challenge/totp/"
+    assert led_to(sign_in(client, "ani", password)) == "/security/challenge/totp/"
     wrong = "000000" if phone.now() != "000000" else "111111"
     answered = client.post("/security/challenge/totp/", {"code": wrong})
     assert answered.status_code == 200

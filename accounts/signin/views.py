@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -13,7 +14,7 @@ from accounts import audit, lockout
 from accounts.registration.flows import signup_open
 from accounts.signin import flows
 from accounts.signin.forms import LocationForm, PasswordForm, UsernameForm
-from sso.in_place import show_in_place
+from sso.in_place import in_place_step, show_in_place
 
 TOO_MANY_REQUESTS = 429
 
@@ -35,12 +36,13 @@ def username_step(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         next_url = request.POST.get("next") or (state.next_url if state else "")
         flows.start_signin(request, form.cleaned_data["username"], next_url)
-        return show_in_place(request, "accounts:method")
+        return show_in_place(request, reverse("accounts:method"))
     next_url = flows.safe_next_url(request, request.GET.get("next"))
     context = {"form": form, "next": next_url, "signup_open": signup_open()}
     return render(request, "accounts/username.html", context)
 
 
+@in_place_step
 @never_cache
 @require_http_methods(["GET"])
 def method_step(request: HttpRequest) -> HttpResponse:
@@ -70,7 +72,8 @@ def _remember_location(request: HttpRequest) -> None:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def password_step(request: HttpRequest) -> HttpResponse:
-    """Step 3: the password, under the brute-force limits."""
+    """Step 3: the password, under the brute-force limits; a right one is answered with the
+    challenge's page in place (sso.in_place), or a redirect once signed in."""
     state = flows.current_signin(request)
     if state is None:
         return redirect("accounts:login")
@@ -80,7 +83,7 @@ def password_step(request: HttpRequest) -> HttpResponse:
         _remember_location(request)
         result = flows.check_password(request, state, form.cleaned_data["password"])
         if result.user is not None:
-            return redirect(flows.after_password(request, result.user))
+            return show_in_place(request, flows.after_password(request, result.user))
         form.add_error(None, flows.password_error(result))
         if result.error == lockout.IP_BLOCKED:
             status = TOO_MANY_REQUESTS

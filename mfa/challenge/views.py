@@ -18,7 +18,7 @@ from accounts.signin.flows import safe_next_url
 from mfa import binding, flows, totp
 from mfa.challenge import pending as pending_state
 from mfa.forms import CodeForm, TrustForm
-from sso.in_place import show_in_place
+from sso.in_place import in_place_step, show_in_place
 
 BAD_REQUEST = 400
 
@@ -44,6 +44,7 @@ def _render_picker(request, pending, error: str = "", status: int = 200) -> Http
     return render(request, "mfa/challenge/picker.html", context, status=status)
 
 
+@in_place_step
 @never_cache
 @require_http_methods(["GET", "POST"])
 def picker(request: HttpRequest) -> HttpResponse:
@@ -63,7 +64,7 @@ def picker(request: HttpRequest) -> HttpResponse:
     error = method.start(request, pending)
     if error:
         return _render_picker(request, pending, error)
-    return redirect("mfa:challenge_method", slug=method.slug)
+    return show_in_place(request, reverse("mfa:challenge_method", kwargs={"slug": method.slug}))
 
 
 def _pending_method(request: HttpRequest, slug: str):  # type: ignore[no-untyped-def]
@@ -78,6 +79,7 @@ def _pending_method(request: HttpRequest, slug: str):  # type: ignore[no-untyped
     return pending, method, None
 
 
+@in_place_step
 @never_cache
 @require_http_methods(["GET", "POST"])
 def method_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -92,7 +94,7 @@ def method_page(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         answer = flows.answer_challenge(request, method, form.cleaned_data)
         if answer.ok:
-            return show_in_place(request, "mfa:challenge_confirm")
+            return show_in_place(request, reverse("mfa:challenge_confirm"))
         if answer.signed_out:
             messages.error(request, answer.error)
             return redirect("accounts:login")
@@ -121,6 +123,7 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("mfa:challenge_method", slug=slug)
 
 
+@in_place_step
 @never_cache
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest) -> HttpResponse:

@@ -17,7 +17,7 @@ from django.test import Client
 
 from accounts import audit
 from accounts.models import AuditEvent
-from tests.conftest import IN_CI, post_username
+from tests.conftest import IN_CI, led_to, post_username
 
 PARALLEL = 24
 
@@ -126,7 +126,8 @@ def test_parallel_wrong_codes_get_no_more_checks_than_the_daily_limit(
     browsers = [Client() for _ in range(16)]
     for browser in browsers:  # one after another: the password is right each time
         post_username(browser, "ani")
-        assert browser.post("/accounts/login/password/", {"password": password}).status_code == 302
+        right = browser.post("/accounts/login/password/", {"password": password})
+        assert led_to(right) == "/security/challenge/totp/"
     responses = in_parallel(
         lambda browser: browser.post("/security/challenge/totp/", {"code": wrong}), browsers
     )

@@ -23,7 +23,7 @@ def _phone(user) -> pyotp.TOTP:
 
 def _sign_in_with_code(client, user, password) -> None:
     phone = _phone(user)
-    assert sign_in(client, user.username, password)["Location"] == "/security/challenge/totp/"
+    assert led_to(sign_in(client, user.username, password)) == "/security/challenge/totp/"
     assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
     assert confirm(client)["Location"] == "/"
 

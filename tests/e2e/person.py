@@ -168,6 +168,7 @@ class Person:
 
     def pick_method(self, label: str, shot: str = "") -> None:
         self.sees_heading("Verify it's you")
+        expect(self.page).to_have_url(re.compile(r"/security/challenge/$"))
         self.look(shot, phone=bool(shot))
         self.page.get_by_role("button", name=re.compile(f"^{re.escape(label)}")).click()
         self.sees_heading(label)
@@ -176,6 +177,8 @@ class Person:
         """The account has one factor: no picker, its page comes straight after the password,
         with the way to the other methods (the recovery codes)."""
         self.sees_heading(label)
+        # Sign in is answered with this page in place; it carries its own address.
+        expect(self.page).to_have_url(re.compile(r"/security/challenge/[a-z]+/$"))
         expect(self.page.get_by_role("heading", name="Verify it's you")).to_have_count(0)
         expect(self.page.get_by_role("link", name="Choose another method")).to_be_visible()
         self.look(shot, phone=bool(shot))

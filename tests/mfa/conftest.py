@@ -5,7 +5,7 @@ import re
 from django.core import mail
 from django.test import TestCase
 
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 
 
 def run_on_commit(func, *args, **kwargs):
@@ -21,11 +21,12 @@ def last_code() -> str:
 
 
 def to_challenge(client, password: str, username: str = "ani"):
-    """Password step done; returns the response: a redirect to the challenge, the picker or,
-    for someone with one factor, that factor's page (mfa.flows.step_after_password)."""
+    """Password step done; returns the response: the challenge's page in place (sso.in_place),
+    the picker or, for someone with one factor, that factor's page
+    (mfa.flows.step_after_password)."""
     response = sign_in(client, username, password)
-    assert response.status_code == 302
-    assert response["Location"].startswith("/security/challenge/")
+    assert response.status_code == 200
+    assert led_to(response).startswith("/security/challenge/")
     return response
 
 
@@ -44,8 +45,8 @@ def confirm(client, remember: bool = True):
 
 def to_code_page(client, password: str, method: str = "email", username: str = "ani"):
     """Password step done by someone whose one factor sends a code: it is sent at once
-    (seeds/001); returns the response (a redirect to that code's page)."""
+    (seeds/001); returns the response (that code's page, in place)."""
     response = run_on_commit(sign_in, client, username, password)
-    assert response.status_code == 302
-    assert response["Location"] == f"/security/challenge/{method}/"
+    assert response.status_code == 200
+    assert led_to(response) == f"/security/challenge/{method}/"
     return response

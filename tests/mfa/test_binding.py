@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.signin.flows import AUTH_METHODS_SESSION_KEY
 from mfa import trust
 from mfa.models import CodeChallenge, EmailDevice, RecoveryCode
-from tests.conftest import PROOF_PAGE, prove_account_email, sign_in
+from tests.conftest import PROOF_PAGE, led_to, prove_account_email, sign_in
 from tests.mfa.conftest import last_code, run_on_commit
 
 pytestmark = pytest.mark.django_db
@@ -160,7 +160,7 @@ def test_step_up_offers_only_the_factors_the_session_did_not_bind(client, user, 
     assert TOTPDevice.objects.get(user=user).confirmed
     assert "An authenticator app was added to your account." in mail.outbox[-1].body
 
-    assert client.get("/security/step-up/", {"next": "/"})["Location"] == "/security/challenge/"
+    assert led_to(client.get("/security/step-up/", {"next": "/"})) == "/security/challenge/"
     picker = client.get("/security/challenge/")
     assert 'value="email"' in picker.text
     assert "/security/challenge/totp/" not in picker.text

@@ -18,7 +18,7 @@ def test_full_challenge_with_the_authenticator(client, user, password, phone):
     assert SESSION_KEY not in client.session
     picker = client.get("/security/challenge/")
     assert "Authenticator" in picker.text
-    assert pick(client, "totp")["Location"] == "/security/challenge/totp/"
+    assert led_to(pick(client, "totp")) == "/security/challenge/totp/"
     page = client.get("/security/challenge/totp/")
     assert "Validate" in page.text
     assert 'autocomplete="one-time-code"' in page.text and 'inputmode="numeric"' in page.text
@@ -87,7 +87,7 @@ def test_nothing_is_reachable_while_only_the_password_is_done(client, user, pass
         response = client.get(url)
         assert response.status_code == 302, url
         assert "login" in response["Location"], url
-    assert client.get("/security/challenge/confirm/")["Location"] == "/security/challenge/"
+    assert led_to(client.get("/security/challenge/confirm/")) == "/security/challenge/"
 
 
 def test_half_signed_in_state_dies_after_ten_minutes(client, user, password, phone, time_machine):

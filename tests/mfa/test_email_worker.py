@@ -18,7 +18,7 @@ def test_code_reaches_a_real_smtp_server_and_signs_in(
     EmailDevice.objects.create(user=user, name="Email", email="ani.codes@example.com")
     celery_worker_process({"EMAIL_URL": f"smtp://127.0.0.1:{port}"})
     # The only factor sends a code: it goes out with the password (seeds/001).
-    assert sign_in(client, "ani", password)["Location"] == "/security/challenge/email/"
+    assert led_to(sign_in(client, "ani", password)) == "/security/challenge/email/"
     [message] = inbox.wait_for(1)
     assert message["To"] == "ani.codes@example.com"
     text = message.get_body(preferencelist=("plain",)).get_content()
@@ -47,7 +47,7 @@ def test_smtp_down_is_reported_on_the_page_and_resend_works(
     worker = celery_worker_process(
         {"EMAIL_URL": f"smtp://127.0.0.1:{dead_port}", "MFA_EMAIL_RETRY_BASE_SECONDS": "0"}
     )
-    assert sign_in(client, "ani", password)["Location"] == "/security/challenge/email/"
+    assert led_to(sign_in(client, "ani", password)) == "/security/challenge/email/"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         page = client.get("/security/challenge/email/")

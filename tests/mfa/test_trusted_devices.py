@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from mfa.models import TrustedDevice
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 from tests.mfa.conftest import confirm, pick, to_challenge, validate
 
 COOKIE = "sso_trusted_device"
@@ -41,7 +41,7 @@ def test_checked_trusts_for_fourteen_days(client, user, password, phone, clock):
     clock.move_to(timezone.now() + timedelta(days=13), tick=False)
     assert sign_in_again(client, password)["Location"] == "/"
     clock.move_to(timezone.now() + timedelta(days=2), tick=False)  # day 15
-    assert sign_in_again(client, password)["Location"] == "/security/challenge/totp/"
+    assert led_to(sign_in_again(client, password)) == "/security/challenge/totp/"
 
 
 def test_unchecked_trusts_until_midnight(client, user, password, phone, clock):
@@ -49,7 +49,7 @@ def test_unchecked_trusts_until_midnight(client, user, password, phone, clock):
     clock.move_to("2026-11-21 23:59:00+07:00", tick=False)
     assert sign_in_again(client, password)["Location"] == "/"
     clock.move_to("2026-11-22 00:01:00+07:00", tick=False)
-    assert sign_in_again(client, password)["Location"] == "/security/challenge/totp/"
+    assert led_to(sign_in_again(client, password)) == "/security/challenge/totp/"
 
 
 def test_midnight_is_in_the_portal_time_zone(client, user, password, phone, clock):
@@ -62,7 +62,7 @@ def test_tampered_cookie_is_ignored(client, user, password, phone, clock):
     pass_challenge(client, password, phone)
     value = client.cookies[COOKIE].value
     client.cookies[COOKIE] = value[:-2] + ("AA" if not value.endswith("AA") else "BB")
-    assert sign_in_again(client, password)["Location"] == "/security/challenge/totp/"
+    assert led_to(sign_in_again(client, password)) == "/security/challenge/totp/"
 
 
 def test_cookie_of_another_user_is_ignored(client, make_user, password, clock):
@@ -80,14 +80,14 @@ def test_cookie_of_another_user_is_ignored(client, make_user, password, clock):
     ani_cookie = client.cookies[COOKIE].value
     other = Client()
     other.cookies[COOKIE] = ani_cookie
-    assert sign_in(other, "budi", password)["Location"] == "/security/challenge/totp/"
+    assert led_to(sign_in(other, "budi", password)) == "/security/challenge/totp/"
     # Forging a cookie for budi with ani's token needs the signing key.
     forged = get_cookie_signer(salt=COOKIE + "mfa.trusted-device").sign(
         f"{budi.pk}:" + ani_cookie.split(":")[1]
     )
     other.cookies[COOKIE] = forged
     other.post("/accounts/logout/")
-    assert sign_in(other, "budi", password)["Location"] == "/security/challenge/totp/"
+    assert led_to(sign_in(other, "budi", password)) == "/security/challenge/totp/"
 
 
 def test_revoked_device_is_asked_again(client, user, password, phone, clock):
@@ -97,7 +97,7 @@ def test_revoked_device_is_asked_again(client, user, password, phone, clock):
     device = TrustedDevice.objects.get(user=user)
     client.post(f"/security/devices/{device.pk}/revoke/")
     assert not TrustedDevice.objects.exists()
-    assert sign_in_again(client, password)["Location"] == "/security/challenge/totp/"
+    assert led_to(sign_in_again(client, password)) == "/security/challenge/totp/"
 
 
 def test_revoke_all_and_password_change_revoke(client, user, password, phone, clock):

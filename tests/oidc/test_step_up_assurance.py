@@ -90,7 +90,7 @@ def test_a_factor_bound_during_step_up_is_not_the_sessions_second_factor(
     # From the next sign-in on, the factor is a real second factor.
     browser.post_form("/accounts/logout/", {})
     with_phone = browser.sign_in(user.username, password)
-    assert with_phone.headers["Location"] == "/security/challenge/totp/"
+    assert led_to(with_phone) == "/security/challenge/totp/"
     browser.get("/security/challenge/totp/")
     post(browser, "/security/challenge/totp/", {"code": phone.at(time.time() + 30)})
     post(browser, "/security/challenge/confirm/", {"remember": "on"})
@@ -155,7 +155,7 @@ def test_auth_time_is_the_step_up(client, relying_app, user, password, phone):
     verifier, challenge = pkce_pair()
     url = authorize_url(challenge, acr_values=ACR_PHISHING_RESISTANT)  # above the session
     step_up = client.get(url)
-    assert client.get(step_up["Location"])["Location"] == "/security/challenge/"
+    assert led_to(client.get(step_up["Location"])) == "/security/challenge/"
     pick(client, "totp")
     assert (
         led_to(validate(client, "totp", phone.at(time.time() + 30)))

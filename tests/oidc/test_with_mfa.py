@@ -29,7 +29,7 @@ def test_password_and_totp_give_mfa(client, relying_app, user, password, phone):
     next_url = query_of(client.get(url)["Location"])["next"]
 
     after_password = sign_in(client, user.username, password, next_url)
-    assert after_password["Location"] == "/security/challenge/totp/"  # the one factor's page
+    assert led_to(after_password) == "/security/challenge/totp/"  # the one factor's page
     assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
     assert confirm(client)["Location"] == next_url
 
@@ -56,7 +56,7 @@ def test_acr_values_step_up_on_a_trusted_device(client, relying_app, user, passw
     url = authorize_url(challenge, acr_values=ACR_MFA)
     step_up = client.get(url)
     assert urlsplit(step_up["Location"]).path == "/security/step-up/"
-    assert client.get(step_up["Location"])["Location"] == "/security/challenge/"
+    assert led_to(client.get(step_up["Location"])) == "/security/challenge/"
     pick(client, "totp")
     next_code = phone.at(time.time() + 30)  # the first code was used; the app shows the next
     assert led_to(validate(client, "totp", next_code)) == "/security/challenge/confirm/"

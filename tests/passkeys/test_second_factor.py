@@ -109,7 +109,7 @@ def test_the_challenge_page_takes_a_passkey_after_the_password(
     after_password = sign_in(client, "ani", password)
     # The passkey is the one factor: its page comes straight after the password.
     method_url = reverse("mfa:challenge_method", args=["passkey"])
-    assert after_password["Location"] == method_url
+    assert led_to(after_password) == method_url
     page = client.get(method_url)
     assert "Use passkey" in page.text
     assert "js/passkeys.js" in page.text

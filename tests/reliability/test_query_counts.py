@@ -19,7 +19,7 @@ from accounts.models import AttemptCounter, User
 from mfa.models import RecoveryCode, TrustedDevice
 from sso.oidc.csp import relying_app_origins
 from sso.oidc.models import Application
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, led_to
 
 LOCAL_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The default engine (SESSION_ENGINE may change it): a session read is a query.
@@ -28,14 +28,14 @@ DB_SESSIONS = "django.contrib.sessions.backends.db"
 # (step, HTTP method, URL, form data, expected status); "CODE" is the authenticator's code.
 SIGNIN = [
     ("username page", "get", "/accounts/login/", None, 200),
-    # Next is answered with the method page, Validate with Trust this device: each page shown
-    # in place of a redirect to it (sso.in_place), from the session the POST already read.
+    # Next is answered with the method page, Sign in with the code page, Validate with Trust
+    # this device: each page shown in place of a redirect to it (sso.in_place), from the
+    # session the POST already read.
     ("username", "post", "/accounts/login/", {"username": "ani"}, 200),
     ("password page", "get", "/accounts/login/password/", None, 200),
     # The authenticator is the one factor: its page comes straight after the password (no
     # picker; "Choose another method" there leads to it).
-    ("password", "post", "/accounts/login/password/", {"password": PASSWORD}, 302),
-    ("code page", "get", "/security/challenge/totp/", None, 200),
+    ("password", "post", "/accounts/login/password/", {"password": PASSWORD}, 200),
     ("code", "post", "/security/challenge/totp/", {"code": "CODE"}, 200),
     ("confirm", "post", "/security/challenge/confirm/", {"remember": "on"}, 302),
     ("home", "get", "/", None, 200),
@@ -56,9 +56,9 @@ def expected_counts() -> dict[str, int]:
         # given back after a right answer (update).
         # session, user, counters read, 3 keys x 4, lock and hash read again (the password is
         # checked against them: no third read of the user), 3 give backs, audit, the enrolled
-        # factors (one query), session update
-        "password": 22,
-        "code page": 2,  # session, pending user with its factors
+        # factors (one query), session update; then the code page in place: the pending user
+        # with its factors
+        "password": 23,
         # session, pending user with its factors, the attempt's wrong-answer counter (a new
         # key: 4, mfa.challenge.pending.reserve_failure), counters (as for the password, with
         # the IP's and network's rows there already: update + select), lock read, the device
@@ -88,7 +88,7 @@ CACHED_SESSIONS = "sso.sessions"
 
 def expected_counts_with_cached_sessions() -> dict[str, int]:
     counts = expected_counts()
-    reads = ["password page", "password", "code page", "code", "confirm", "home"]
+    reads = ["password page", "password", "code", "confirm", "home"]
     for step in reads:
         counts[step] -= 1  # the session's row is not read
     for step in ("password", "code"):
@@ -190,7 +190,7 @@ def test_picking_an_email_code_is_a_fixed_number_of_queries(
     (delivery runs in the worker)."""
     for _step, verb, url, data, _status in SIGNIN[:4]:
         response = getattr(client, verb)(url, data) if data else getattr(client, verb)(url)
-    assert response["Location"] == "/security/challenge/"  # two factors: the picker
+    assert led_to(response) == "/security/challenge/"  # two factors: the picker
     with CaptureQueriesContext(connection) as captured:
         assert client.get("/security/challenge/").status_code == 200
     sql = _sql_of(captured.captured_queries)
@@ -199,7 +199,7 @@ def test_picking_an_email_code_is_a_fixed_number_of_queries(
     assert len(sql) == 3, "\n".join(sql)
     with CaptureQueriesContext(connection) as captured:
         response = client.post("/security/challenge/", {"method": "email"})
-    assert response.status_code == 302
+    assert led_to(response) == "/security/challenge/email/"
     sql = _sql_of(captured.captured_queries)
     # session, pending user with its factors, e-mail device, challenge get-or-create (up to 2
     # statements) under lock, challenge update, and what the send counts
@@ -208,10 +208,7 @@ def test_picking_an_email_code_is_a_fixed_number_of_queries(
 
 # Someone whose only factor is e-mail: the code is sent with the password (seeds/001), so the
 # picker's page and its pick POST are gone from the walk.
-EMAIL_SIGNIN = [
-    *SIGNIN[:4],
-    ("code page", "get", "/security/challenge/email/", None, 200),
-]
+EMAIL_SIGNIN = SIGNIN[:4]
 
 
 @override_settings(CACHES=LOCAL_CACHE, SESSION_ENGINE=DB_SESSIONS)
@@ -231,8 +228,8 @@ def test_email_only_sign_in_sends_with_the_password(client, user, password, emai
     assert {step: len(sql) for step, sql in counts.items()} == {
         **{step: expected_counts()[step] for step in first_steps},
         # As for the authenticator (22), then the pick's send: e-mail device, challenge
-        # get-or-create (select under lock, insert), challenge update. Picker page and pick
-        # POST (<= 11) are not walked.
-        "password": 26,
-        "code page": 4,  # session, pending user with its factors, the e-mail device, the challenge
+        # get-or-create (select under lock, insert), challenge update; then the code page in
+        # place: the pending user with its factors, the e-mail device, the challenge. Picker
+        # page and pick POST (<= 11) are not walked.
+        "password": 29,
     }, details

@@ -80,7 +80,7 @@ def test_code_mail_of_a_killed_worker_is_delivered_exactly_once(
     worker = celery_worker_process(worker_env)
     client = Client()
     # E-mail is the only factor: the code is queued with the password (seeds/001).
-    assert sign_in(client, "ani", PASSWORD)["Location"] == "/security/challenge/email/"
+    assert led_to(sign_in(client, "ani", PASSWORD)) == "/security/challenge/email/"
 
     assert inbox.holding.wait(timeout=30), "the worker never started sending the code"
     os.kill(worker.pid, signal.SIGKILL)

@@ -17,6 +17,7 @@ from mfa.challenge import factors
 from mfa.challenge.pending import PENDING_SESSION_KEY
 from mfa.models import EmailDevice
 from mfa.sms.models import SmsDevice
+from tests.conftest import led_to
 from tests.mfa.conftest import pick, to_challenge, validate
 
 
@@ -109,8 +110,8 @@ def test_choosing_another_method_never_reaches_confirm_without_proof(client, use
     to_challenge(client, password)
     pick(client, "totp")
     confirm_page = "/security/challenge/confirm/"
-    assert client.get(confirm_page)["Location"] == "/security/challenge/"
-    assert client.post(confirm_page, {"remember": "on"})["Location"] == "/security/challenge/"
+    assert led_to(client.get(confirm_page)) == "/security/challenge/"
+    assert led_to(client.post(confirm_page, {"remember": "on"})) == "/security/challenge/"
     for slug in ("email", "sms", "passkey"):  # not enrolled: neither offered nor answered
         assert pick(client, slug).status_code == 400
         assert validate(client, slug, "000000").status_code == 400

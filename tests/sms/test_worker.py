@@ -31,7 +31,7 @@ def no_resend_wait():
 
 def to_sms_code_page(client, password: str) -> None:
     """SMS is the only factor: the code goes out with the password (seeds/001)."""
-    assert sign_in(client, "ani", password)["Location"] == "/security/challenge/sms/"
+    assert led_to(sign_in(client, "ani", password)) == "/security/challenge/sms/"
 
 
 def validate(client, code: str):
