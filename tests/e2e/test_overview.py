@@ -40,7 +40,15 @@ def charts_are_drawn(person: Person) -> None:
     for index in range(5):
         chart = charts.nth(index)
         chart.scroll_into_view_if_needed()
-        assert chart.evaluate("img => img.complete && img.naturalWidth > 0")
+        # A chart still on its way (its first drawing in a worker imports pygal) is waited
+        # for; one that fails or draws nothing fails the test.
+        drawn = chart.evaluate(
+            """img => img.complete ? img.naturalWidth > 0 : new Promise(done => {
+                img.addEventListener("load", () => done(img.naturalWidth > 0), {once: true});
+                img.addEventListener("error", () => done(false), {once: true});
+            })"""
+        )
+        assert drawn
 
 
 def test_overview_in_english(person: Person, trail, make_user, live_server):
