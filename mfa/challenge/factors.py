@@ -147,9 +147,14 @@ def pending_user(user_id: int, *, enrolled: bool = True) -> User | None:
     return user
 
 
+def is_read(user: User) -> bool:
+    """Whether what ``user`` has enrolled is known already (``read`` or ``pending_user``)."""
+    return getattr(user, ENROLLED_ATTRIBUTE, None) is not None
+
+
 def read(user: User) -> None:
     """Reads what ``user`` (already loaded) has enrolled, in one query, unless known."""
-    if getattr(user, ENROLLED_ATTRIBUTE, None) is not None:
+    if is_read(user):
         return
     statements = _statements(all_methods(), connection.vendor)
     if statements is None:

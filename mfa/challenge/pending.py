@@ -61,7 +61,12 @@ def begin_pending(
         "enrol": enrol,
         "next": next_url,
     }
-    return PendingSignin(user=user, attempt_id=attempt_id, methods=list(methods))
+    pending = PendingSignin(user=user, attempt_id=attempt_id, methods=list(methods))
+    if factors.is_read(user):
+        # The challenge's page, shown in place in this request (sso.in_place), needs the user
+        # with its factors: they were just read for this step, so not read again.
+        setattr(request, _REQUEST_MEMO, pending)
+    return pending
 
 
 def _data(request: HttpRequest) -> dict | None:

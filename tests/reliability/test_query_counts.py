@@ -56,9 +56,9 @@ def expected_counts() -> dict[str, int]:
         # given back after a right answer (update).
         # session, user, counters read, 3 keys x 4, lock and hash read again (the password is
         # checked against them: no third read of the user), 3 give backs, audit, the enrolled
-        # factors (one query), session update; then the code page in place: the pending user
-        # with its factors
-        "password": 23,
+        # factors (one query), session update; then the code page in place asks nothing (the
+        # pending user and its factors are those the step read)
+        "password": 22,
         # session, pending user with its factors, the attempt's wrong-answer counter (a new
         # key: 4, mfa.challenge.pending.reserve_failure), counters (as for the password, with
         # the IP's and network's rows there already: update + select), lock read, the device
@@ -229,7 +229,7 @@ def test_email_only_sign_in_sends_with_the_password(client, user, password, emai
         **{step: expected_counts()[step] for step in first_steps},
         # As for the authenticator (22), then the pick's send: e-mail device, challenge
         # get-or-create (select under lock, insert), challenge update; then the code page in
-        # place: the pending user with its factors, the e-mail device, the challenge. Picker
-        # page and pick POST (<= 11) are not walked.
-        "password": 29,
+        # place: the e-mail device, the challenge. Picker page and pick POST (<= 11) are not
+        # walked.
+        "password": 28,
     }, details
