@@ -19,6 +19,12 @@ each, in this process and through gunicorn served as ``bench.peers`` serves the 
 (``bench.sqlcount``, 2 sync workers, access log; CPU of the master, the workers and their
 PostgreSQL backends from /proc, as bench/peers/run.py reads it). ``--profile``: a cProfile
 of the in-process requests, sorted by own time.
+
+    python -m bench.middleware_cpu --session 3000
+
+The session layer alone: the portal's session middleware around a view that reads, changes
+or leaves the session, for a new browser, a session before sign-in and a signed-in one
+(``N`` requests each, CPU per request, best of ``--rounds``).
 """
 
 from __future__ import annotations
@@ -144,6 +150,66 @@ def floor_gunicorn(services: Services, count: int, rounds: int) -> dict[str, flo
     return figures
 
 
+def session_layer(count: int, rounds: int) -> dict[str, float]:
+    """Microseconds of CPU per request of the session middleware alone (its request and
+    response halves, with the Redis commands and the row they cause) for each case, best of
+    ``rounds``."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django.utils.module_loading import import_string
+
+    (path,) = [layer for layer in settings.MIDDLEWARE if layer.endswith(".SessionMiddleware")]
+    middleware = import_string(path)
+    factory = RequestFactory()
+
+    def reads(request):  # type: ignore[no-untyped-def]
+        request.session.get("signin")
+        return HttpResponse("ok")
+
+    def changes(request):  # type: ignore[no-untyped-def]
+        request.session["step"] = request.session.get("step", 0) + 1
+        return HttpResponse("ok")
+
+    def leaves(request):  # type: ignore[no-untyped-def]
+        return HttpResponse("ok")
+
+    def new_session(signed_in: bool) -> str:
+        request = factory.get("/")
+        middleware(leaves).process_request(request)
+        request.session["signin"] = {"username": "someone"}
+        if signed_in:
+            request.session[SESSION_KEY] = "1"
+            request.session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+            request.session[HASH_SESSION_KEY] = "0" * 64
+        request.session.save()
+        return request.session.session_key
+
+    before, signed_in = new_session(False), new_session(True)
+    cases = [
+        ("new browser, session untouched", None, leaves),
+        ("before sign-in, read", before, reads),
+        ("before sign-in, changed", before, changes),
+        ("signed in, read", signed_in, reads),
+        ("signed in, changed", signed_in, changes),
+    ]
+    figures: dict[str, float] = {}
+    for _ in range(rounds):
+        for label, key, view in cases:
+            layer = middleware(view)
+            requests = [factory.get("/") for _ in range(count)]
+            for request in requests:
+                if key:
+                    request.COOKIES[settings.SESSION_COOKIE_NAME] = key
+            start = time.process_time()
+            for request in requests:
+                layer(request)
+            spent = (time.process_time() - start) / count * 1e6
+            figures[label] = min(figures.get(label, spent), spent)
+    return figures
+
+
 def floor(args: argparse.Namespace) -> int:
     """``--floor``: the CPU of the cheapest requests, in process and through gunicorn."""
     services = Services(database=args.database)
@@ -173,9 +239,25 @@ def main(argv: list[str] | None = None) -> int:
         "--floor", type=int, default=0, metavar="N", help="the cheapest requests instead, N each"
     )
     parser.add_argument("--profile", action="store_true", help="with --floor: a cProfile")
+    parser.add_argument(
+        "--session", type=int, default=0, metavar="N", help="the session layer alone, N each"
+    )
     args = parser.parse_args(argv)
     if args.floor:
         return floor(args)
+    if args.session:
+        services = Services(database=args.database)
+        try:
+            env = services.prepare()
+            env["DB_CONN_MAX_AGE"] = services.env["DB_CONN_MAX_AGE"] = "3600"
+            seed.setup_django(env)
+            figures = session_layer(args.session, args.rounds)
+        finally:
+            services.close()
+        print(f"Session middleware alone, CPU µs per request (best of {args.rounds}):")
+        for label, micros in figures.items():
+            print(f"  {label:<34} {micros:7.1f}")
+        return 0
     # Django imports the timers by name: as bench.middleware_cpu, not as __main__.
     from bench import middleware_cpu as timing
 
