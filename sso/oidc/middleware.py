@@ -86,6 +86,9 @@ class MachineEndpointMiddleware:
         return response if request.path_info in self.public else no_store(response)
 
     def _serve(self, request: HttpRequest) -> HttpResponse:
+        # The Host check CommonMiddleware makes for every other path (ALLOWED_HOSTS): Django
+        # answers a DisallowedHost with its 400, as there.
+        request.get_host()
         try:
             check_request(request)
         except UnreadableInput as error:

@@ -59,6 +59,19 @@ def test_the_security_headers_stay(client, relying_app, path):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
+@pytest.mark.parametrize(
+    "path", ["/o/.well-known/jwks.json", "/.well-known/openid-configuration", "/o/token/"]
+)
+def test_a_host_outside_allowed_hosts_is_refused_as_elsewhere(client, relying_app, path):
+    """ALLOWED_HOSTS holds for these paths too (ASVS V13.1.3's "unexpected Host headers"):
+    the answer is the 400 every other path gives, nothing of the endpoint's."""
+    elsewhere = client.get("/accounts/login/", HTTP_HOST="evil.example")
+    response = client.get(path, HTTP_HOST="evil.example")
+    assert response.status_code == elsewhere.status_code == 400
+    assert b"evil.example" not in response.content
+    assert response["X-Frame-Options"] == "DENY"
+
+
 def test_an_unreadable_body_is_refused_as_before(client, relying_app):
     response = client.post(
         "/o/token/",
