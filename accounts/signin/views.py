@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import audit, lockout
 from accounts.registration.flows import signup_open
@@ -101,9 +101,10 @@ def _password_context(form: PasswordForm, username: str) -> dict[str, object]:
 
 
 @never_cache
-@require_http_methods(["GET"])
+@require_POST
 def restart(request: HttpRequest) -> HttpResponse:
-    """ "Not you?": forget the typed username and start again."""
+    """ "Not you?": forget the typed username and start again. A POST with its CSRF token, as
+    any request that changes the session: another site cannot end someone's sign-in."""
     request.session.pop(flows.SIGNIN_SESSION_KEY, None)
     return redirect("accounts:login")
 

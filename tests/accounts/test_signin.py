@@ -1,7 +1,10 @@
 """Username-first sign-in: seeds/003 Table 1 login cases and the seed's labels."""
 
+import re
+
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import led_to, post_username, sign_in
@@ -73,7 +76,7 @@ def test_wrong_password_keeps_username_and_says_the_same(client, user):
 
 def test_unknown_user_and_wrong_password_look_alike(client, user, password):
     unknown = sign_in(client, "budi", password)
-    client.get("/accounts/login/restart/")
+    client.post("/accounts/login/restart/")
     wrong = sign_in(client, "ani", "wrong-password-123")
     assert unknown.status_code == wrong.status_code == 200
     for response in (unknown, wrong):
@@ -197,3 +200,26 @@ def test_language_switch_to_indonesian(client, db):
     page = client.get("/accounts/login/")
     assert 'lang="id"' in page.text
     assert "Berikutnya" in page.text
+
+
+CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def test_not_you_forgets_the_username_by_post_only(user):
+    """ "Not you?" changes the session: a GET (a link or image on another site) changes
+    nothing, a POST without its CSRF token is refused, the page's form works."""
+    browser = Client(enforce_csrf_checks=True)
+    token = re.search(
+        r'name="csrfmiddlewaretoken" value="([^"]+)"', browser.get("/accounts/login/").text
+    )
+    method_page = browser.post(
+        "/accounts/login/", {"username": "ani", "csrfmiddlewaretoken": token.group(1)}
+    )
+    assert 'form="restart"' in method_page.text and 'id="restart"' in method_page.text
+    assert browser.get("/accounts/login/restart/").status_code == 405
+    assert browser.post("/accounts/login/restart/").status_code == 403
+    assert "Signing in as" in browser.get("/accounts/login/method/").text
+    token = CSRF_TOKEN.search(method_page.text).group(1)
+    restarted = browser.post("/accounts/login/restart/", {"csrfmiddlewaretoken": token})
+    assert restarted["Location"] == "/accounts/login/"
+    assert browser.get("/accounts/login/method/")["Location"] == "/accounts/login/"

@@ -72,7 +72,7 @@ def test_force_authn_ends_nothing_and_abandoned_leaves_the_person_signed_in(
 
     # The person types a name, then thinks better of it ("Not you?") and walks away.
     post_username(client, user.username, back)
-    client.get("/accounts/login/restart/")
+    client.post("/accounts/login/restart/")
     home = client.get("/")
     assert home.status_code == 200
     assert client.session.session_key == key
