@@ -4,11 +4,18 @@ from django_otp.plugins.otp_totp.apps import DefaultConfig as OtpTotpConfig
 
 
 class MfaConfig(AppConfig):
+    # The app's config for "mfa" in INSTALLED_APPS: with a second config in this module Django
+    # picks none by itself, and ``ready`` would never run.
+    default = True
     name = "mfa"
-    verbose_name = "Multi-factor authentication"
+    verbose_name = _("Multi-factor authentication")
 
     def ready(self) -> None:
+        from accounts.signin.flows import HALF_DONE_SIGNIN
         from mfa import flows  # noqa: F401  (connects the password_changed receiver)
+        from mfa.challenge.pending import PENDING_SESSION_KEY
+
+        HALF_DONE_SIGNIN.add(PENDING_SESSION_KEY)  # "Not you?" ends the challenge too
 
 
 class AuthenticatorAppsConfig(OtpTotpConfig):

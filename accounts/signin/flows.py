@@ -36,6 +36,10 @@ FRESH_SIGNIN_SESSION_KEY = "accounts.fresh_signin"
 # then starts an empty session): what the request that asked for a fresh sign-in must find
 # once it is met. Apps register theirs in AppConfig.ready (sso.oidc).
 CARRIED_ACROSS_SIGNIN: set[str] = set()
+# Session keys of a sign-in under way: the typed username here; apps add theirs in
+# AppConfig.ready (the MFA challenge, a passkey just verified). "Not you?" forgets them all, so
+# that nothing of one person's half-done sign-in is left for the next one at the same browser.
+HALF_DONE_SIGNIN: set[str] = {SIGNIN_SESSION_KEY}
 
 WRONG_CREDENTIALS = "wrong_credentials"
 
@@ -72,6 +76,14 @@ def safe_next_url(request: HttpRequest, candidate: str | None) -> str:
     ):
         return candidate
     return ""
+
+
+def forget_half_done_signin(request: HttpRequest) -> None:
+    """Drops every part of a sign-in under way in this session (``HALF_DONE_SIGNIN``): the
+    typed username, a challenge (answered or not), a verified passkey not yet confirmed. A
+    signed-in session stays signed in."""
+    for key in HALF_DONE_SIGNIN:
+        request.session.pop(key, None)
 
 
 def request_fresh_signin(request: HttpRequest) -> None:

@@ -103,9 +103,10 @@ def _password_context(form: PasswordForm, username: str) -> dict[str, object]:
 @never_cache
 @require_POST
 def restart(request: HttpRequest) -> HttpResponse:
-    """ "Not you?": forget the typed username and start again. A POST with its CSRF token, as
-    any request that changes the session: another site cannot end someone's sign-in."""
-    request.session.pop(flows.SIGNIN_SESSION_KEY, None)
+    """ "Not you?" / "Cancel sign-in": forget the sign-in under way (the typed username, its
+    challenge, a verified passkey) and start again. A POST with its CSRF token, as any request
+    that changes the session: another site cannot end someone's sign-in."""
+    flows.forget_half_done_signin(request)
     return redirect("accounts:login")
 
 

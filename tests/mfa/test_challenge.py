@@ -181,3 +181,14 @@ def test_policy_all_requires_everyone(client, make_user, password, settings):
 
     assert sign_in(client, "budi", password)["Location"] == "/"
     assert client.get("/")["Location"] == "/security/setup/"
+
+
+def test_cancel_sign_in_ends_the_challenge_even_once_answered(client, user, password, phone):
+    """ "Cancel sign-in" (or "Not you?") ends the whole sign-in under way: an answered challenge
+    left in the session would let the next person at the browser Confirm and Continue."""
+    to_challenge(client, password)
+    assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
+    assert client.post("/accounts/login/restart/")["Location"] == "/accounts/login/"
+    assert client.get("/security/challenge/confirm/")["Location"] == "/accounts/login/"
+    assert confirm(client)["Location"] == "/accounts/login/"
+    assert SESSION_KEY not in client.session

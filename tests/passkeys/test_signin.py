@@ -154,3 +154,15 @@ def test_a_synced_passkey_saves_its_new_backup_state(client, user, signed_in):
     _, verified = passkey_signin(client, authenticator)
     assert verified.status_code == 200
     assert Passkey.objects.get().backup_state is True
+
+
+def test_not_you_after_the_passkey_leaves_nothing_to_confirm(client, user, registered):
+    """Someone else at the browser presses "Not you?" on Confirm and Continue: the passkey
+    just verified must not sign the next person in as its owner."""
+    post_username(client, "ani")
+    _options, verified = passkey_signin(client, registered)
+    assert verified.json()["redirect"] == "/security/passkeys/signin/confirm/"
+    assert client.post("/accounts/login/restart/")["Location"] == "/accounts/login/"
+    assert client.get("/security/passkeys/signin/confirm/")["Location"] == "/accounts/login/"
+    assert client.post("/security/passkeys/signin/confirm/")["Location"] == "/accounts/login/"
+    assert SESSION_KEY not in client.session
