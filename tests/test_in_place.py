@@ -83,3 +83,29 @@ def test_a_wrong_code_stays_on_the_code_page(client, user, password, phone):
     assert answered.status_code == 200
     assert led_to(answered) == ""
     assert "Confirm and Continue" not in answered.text
+
+
+def test_validate_posted_again_after_the_code_was_accepted_shows_the_confirm_page(
+    client, user, password, phone, settings, time_machine
+):
+    """A reload of the Verified page before portal.js has put its address in the address bar
+    (no script, a slow script) posts the accepted code again: the answer is the Verified page
+    again, not "That code is not right", and no wrong answer is counted (enough of them ended
+    the sign-in and counted toward the account's lock)."""
+    from accounts.models import AuditEvent
+    from tests.mfa.conftest import to_challenge, validate
+
+    time_machine.move_to("2026-11-21 09:00:00+07:00", tick=False)
+    to_challenge(client, password)
+    code = phone.now()
+    assert led_to(validate(client, "totp", code)) == "/security/challenge/confirm/"
+    for second in range(settings.MFA_CODE_MAX_FAILURES):
+        time_machine.move_to(f"2026-11-21 09:00:{2 * second + 2:02d}+07:00", tick=False)
+        again = validate(client, "totp", code)
+        assert led_to(again) == "/security/challenge/confirm/"
+        assert "Confirm and Continue" in again.text
+        assert "That code is not right" not in again.text
+    assert not AuditEvent.objects.filter(result=AuditEvent.Result.FAILURE).exists()
+    done = client.post("/security/challenge/confirm/", {"remember": "on"})
+    assert done["Location"] == "/"
+    assert client.session[SESSION_KEY] == str(user.pk)

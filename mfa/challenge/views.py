@@ -89,6 +89,11 @@ def method_page(request: HttpRequest, slug: str) -> HttpResponse:
     pending, method, refusal = _pending_method(request, slug)
     if refusal is not None:
         return refusal
+    if request.method == "POST" and pending_state.pending_flag(request, "verified"):
+        # Validate posted again once an answer was accepted: a reload of the Verified page
+        # shown in place before portal.js gave it its address (sso.in_place). Its answer is
+        # that page again; the used code, checked once more, would count as a wrong one.
+        return show_in_place(request, reverse("mfa:challenge_confirm"))
     form_class = method.form_class or CodeForm
     form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
