@@ -98,7 +98,16 @@ def fresh_signin_requested(request: HttpRequest) -> bool:
 
 
 def start_signin(request: HttpRequest, username: str, next_url: str = "") -> None:
-    """Step 1: remember the typed username, whether or not such an account exists."""
+    """Step 1: remember the typed username, whether or not such an account exists.
+
+    Another name than the sign-in under way's (or none known) ends that sign-in, as "Not you?"
+    does: the next person at the browser types their own name, and a challenge answered or a
+    passkey verified by the previous one must not be left for them to confirm. The same name
+    again (Back, then Next) keeps it: its code still works, its wrong answers still count.
+    """
+    previous = request.session.get(SIGNIN_SESSION_KEY)
+    if not isinstance(previous, dict) or previous.get("username") != username:
+        forget_half_done_signin(request)
     request.session[SIGNIN_SESSION_KEY] = {
         "username": username,
         "next": safe_next_url(request, next_url),

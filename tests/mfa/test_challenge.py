@@ -4,7 +4,7 @@ device, Confirm and Continue."""
 import pytest
 from django.contrib.auth import SESSION_KEY
 
-from tests.conftest import led_to
+from tests.conftest import led_to, sign_in
 from tests.mfa.conftest import confirm, pick, to_challenge, validate
 
 
@@ -192,3 +192,29 @@ def test_cancel_sign_in_ends_the_challenge_even_once_answered(client, user, pass
     assert client.get("/security/challenge/confirm/")["Location"] == "/accounts/login/"
     assert confirm(client)["Location"] == "/accounts/login/"
     assert SESSION_KEY not in client.session
+
+
+def test_another_name_at_the_username_step_ends_the_challenge_even_once_answered(
+    client, make_user, user, password, phone
+):
+    """The next person at the browser types their own name rather than pressing "Not you?":
+    the answered challenge of the sign-in under way ends too. Left in the session, the next
+    person's own sign-in (without a factor) was answered with its Verified page, shown in place
+    for their ``next``, and Confirm and Continue signed them in as the previous person."""
+    budi = make_user("budi")
+    to_challenge(client, password)
+    assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
+    answered = sign_in(client, "budi", password, "/security/challenge/confirm/")
+    assert "Confirm and Continue" not in answered.text
+    assert client.session[SESSION_KEY] == str(budi.pk)
+    confirm(client)
+    assert client.session[SESSION_KEY] == str(budi.pk)
+
+
+def test_the_same_name_again_keeps_the_challenge(client, user, password, phone):
+    """Back to the username step and Next with the same name: the challenge under way stays
+    (its wrong answers still count, a code sent for it still works)."""
+    to_challenge(client, password)
+    assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
+    assert led_to(client.post("/accounts/login/", {"username": "ani"})) == "/accounts/login/method/"
+    assert "Confirm and Continue" in client.get("/security/challenge/confirm/").text
