@@ -258,3 +258,11 @@ def test_logout_refuses_a_repeated_parameter_with_a_page(signed_in, tokens, meth
     assert "cannot be completed" in response.text
     assert "Location" not in response
     assert "_auth_user_id" in signed_in.session  # still signed in
+
+
+@pytest.mark.parametrize("second", ["%6Eonce=b", "%6E%6F%6E%63%65=b"])
+def test_a_name_sent_percent_encoded_is_the_same_name(client, relying_app, second):
+    """``%6Eonce`` is ``nonce`` to every reader (Django's and oauthlib's both decode names): the
+    same parameter twice, not another one."""
+    _, challenge = pkce_pair()
+    assert_sent_back(client.get(f"{authorize_url(challenge)}&{second}"), "nonce")
