@@ -24,6 +24,10 @@ BAD_REQUEST = 400
 
 
 def _expired(request: HttpRequest) -> HttpResponse:
+    """No challenge under way. Signed in (Back from Home to a page of the finished challenge),
+    Home, without telling a signed-in person that their sign-in expired; else the username."""
+    if request.user.is_authenticated:
+        return redirect("home")
     messages.error(request, _("Your sign-in has expired. Please sign in again."))
     return redirect("accounts:login")
 

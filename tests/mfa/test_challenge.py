@@ -218,3 +218,18 @@ def test_the_same_name_again_keeps_the_challenge(client, user, password, phone):
     assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
     assert led_to(client.post("/accounts/login/", {"username": "ani"})) == "/accounts/login/method/"
     assert "Confirm and Continue" in client.get("/security/challenge/confirm/").text
+
+
+def test_back_to_the_finished_challenge_leads_home_without_an_expiry_message(
+    client, user, password, phone
+):
+    """Back from Home after Confirm and Continue asks for the Verified page again: the person
+    is signed in, so Home, not "Your sign-in has expired"."""
+    to_challenge(client, password)
+    validate(client, "totp", phone.now())
+    assert confirm(client)["Location"] == "/"
+    back = client.get("/security/challenge/confirm/")
+    assert back["Location"] == "/"
+    home = client.get("/")
+    assert "Welcome, Ani" in home.text
+    assert "expired" not in home.text
