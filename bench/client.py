@@ -390,11 +390,20 @@ async def email_code_load(
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(client, csrf, account)))
-    await asyncio.gather(*tasks, return_exceptions=True)
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    refused = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    if refused:  # a POST that led nowhere near a code is why a code never came: say so
+        print(f"  {len(refused)} password POSTs did not lead to the code page, e.g. {refused[0]!r}")
+    # Waits for these recipients' mails, not for a number of mails: the server also takes the
+    # new-browser notices of the sign-ins before (one of them counted as a code made the last
+    # code look lost).
     deadline = time.monotonic() + 30
-    while smtp.count() < len(sent_at) and time.monotonic() < deadline:
+    while not all(rcpt in smtp.accepted for rcpt in sent_at) and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     latencies = [
         smtp.accepted[rcpt][0] - start for rcpt, start in sent_at.items() if rcpt in smtp.accepted
     ]
+    never = sorted(rcpt for rcpt in sent_at if rcpt not in smtp.accepted)
+    if never:
+        print(f"  no code mail within 30 s for {', '.join(never[:5])}")
     return latencies, page_times, len(sent_at) - len(latencies)
