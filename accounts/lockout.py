@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts import counters
 from accounts.models import User
 from accounts.usernames import canonical_username
+from sso.compiled_sql import CompiledSelect, compile_select
 from sso.net import client_network
 
 ACCOUNT_FAILURES_KEY = "signin:failures:account:{}"
@@ -128,44 +129,18 @@ def _by_id(user_id: int) -> QuerySet:
     return User.objects.filter(pk=user_id).values_list(*_FRESH_COLUMNS)[:1]
 
 
-@dataclass(frozen=True)
-class _Statement:
-    """SQL compiled once, with ``params`` holding the stand-in at ``at``."""
-
-    sql: str
-    params: tuple
-    at: int
-    columns: tuple[str, ...]
-
-    def row(self, value: object) -> tuple | None:
-        """The first row for ``value`` in place of the stand-in, or None."""
-        params = list(self.params)
-        params[self.at] = value
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            return cursor.fetchone()
-
-
 @once
-def _statement(kind: str, vendor: str) -> _Statement | None:
+def _statement(kind: str, vendor: str) -> CompiledSelect | None:
     """The account by canonical name (``kind`` "name") or its lock, hash and active flag by id
-    ("id"), compiled for this database; None when the backend converts a column it returns
-    (SQLite's dates and booleans) or the stand-in cannot be told from the other parameters:
+    ("id"), compiled once for this database (sso.compiled_sql); None when it cannot be kept:
     the ORM then builds the statement each time.
 
     The ORM takes longer to build a query (about 0.5 ms of CPU) than PostgreSQL to run it, and
     every password check reads the account twice.
     """
-    queryset = _by_name(_NAME) if kind == "name" else _by_id(_ID)
-    compiler = queryset.query.get_compiler(connection=connection)
-    sql, params = compiler.as_sql()
-    if compiler.get_converters([column for column, _, _ in compiler.select]):
-        return None
-    stand_in = _NAME if kind == "name" else _ID
-    if list(params).count(stand_in) != 1:
-        return None
-    columns = tuple(queryset.query.values_select)
-    return _Statement(sql, tuple(params), list(params).index(stand_in), columns)
+    if kind == "name":
+        return compile_select(_by_name(_NAME), _NAME)
+    return compile_select(_by_id(_ID), _ID)
 
 
 def find_user(username: str) -> User | None:

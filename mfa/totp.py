@@ -32,6 +32,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.attempts import Throttled
 from accounts.models import User
+from sso.compiled_sql import CompiledSelect, compile_select
 
 
 def confirmed_devices() -> QuerySet[TOTPDevice]:
@@ -87,23 +88,11 @@ def check_confirmed(user: User, token: str) -> bool | None:
 _USER_ID = -2_026_120_104
 
 
-@dataclass(frozen=True)
-class _LockedRead:
-    """The user's confirmed authenticator, locked: SQL compiled once, the user's id at
-    ``user_at`` of ``params``, the columns it returns."""
-
-    sql: str
-    params: tuple
-    user_at: int
-    columns: tuple[str, ...]
-
-
 @cache
-def _locked_read(vendor: str) -> _LockedRead | None:
-    """``check_confirmed``'s SELECT ... FOR UPDATE as the ORM writes it, compiled for this
-    database; None when the backend converts a column it returns (SQLite's booleans and
-    dates) or the stand-in cannot be told from the other parameters: the ORM then builds it
-    each time."""
+def _locked_read(vendor: str) -> CompiledSelect | None:
+    """``check_confirmed``'s SELECT ... FOR UPDATE as the ORM writes it, compiled once for this
+    database (sso.compiled_sql); None when it cannot be kept: the ORM then builds it each
+    time."""
     columns = tuple(field.attname for field in TOTPDevice._meta.concrete_fields)
     queryset = (
         TOTPDevice.objects.filter(user_id=_USER_ID, confirmed=True)
@@ -111,13 +100,7 @@ def _locked_read(vendor: str) -> _LockedRead | None:
         .order_by("pk")
         .values_list(*columns)[:1]
     )
-    compiler = queryset.query.get_compiler(connection=connection)
-    sql, params = compiler.as_sql()
-    if list(params).count(_USER_ID) != 1:
-        return None
-    if compiler.get_converters([column for column, _, _ in compiler.select]):
-        return None
-    return _LockedRead(sql, tuple(params), list(params).index(_USER_ID), columns)
+    return compile_select(queryset, _USER_ID)
 
 
 def _confirmed_locked(user: User) -> TOTPDevice | None:
@@ -125,11 +108,7 @@ def _confirmed_locked(user: User) -> TOTPDevice | None:
     read = _locked_read(connection.vendor)
     if read is None:
         return user.totpdevice_set.filter(confirmed=True).select_for_update().first()
-    params = list(read.params)
-    params[read.user_at] = user.pk
-    with connection.cursor() as cursor:
-        cursor.execute(read.sql, params)
-        row = cursor.fetchone()
+    row = read.row(user.pk)
     if row is None:
         return None
     device = TOTPDevice.from_db(connection.alias, read.columns, row)

@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 
 from accounts.models import User
 from mfa.challenge.base import ENROLLED_ATTRIBUTE, ChallengeMethod
+from sso.compiled_sql import CompiledSelect, compile_select
 
 _ANNOTATION = "_mfa_enrolled_{}"
 # Stands for the user's id in the statements compiled once; never a real id.
@@ -66,40 +67,10 @@ def _factors(user_id: int) -> QuerySet:
 
 
 @dataclass(frozen=True)
-class _Statement:
-    """SQL compiled once; ``params`` with the user's id at ``user_at``."""
-
-    sql: str
-    params: tuple
-    user_at: int
-
-    def params_for(self, user_id: int) -> list:
-        params = list(self.params)
-        params[self.user_at] = user_id
-        return params
-
-    def row(self, user_id: int) -> tuple | None:
-        """The first row for ``user_id``, or None."""
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, self.params_for(user_id))
-            return cursor.fetchone()
-
-
-@dataclass(frozen=True)
 class _Statements:
-    pending_user: _Statement  # the active user's row with one EXISTS column per method
-    user: _Statement  # the active user's row alone
-    factors: _Statement  # the EXISTS columns alone
-
-
-def _compiled(queryset: QuerySet) -> _Statement | None:
-    compiler = queryset.query.get_compiler(connection=connection)
-    sql, params = compiler.as_sql()
-    if list(params).count(_USER_ID) != 1:
-        return None
-    if compiler.get_converters([column for column, _, _ in compiler.select]):
-        return None
-    return _Statement(sql, tuple(params), list(params).index(_USER_ID))
+    pending_user: CompiledSelect  # the active user's row with one EXISTS column per method
+    user: CompiledSelect  # the active user's row alone
+    factors: CompiledSelect  # the EXISTS columns alone
 
 
 @cache
@@ -108,7 +79,7 @@ def _statements(methods: tuple[ChallengeMethod, ...], vendor: str) -> _Statement
     for the user's id cannot be told from the other parameters, or the backend converts a
     column it returns (SQLite's dates and booleans): the ORM then builds them each time."""
     compiled = [
-        _compiled(queryset)
+        compile_select(queryset, _USER_ID)
         for queryset in (
             _pending_users(_USER_ID),
             _pending_users(_USER_ID, enrolled=False),
