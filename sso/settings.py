@@ -66,7 +66,8 @@ MIDDLEWARE = [
     # Django's, by this exact name (check --deploy looks for it); PortalMiddleware makes its
     # tokens' random strings in one system call each (sso/csrf.py).
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, reading the signed-in user by a statement built once (accounts/session_user.py).
+    "accounts.session_user.AuthenticationMiddleware",
     # Django's, building the message storage only for a request that uses it (sso/middleware.py).
     "sso.middleware.MessageMiddleware",
     # The password-change and MFA rollout gates; the language and device cookies and the SAML
