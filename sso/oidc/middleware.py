@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.urls import get_script_prefix, resolve, reverse
+from django.urls import ResolverMatch, get_script_prefix, resolve, reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 
@@ -76,6 +76,9 @@ class MachineEndpointMiddleware:
         self.get_response = get_response
         self.paths: frozenset[str] | None = None  # the URLconf is loaded at the first request
         self.public: frozenset[str] = frozenset()
+        # Each path's view, resolved at its first request: the same answer every time for the
+        # URLconf these paths came from (about 50 µs of URL matching per request otherwise).
+        self.matches: dict[str, ResolverMatch] = {}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self.paths is None:
@@ -93,7 +96,10 @@ class MachineEndpointMiddleware:
             check_request(request)
         except UnreadableInput as error:
             return RequestInputMiddleware.refuse(request, error)
-        match = request.resolver_match = resolve(request.path_info)
+        match = self.matches.get(request.path_info)
+        if match is None:
+            match = self.matches[request.path_info] = resolve(request.path_info)
+        request.resolver_match = match
         # The language of the protocol's few texts; no Accept-Language of the previous
         # request of this thread (LocaleMiddleware does not run here).
         with translation.override(settings.LANGUAGE_CODE):

@@ -2,12 +2,15 @@
 (sso/oidc/middleware.py): no session read even when the browser's cookies come along, the
 same security headers, the same refusal of an unreadable body."""
 
+from unittest import mock
+
 import pytest
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import set_script_prefix
 
+from sso.oidc import middleware
 from sso.oidc.middleware import machine_paths
 from tests.conftest import sign_in
 from tests.oidc.helpers import exchange, get_code
@@ -111,3 +114,16 @@ def test_under_a_script_prefix_a_token_request_still_reads_no_session(relying_ap
     assert response.status_code == 200
     assert not any("django_session" in q["sql"] for q in queries.captured_queries)
     assert "Cookie" not in response.get("Vary", "")
+
+
+def test_each_machine_path_is_resolved_once_per_worker(client, relying_app, user, password):
+    """The URL matching of a machine endpoint is done at its first request; later requests
+    reach the same view (a code exchanged each time)."""
+    sign_in(client, user.username, password)
+    with mock.patch.object(middleware, "resolve", side_effect=middleware.resolve) as resolved:
+        for _ in range(3):
+            code, verifier = get_code(client)
+            response = exchange(client, code, verifier)
+            assert response.status_code == 200 and "id_token" in response.json()
+            assert response.wsgi_request.resolver_match.url_name == "token"
+    assert resolved.call_count == 1
