@@ -117,13 +117,14 @@ class AuthorizationView(dot_views.AuthorizationView):
 
     def validate_authorization_request(self, request: HttpRequest):
         """oauthlib's validation of this request, run once: this view's ``get`` validates
-        before DOT's ``get`` does, with the same parameters (unless ``prompt=login`` was
-        taken out in between, which validates again)."""
-        parameters = request.GET.urlencode()
-        if self._validated is not None and self._validated[0] == parameters:
+        before DOT's ``get`` does. DOT hands oauthlib the request's path and query string as
+        they arrived (``get_full_path``), not ``request.GET`` (from which ``prompt=login`` may
+        have been taken out in between), so the answer is kept for that URI."""
+        uri = request.get_full_path()
+        if self._validated is not None and self._validated[0] == uri:
             return self._validated[1]
         result = super().validate_authorization_request(request)
-        self._validated = (parameters, result)
+        self._validated = (uri, result)
         return result
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
