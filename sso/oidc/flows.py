@@ -80,8 +80,23 @@ def portal_session(request: HttpRequest) -> PortalSession:
         sid=sid,
         methods=methods,
         auth_time=int(auth_time),
-        issuer=oauth2_settings.oidc_issuer(request),
+        issuer=_issuer(request),
     )
+
+
+# Where ``_issuer`` keeps its answer for the rest of the request.
+_ISSUER_ATTRIBUTE = "_oidc_issuer"
+
+
+def _issuer(request: HttpRequest) -> str:
+    """DOT's ``oidc_issuer`` for ``request``, worked out once per request: it depends on the
+    request's scheme and host alone, and costs a URL reversal each time (an authorize request
+    asks twice: what the session lacks, then the code's sign-in context)."""
+    issuer = getattr(request, _ISSUER_ATTRIBUTE, None)
+    if issuer is None:
+        issuer = oauth2_settings.oidc_issuer(request)
+        setattr(request, _ISSUER_ATTRIBUTE, issuer)
+    return issuer
 
 
 def _max_age(params: QueryDict) -> int | None:

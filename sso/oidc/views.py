@@ -181,6 +181,9 @@ class AuthorizationView(dot_views.AuthorizationView):
             )
         except OAuthToolkitError as error:
             return self.error_response(error, application)
+        if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
+            # DOT named the issuer in its answer already (RFC 9207), as ``redirect`` would.
+            return super().redirect(uri, application)
         return self.redirect(uri, application)
 
     def redirect(self, redirect_to: str, application) -> HttpResponse:

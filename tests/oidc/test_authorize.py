@@ -1,9 +1,11 @@
 """The authorize endpoint's demands on the portal session: SSO, prompt, max_age, consent."""
 
 import re
+from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
+from oauth2_provider.settings import oauth2_settings
 
 from accounts.signin.flows import AUTH_TIME_SESSION_KEY
 from tests.conftest import sign_in
@@ -134,3 +136,27 @@ def test_consent_page_has_no_inline_script_or_style(client, make_app, user, pass
     assert not re.search(r"<script(?![^>]*\bsrc=)", page)  # only external scripts
     assert "<style" not in page
     assert "style=" not in page
+
+
+def test_a_code_names_the_issuer_once_worked_out_once_per_kind(client, relying_app, user, password):
+    """The issuer of the sign-in context and the RFC 9207 ``iss`` of the answer are each
+    worked out once per authorize request (a URL reversal each), and ``iss`` is there once."""
+    sign_in(client, user.username, password)
+    _, challenge = pkce_pair()
+    oidc, authorization_server = (
+        mock.patch.object(type(oauth2_settings), name, autospec=True, side_effect=method)
+        for name, method in (
+            ("oidc_issuer", type(oauth2_settings).oidc_issuer),
+            (
+                "oauth2_authorization_server_issuer",
+                type(oauth2_settings).oauth2_authorization_server_issuer,
+            ),
+        )
+    )
+    with oidc as oidc_issuer, authorization_server as server_issuer:
+        response = client.get(authorize_url(challenge))
+    assert response.status_code == 302
+    query = urlsplit(response["Location"]).query
+    assert query.count("iss=") == 1 and query_of(response["Location"])["iss"] == "http://testserver"
+    assert oidc_issuer.call_count == 1
+    assert server_issuer.call_count == 1
