@@ -7,6 +7,8 @@ flow...) must get ``unsupported_grant_type`` or ``unsupported_response_type`` (R
 says the same (sso/oidc/views.py).
 """
 
+from functools import partial
+
 from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import utils
 from oauthlib.oauth2.rfc6749.endpoints.base import catch_errors_and_unavailability
@@ -44,6 +46,27 @@ class PortalRequest(Request):
         return list(kept[1])
 
 
+# Where a PortalRequest keeps the answer of its successful validation: (scopes, answer).
+_VALIDATED = "_portal_validated"
+
+
+def _validate_once(validate, request: Request):
+    """oauthlib's ``validate_authorization_request`` of a grant, run once per request object.
+
+    oauthlib validates an authorization request again inside ``create_authorization_response``
+    (every check, the client's included). When the portal makes the code for the very request
+    object this server validated a moment ago, in the same HTTP request, for the same URI and
+    with the scopes it was validated for (``PortalServer.create_authorization_response``), the
+    answer of that validation stands; anything else is validated as oauthlib does.
+    """
+    kept = request.__dict__.get(_VALIDATED)
+    if kept is not None and kept[0] == list(request.scopes or ()):
+        return kept[1]
+    answer = validate(request)
+    request.__dict__[_VALIDATED] = (list(request.scopes or ()), answer)
+    return answer
+
+
 class PortalServer(Server):
     """oauthlib's OpenID Connect server with only the code flow and refresh tokens."""
 
@@ -56,6 +79,9 @@ class PortalServer(Server):
         for grant in (self.auth_grant, self.openid_connect_auth.proxy_target):
             if check_authorization_request not in grant.custom_validators.pre_auth:
                 grant.custom_validators.pre_auth.append(check_authorization_request)
+            grant.validate_authorization_request = partial(
+                _validate_once, grant.validate_authorization_request
+            )
 
     # oauthlib's three endpoint methods that the portal calls, as oauthlib writes them
     # (AuthorizationEndpoint, TokenEndpoint), with PortalRequest in place of its Request.
@@ -64,11 +90,26 @@ class PortalServer(Server):
     def create_authorization_response(
         self, uri, http_method="GET", body=None, headers=None, scopes=None, credentials=None
     ):
-        request = PortalRequest(uri, http_method=http_method, body=body, headers=headers)
+        credentials = credentials or {}
+        validated = credentials.get("request")  # DOT hands back what validation answered
+        if (
+            isinstance(validated, PortalRequest)
+            and _VALIDATED in validated.__dict__
+            and (validated.uri, validated.http_method) == (uri, http_method)
+            and not validated.body  # DOT validates a GET with an empty body, then passes none
+            and not body
+        ):
+            # The request this server validated for this URI (the authorize view's, moments
+            # ago): made into the code as it stands, not parsed and validated a second time
+            # (_validate_once), unless the scopes differ from those it was validated for.
+            request = validated
+        else:
+            request = PortalRequest(uri, http_method=http_method, body=body, headers=headers)
         request.scopes = scopes
         request.user = None
-        for name, value in (credentials or {}).items():
-            setattr(request, name, value)
+        for name, value in credentials.items():
+            if value is not request:
+                setattr(request, name, value)
         handler = self.response_types.get(request.response_type, self.default_response_type_handler)
         return handler.create_authorization_response(request, self.default_token_type)
 

@@ -160,3 +160,18 @@ def test_a_code_names_the_issuer_once_worked_out_once_per_kind(client, relying_a
     assert query.count("iss=") == 1 and query_of(response["Location"])["iss"] == "http://testserver"
     assert oidc_issuer.call_count == 1
     assert server_issuer.call_count == 1
+
+
+def test_an_authorize_request_is_validated_once(client, relying_app, user, password):
+    """oauthlib validated the request a second time before making the code (every check,
+    the client's included); the request validated a moment before is made into the code."""
+    validator = type(oauth2_settings.OAUTH2_VALIDATOR_CLASS())
+    original = validator.validate_client_id
+    sign_in(client, user.username, password)
+    _, challenge = pkce_pair()
+    with mock.patch.object(
+        validator, "validate_client_id", autospec=True, side_effect=original
+    ) as validated:
+        response = client.get(authorize_url(challenge))
+    assert response["Location"].startswith(REDIRECT_URI + "?code=")
+    assert validated.call_count == 1
