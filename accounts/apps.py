@@ -11,11 +11,15 @@ class AccountsConfig(AppConfig):
         from accounts import checks, language, sessions  # noqa: F401  (checks; sign-in receivers)
         from accounts.groups import ensure_helpdesk_group
         from accounts.home import applications as home_applications
+        from accounts.middleware import page_gates
         from sso import checks as _portal_checks  # noqa: F401  (portal-wide system checks)
+        from sso.in_place import PAGE_GATES
 
         post_migrate.connect(ensure_helpdesk_group, sender=self)
         _replace_update_last_login()
         home_applications.connect()  # Home's cached list drops when an app changes
+        if page_gates not in PAGE_GATES:  # pages shown in place meet the gates too
+            PAGE_GATES.append(page_gates)
 
 
 def _replace_update_last_login() -> None:

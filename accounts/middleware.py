@@ -33,6 +33,16 @@ def password_change_gate(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
+def page_gates(request: HttpRequest) -> HttpResponse | None:
+    """Both gates at once, for a page shown in place of a redirect to it (sso.in_place), whose
+    request the middleware never sees: None to go on, or the redirect that answers instead."""
+    if SESSION_KEY in request.session:
+        refused = password_change_gate(request)
+        if refused is not None:
+            return refused
+    return rollout_gate(request)
+
+
 class AccountMiddleware:
     """In order: the password-change gate (before the view), the MFA rollout's gate (once the
     URL is resolved, so the pages that stay open are known by name), then on the way out the

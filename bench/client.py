@@ -30,7 +30,8 @@ CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 SHOWN_AT_RE = re.compile(r'<body data-address="([^"]*)"')
 # The steps of the sign-in, as the issue names them, in order. No "pick": the authenticator
 # of the bench's accounts is their one factor, and its page comes straight after the password.
-STEPS = ("username", "password", "code", "confirm", "home")
+# No "home" either: Confirm and Continue is answered with Home in place (sso/in_place.py).
+STEPS = ("username", "password", "code", "confirm")
 
 
 class FlowError(Exception):
@@ -117,29 +118,30 @@ class Browser:
     async def post(self, step: str, url: str, csrf: str, data: dict) -> httpx.Response:
         return await self.timed(step, "POST", url, data={"csrfmiddlewaretoken": csrf, **data})
 
-    async def to_password(self, username: str) -> str:
-        """Username, then "Sign in with password": Next answers with the method page (shown in
-        place, sso/in_place.py), which holds the password form and shows it without a request;
-        returns its CSRF token."""
-        csrf = await self.get_form("username", "/accounts/login/")
-        method_page = await self.post("username", "/accounts/login/", csrf, {"username": username})
-        expect(method_page, 200)
-        if 'href="#password-step"' not in method_page.text:
-            raise FlowError("Next did not show the method page with its password link")
-        if 'action="/accounts/login/password/"' not in method_page.text:
-            raise FlowError("the method page does not hold the password form")
-        return csrf_of(method_page)
+    async def to_password(self) -> str:
+        """The username page, which holds step 2 (how to sign in) and its password form: Next
+        and "Sign in with password" show them without a request (portal.js), as Chromium does;
+        returns the page's CSRF token, posted with the username and the password."""
+        page = await self.timed("username", "GET", "/accounts/login/")
+        expect(page, 200)
+        if 'id="method-step"' not in page.text or 'href="#password-step"' not in page.text:
+            raise FlowError("the username page does not hold step 2 with its password link")
+        if 'action="/accounts/login/password/"' not in page.text:
+            raise FlowError("the username page does not hold the password form")
+        return csrf_of(page)
 
     async def to_challenge(
         self, username: str, password: str = PASSWORD, lands: str | None = None
     ) -> None:
-        """Username, method, password: the password step is answered with the MFA challenge's
-        page in place: the picker, or the page of the account's one factor (its code already
-        sent when it sends one, seeds/001). ``lands``, when given, is where it must lead."""
-        csrf = await self.to_password(username)
+        """Username, method, password: the password, posted with the username typed, is
+        answered with the MFA challenge's page in place: the picker, or the page of the
+        account's one factor (its code already sent when it sends one, seeds/001). ``lands``,
+        when given, is where it must lead."""
+        csrf = await self.to_password()
         self.page = await self.post(
-            "password", "/accounts/login/password/", csrf, {"password": password}
-        )
+            "password", "/accounts/login/password/", csrf,
+            {"username": username, "password": password},
+        )  # fmt: skip
         expect(self.page, 200)
         self.challenge_page = shown_at(self.page)
         if lands is not None and self.challenge_page != lands:
@@ -185,14 +187,12 @@ class Browser:
         return csrf_of(confirm_page)
 
     async def confirm_and_home(self, username: str, csrf: str) -> None:
-        response = await self.post(
-            "confirm", "/security/challenge/confirm/", csrf, {"remember": "on"}
-        )
-        expect(response, 302, "/")
-        home = await self.timed("home", "GET", "/")
+        """Confirm and Continue, answered with Home in place (sso/in_place.py): Home must name
+        the user."""
+        home = await self.post("confirm", "/security/challenge/confirm/", csrf, {"remember": "on"})
         expect(home, 200)
-        if username not in home.text:
-            raise FlowError("Home does not name the user")
+        if shown_at(home) != "/" or username not in home.text:
+            raise FlowError("Confirm and Continue did not show Home naming the user")
 
 
 class TotpClock:
@@ -354,10 +354,11 @@ async def oidc_load(
 
 
 async def at_password(base_url: str, account: Account) -> tuple[httpx.AsyncClient, str]:
-    """A browser on the password page; returns it and the page's CSRF token."""
+    """A browser on the username page, step 2's password form shown; returns it and the page's
+    CSRF token (the username goes with the password)."""
     client = new_client(base_url)
     browser = Browser(client)
-    return client, await browser.to_password(account.username)
+    return client, await browser.to_password()
 
 
 async def email_code_load(
@@ -376,7 +377,7 @@ async def email_code_load(
         sent_at[account.email.lower()] = start
         response = await client.post(
             "/accounts/login/password/",
-            data={"csrfmiddlewaretoken": csrf, "password": PASSWORD},
+            data={"csrfmiddlewaretoken": csrf, "username": account.username, "password": PASSWORD},
         )
         page_times.append(time.monotonic() - start)
         expect(response, 200)

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -35,6 +34,7 @@ from mfa.challenge.factors import all_methods
 from mfa.methods import MessageCodeMethod
 from mfa.models import CodeChallenge, EmailDevice, RecoveryCode, TrustedDevice
 from mfa.rollout import flows as rollout
+from sso.in_place import show_in_place
 
 
 def enrolled_methods(user: User) -> list[ChallengeMethod]:
@@ -250,14 +250,18 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
         request.session[AUTH_TIME_SESSION_KEY] = time.time()
         request.session.cycle_key()
         pending_state.clear_pending(request)
-        return redirect(next_url)
+        return show_in_place(request, next_url)
     user = pending.user
     pending_state.clear_pending(request)
     # One statement writes the user-session row, the known and trusted device and both audit
     # events (signin.complete, trusted_device.added): accounts.inserts.
     with audit.together(request):
-        response = redirect(complete_signin(request, user, methods))
-        trust.trust_device(request, response, user, remember)
+        next_url = complete_signin(request, user, methods)
+        trusted = trust.trust_device(request, user, remember)
+    # Home is shown in place, after the rows are written (sso.in_place); anything else, such as
+    # a relying app's authorize, is a redirect.
+    response = show_in_place(request, next_url)
+    trusted.set_on(response)
     return response
 
 

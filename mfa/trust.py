@@ -9,6 +9,7 @@ expired, revoked or for another user is ignored: the challenge is asked.
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -37,11 +38,32 @@ def trust_expiry(remember: bool, now: datetime | None = None) -> datetime:
     return timezone.make_aware(midnight, timezone.get_current_timezone())
 
 
-def trust_device(
-    request: HttpRequest, response: HttpResponse, user: User, remember: bool
-) -> TrustedDevice:
-    """Records this browser as trusted and gives it the cookie. The row is written now, or
-    with the sign-in's other rows inside ``accounts.inserts.together`` (its id is not read)."""
+@dataclass(frozen=True)
+class TrustCookie:
+    """The cookie that names a trusted browser: ``value`` (``<user id>:<token>``, signed when
+    set) until ``expires_at``."""
+
+    value: str
+    expires_at: datetime
+
+    def set_on(self, response: HttpResponse) -> None:
+        """Gives ``response``'s browser the cookie (signed with its own salt, HttpOnly, Lax)."""
+        response.set_signed_cookie(
+            settings.MFA_TRUST_COOKIE_NAME,
+            self.value,
+            salt=COOKIE_SALT,
+            expires=self.expires_at,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+
+
+def trust_device(request: HttpRequest, user: User, remember: bool) -> TrustCookie:
+    """Records this browser as trusted; returns the cookie to give it (``TrustCookie.set_on``:
+    the page that answers may be rendered only after the sign-in's rows are written). The row
+    is written now, or with the sign-in's other rows inside ``accounts.inserts.together`` (its
+    id is not read)."""
     token = secrets.token_urlsafe(32)
     expires_at = trust_expiry(remember)
     device = TrustedDevice(
@@ -53,16 +75,7 @@ def trust_device(
     )
     inserts.add(request, device)
     audit.record(request, audit.TRUSTED_DEVICE_ADDED, user=user, until=expires_at.isoformat())
-    response.set_signed_cookie(
-        settings.MFA_TRUST_COOKIE_NAME,
-        f"{user.pk}:{token}",
-        salt=COOKIE_SALT,
-        expires=expires_at,
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
-    )
-    return device
+    return TrustCookie(f"{user.pk}:{token}", expires_at)
 
 
 def trusted_device_for(request: HttpRequest, user: User) -> TrustedDevice | None:

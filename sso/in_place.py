@@ -7,7 +7,10 @@ is the one its own URL shows (the view for that URL renders it, as for a GET of 
 carries that URL (``data-address`` on ``<body>``, templates/base.html): portal.js puts it in the
 address bar with ``history.replaceState``, so a reload or a bookmark asks for the page itself by
 GET and never posts the form again. (Without script a reload posts the form again, and
-the step answers it as any second submission: the username again, a code already used refused.)
+the step answers it as any second submission: the username again, a code already used refused,
+Confirm and Continue of a finished sign-in leads Home.) The last step, Confirm and Continue (or
+Sign in, without a second factor), is answered with Home the same way; a relying app's
+authorize is still a redirect.
 """
 
 import copy
@@ -24,6 +27,11 @@ _OWN_ATTRIBUTES = frozenset(
     {"method", "META", "path", "path_info", "GET", "_post", "_files", "resolver_match"}
     | {"shown_in_place"}
 )
+# What a page meets before its view in the middleware besides CSRF protection (the password
+# change and MFA rollout gates of a signed-in person: accounts.middleware.page_gates), added
+# by the app that has them in AppConfig.ready. A page shown in place meets them too: each
+# takes the page's request and returns None to go on, or the response that answers instead.
+PAGE_GATES: list[Callable[[HttpRequest], HttpResponse | None]] = []
 # What CSRF protection records in META while a page is rendered (a token was handed out: the
 # cookie is set or renewed by CsrfViewMiddleware's response half, which sees the outer request).
 _CSRF_META = ("CSRF_COOKIE", "CSRF_COOKIE_NEEDS_UPDATE")
@@ -39,11 +47,13 @@ def in_place_step(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 def show_in_place(request: HttpRequest, url: str) -> HttpResponse:
     """Answers ``request`` (a step's POST) with the page at ``url`` (a path of this portal, as
     ``reverse`` gives it), rendered by the view of that path as a GET of it would be; a
-    redirect to ``url`` when its view is not marked with ``in_place_step`` (Home, a relying
-    app, anything else).
+    redirect to ``url`` when its view is not marked with ``in_place_step`` (a relying app's
+    authorize, anything else but the sign-in's pages and Home).
 
     The page shares the request's session, user and messages, so what the POST changed is what
-    the page shows, and the session is saved once. Returns whatever the view returns: a
+    the page shows, and the session is saved once. It meets the gates a GET of it would meet
+    (``PAGE_GATES``): a person who must change their password or set up a second factor is
+    sent there, not shown Home. Returns whatever the view returns: a
     redirect it answers with (a step that does not apply) is passed on as it is. Raises what
     the view raises.
     """
@@ -58,9 +68,17 @@ def show_in_place(request: HttpRequest, url: str) -> HttpResponse:
     if not getattr(match.func, "in_place_step", False):
         return redirect(url)
     page = _get_request_for(request, path, query, match)
-    response = match.func(page, *match.args, **match.kwargs)
+    response = _gated(page) or match.func(page, *match.args, **match.kwargs)
     _carry_back(page, request)
     return response
+
+
+def _gated(page: HttpRequest) -> HttpResponse | None:
+    for gate in PAGE_GATES:
+        refused = gate(page)
+        if refused is not None:
+            return refused
+    return None
 
 
 def _get_request_for(

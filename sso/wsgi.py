@@ -1,5 +1,6 @@
 """WSGI entry point (gunicorn sso.wsgi)."""
 
+import gc
 import os
 
 from django.conf import settings
@@ -9,6 +10,11 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sso.settings")
 
 application = get_wsgi_application()
+
+# What the worker imported lives as long as it does: kept out of the cyclic collector's sight
+# (Python's gc.freeze), a full collection no longer walks all of it. About 0.6 ms CPU less per
+# sign-in measured (docs/performance.md, "Fewer requests: Home in place"); memory unchanged.
+gc.freeze()
 
 # Serving with the public development key would let anyone forge sessions and tokens.
 if not settings.DEBUG and settings.SECRET_KEY == settings.DEV_SECRET_KEY:

@@ -97,7 +97,7 @@ def test_production_cookies_are_secure_httponly_lax_and_host_prefixed(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = dict(line.split(" ", 1) for line in result.stdout.strip().splitlines())
     assert lines["csrf"] == "True Lax /"
-    assert lines["session"] == "True True Lax / 302"
+    assert lines["session"] == "True True Lax / 200"  # Home, shown in place
     assert lines["plain-http"] == "301"  # plain HTTP is sent to HTTPS
     assert lines["hsts"].startswith("max-age=31536000")
     assert "script-src 'self'" in lines["csp"] and "frame-ancestors 'none'" in lines["csp"]

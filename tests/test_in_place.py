@@ -70,7 +70,7 @@ def test_tokens_of_pages_shown_in_place_are_accepted_with_csrf_enforced(user, pa
     done = browser.post(
         "/security/challenge/confirm/", {"remember": "on", "csrfmiddlewaretoken": token}
     )
-    assert done["Location"] == "/"
+    assert led_to(done) == "/"
     assert browser.session[SESSION_KEY] == str(user.pk)
 
 
@@ -107,5 +107,5 @@ def test_validate_posted_again_after_the_code_was_accepted_shows_the_confirm_pag
         assert "That code is not right" not in again.text
     assert not AuditEvent.objects.filter(result=AuditEvent.Result.FAILURE).exists()
     done = client.post("/security/challenge/confirm/", {"remember": "on"})
-    assert done["Location"] == "/"
+    assert led_to(done) == "/"
     assert client.session[SESSION_KEY] == str(user.pk)

@@ -5,7 +5,7 @@ shown on the next page, once; a request that uses no message stores none."""
 import pytest
 from django.test import Client
 
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ SAVED = "Your profile was saved."
 @pytest.fixture
 def browser(user, password) -> Client:
     client = Client()
-    assert sign_in(client, user.username, password)["Location"] == "/"
+    assert led_to(sign_in(client, user.username, password)) == "/"
     return client
 
 

@@ -54,7 +54,11 @@ def _pages() -> dict[str, dict]:
     code.is_valid()
     totp = TotpMethod()
     return {
-        "accounts/username.html": {"form": UsernameForm(), "next": "/x?a=1&b=<2>"},
+        "accounts/username.html": {
+            "form": UsernameForm(),
+            "password_form": PasswordForm(),
+            "next": "/x?a=1&b=<2>",
+        },
         "accounts/method.html": {"form": PasswordForm(), "username": "o'brien<>"},
         "accounts/password.html": {"form": PasswordForm(), "username": "u", "location_enabled": 1},
         "mfa/challenge/method.html": {"method": totp, "hint": "6 digits", "form": code},

@@ -28,7 +28,8 @@ def _posted(request: HttpRequest):  # type: ignore[no-untyped-def]
 @require_http_methods(["GET", "POST"])
 def username_step(request: HttpRequest) -> HttpResponse:
     """Step 1: the username. "Next" leads on whether or not the account exists, to step 2's
-    page shown in place (sso.in_place)."""
+    page shown in place (sso.in_place), or to the passkey page when the passkey was chosen on
+    this page's own copy of step 2 (portal.js shows it without a request)."""
     if request.user.is_authenticated and not flows.fresh_signin_requested(request):
         return redirect(flows.safe_next_url(request, request.GET.get("next")) or "home")
     state = flows.current_signin(request)
@@ -36,9 +37,17 @@ def username_step(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         next_url = request.POST.get("next") or (state.next_url if state else "")
         flows.start_signin(request, form.cleaned_data["username"], next_url)
+        if request.POST.get("method") == "passkey":
+            return show_in_place(request, reverse("passkeys:signin"))
         return show_in_place(request, reverse("accounts:method"))
     next_url = flows.safe_next_url(request, request.GET.get("next"))
-    context = {"form": form, "next": next_url, "signup_open": signup_open()}
+    context = {
+        "form": form,
+        "next": next_url,
+        "signup_open": signup_open(),
+        "password_form": _revealed_password_form(),
+        "location_enabled": settings.ACCOUNTS_LOCATION_ENABLED,
+    }
     return render(request, "accounts/username.html", context)
 
 
@@ -51,10 +60,19 @@ def method_step(request: HttpRequest) -> HttpResponse:
     state = flows.current_signin(request)
     if state is None:
         return redirect("accounts:login")
+    return render(
+        request,
+        "accounts/method.html",
+        _password_context(_revealed_password_form(), state.username),
+    )
+
+
+def _revealed_password_form() -> PasswordForm:
+    """Step 3's form as step 2 holds it, shown in place by "Sign in with password"; portal.js
+    focuses the field then (an autofocus on a hidden field is lost)."""
     form = PasswordForm()
-    # Revealed in place: portal.js focuses the field then (an autofocus on a hidden field is lost).
     form.fields["password"].widget.attrs.pop("autofocus", None)
-    return render(request, "accounts/method.html", _password_context(form, state.username))
+    return form
 
 
 def _remember_location(request: HttpRequest) -> None:
@@ -73,8 +91,9 @@ def _remember_location(request: HttpRequest) -> None:
 @require_http_methods(["GET", "POST"])
 def password_step(request: HttpRequest) -> HttpResponse:
     """Step 3: the password, under the brute-force limits; a right one is answered with the
-    challenge's page in place (sso.in_place), or a redirect once signed in."""
-    state = flows.current_signin(request)
+    challenge's page in place (sso.in_place), or Home. The username comes with it when step 2
+    was shown on the username page without a request (portal.js): that is step 1 done now."""
+    state = _signin_with_posted_username(request)
     if state is None:
         return redirect("accounts:login")
     form = PasswordForm(_posted(request))
@@ -89,6 +108,25 @@ def password_step(request: HttpRequest) -> HttpResponse:
             status = TOO_MANY_REQUESTS
     context = _password_context(form, state.username)
     return render(request, "accounts/password.html", context, status=status)
+
+
+def _signin_with_posted_username(request: HttpRequest) -> flows.SigninState | None:
+    """The sign-in under way; on a POST that names another username than its own, or names
+    one where none is under way, the sign-in of that name, begun as Next begins it
+    (``flows.start_signin``: a different name ends the previous person's half-done sign-in);
+    None when there is none, or the name posted is not a username (too long)."""
+    state = flows.current_signin(request)
+    posted = request.POST.get("username", "") if request.method == "POST" else ""
+    if not posted or (state is not None and posted == state.username):
+        return state
+    named = UsernameForm({"username": posted})
+    if not named.is_valid():
+        return None  # never the password of another name than the one typed: start again
+    if state is not None and named.cleaned_data["username"] == state.username:
+        return state
+    next_url = request.POST.get("next") or (state.next_url if state else "")
+    flows.start_signin(request, named.cleaned_data["username"], next_url)
+    return flows.current_signin(request)
 
 
 def _password_context(form: PasswordForm, username: str) -> dict[str, object]:

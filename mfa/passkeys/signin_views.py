@@ -14,14 +14,17 @@ from mfa.passkeys import authentication, signin
 from mfa.passkeys.errors import NO_CHALLENGE, PasskeyError
 from mfa.passkeys.http import json_endpoint, read_json
 from mfa.passkeys.models import Challenge
+from sso.in_place import in_place_step
 
 USERNAMELESS = "discoverable"
 
 
+@in_place_step
 @never_cache
 @require_http_methods(["GET"])
 def signin_page(request: HttpRequest) -> HttpResponse:
-    """The page with Continue; the script opens the browser's dialog."""
+    """The page with Continue; the script opens the browser's dialog. Also the answer to the
+    username page's passkey choice, shown in place (sso.in_place)."""
     state = flows.current_signin(request)
     if state is None:
         return redirect("accounts:login")

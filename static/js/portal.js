@@ -117,12 +117,63 @@ document.querySelectorAll("[data-needs-webauthn]").forEach((item) => {
   if (window.PublicKeyCredential && window.isSecureContext) item.hidden = false;
 });
 
-// A step revealed in place (CSS :target) gets the focus on its first field, as the step's own
-// page does with autofocus.
+// A step revealed in place (CSS :target) gets the focus on its first field (or first choice),
+// as the step's own page does with autofocus.
 function focusRevealedStep() {
   const step = document.querySelector(".revealed-step:target");
-  const field = step && step.querySelector("input:not([type=hidden]):not([readonly])");
+  const field = step && step.querySelector("input:not([type=hidden]):not([readonly]), .choices a");
   if (field) field.focus();
+}
+
+// Step 1's Next shows step 2, how to sign in, on the username page itself (#method-step, a
+// copy of the method page): no request until the password or the passkey is chosen, and the
+// username goes with the password (accounts.signin.views.password_step) or, for the passkey,
+// is posted first as Next posts it. Without script, Next posts the username and is answered
+// with the method page.
+const usernameForm = document.querySelector("form[data-reveals]");
+const methodStep = usernameForm && document.getElementById(usernameForm.dataset.reveals);
+
+function showTypedName(name) {
+  methodStep.querySelector(".signing-in-as strong").textContent = name;
+  methodStep.querySelector('input[name="username"]').value = name;
+}
+
+if (methodStep) {
+  usernameForm.addEventListener("submit", (event) => {
+    const name = usernameForm.elements.username.value.trim();
+    if (!name || name.length > 150) return; // the server says what is wrong
+    event.preventDefault();
+    showTypedName(name);
+    location.hash = methodStep.id;
+    history.replaceState({ typedName: name }, ""); // for a reload of this step
+  });
+  methodStep.addEventListener("click", (event) => {
+    const link = event.target.closest("[data-posts-username]");
+    if (!link) return;
+    event.preventDefault();
+    const method = document.createElement("input");
+    Object.assign(method, { type: "hidden", name: "method", value: "passkey" });
+    usernameForm.append(method);
+    usernameForm.submit(); // no submit event: the username is posted, not shown again
+  });
+  // "Sign in with password" is a place in history of its own: it keeps the name for a reload.
+  window.addEventListener("hashchange", () => {
+    const name = methodStep.querySelector('input[name="username"]').value;
+    if (name && !(history.state && history.state.typedName)) {
+      history.replaceState({ typedName: name }, "");
+    }
+  });
+  // Step 2 at a reload or Back: the name typed then, or step 1 again (a bookmark of step 2).
+  const at = location.hash && document.getElementById(location.hash.slice(1));
+  if (at && methodStep.contains(at)) {
+    const name = (history.state && history.state.typedName) || "";
+    if (name) {
+      usernameForm.elements.username.value = name;
+      showTypedName(name);
+    } else {
+      location.replace("#");
+    }
+  }
 }
 window.addEventListener("hashchange", focusRevealedStep);
 focusRevealedStep();

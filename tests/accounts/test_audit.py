@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts import audit
 from accounts.models import AuditEvent, User
 from mfa.models import TrustedDevice
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 from tests.mfa.conftest import confirm, pick, run_on_commit, to_challenge, validate
 
 UA = (
@@ -327,7 +327,7 @@ class TestSecurityQuestion:
         assert "Kota lahir ibu?" in client.get("/accounts/login/question/").text
         assert client.get("/").status_code == 302
         response = client.post("/accounts/login/question/", {"answer": "jakarta selatan"})
-        assert response["Location"] == "/"
+        assert led_to(response) == "/"
         assert client.get("/").status_code == 200
 
     def test_wrong_answers_count_toward_the_lockout(self, with_question, user, password):
@@ -389,7 +389,7 @@ class TestLocation:
             "/accounts/login/password/",
             {"password": password, "latitude": bad[0], "longitude": bad[1]},
         )
-        assert response.status_code == 302
+        assert led_to(response) == "/"
         assert not AuditEvent.objects.filter(latitude__isnull=False).exists()
 
 
@@ -414,7 +414,7 @@ class TestSecurityAnswerForms:
 
     def test_precomposed_and_plain_letters_are_the_same_answer(self, question, password):
         # A precomposed é (U+00E9) and ASCII letters for the full-width ones.
-        assert self._answer(password, "jos\u00e9 jakarta")["Location"] == "/"
+        assert led_to(self._answer(password, "jos\u00e9 jakarta")) == "/"
 
     def test_an_answer_hashed_before_nfkc_still_works_and_is_rehashed(self, question, password):
         from django.contrib.auth.hashers import check_password, make_password
@@ -423,10 +423,10 @@ class TestSecurityAnswerForms:
         legacy = " ".join(typed.split()).casefold()  # how answers were hashed before
         question.answer_hash = make_password(legacy)
         question.save()
-        assert self._answer(password, typed)["Location"] == "/"
+        assert led_to(self._answer(password, typed)) == "/"
         question.refresh_from_db()
         assert check_password("jos\u00e9 jakarta", question.answer_hash)
-        assert self._answer(password, "JOS\u00c9 Jakarta")["Location"] == "/"
+        assert led_to(self._answer(password, "JOS\u00c9 Jakarta")) == "/"
         assert "not right" in self._answer(password, "bandung").text
 
 
@@ -438,7 +438,7 @@ def test_confirm_writes_its_events_in_one_insert(user, password, phone, clock):
     to_challenge(client, password)
     validate(client, "totp", phone.now())
     with CaptureQueriesContext(connection) as captured:
-        assert confirm(client)["Location"] == "/"
+        assert led_to(confirm(client)) == "/"
     inserts = [q["sql"] for q in captured if 'INSERT INTO "accounts_audit' in q["sql"]]
     assert len(inserts) == 1
     # With the user-session row and the known and trusted device (accounts.inserts).

@@ -26,7 +26,7 @@ from mfa import binding, recovery
 from mfa.forms import CodeField
 from mfa.models import EmailDevice
 from mfa.sms.models import SmsDevice
-from tests.conftest import post_username, sign_in
+from tests.conftest import led_to, post_username, sign_in
 
 PORTAL_PACKAGES = ("accounts", "mfa", "sso")
 SECRET_NAMES = {"password", "old_password", "code", "secret", "answer"}
@@ -138,7 +138,7 @@ def authenticator_removal(client, user, settings):
 def security_question(client, user, settings):
     settings.ACCOUNTS_SECURITY_QUESTION_ENABLED = True
     question_policy.set_question(user, "Kota lahir?", "Mataram")
-    assert sign_in(client, "ani", settings.TEST_PASSWORD).status_code == 302
+    assert led_to(sign_in(client, "ani", settings.TEST_PASSWORD)) == "/accounts/login/question/"
     return "/accounts/login/question/", {"answer": "Jakarta"}
 
 

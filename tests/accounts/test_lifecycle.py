@@ -12,7 +12,7 @@ from joserfc.jwk import KeySet
 from accounts import lifecycle
 from accounts.models import AuditEvent, User
 from mfa.models import TrustedDevice
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 from tests.oidc.conftest import make_app, oidc_provider_settings, rsa_private_key  # noqa: F401
 from tests.oidc.helpers import basic_auth, exchange, get_code
 from tests.oidc.helpers import unverified_claims as claims_of
@@ -108,7 +108,7 @@ def test_deactivation_ends_sessions_tokens_and_app_sessions_at_once(
 def test_reactivation_lets_the_person_sign_in_again(user, password, admin_user):
     lifecycle.deactivate_account(user, actor=admin_user, reason="on leave")
     lifecycle.reactivate_account(user, actor=admin_user, reason="back")
-    assert sign_in(Client(), user.username, password)["Location"] == "/"
+    assert led_to(sign_in(Client(), user.username, password)) == "/"
     assert AuditEvent.objects.filter(kind="account.reactivated", actor=admin_user).exists()
 
 

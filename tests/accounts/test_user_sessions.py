@@ -25,7 +25,7 @@ def _sign_in_with_code(client, user, password) -> None:
     phone = _phone(user)
     assert led_to(sign_in(client, user.username, password)) == "/security/challenge/totp/"
     assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
-    assert confirm(client)["Location"] == "/"
+    assert led_to(confirm(client)) == "/"
 
 
 def _ask_fresh_signin(client) -> None:
@@ -50,13 +50,13 @@ def test_another_account_signing_in_over_a_live_session_gets_its_own_row(
     challenge, with either session engine."""
     settings.SESSION_ENGINE = engine
     first, second = make_user("ani"), make_user("budi")
-    assert sign_in(client, "ani", password)["Location"] == "/"
+    assert led_to(sign_in(client, "ani", password)) == "/"
     assert _rows(first) == [client.session.session_key]
     _ask_fresh_signin(client)
     if second_has_factor:
         _sign_in_with_code(client, second, password)
     else:
-        assert sign_in(client, "budi", password)["Location"] == "/"
+        assert led_to(sign_in(client, "budi", password)) == "/"
     key = client.session.session_key
     assert _rows(first) == []  # signed out as with Sign Out
     assert _rows(second) == [key]
@@ -68,7 +68,7 @@ def test_the_same_account_signing_in_again_keeps_one_live_row(client, user, pass
     old = client.session.session_key
     _ask_fresh_signin(client)
     # This browser is trusted now: the password alone signs in, with a new session key.
-    assert sign_in(client, user.username, password)["Location"] == "/"
+    assert led_to(sign_in(client, user.username, password)) == "/"
     assert client.session.session_key != old
     key = client.session.session_key
     assert [row.session_key for row in live_sessions(user)] == [key]

@@ -119,6 +119,8 @@ class Person:
 
     def is_home(self, name: str, shot: str = "") -> None:
         self.sees_heading(f"Welcome, {name}")
+        # Home answers the sign-in's last step in place (sso/in_place.py): under its address.
+        expect(self.page).to_have_url(re.compile(r"^https?://[^/]+/$"))
         self.look(shot, phone=True)
 
     def open_user_menu(self) -> None:

@@ -18,19 +18,20 @@ def test_sign_in_with_password_only_then_sign_out(person: Person, user, password
 
     person.page.on("request", fetched)
     person.type_username("ani", shot="01-username")
-    # Next answers with the method page (sso/in_place.py), under its own address.
-    expect(person.page).to_have_url(re.compile(r"/accounts/login/method/$"))
+    # Next shows step 2 on the username page itself (portal.js): no request, and the name typed.
+    expect(person.page).to_have_url(re.compile(r"/accounts/login/#method-step$"))
+    expect(person.page.get_by_text("Signing in as ani")).to_be_visible()
+    expect(person.page.get_by_label("Username", exact=True)).to_be_hidden()
+    expect(person.page.get_by_role("link", name="Sign in with password")).to_be_focused()
     person.choose_password(shot="02-method")
     expect(person.page.get_by_label("Password", exact=True)).to_be_focused()
     person.type_password(password, shot="03-password")
     person.is_home("Ani", shot="04-home")
-    # Next is answered with the method page, and "Sign in with password" shows the form that
-    # page holds: no page is fetched for either.
+    # Next and "Sign in with password" show what the username page holds, and Sign in (the
+    # password with the name typed) is answered with Home: two documents in all.
     assert pages == [
         ("GET", "/accounts/login/"),
-        ("POST", "/accounts/login/"),
         ("POST", "/accounts/login/password/"),
-        ("GET", "/"),
     ]
     person.open_user_menu()
     person.look(shot="05-user-menu")
@@ -40,12 +41,32 @@ def test_sign_in_with_password_only_then_sign_out(person: Person, user, password
     person.look()
 
 
-def test_reloading_a_page_shown_in_place_asks_for_the_page_not_the_form(person: Person, user):
-    """The method page answers Next and carries its own address: a reload is a GET of it (no
-    "resend the form?" question, no second POST), and Back leads to the username page."""
+def test_back_from_step_2_leads_to_the_username_and_a_reload_keeps_the_name(
+    person: Person, user, password
+):
+    """Step 2 on the username page is a place in the browser's history: Back shows the
+    username again, Next shows step 2 again, and a reload of it keeps the name typed."""
     page = person.page
     person.type_username("ani")
-    expect(page).to_have_url(re.compile(r"/accounts/login/method/$"))
+    expect(page.get_by_text("Signing in as ani")).to_be_visible()
+    page.go_back()
+    expect(page.get_by_label("Username", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in with password")).to_be_hidden()
+    person.fill("Username", "budi")
+    person.click("Next")
+    expect(page.get_by_text("Signing in as budi")).to_be_visible()
+    page.reload()
+    expect(page.get_by_text("Signing in as budi")).to_be_visible()
+
+
+def test_reloading_a_page_shown_in_place_asks_for_the_page_not_the_form(
+    person: Person, user, password, phone
+):
+    """Sign in is answered with the code page, which carries its own address: a reload is a
+    GET of it (no "resend the form?" question, no second POST)."""
+    page = person.page
+    person.sign_in_with_password("ani", password)
+    expect(page).to_have_url(re.compile(r"/security/challenge/totp/$"))
     fetched: list[tuple[str, str]] = []
     page.on(
         "request",
@@ -56,11 +77,8 @@ def test_reloading_a_page_shown_in_place_asks_for_the_page_not_the_form(person: 
         ),
     )
     page.reload()
-    person.sees("Signing in as")
-    expect(page.get_by_role("link", name="Sign in with password")).to_be_visible()
-    assert fetched == [("GET", "/accounts/login/method/")]
-    page.go_back()
-    expect(page.get_by_label("Username")).to_be_visible()
+    expect(page.get_by_role("button", name="Validate")).to_be_visible()
+    assert fetched == [("GET", "/security/challenge/totp/")]
 
 
 def test_a_wrong_password_says_so_next_to_the_form(person: Person, user):

@@ -36,7 +36,7 @@ def authenticator_key(client) -> str:
 
 @pytest.fixture
 def password_only(client, user, password):
-    assert sign_in(client, user.username, password)["Location"] == "/"
+    assert led_to(sign_in(client, user.username, password)) == "/"
     mail.outbox.clear()
     return client
 
@@ -142,7 +142,7 @@ def give_trusted_device_cookie(client, user) -> None:
     request = RequestFactory().get("/")
     request.session, request.user = client.session, user
     response = HttpResponse()
-    trust.trust_device(request, response, user, remember=True)
+    trust.trust_device(request, user, remember=True).set_on(response)
     client.cookies.update(response.cookies)
 
 

@@ -7,7 +7,7 @@ from django.core import mail
 from django.test import Client
 
 from mfa.models import EmailDevice
-from tests.conftest import PROOF_PAGE, prove_account_email, sign_in
+from tests.conftest import PROOF_PAGE, led_to, prove_account_email, sign_in
 from tests.mfa.conftest import last_code, run_on_commit
 from tests.mfa.test_binding import authenticator_key
 
@@ -18,8 +18,8 @@ def attacker_before_the_first_factor(user, password) -> Client:
     """The attacker, holding only the password, signs in while the account has no factor; then
     the real user signs in, proves the account e-mail and binds an authenticator app."""
     attacker, victim = Client(), Client()
-    assert sign_in(attacker, user.username, password)["Location"] == "/"
-    assert sign_in(victim, user.username, password)["Location"] == "/"
+    assert led_to(sign_in(attacker, user.username, password)) == "/"
+    assert led_to(sign_in(victim, user.username, password)) == "/"
     prove_account_email(victim, "/security/authenticator/")
     key = authenticator_key(victim)
     run_on_commit(victim.post, "/security/authenticator/", {"code": pyotp.TOTP(key).now()})

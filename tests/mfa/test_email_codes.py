@@ -40,7 +40,7 @@ def test_code_is_mailed_to_the_factor_address_only(client, user, password, email
     challenge = CodeChallenge.objects.get(user=user)
     assert code not in challenge.code_hash and len(challenge.code_hash) == 64  # only a hash
     validate(client, "email", code)
-    assert confirm(client)["Location"] == "/"
+    assert led_to(confirm(client)) == "/"
     assert client.session[SESSION_KEY] == str(user.pk)
 
 

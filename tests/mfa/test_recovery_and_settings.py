@@ -215,4 +215,4 @@ def test_admin_reset_mfa(client, user, password, phone, make_user, clock):
     assert not TrustedDevice.objects.filter(user=user).exists()
     assert "An administrator reset the second factors" in mail.outbox[-1].body
     client.post("/accounts/logout/")
-    assert sign_in(client, "ani", password)["Location"] == "/"
+    assert led_to(sign_in(client, "ani", password)) == "/"

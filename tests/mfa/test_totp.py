@@ -9,7 +9,7 @@ import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mfa import totp
-from tests.conftest import prove_account_email, sign_in
+from tests.conftest import led_to, prove_account_email, sign_in
 from tests.mfa.conftest import run_on_commit
 
 # RFC 6238 Appendix B, SHA-1 rows: (Unix time, 8-digit TOTP). Our factor uses 6 digits, which
@@ -79,7 +79,7 @@ def test_factor_is_off_until_a_valid_code(client, user, password):
     assert "That code is not right" in response.text
     assert not TOTPDevice.objects.get(user=user).confirmed
     client.post("/accounts/logout/")
-    assert sign_in(client, "ani", password)["Location"] == "/"  # no challenge: nothing enrolled
+    assert led_to(sign_in(client, "ani", password)) == "/"  # no challenge: nothing enrolled
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ def test_checked_trusts_for_fourteen_days(client, user, password, phone, clock):
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
     assert user.totpdevice_set.exists()
     clock.move_to(timezone.now() + timedelta(days=13), tick=False)
-    assert sign_in_again(client, password)["Location"] == "/"
+    assert led_to(sign_in_again(client, password)) == "/"
     clock.move_to(timezone.now() + timedelta(days=2), tick=False)  # day 15
     assert led_to(sign_in_again(client, password)) == "/security/challenge/totp/"
 
@@ -47,7 +47,7 @@ def test_checked_trusts_for_fourteen_days(client, user, password, phone, clock):
 def test_unchecked_trusts_until_midnight(client, user, password, phone, clock):
     pass_challenge(client, password, phone, remember=False)
     clock.move_to("2026-11-21 23:59:00+07:00", tick=False)
-    assert sign_in_again(client, password)["Location"] == "/"
+    assert led_to(sign_in_again(client, password)) == "/"
     clock.move_to("2026-11-22 00:01:00+07:00", tick=False)
     assert led_to(sign_in_again(client, password)) == "/security/challenge/totp/"
 

@@ -12,6 +12,7 @@ from authlib.oauth2.rfc9207 import AuthorizationServerMetadata as IssMetadata
 from authlib.oidc.discovery import OpenIDProviderMetadata
 
 from sso.oidc.models import SignInContext
+from tests.conftest import led_to
 from tests.oidc.conftest import REDIRECT_URI
 from tests.oidc.relying_party import RelyingParty
 
@@ -29,7 +30,7 @@ def callback_query(response: requests.Response) -> dict[str, str]:
 
 
 def sign_in(browser, user, password) -> None:
-    assert browser.sign_in(user.username, password).status_code == 302
+    assert led_to(browser.sign_in(user.username, password)) == "/"
 
 
 def test_discovery_is_valid_provider_metadata_and_says_what_is_supported(live_server):

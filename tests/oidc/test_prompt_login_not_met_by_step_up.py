@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.conftest import led_to
 from tests.mfa.conftest import confirm, last_code, run_on_commit, to_code_page
 from tests.oidc.conftest import REDIRECT_URI
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_prompt_login_is_not_met_by_a_step_up(client, user, password, email_factor, relying_app):
     to_code_page(client, password)
     client.post("/security/challenge/email/", {"code": last_code()})
-    assert confirm(client)["Location"] == "/"
+    assert led_to(confirm(client)) == "/"
     params = {
         "response_type": "code",
         "client_id": "relying-app",
@@ -33,7 +34,7 @@ def test_prompt_login_is_not_met_by_a_step_up(client, user, password, email_fact
     if up["Location"] == "/security/challenge/":
         run_on_commit(client.post, "/security/challenge/", {"method": "email"})
     client.post("/security/challenge/email/", {"code": last_code()})
-    assert confirm(client)["Location"] == "/"
+    assert led_to(confirm(client)) == "/"
     again = client.get(url)
     assert again["Location"].startswith("/accounts/login/"), (
         f"prompt=login answered without a new sign-in: {again['Location']}"

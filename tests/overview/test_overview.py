@@ -14,7 +14,7 @@ from django.test import Client
 
 from accounts.overview.models import HourlyCount
 from accounts.overview.rollup import roll_up
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 from tests.mfa.conftest import confirm, pick, validate
 
 NOW = "2026-11-30 10:20:00+07:00"
@@ -36,7 +36,7 @@ def admin(make_user) -> Client:
 def sign_in_fully(password: str, username: str = "ani", next_url: str = "") -> Client:
     browser = Client()
     response = sign_in(browser, username, password, next_url)
-    assert response.status_code == 302
+    assert led_to(response) == (next_url or "/")
     return browser
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import prove_account_email, sign_in
+from tests.conftest import led_to, prove_account_email, sign_in
 from tests.passkeys.authenticator import ORIGIN, SoftAuthenticator
 
 REGISTER_OPTIONS = "/security/passkeys/register/options/"
@@ -32,7 +32,7 @@ def authenticator() -> SoftAuthenticator:
 def password_only(client, user, password):
     """Signed in with the password alone: no first factor can be bound yet (mfa.binding)."""
     response = sign_in(client, user.username, password)
-    assert response.status_code == 302, "the password sign-in should succeed"
+    assert led_to(response) == "/", "the password sign-in should succeed"
     return client
 
 

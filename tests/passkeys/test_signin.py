@@ -7,7 +7,7 @@ from webauthn.helpers import base64url_to_bytes
 from accounts.signin.flows import AUTH_METHODS_SESSION_KEY
 from mfa.passkeys import PASSKEY_AMR
 from mfa.passkeys.models import Passkey
-from tests.conftest import post_username
+from tests.conftest import led_to, post_username
 from tests.passkeys.authenticator import SoftAuthenticator
 from tests.passkeys.conftest import SIGNIN_OPTIONS, SIGNIN_VERIFY, post_json, register
 
@@ -40,7 +40,7 @@ def test_username_first_sign_in_lands_on_home_with_passkey_amr(client, user, reg
     assert "Work laptop" in confirm.text
     home = client.post("/security/passkeys/signin/confirm/")
     assert home.status_code == 302
-    assert home["Location"] == "/"
+    assert led_to(home) == "/"
     assert client.session[SESSION_KEY] == str(user.pk)
     assert client.session[AUTH_METHODS_SESSION_KEY] == sorted(PASSKEY_AMR)
     passkey = Passkey.objects.get()
@@ -78,7 +78,7 @@ def test_an_offsite_next_is_ignored(client, user, registered):
     options = post_json(client, SIGNIN_OPTIONS, {"mode": "discoverable"}).json()
     answer = registered.get(options)
     post_json(client, SIGNIN_VERIFY, {"credential": answer, "next": "https://evil.example/"})
-    assert client.post("/security/passkeys/signin/confirm/")["Location"] == "/"
+    assert led_to(client.post("/security/passkeys/signin/confirm/")) == "/"
 
 
 def username_first_options(client, username: str) -> dict:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.invitations.models import Invitation
 from accounts.models import AuditEvent, User
+from tests.conftest import led_to
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +141,7 @@ def test_deactivate_and_reactivate_actions(admin, make_user, password):
         "/admin/accounts/user/",
         {"action": "reactivate_accounts", "_selected_action": [ani.pk]},
     )
-    assert sign_in(Client(), "ani", password)["Location"] == "/"
+    assert led_to(sign_in(Client(), "ani", password)) == "/"
 
 
 def test_unticking_active_on_the_change_page_ends_the_sessions(admin, make_user, password):

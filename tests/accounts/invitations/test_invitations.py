@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts import lifecycle
 from accounts.invitations.models import Invitation
 from accounts.models import AuditEvent, User
+from tests.conftest import led_to
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,7 @@ def test_the_mail_has_an_absolute_single_use_link_that_sets_the_password(
     assert page.status_code == 200
     assert "Your username is <strong>citra</strong>" in page.content.decode()
     response = browser.post(path, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
-    assert response["Location"] == "/"
+    assert led_to(response) == "/"
     assert browser.session[SESSION_KEY] == str(invitee.pk)
     assert "Welcome, Citra Lestari" in browser.get("/").content.decode()
     invitee.refresh_from_db()
@@ -177,6 +178,6 @@ def test_the_invitation_reaches_a_real_smtp_server_through_a_worker(
     link = re.search(r"http://portal\.example\.test(\S+)", text).group(1)
     assert str(invitation.key) in link
     response = Client().post(link, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
-    assert response["Location"] == "/"
+    assert led_to(response) == "/"
     invitation.refresh_from_db()
     assert invitation.sent_at is not None and invitation.accepted_at is not None

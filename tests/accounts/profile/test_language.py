@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User
 from mfa.rollout import reminders
 from mfa.rollout.models import GroupPolicy, Level
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 from tests.mfa.conftest import to_code_page
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def test_the_preference_is_applied_at_sign_in_in_a_new_browser(make_user, passwo
     make_user("budi", preferred_language="id")
     browser = Client()  # an English browser: no language cookie, no Accept-Language
     assert 'lang="en"' in browser.get("/accounts/login/").text
-    assert sign_in(browser, "budi", password)["Location"] == "/"
+    assert led_to(sign_in(browser, "budi", password)) == "/"
     assert browser.cookies[settings.LANGUAGE_COOKIE_NAME].value == "id"
     assert 'lang="id"' in browser.get("/").text
 

@@ -9,7 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuditEvent, User
 from mfa.models import TrustedDevice
-from tests.conftest import sign_in
+from tests.conftest import led_to, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def browser(user, password) -> Client:
     client = Client()
-    assert sign_in(client, user.username, password)["Location"] == "/"
+    assert led_to(sign_in(client, user.username, password)) == "/"
     return client
 
 

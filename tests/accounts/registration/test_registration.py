@@ -76,7 +76,7 @@ def test_the_account_exists_only_after_the_link_is_opened(password):
     assert user.email == "rina@example.com" and user.full_name == "Rina Siti"
     assert user.is_active and user.check_password(NEW_PASSWORD)
     assert "Your e-mail address is verified" in browser.get(response["Location"]).content.decode()
-    assert sign_in(Client(), "rina.siti", NEW_PASSWORD)["Location"] == "/"
+    assert led_to(sign_in(Client(), "rina.siti", NEW_PASSWORD)) == "/"
     assert AuditEvent.objects.filter(kind="signup.completed", user=user).exists()
     # Nothing of the password stays on the pending row.
     assert PendingSignup.objects.get().password == ""
