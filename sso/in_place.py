@@ -61,13 +61,14 @@ def show_in_place(request: HttpRequest, url: str) -> HttpResponse:
     prefix = get_script_prefix()
     if not path.startswith(prefix):
         return redirect(url)
+    path_info = "/" + path[len(prefix) :]
     try:
-        match = resolve("/" + path[len(prefix) :])
+        match = resolve(path_info)
     except Resolver404:
         return redirect(url)
     if not getattr(match.func, "in_place_step", False):
         return redirect(url)
-    page = _get_request_for(request, path, query, match)
+    page = _get_request_for(request, path, path_info, query, match)
     response = _gated(page) or match.func(page, *match.args, **match.kwargs)
     _carry_back(page, request)
     return response
@@ -82,11 +83,11 @@ def _gated(page: HttpRequest) -> HttpResponse | None:
 
 
 def _get_request_for(
-    request: HttpRequest, path: str, query: str, match: ResolverMatch
+    request: HttpRequest, path: str, path_info: str, query: str, match: ResolverMatch
 ) -> HttpRequest:
-    """A copy of ``request`` that asks for ``path?query`` by GET, without a body."""
+    """A copy of ``request`` that asks for ``path?query`` (``path_info`` within the script
+    prefix) by GET, without a body."""
     page = copy.copy(request)
-    path_info = "/" + path[len(get_script_prefix()) :]
     page.method = "GET"
     page.path = path
     page.path_info = path_info
