@@ -29,6 +29,7 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
+from accounts import sessions
 from accounts.models import User
 from sso.compiled_sql import CompiledSelect, compile_select
 
@@ -85,7 +86,7 @@ def get_user(request: HttpRequest) -> User | AnonymousUser:
         constant_time_compare(session_hash, fallback)
         for fallback in user.get_session_auth_fallback_hash()
     ):
-        session.cycle_key()
+        sessions.cycle_key(request)  # as Django does; the session's row follows the key
         session[HASH_SESSION_KEY] = user_hash
         return user
     session.flush()

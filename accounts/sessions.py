@@ -41,6 +41,20 @@ def live_sessions(user: User) -> list[UserSession]:
     return alive
 
 
+def cycle_key(request: HttpRequest) -> None:
+    """Gives the signed-in session of ``request`` a new key (Django's ``cycle_key``, its data
+    kept: no session fixation across a step-up, or a hash renewed under a fallback secret key)
+    and moves its UserSession row to that key. Sign out everywhere, an account lock and Where
+    you're signed in find a session by its row: one left on the old key would let the session
+    go on unlisted and out of their reach."""
+    old_key = request.session.session_key
+    request.session.cycle_key()
+    if old_key:
+        UserSession.objects.filter(session_key=old_key).update(
+            session_key=request.session.session_key
+        )
+
+
 def end_session(
     request: HttpRequest | None, user: User, session_key: str, actor: User | None = None
 ) -> bool:

@@ -17,7 +17,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import attempts, audit, lockout
+from accounts import attempts, audit, lockout, sessions
 from accounts.models import User
 from accounts.signals import account_deactivated, account_unlocked, password_changed
 from accounts.signin.flows import (
@@ -248,7 +248,7 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
         request.session[AUTH_METHODS_SESSION_KEY] = methods
         # OpenID Connect Core §2: auth_time is the latest authentication, this one.
         request.session[AUTH_TIME_SESSION_KEY] = time.time()
-        request.session.cycle_key()
+        sessions.cycle_key(request)  # its row follows: Sign out everywhere still ends it
         pending_state.clear_pending(request)
         return show_in_place(request, next_url)
     user = pending.user

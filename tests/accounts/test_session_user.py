@@ -14,8 +14,9 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.utils.module_loading import import_string
 
-from accounts.models import User
+from accounts.models import User, UserSession
 from accounts.session_user import get_user
+from accounts.sessions import end_other_sessions
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +127,20 @@ def test_a_signed_in_person_whose_password_changed_elsewhere_is_asked_to_sign_in
     user.save()
     response = client.get("/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_hash_renewed_under_a_fallback_key_keeps_the_sessions_row(client, user, settings):
+    """The renewal gives the session a new key, as Django does: its UserSession row goes with
+    it, so Sign out everywhere still ends the session."""
+    client.force_login(user)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a new secret key for this test " + "y" * 30
+    old_key = client.session.session_key
+    assert client.get("/").status_code == 200
+    key = client.session.session_key
+    assert key != old_key
+    assert list(UserSession.objects.filter(user=user).values_list("session_key", flat=True)) == [
+        key
+    ]
+    assert end_other_sessions(None, user) == 1
+    assert client.get("/")["Location"].startswith("/accounts/login/")

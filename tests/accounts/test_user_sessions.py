@@ -8,7 +8,7 @@ import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import UserSession
-from accounts.sessions import live_sessions
+from accounts.sessions import end_other_sessions, live_sessions
 from accounts.signin.flows import FRESH_SIGNIN_SESSION_KEY
 from tests.conftest import led_to, sign_in
 from tests.mfa.conftest import confirm, validate
@@ -72,3 +72,24 @@ def test_the_same_account_signing_in_again_keeps_one_live_row(client, user, pass
     assert client.session.session_key != old
     key = client.session.session_key
     assert [row.session_key for row in live_sessions(user)] == [key]
+
+
+def test_a_step_up_keeps_the_session_listed_and_ended_by_sign_out_everywhere(
+    client, user, password, time_machine
+):
+    """A step-up gives the session a new key (no session fixation across the proof): its row
+    goes with it, so Where you're signed in still lists it and Sign out everywhere (an admin's,
+    a lock) still ends it."""
+    time_machine.move_to("2026-12-01 09:00:00+00:00", tick=False)
+    phone = _phone(user)
+    assert led_to(sign_in(client, user.username, password)) == "/security/challenge/totp/"
+    assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
+    assert led_to(confirm(client)) == "/"
+    time_machine.shift(60)  # the next code
+    assert led_to(client.get("/security/step-up/", {"next": "/"})) == "/security/challenge/"
+    assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
+    assert led_to(confirm(client)) == "/"
+    key = client.session.session_key
+    assert [row.session_key for row in live_sessions(user)] == [key]
+    assert end_other_sessions(None, user) == 1
+    assert client.get("/")["Location"].startswith("/accounts/login/")
