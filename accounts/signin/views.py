@@ -114,14 +114,20 @@ def _signin_with_posted_username(request: HttpRequest) -> flows.SigninState | No
     """The sign-in under way; on a POST that names another username than its own, or names
     one where none is under way, the sign-in of that name, begun as Next begins it
     (``flows.start_signin``: a different name ends the previous person's half-done sign-in);
-    None when there is none, or the name posted is not a username (too long)."""
+    None when there is none, or the name posted is not a username (too long, blank: the
+    username page says why)."""
     state = flows.current_signin(request)
     posted = request.POST.get("username", "") if request.method == "POST" else ""
     if not posted or (state is not None and posted == state.username):
         return state
     named = UsernameForm({"username": posted})
     if not named.is_valid():
-        return None  # never the password of another name than the one typed: start again
+        # Never the password of another name than the one typed: start again, told why.
+        reason = named.errors["username"][0]
+        messages.error(
+            request, _("The username typed is not valid: %(reason)s") % {"reason": reason}
+        )
+        return None
     if state is not None and named.cleaned_data["username"] == state.username:
         return state
     next_url = request.POST.get("next") or (state.next_url if state else "")

@@ -105,3 +105,31 @@ def test_the_passkey_choice_posts_the_name_and_shows_the_passkey_page(client, us
     assert response.status_code == 200
     assert led_to(response) == "/security/passkeys/signin/"
     assert client.session[SIGNIN_SESSION_KEY]["username"] == "ani"
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("x" * 151, "Ensure this value has at most 150 characters (it has 151)."),
+        ("   ", "This field is required."),
+    ],
+)
+def test_a_name_that_is_not_a_username_is_said_so_on_the_username_page(
+    client, user, password, typed, reason
+):
+    """Posted by hand or by a script that let it through: the username page says what was
+    wrong with the name, as Next would have, instead of showing itself again without a word."""
+    response = client.post(PASSWORD_PAGE, {"username": typed, "password": password}, follow=True)
+    assert response.redirect_chain == [("/accounts/login/", 302)]
+    assert f"The username typed is not valid: {reason}" in response.text
+    assert SESSION_KEY not in client.session
+
+
+def test_the_reason_is_said_in_indonesian(client, user, password):
+    response = client.post(
+        PASSWORD_PAGE,
+        {"username": "x" * 151, "password": password},
+        HTTP_ACCEPT_LANGUAGE="id",
+        follow=True,
+    )
+    assert "Nama pengguna yang diketik tidak valid: " in response.text
