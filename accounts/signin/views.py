@@ -111,14 +111,17 @@ def password_step(request: HttpRequest) -> HttpResponse:
 
 
 def _signin_with_posted_username(request: HttpRequest) -> flows.SigninState | None:
-    """The sign-in under way; on a POST that names another username than its own, or names
-    one where none is under way, the sign-in of that name, begun as Next begins it
-    (``flows.start_signin``: a different name ends the previous person's half-done sign-in);
-    None when there is none, or the name posted is not a username (too long, blank: the
-    username page says why)."""
+    """The sign-in under way; on a POST that names a username (the username page's copy of
+    the password form), the sign-in of that name, begun as Next begins it
+    (``flows.start_signin``: a different name ends the previous person's half-done sign-in,
+    and the ``next`` posted with it is where it goes, as with Next). The method page's form
+    posts its own name without ``next``: the sign-in under way goes on as it is. None when
+    there is none, or the name posted is not a username (too long, blank: the username page
+    says why)."""
     state = flows.current_signin(request)
     posted = request.POST.get("username", "") if request.method == "POST" else ""
-    if not posted or (state is not None and posted == state.username):
+    next_url = request.POST.get("next", "") if posted else ""
+    if not posted or (state is not None and posted == state.username and not next_url):
         return state
     named = UsernameForm({"username": posted})
     if not named.is_valid():
@@ -128,10 +131,10 @@ def _signin_with_posted_username(request: HttpRequest) -> flows.SigninState | No
             request, _("The username typed is not valid: %(reason)s") % {"reason": reason}
         )
         return None
-    if state is not None and named.cleaned_data["username"] == state.username:
+    username = named.cleaned_data["username"]
+    if state is not None and username == state.username and not next_url:
         return state
-    next_url = request.POST.get("next") or (state.next_url if state else "")
-    flows.start_signin(request, named.cleaned_data["username"], next_url)
+    flows.start_signin(request, username, next_url or (state.next_url if state else ""))
     return flows.current_signin(request)
 
 

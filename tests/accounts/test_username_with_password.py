@@ -133,3 +133,13 @@ def test_the_reason_is_said_in_indonesian(client, user, password):
         follow=True,
     )
     assert "Nama pengguna yang diketik tidak valid: " in response.text
+
+
+def test_the_next_address_posted_with_the_same_name_is_the_one_followed(client, user, password):
+    """A wrong password left this name's sign-in under way with where it was going then; the
+    username page opened again for another address (another app's sign-in) posts that one with
+    the name: the sign-in goes there, as Next would have taken it, not to the earlier one."""
+    refused = with_username(client, "ani", "not the password at all", next_url="/security/")
+    assert "Wrong username or password." in refused.text
+    response = with_username(client, "ani", password, next_url="/accounts/profile/")
+    assert led_to(response) == "/accounts/profile/"
