@@ -1,5 +1,7 @@
 """Sign-in pages: thin views that parse the request, call accounts.signin.flows and render."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -152,9 +154,16 @@ def _password_context(form: PasswordForm, username: str) -> dict[str, object]:
 def restart(request: HttpRequest) -> HttpResponse:
     """ "Not you?" / "Cancel sign-in": forget the sign-in under way (the typed username, its
     challenge, a verified passkey) and start again. A POST with its CSRF token, as any request
-    that changes the session: another site cannot end someone's sign-in."""
+    that changes the session: another site cannot end someone's sign-in. Where the sign-in was
+    going (a relying app, a page) is kept: the next person is sent there too once signed in.
+    """
+    state = flows.current_signin(request)
+    next_url = flows.safe_next_url(request, request.POST.get("next")) or (
+        state.next_url if state else ""
+    )
     flows.forget_half_done_signin(request)
-    return redirect("accounts:login")
+    login = reverse("accounts:login")
+    return redirect(f"{login}?{urlencode({'next': next_url})}" if next_url else login)
 
 
 @never_cache

@@ -223,3 +223,28 @@ def test_not_you_forgets_the_username_by_post_only(user):
     restarted = browser.post("/accounts/login/restart/", {"csrfmiddlewaretoken": token})
     assert restarted["Location"] == "/accounts/login/"
     assert browser.get("/accounts/login/method/")["Location"] == "/accounts/login/"
+
+
+def test_not_you_keeps_where_the_sign_in_was_going(client, user):
+    """The next person is sent where the sign-in was going (a relying app, a page), as the
+    username page had it; the half-done sign-in itself is forgotten."""
+    post_username(client, "ani", next_url="/security/")
+    restarted = client.post("/accounts/login/restart/")
+    assert restarted["Location"] == "/accounts/login/?next=%2Fsecurity%2F"
+    assert "accounts.signin" not in client.session
+    page = client.get(restarted["Location"])
+    assert 'name="next" value="/security/"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("posted", "location"),
+    [
+        ("/security/", "/accounts/login/?next=%2Fsecurity%2F"),  # step 2 on the username page
+        ("https://evil.example/", "/accounts/login/"),  # not this portal: dropped
+        ("", "/accounts/login/"),
+    ],
+)
+def test_not_you_on_the_username_page_posts_its_next(client, db, posted, location):
+    """Step 2 shown on the username page (portal.js) has no sign-in under way in the session:
+    its "Not you?" form carries the page's next."""
+    assert client.post("/accounts/login/restart/", {"next": posted})["Location"] == location
