@@ -157,11 +157,14 @@ if (methodStep) {
     usernameForm.submit(); // no submit event: the username is posted, not shown again
   });
   // "Sign in with password" is a place in history of its own: it keeps the name for a reload.
+  // Back to step 1 puts the cursor in the username again, as the page had it.
   window.addEventListener("hashchange", () => {
     const name = methodStep.querySelector('input[name="username"]').value;
     if (name && !(history.state && history.state.typedName)) {
       history.replaceState({ typedName: name }, "");
     }
+    const at = location.hash && document.getElementById(location.hash.slice(1));
+    if (!at || !methodStep.contains(at)) usernameForm.elements.username.focus();
   });
   // Step 2 at a reload or Back: the name typed then, or step 1 again (a bookmark of step 2).
   const at = location.hash && document.getElementById(location.hash.slice(1));

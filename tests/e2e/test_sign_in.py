@@ -51,6 +51,7 @@ def test_back_from_step_2_leads_to_the_username_and_a_reload_keeps_the_name(
     expect(page.get_by_text("Signing in as ani")).to_be_visible()
     page.go_back()
     expect(page.get_by_label("Username", exact=True)).to_be_visible()
+    expect(page.get_by_label("Username", exact=True)).to_be_focused()
     expect(page.get_by_role("link", name="Sign in with password")).to_be_hidden()
     person.fill("Username", "budi")
     person.click("Next")
