@@ -143,3 +143,20 @@ def test_the_next_address_posted_with_the_same_name_is_the_one_followed(client, 
     assert "Wrong username or password." in refused.text
     response = with_username(client, "ani", password, next_url="/accounts/profile/")
     assert led_to(response) == "/accounts/profile/"
+
+
+@pytest.mark.parametrize("by_next", [False, True], ids=["with the password", "by Next"])
+def test_another_person_does_not_go_where_the_previous_one_was_going(
+    client, make_user, password, by_next
+):
+    """Ani's sign-in, left with a wrong password, was on its way to an app; Budi, at the same
+    browser, opens the username page by its own address (no next) and signs in: he goes Home,
+    not to Ani's app (where his code would go to an app he never asked for)."""
+    make_user("budi")
+    with_username(client, "ani", "not the password at all", next_url="/security/")
+    if by_next:
+        post_username(client, "budi")
+        response = client.post(PASSWORD_PAGE, {"password": password})
+    else:
+        response = with_username(client, "budi", password)
+    assert led_to(response) == "/"
