@@ -118,13 +118,16 @@ def _signin_with_posted_username(request: HttpRequest) -> flows.SigninState | No
     (``flows.start_signin``: a different name ends the previous person's half-done sign-in,
     and the ``next`` posted with it is where it goes, as with Next). The method page's form
     posts its own name without ``next``: the sign-in under way goes on as it is. None when
-    there is none, or the name posted is not a username (too long, blank: the username page
-    says why)."""
+    there is none, the name posted is not a username (too long, blank: the username page
+    says why), or someone is signed in and no fresh sign-in was asked for (step 1 leads them
+    Home)."""
     state = flows.current_signin(request)
     posted = request.POST.get("username", "") if request.method == "POST" else ""
     next_url = request.POST.get("next", "") if posted else ""
     if not posted or (state is not None and posted == state.username and not next_url):
         return state
+    if request.user.is_authenticated and not flows.fresh_signin_requested(request):
+        return None  # step 1's rule (username_step): someone signed in is led Home
     named = UsernameForm({"username": posted})
     if not named.is_valid():
         # Never the password of another name than the one typed: start again, told why.

@@ -160,3 +160,19 @@ def test_another_person_does_not_go_where_the_previous_one_was_going(
     else:
         response = with_username(client, "budi", password)
     assert led_to(response) == "/"
+
+
+def test_a_signed_in_person_is_not_signed_in_as_another_by_the_password_post(
+    client, make_user, password
+):
+    """Step 1 done with the password meets step 1's rule: someone signed in, with no fresh
+    sign-in asked for (prompt=login, max_age), is led Home as by the username page, not
+    signed out and in as the name posted (a tab of the username page left open)."""
+    ani = make_user("ani")
+    make_user("budi")
+    client.force_login(ani)
+    response = with_username(client, "budi", password)
+    assert response.status_code == 302
+    assert client.session[SESSION_KEY] == str(ani.pk)
+    assert client.get(response["Location"], follow=True).redirect_chain[-1][0] == "/"
+    assert not AuditEvent.objects.filter(kind="signin.password").exists()
