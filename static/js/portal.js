@@ -151,6 +151,8 @@ if (methodStep) {
     const link = event.target.closest("[data-posts-username]");
     if (!link) return;
     event.preventDefault();
+    // The name step 2 shows, not what the field holds now (edited after Back, then Forward).
+    usernameForm.elements.username.value = methodStep.querySelector('input[name="username"]').value;
     const method = document.createElement("input");
     Object.assign(method, { type: "hidden", name: "method", value: "passkey" });
     usernameForm.append(method);

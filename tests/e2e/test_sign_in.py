@@ -60,6 +60,21 @@ def test_back_from_step_2_leads_to_the_username_and_a_reload_keeps_the_name(
     expect(page.get_by_text("Signing in as budi")).to_be_visible()
 
 
+def test_the_passkey_choice_posts_the_name_step_2_shows(person: Person, user, make_user):
+    """Back, the username field changed without Next, then Forward: step 2 still says "Signing
+    in as ani", and the passkey chosen there is Ani's sign-in, as the password would be."""
+    make_user("budi")
+    page = person.page
+    person.type_username("ani")
+    page.go_back()
+    person.fill("Username", "budi")
+    page.go_forward()
+    expect(page.get_by_text("Signing in as ani")).to_be_visible()
+    page.get_by_role("link", name="Sign in with passkey").click()
+    expect(page).to_have_url(re.compile(r"/security/passkeys/signin/$"))
+    expect(page.get_by_text("Signing in as ani")).to_be_visible()
+
+
 def test_reloading_a_page_shown_in_place_asks_for_the_page_not_the_form(
     person: Person, user, password, phone
 ):
