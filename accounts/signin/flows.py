@@ -115,6 +115,30 @@ def start_signin(request: HttpRequest, username: str, next_url: str = "") -> Non
     }
 
 
+def next_for(state: SigninState | None, username: str, posted_next: str) -> str:
+    """Where the sign-in of ``username`` goes: ``posted_next`` (the page's ``next``), else
+    where the sign-in under way (``state``) was going when it is the same name's (Back, then
+    Next), never where another name's was going (the previous person at the browser, on their
+    way to their app). Returns a URL or '' (``start_signin`` keeps only this portal's)."""
+    if posted_next or state is None or state.username != username:
+        return posted_next
+    return state.next_url
+
+
+def signin_of(
+    request: HttpRequest, state: SigninState | None, username: str, posted_next: str
+) -> SigninState | None:
+    """Step 1 done with the password (the username page's copy of step 2 posts the name with
+    it): the sign-in under way when it is ``username``'s and no ``next`` came with the
+    password (the method page's form), else a new one begun as Next begins it
+    (``start_signin``: another name ends the previous person's half-done sign-in). Returns
+    the sign-in the password is checked for."""
+    if state is not None and username == state.username and not posted_next:
+        return state
+    start_signin(request, username, next_for(state, username, posted_next))
+    return current_signin(request)
+
+
 def current_signin(request: HttpRequest) -> SigninState | None:
     """The sign-in in progress, or None when there is none or it is too old."""
     data = request.session.get(SIGNIN_SESSION_KEY)

@@ -38,7 +38,8 @@ def username_step(request: HttpRequest) -> HttpResponse:
     form = UsernameForm(_posted(request), initial={"username": state.username if state else ""})
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        flows.start_signin(request, username, _next_for(request, state, username))
+        next_url = flows.next_for(state, username, request.POST.get("next", ""))
+        flows.start_signin(request, username, next_url)
         if request.POST.get("method") == "passkey":
             return show_in_place(request, reverse("passkeys:signin"))
         return show_in_place(request, reverse("accounts:method"))
@@ -136,21 +137,7 @@ def _signin_with_posted_username(request: HttpRequest) -> flows.SigninState | No
             request, _("The username typed is not valid: %(reason)s") % {"reason": reason}
         )
         return None
-    username = named.cleaned_data["username"]
-    if state is not None and username == state.username and not next_url:
-        return state
-    flows.start_signin(request, username, _next_for(request, state, username))
-    return flows.current_signin(request)
-
-
-def _next_for(request: HttpRequest, state: flows.SigninState | None, username: str) -> str:
-    """Where the sign-in of ``username`` goes: the ``next`` posted, else where the sign-in
-    under way was going when it is the same name's (Back, then Next), never where another
-    name's was going (the previous person at the browser, on their way to their app)."""
-    posted = request.POST.get("next", "")
-    if posted or state is None or state.username != username:
-        return posted
-    return state.next_url
+    return flows.signin_of(request, state, named.cleaned_data["username"], next_url)
 
 
 def _password_context(form: PasswordForm, username: str) -> dict[str, object]:
