@@ -10,6 +10,13 @@ if (shownAt && shownAt !== location.pathname + location.search) {
   history.replaceState(history.state, "", shownAt + location.hash);
 }
 
+// A sign-in step's form answered with its own page again (a wrong password or code): the entry
+// becomes a GET of the page (replaceState drops the form data), so a reload asks for the page
+// and never posts the wrong answer again, which would count as one more failed attempt.
+if (document.body.hasAttribute("data-reload-as-get")) {
+  history.replaceState(history.state, "", location.href);
+}
+
 // Copy the authenticator key (and say so in a status region that keeps its place).
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy-target]");

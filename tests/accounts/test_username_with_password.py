@@ -176,3 +176,14 @@ def test_a_signed_in_person_is_not_signed_in_as_another_by_the_password_post(
     assert client.session[SESSION_KEY] == str(ani.pk)
     assert client.get(response["Location"], follow=True).redirect_chain[-1][0] == "/"
     assert not AuditEvent.objects.filter(kind="signin.password").exists()
+
+
+def test_a_refused_answer_is_reloaded_as_a_get(client, user, password, phone):
+    """A wrong password or code is answered with the step's page marked for portal.js to make
+    the history entry a GET: a reload must not post the wrong answer (one more failure)."""
+    refused = with_username(client, "ani", "not the password at all")
+    assert "<body data-reload-as-get>" in refused.text
+    code_page = with_username(client, "ani", password)
+    assert "data-reload-as-get" not in code_page.text
+    wrong_code = client.post(led_to(code_page), {"code": "000000"})
+    assert "<body data-reload-as-get>" in wrong_code.text

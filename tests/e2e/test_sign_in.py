@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
+from accounts.models import AuditEvent
 from tests.e2e.person import Inbox, Person
 
 
@@ -104,6 +105,20 @@ def test_a_wrong_password_says_so_next_to_the_form(person: Person, user):
     alert = person.page.get_by_role("alert")
     expect(alert).to_have_text("Wrong username or password.")
     person.look(shot="06-wrong-password", phone=True)
+    # A reload asks for the password page; the wrong password is not posted (and counted) again.
+    fetched: list[tuple[str, str]] = []
+    person.page.on(
+        "request",
+        lambda r: (
+            fetched.append((r.method, urlsplit(r.url).path))
+            if r.resource_type == "document"
+            else None
+        ),
+    )
+    person.page.reload()
+    expect(person.page.get_by_label("Password", exact=True)).to_be_visible()
+    assert fetched == [("GET", "/accounts/login/password/")]
+    assert AuditEvent.objects.filter(kind="signin.password", user=user).count() == 1
     # The same words for an account that does not exist (no user enumeration).
     person.type_username("nobody")
     person.choose_password()
