@@ -140,12 +140,19 @@ function focusRevealedStep() {
 const usernameForm = document.querySelector("form[data-reveals]");
 const methodStep = usernameForm && document.getElementById(usernameForm.dataset.reveals);
 
-function showTypedName(name) {
-  methodStep.querySelector(".signing-in-as strong").textContent = name;
-  methodStep.querySelector('input[name="username"]').value = name;
-}
-
 if (methodStep) {
+  // The name step 2 shows, and goes with the password (its form's username field).
+  const shownName = methodStep.querySelector('input[name="username"]');
+  const showTypedName = (name) => {
+    methodStep.querySelector(".signing-in-as strong").textContent = name;
+    shownName.value = name;
+  };
+  // Whether the address is at step 2 or a part of it (#method-step, #password-step).
+  const atStep2 = () => {
+    const at = location.hash && document.getElementById(location.hash.slice(1));
+    return Boolean(at) && methodStep.contains(at);
+  };
+
   usernameForm.addEventListener("submit", (event) => {
     const name = usernameForm.elements.username.value.trim();
     if (!name || name.length > 150) return; // the server says what is wrong
@@ -159,7 +166,7 @@ if (methodStep) {
     if (!link) return;
     event.preventDefault();
     // The name step 2 shows, not what the field holds now (edited after Back, then Forward).
-    usernameForm.elements.username.value = methodStep.querySelector('input[name="username"]').value;
+    usernameForm.elements.username.value = shownName.value;
     const method = document.createElement("input");
     Object.assign(method, { type: "hidden", name: "method", value: "passkey" });
     usernameForm.append(method);
@@ -168,16 +175,13 @@ if (methodStep) {
   // "Sign in with password" is a place in history of its own: it keeps the name for a reload.
   // Back to step 1 puts the cursor in the username again, as the page had it.
   window.addEventListener("hashchange", () => {
-    const name = methodStep.querySelector('input[name="username"]').value;
-    if (name && !(history.state && history.state.typedName)) {
-      history.replaceState({ typedName: name }, "");
+    if (shownName.value && !(history.state && history.state.typedName)) {
+      history.replaceState({ typedName: shownName.value }, "");
     }
-    const at = location.hash && document.getElementById(location.hash.slice(1));
-    if (!at || !methodStep.contains(at)) usernameForm.elements.username.focus();
+    if (!atStep2()) usernameForm.elements.username.focus();
   });
   // Step 2 at a reload or Back: the name typed then, or step 1 again (a bookmark of step 2).
-  const at = location.hash && document.getElementById(location.hash.slice(1));
-  if (at && methodStep.contains(at)) {
+  if (atStep2()) {
     const name = (history.state && history.state.typedName) || "";
     if (name) {
       usernameForm.elements.username.value = name;
