@@ -109,7 +109,6 @@ def password_step(request: HttpRequest) -> HttpResponse:
         form.add_error(None, flows.password_error(result))
         if result.error == lockout.IP_BLOCKED:
             status = TOO_MANY_REQUESTS
-        request.reload_as_get = True  # a reload must not post the wrong password again
     context = _password_context(form, state.username)
     return render(request, "accounts/password.html", context, status=status)
 

@@ -108,7 +108,6 @@ def method_page(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, answer.error)
             return redirect("accounts:login")
         form.add_error(None if "code" not in form.fields else "code", answer.error)
-        request.reload_as_get = True  # a reload must not post the wrong code again
     context = {
         "method": method,
         "hint": method.describe(pending.user),

@@ -10,9 +10,10 @@ if (shownAt && shownAt !== location.pathname + location.search) {
   history.replaceState(history.state, "", shownAt + location.hash);
 }
 
-// A sign-in step's form answered with its own page again (a wrong password or code): the entry
+// A form answered with a page rather than a redirect (a wrong password, code or answer, said
+// next to the form; templates/base.html marks every page that answers a POST): the entry
 // becomes a GET of the page (replaceState drops the form data), so a reload asks for the page
-// and never posts the wrong answer again, which would count as one more failed attempt.
+// and never posts the form again, which for a wrong secret would count as one more failure.
 if (document.body.hasAttribute("data-reload-as-get")) {
   history.replaceState(history.state, "", location.href);
 }

@@ -271,3 +271,16 @@ def test_django_admin_password_change_is_the_portals_counted_form(client, make_u
     )
     staff.refresh_from_db()
     assert staff.check_password(password), "the admin page changed the password unchecked"
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_a_reload_after_a_wrong_secret_asks_for_the_page(
+    client, user, password, settings, scenario
+):
+    """The page that says a secret was wrong is marked for portal.js to make its history entry
+    a GET: a reload must not post the wrong secret again, one more failure toward the lock (a
+    redirect needs nothing: the browser's entry is already a GET)."""
+    settings.TEST_PASSWORD = password
+    url, data = SCENARIOS[scenario](client, user, settings)
+    response = client.post(url, data)
+    assert response.status_code == 302 or "<body data-reload-as-get>" in response.text
