@@ -34,7 +34,8 @@ SIGNIN_TIME_SESSION_KEY = "accounts.signin_time"
 FRESH_SIGNIN_SESSION_KEY = "accounts.fresh_signin"
 # Session keys that survive the sign-in even when another account signs in (Django's login
 # then starts an empty session): what the request that asked for a fresh sign-in must find
-# once it is met. Apps register theirs in AppConfig.ready (sso.oidc).
+# once it is met, and what the sign-in wrote for its own account before it completed (the MFA
+# rollout's mark). Apps register theirs in AppConfig.ready (sso.oidc, mfa.rollout).
 CARRIED_ACROSS_SIGNIN: set[str] = set()
 # Session keys of a sign-in under way: the typed username here; apps add theirs in
 # AppConfig.ready (the MFA challenge, a passkey just verified). "Not you?" forgets them all, so

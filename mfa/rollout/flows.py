@@ -17,6 +17,7 @@ The middleware (mfa.rollout.middleware) calls ``gate`` for every view.
 
 import time
 
+from django.contrib import auth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -48,21 +49,33 @@ _OPEN_URL_NAMES = frozenset(
 
 
 def note_sign_in(request: HttpRequest, user) -> None:
-    """At sign-in of ``user`` who has no second factor: marks the session per their policy."""
+    """At sign-in of ``user`` who has no second factor: marks the session per their policy.
+
+    The mark names ``user``: it is written before the sign-in completes, and kept when that
+    sign-in replaces another person's session (accounts.signin.flows.CARRIED_ACROSS_SIGNIN), so
+    that a fresh sign-in on a shared computer is held to the rollout like any other; a mark of
+    another account than the one signed in is no mark (``state``)."""
     policy = rollout_policy.policy_for(user)
     request.session.pop(SESSION_KEY, None)
     if not policy.factors:
         return
+    mark = {"next": "", "user": str(user.pk)}
     if policy.due():
-        request.session[SESSION_KEY] = {"state": ENROL, "deadline": None, "next": ""}
+        request.session[SESSION_KEY] = {"state": ENROL, "deadline": None, **mark}
     elif policy.in_grace():
         deadline = policy.deadline.timestamp() if policy.deadline else None
-        request.session[SESSION_KEY] = {"state": REMIND, "deadline": deadline, "next": ""}
+        request.session[SESSION_KEY] = {"state": REMIND, "deadline": deadline, **mark}
 
 
 def state(request: HttpRequest) -> dict | None:
+    """The rollout mark of the account signed in, or None: a mark written for another account
+    is not theirs (the previous person's, carried across the fresh sign-in of the next one; or
+    the next one's, written before their sign-in completes, which must then find it)."""
     data = request.session.get(SESSION_KEY)
-    return data if isinstance(data, dict) and data.get("state") else None
+    if not isinstance(data, dict) or not data.get("state"):
+        return None
+    signed_in = request.session.get(auth.SESSION_KEY)
+    return data if data.get("user", signed_in) == signed_in else None
 
 
 def _save(request: HttpRequest, data: dict) -> None:

@@ -1,12 +1,17 @@
 """The rollout at sign-in: the reminder before the deadline, enrolment after it."""
 
+import time
+from base64 import b32encode
 from datetime import timedelta
 
+import pyotp
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuditEvent
+from accounts.question import flows as question_policy
+from accounts.signin.flows import FRESH_SIGNIN_SESSION_KEY
 from mfa.rollout.flows import REMINDER_SKIPPED
 from mfa.rollout.models import Extension, Level, Reminder
 from tests.conftest import led_to, sign_in
@@ -181,3 +186,63 @@ def test_who_must_enrol_can_still_sign_out_from_a_relying_app(client, ani, passw
     logout = client.get("/o/logout/")
     assert logout.status_code == 200 and "Sign Out" in logout.text
     assert client.get("/.well-known/openid-configuration").status_code == 200
+
+
+def _ask_fresh_signin(client) -> None:
+    """What prompt=login or max_age leaves in the session of someone signed in
+    (accounts.signin.flows.request_fresh_signin)."""
+    session = client.session
+    session[FRESH_SIGNIN_SESSION_KEY] = int(time.time())
+    session.save()
+
+
+@pytest.mark.parametrize(
+    ("days", "held_at"),
+    [(11, "/security/setup/"), (3, "/security/setup/reminder/?next=%2F")],
+)
+def test_a_fresh_sign_in_over_another_persons_session_is_held_to_the_rollout(
+    client, make_user, ani, password, clock, days, held_at
+):
+    """A shared computer: budi is signed in, an app asks for a fresh sign-in (prompt=login),
+    ani signs in. Budi's session ends, and ani is held to her policy as at any sign-in: the
+    mark her password step wrote is hers, not lost with budi's session."""
+    clock.move_to(NOW + timedelta(days=days))
+    client.force_login(make_user("budi"))
+    _ask_fresh_signin(client)
+    signed_in = sign_in(client, "ani", password)
+    assert client.session[SESSION_KEY] == str(ani.pk)
+    assert led_to(signed_in) == held_at
+    assert client.get("/")["Location"] == held_at
+
+
+def test_the_previous_persons_mark_is_not_the_next_ones(client, make_user, ani, password, clock):
+    """Ani, reminded to set up a factor, leaves her session; budi, who has one, signs in
+    afresh over it: he is not reminded of ani's deadline."""
+    budi = make_user("budi")
+    device = TOTPDevice.objects.create(user=budi, name="Authenticator", confirmed=True)
+    sign_in(client, "ani", password)
+    client.post("/security/setup/reminder/", {"choice": "later", "next": "/"})
+    _ask_fresh_signin(client)
+    code_page = sign_in(client, "budi", password)
+    answered = client.post(led_to(code_page), {"code": pyotp.TOTP(b32encode(device.bin_key)).now()})
+    assert led_to(client.post(led_to(answered), {"remember": "on"})) == "/"
+    assert client.session[SESSION_KEY] == str(budi.pk)
+    home = client.get("/")
+    assert home.status_code == 200 and "days left" not in home.text
+
+
+def test_the_mark_waits_for_the_security_question_of_a_fresh_sign_in(
+    client, make_user, ani, password, clock, settings
+):
+    """The mark ani's password step wrote waits in budi's session while she answers her
+    security question (seeds/003): budi's pages meanwhile neither meet it nor drop it."""
+    settings.ACCOUNTS_SECURITY_QUESTION_ENABLED = True
+    question_policy.set_question(ani, "Kota lahir?", "Mataram")
+    clock.move_to(NOW + timedelta(days=11))
+    client.force_login(make_user("budi"))
+    _ask_fresh_signin(client)
+    assert led_to(sign_in(client, "ani", password)) == "/accounts/login/question/"
+    assert client.get("/").status_code == 200  # budi's Home: not held by ani's policy
+    answered = client.post("/accounts/login/question/", {"answer": "mataram"})
+    assert client.session[SESSION_KEY] == str(ani.pk)
+    assert client.get(led_to(answered))["Location"] == "/security/setup/"
