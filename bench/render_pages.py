@@ -106,7 +106,14 @@ def pages() -> dict[str, tuple[str, str, dict, bool]]:
         "username": (
             "accounts/username.html",
             "/accounts/login/",
-            {"form": UsernameForm(initial={"username": ""}), "next": "", "signup_open": False},
+            # As accounts.signin.views.username_step: the page holds step 2 and its form.
+            {
+                "form": UsernameForm(initial={"username": ""}),
+                "next": "",
+                "signup_open": False,
+                "password_form": _revealed_password_form(),
+                "location_enabled": settings.ACCOUNTS_LOCATION_ENABLED,
+            },
             False,
         ),
         "method": (
@@ -179,7 +186,12 @@ def variants() -> dict[str, tuple[str, str, dict, bool]]:
     code.is_valid()
     found = pages()
     return {
-        "username_error": (found["username"][0], found["username"][1], {"form": username}, False),
+        "username_error": (
+            found["username"][0],
+            found["username"][1],
+            {**found["username"][2], "form": username},
+            False,
+        ),
         "password_error": (
             found["password"][0],
             found["password"][1],
