@@ -38,6 +38,11 @@ TABS = [
 ]
 
 
+def tab_url(slug: str) -> str:
+    """The address of tab ``slug``'s page (a GET of it shows the page)."""
+    return reverse(next(tab.url_name for tab in TABS if tab.slug == slug))
+
+
 def installed_tabs() -> list[dict[str, str]]:
     """The tabs whose pages exist, as template-ready dicts."""
     tabs = []

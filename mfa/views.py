@@ -19,7 +19,7 @@ from mfa.destination import DestinationChange, announce_resend
 from mfa.forms import CodeForm, EmailAddressForm, PasswordOrCodeForm
 from mfa.models import EmailDevice, TrustedDevice
 from mfa.reauth import mark_recent_auth, recent_auth_required
-from mfa.tabs import installed_tabs
+from mfa.tabs import installed_tabs, tab_url
 
 EMAIL_CHANGE = DestinationChange("mfa.email_change", email_factor.ENROL_ATTEMPT_PREFIX)
 BAD_REQUEST = 400
@@ -28,7 +28,14 @@ BAD_REQUEST = 400
 def _tab(
     request: HttpRequest, slug: str, template: str, context: dict, status: int = 200
 ) -> HttpResponse:
-    context = {"tabs": installed_tabs(), "active_tab": slug, **context}
+    # The tab's address also when its page answers a form posted to another (Verify, Remove,
+    # which take only a POST): a reload of the page asks for the tab (templates/base.html).
+    context = {
+        "tabs": installed_tabs(),
+        "active_tab": slug,
+        "page_address": tab_url(slug),
+        **context,
+    }
     return render(request, template, context, status=status)
 
 

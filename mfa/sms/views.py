@@ -18,7 +18,7 @@ from mfa.models import CodeChallenge
 from mfa.reauth import recent_auth_required
 from mfa.sms import flows, phone
 from mfa.sms.forms import PhoneNumberForm
-from mfa.tabs import installed_tabs
+from mfa.tabs import installed_tabs, tab_url
 
 # The number (E.164) waiting for its code.
 NUMBER_CHANGE_SESSION_KEY = "sms.number_change"
@@ -32,6 +32,7 @@ def _render(request: HttpRequest, **extra: object) -> HttpResponse:
     context = {
         "tabs": installed_tabs(),
         "active_tab": "sms",
+        "page_address": tab_url("sms"),  # also the page of Verify (mfa.views._tab)
         "device": device,
         "number": phone.display(device.number) if device else "",
         "pending_number": phone.display(change.destination) if change else "",
