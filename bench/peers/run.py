@@ -5,7 +5,8 @@ DEBUG off, a random SECRET_KEY, PostgreSQL (a database of their own, dropped aft
 private redis-server, sessions in the database, Argon2id at the portal's parameters — and are
 driven in the same run by the same client (asyncio + httpx, a fresh cookie jar per sign-in,
 every step a GET of the page and a POST of its form with the CSRF token, codes from pyotp),
-at concurrency 1 and 4, taking turns so that other load on the machine falls on all three.
+at concurrency 1 and 4, taking turns in slices (``--turns``) so that other load on the machine,
+and its speed drifting from minute to minute, fall on all three alike.
 The peers run from their own virtualenvs under var/peers/ (``make bench-peers`` makes them
 from bench/peers/<peer>/requirements.txt).
 
@@ -13,7 +14,8 @@ Per system and concurrency: sign-ins/s, p50/p95 sign-in time, requests and SQL s
 per sign-in (gunicorn's access log; SQL counted by bench/sqlcount.py in every worker), server
 CPU per sign-in (utime + stime of the gunicorn master and workers and of the PostgreSQL
 backends of the system's database, from /proc before and after) and own CPU = server CPU - one
-Argon2 verify (measured here, the same hasher for all). Printed and written to
+Argon2 verify (the same hasher for all; timed here before each turn, and subtracted from that
+turn's sign-ins). Printed and written to
 bench/results/peers.json with the ratios and targets of the comparison.
 
     python -m bench.peers.run                          # about 5-10 minutes
@@ -69,6 +71,8 @@ OWN_CPU_RATIO_MAX = 0.5
 SIGNINS_RATIO_C4_MIN = 1.3
 OIDC_PER_CORE_MIN = 150
 WORKER_RSS_MIB_MAX = 120
+# Argon2 verifies timed before each turn; their mean CPU is that turn's "one verify".
+VERIFIES_PER_TURN = 5
 
 
 @dataclass
@@ -177,6 +181,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--signins", type=int, default=100, help="per system and concurrency")
     parser.add_argument("--concurrency", default="1,4", help="browsers at once, per phase")
+    parser.add_argument(
+        "--turns", type=int, default=5, help="slices per phase, the systems taking turns"
+    )
     parser.add_argument("--accounts", type=int, default=600, help="TOTP accounts per system")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--argon2-rounds", type=int, default=20)
@@ -198,6 +205,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown or not args.systems:
         parser.error(f"--systems: unknown {', '.join(sorted(unknown))}; choose from {SYSTEMS}")
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    args.turns = max(1, min(args.turns, args.signins))
     return args
 
 
@@ -233,25 +241,62 @@ def start_portal(services: Services, args: argparse.Namespace) -> tuple[System, 
     return system, client_id
 
 
-async def measure(system: System, concurrency: int, args: argparse.Namespace) -> dict:
-    """``args.signins`` sign-ins at ``concurrency``: times, requests, SQL and CPU per sign-in."""
+@dataclass
+class Turn:
+    """One system's share of a phase: what ``measure_turn`` read around its sign-ins."""
+
+    timings: browser.Timings
+    seconds: float
+    server_cpu_s: float
+    verify_cpu_s: float  # one Argon2 verify, measured just before this turn
+    other_cpu_s: dict[str, float]
+    client_cpu_s: float
+    served: list
+
+
+async def measure_turn(system: System, concurrency: int, signins: int) -> Turn:
+    """``signins`` sign-ins at ``concurrency``, with the CPU of the server and of one Argon2
+    verify timed next to them (the machine's speed drifts over a run: a verify timed at its
+    start would be subtracted from sign-ins made in a slower or faster minute)."""
+    _wall, verify_cpu = seed.time_password_verify(VERIFIES_PER_TURN)
     cpu_before = {pid: cpu_seconds(pid) for pid in system.pids()}
     other_before = {k: {p: cpu_seconds(p) for p in v} for k, v in system.other_pids.items()}
     offset = system.access_log.stat().st_size
     client_cpu = time.process_time()
     timings, elapsed = await browser.signin_load(
-        system.base_url, system.clock, concurrency, 600, args.signins, system.signin
+        system.base_url, system.clock, concurrency, 600, signins, system.signin
     )
     client_cpu = time.process_time() - client_cpu
     time.sleep(0.3)  # gunicorn logs a request after sending its response
-    server_cpu = cpu_spent(cpu_before, system.pids())
-    other_cpu = {k: cpu_spent(before, system.other_pids[k]) for k, before in other_before.items()}
     served, _end = read_access_log(system.access_log, offset)
+    return Turn(
+        timings=timings,
+        seconds=elapsed,
+        server_cpu_s=cpu_spent(cpu_before, system.pids()),
+        verify_cpu_s=verify_cpu,
+        other_cpu_s={k: cpu_spent(b, system.other_pids[k]) for k, b in other_before.items()},
+        client_cpu_s=client_cpu,
+        served=served,
+    )
+
+
+def phase_result(concurrency: int, turns: list[Turn]) -> dict:
+    """One system's figures at ``concurrency`` over its turns: times, requests, SQL and CPU
+    per sign-in, own CPU = server CPU - the verify timed next to each turn's sign-ins."""
+    timings = browser.Timings()
+    for turn in turns:
+        timings.merge(turn.timings)
     done = max(len(timings.signins), 1)
+    elapsed = sum(t.seconds for t in turns)
+    served = [r for t in turns for r in t.served]
     sql = [r.sql for r in served if r.sql is not None]
+    server_cpu = sum(t.server_cpu_s for t in turns)
+    verify_cpu = sum(t.verify_cpu_s * len(t.timings.signins) for t in turns)
+    other = {k: sum(t.other_cpu_s[k] for t in turns) for k in turns[0].other_cpu_s}
     return {
         "concurrency": concurrency,
         "signins": len(timings.signins),
+        "turns": len(turns),
         "errors": dict(timings.errors),
         "seconds": round(elapsed, 2),
         "signins_per_s": round(len(timings.signins) / elapsed, 2),
@@ -261,11 +306,14 @@ async def measure(system: System, concurrency: int, args: argparse.Namespace) ->
         "responses": dict(Counter(str(r.status) for r in served)),
         "sql_per_signin": round(sum(sql) / done, 2) if sql else None,
         "server_cpu_ms_per_signin": round(server_cpu * 1000 / done, 1),
+        "argon2_verify_cpu_ms": round(verify_cpu * 1000 / done, 1),
+        "own_cpu_ms_per_signin": round((server_cpu - verify_cpu) * 1000 / done, 1),
         "_server_cpu_s": server_cpu,
-        **{f"{k}_cpu_ms_per_signin": round(v * 1000 / done, 1) for k, v in other_cpu.items()},
+        "_verify_cpu_s": verify_cpu,
+        **{f"{k}_cpu_ms_per_signin": round(v * 1000 / done, 1) for k, v in other.items()},
         # The driving browsers (this process) share the machine's cores with the servers: when
         # this nears 1000 ms per second, the client, not the system, sets the pace.
-        "client_cpu_ms_per_signin": round(client_cpu * 1000 / done, 1),
+        "client_cpu_ms_per_signin": round(sum(t.client_cpu_s for t in turns) * 1000 / done, 1),
     }
 
 
@@ -294,10 +342,23 @@ async def drive(systems: list[System], client_id: str | None, args, data: dict) 
             system.signin,
         )  # fmt: skip
     for concurrency in args.concurrency:
+        # The systems take turns in small slices, so that a slower or faster minute of the
+        # machine falls on all of them alike.
+        turns: dict[str, list[Turn]] = {system.name: [] for system in systems}
+        sizes = [
+            args.signins // args.turns + (i < args.signins % args.turns) for i in range(args.turns)
+        ]
+        for number, size in enumerate(sizes, 1):
+            for system in systems:
+                print(
+                    f"· c={concurrency}, turn {number}/{len(sizes)}: {system.name}, "
+                    f"{size} sign-ins",
+                    flush=True,
+                )
+                turns[system.name].append(await measure_turn(system, concurrency, size))
         for system in systems:
-            print(f"· {system.name}: {args.signins} sign-ins at c={concurrency}", flush=True)
-            data["systems"][system.name][f"c{concurrency}"] = await measure(
-                system, concurrency, args
+            data["systems"][system.name][f"c{concurrency}"] = phase_result(
+                concurrency, turns[system.name]
             )
     portal = next((s for s in systems if s.name == "portal"), None)
     if portal is not None and args.oidc_seconds > 0:
@@ -305,19 +366,16 @@ async def drive(systems: list[System], client_id: str | None, args, data: dict) 
         data["portal_oidc"] = await oidc_measured(portal, client_id, args)
 
 
-def summarise(data: dict, argon2_cpu_ms: float, concurrencies: list[int]) -> None:
+def summarise(data: dict, concurrencies: list[int]) -> None:
     """Own CPU per system (over all its sign-ins), the ratios against the best peer, targets."""
     for result in data["systems"].values():
         phases = [result[f"c{c}"] for c in concurrencies if f"c{c}" in result]
-        for phase in phases:
-            phase["own_cpu_ms_per_signin"] = round(
-                phase["server_cpu_ms_per_signin"] - argon2_cpu_ms, 1
-            )
         signins = sum(p["signins"] for p in phases)
         cpu = sum(p.pop("_server_cpu_s") for p in phases)
+        verify = sum(p.pop("_verify_cpu_s") for p in phases)
         if signins:
             result["server_cpu_ms_per_signin"] = round(cpu * 1000 / signins, 1)
-            result["own_cpu_ms_per_signin"] = round(cpu * 1000 / signins - argon2_cpu_ms, 1)
+            result["own_cpu_ms_per_signin"] = round((cpu - verify) * 1000 / signins, 1)
     portal = data["systems"].get("portal")
     peers = {k: v for k, v in data["systems"].items() if k != "portal"}
     own_ratio = c4_ratio = None
@@ -359,12 +417,13 @@ def print_table(data: dict) -> None:
     print(
         f"each: gunicorn {data['config']['web_workers']} sync workers · PostgreSQL · Redis · "
         f"DEBUG off · sessions in the database · Argon2id t={a['time_cost']}, "
-        f"m={a['memory_cost_kib']} KiB, p={a['parallelism']}: one verify {a['cpu_ms']} ms CPU"
+        f"m={a['memory_cost_kib']} KiB, p={a['parallelism']}: one verify {a['cpu_ms']} ms CPU "
+        "at the start (own CPU subtracts the verify timed next to each turn: 'verify ms')"
     )
     print()
     print(
         f"{'system':<11}{'c':>3}{'sign-ins/s':>12}{'p50 ms':>9}{'p95 ms':>9}{'requests':>10}"
-        f"{'SQL':>7}{'server CPU ms':>15}{'own CPU ms':>12}{'errors':>8}"
+        f"{'SQL':>7}{'server CPU ms':>15}{'verify ms':>11}{'own CPU ms':>12}{'errors':>8}"
     )
     for name, result in data["systems"].items():
         for key, phase in result.items():
@@ -374,7 +433,8 @@ def print_table(data: dict) -> None:
                 f"{name:<11}{phase['concurrency']:>3}{phase['signins_per_s']:>12}"
                 f"{phase['signin']['p50_ms']:>9}{phase['signin']['p95_ms']:>9}"
                 f"{phase['requests_per_signin']:>10}{phase['sql_per_signin'] or '-':>7}"
-                f"{phase['server_cpu_ms_per_signin']:>15}{phase['own_cpu_ms_per_signin']:>12}"
+                f"{phase['server_cpu_ms_per_signin']:>15}{phase['argon2_verify_cpu_ms']:>11}"
+                f"{phase['own_cpu_ms_per_signin']:>12}"
                 f"{sum(phase['errors'].values()):>8}"
             )
     print()
@@ -445,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
         services.close()
     data["load_average_at_end"] = os.getloadavg()
     data["total_seconds"] = round(time.monotonic() - started, 1)
-    summarise(data, data["argon2"]["cpu_ms"], args.concurrency)
+    summarise(data, args.concurrency)
     print_table(data)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")

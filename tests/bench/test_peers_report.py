@@ -1,7 +1,8 @@
 """What `make bench-peers` reads and reports: the access log with SQL counts, and the ratios
 and targets of bench/results/peers.json computed from the phases' figures."""
 
-from bench.peers.run import summarise
+from bench.client import Timings
+from bench.peers.run import Turn, phase_result, summarise
 from bench.services import ServedRequest, read_access_log
 
 
@@ -19,14 +20,19 @@ def test_access_log_lines_with_and_without_a_statement_count(tmp_path):
     assert read_access_log(log, end)[0] == [ServedRequest("GET", "/", 200, 0.0009, 2)]
 
 
+def turn(signins: int, cpu_s: float, seconds: float, verify_ms: float = 26.0) -> Turn:
+    """A turn of ``signins`` sign-ins, each of 10 ms, and the verify timed before it."""
+    timings = Timings()
+    timings.signins.extend([0.01] * signins)
+    return Turn(timings, seconds, cpu_s, verify_ms / 1000, {}, 0.0, [])
+
+
 def phase(concurrency: int, signins: int, cpu_s: float, per_s: float) -> dict:
-    return {
-        "concurrency": concurrency,
-        "signins": signins,
-        "signins_per_s": per_s,
-        "server_cpu_ms_per_signin": round(cpu_s * 1000 / signins, 1),
-        "_server_cpu_s": cpu_s,
-    }
+    """A phase of two equal turns, with a 26 ms verify before each."""
+    half = signins // 2
+    seconds = signins / per_s
+    turns = [turn(half, cpu_s / 2, seconds / 2), turn(signins - half, cpu_s / 2, seconds / 2)]
+    return phase_result(concurrency, turns)
 
 
 def system(c1: dict, c4: dict, rss: float) -> dict:
@@ -46,7 +52,7 @@ def test_ratios_against_the_best_peer_and_the_targets():
         "portal_oidc": {"exchanges_per_server_cpu_s": 120.0},
     }
 
-    summarise(data, 26.0, [1, 4])
+    summarise(data, [1, 4])
 
     portal = data["systems"]["portal"]
     assert portal["own_cpu_ms_per_signin"] == 34.0
@@ -67,9 +73,25 @@ def test_ratios_against_the_best_peer_and_the_targets():
 def test_the_portal_alone_has_no_ratios():
     data = {"systems": {"portal": system(phase(1, 10, 1.0, 2.0), phase(4, 10, 1.0, 3.0), 100.0)}}
 
-    summarise(data, 26.0, [1, 4])
+    summarise(data, [1, 4])
 
     assert data["own_cpu_ratio_vs_best_peer"] is None
     assert data["signins_per_s_ratio_vs_best_peer_c4"] is None
     assert data["targets"]["own_cpu_ratio_vs_best_peer"]["met"] is None
     assert data["targets"]["web_worker_peak_rss_mib"]["met"] is True
+
+
+def test_own_cpu_subtracts_the_verify_timed_next_to_each_turn():
+    """The machine got slower between the turns: each turn's sign-ins lose the verify timed
+    next to them, not one timed at the start of the run."""
+    first = turn(20, 1.0, 1.0, verify_ms=20.0)  # 50 ms a sign-in, 20 of it the verify
+    second = turn(80, 5.6, 4.0, verify_ms=30.0)  # 70 ms a sign-in, 30 of it the verify
+
+    result = phase_result(1, [first, second])
+
+    assert result["signins"] == 100
+    assert result["turns"] == 2
+    assert result["signins_per_s"] == 20.0
+    assert result["server_cpu_ms_per_signin"] == 66.0
+    assert result["argon2_verify_cpu_ms"] == 28.0  # (20 x 20 + 80 x 30) / 100
+    assert result["own_cpu_ms_per_signin"] == 38.0
