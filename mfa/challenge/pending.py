@@ -4,6 +4,7 @@ It lives in the session under ``PENDING_SESSION_KEY`` for ``MFA_PENDING_SECONDS`
 Nobody is signed in while it lasts: only the challenge pages read it.
 """
 
+import hashlib
 import secrets
 import time
 
@@ -23,6 +24,8 @@ _FAILURES_KEY = "mfa.challenge.failures:{}"
 _FAILURES_WINDOW_SECONDS = 24 * 60 * 60
 # The pending user loaded once per request: a view and the flow it calls both ask for it.
 _REQUEST_MEMO = "_mfa_pending"
+# The field of the challenge pages' forms that names the attempt the page was shown for.
+PAGE_MARK_FIELD = "attempt"
 
 
 def begin_pending(
@@ -106,6 +109,26 @@ def is_pending(request: HttpRequest) -> bool:
     """Whether a challenge is in progress, without reading its user (``current_pending``
     does; a page that only asks whether there is one need not)."""
     return _data(request) is not None
+
+
+def page_mark(request: HttpRequest) -> str:
+    """What a challenge page's forms post back (``PAGE_MARK_FIELD``) to say which attempt the
+    page was shown for: a digest of its id (the id itself binds codes, it is not shown), ''
+    without one."""
+    data = _data(request)
+    if data is None:
+        return ""
+    return hashlib.sha256(data["attempt_id"].encode()).hexdigest()[:16]
+
+
+def posted_for_another(request: HttpRequest) -> bool:
+    """Whether a challenge form came from the page of another attempt than the one under way:
+    a tab left open at one person's code page while another sign-in began in the browser
+    (accounts.signin.flows.start_signin ends the first). Its answer is for that attempt, and
+    checked against this one it would be judged, and counted, against another account. A
+    form without the mark is taken as this attempt's."""
+    posted = request.POST.get(PAGE_MARK_FIELD)
+    return posted is not None and posted != page_mark(request)
 
 
 def pending_flag(request: HttpRequest, name: str) -> object:

@@ -32,6 +32,22 @@ def _expired(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
+def _from_another_signin(request: HttpRequest) -> HttpResponse | None:
+    """None, or the answer to a form posted from the page of another sign-in than the one
+    under way (pending.posted_for_another): nothing is checked, counted, sent or confirmed, and
+    the person is told to sign in again."""
+    if request.method != "POST" or not pending_state.posted_for_another(request):
+        return None
+    messages.error(
+        request,
+        _(
+            "The sign-in on that page has ended: another began in this browser. "
+            "Please sign in again."
+        ),
+    )
+    return redirect("accounts:login")
+
+
 def _render_picker(request, pending, error: str = "", status: int = 200) -> HttpResponse:  # type: ignore[no-untyped-def]
     methods = [
         {
@@ -44,7 +60,7 @@ def _render_picker(request, pending, error: str = "", status: int = 200) -> Http
         }
         for m in flows.challenge_methods(request, pending.user)
     ]
-    context = {"methods": methods, "error": error}
+    context = {"methods": methods, "error": error, "page_mark": pending_state.page_mark(request)}
     return render(request, "mfa/challenge/picker.html", context, status=status)
 
 
@@ -58,6 +74,8 @@ def picker(request: HttpRequest) -> HttpResponse:
     pending = pending_state.current_pending(request)
     if pending is None:
         return _expired(request)
+    if (refused := _from_another_signin(request)) is not None:
+        return refused
     if pending_state.pending_flag(request, "enrol"):
         return redirect("mfa:enrol")
     if request.method == "GET":
@@ -76,6 +94,8 @@ def _pending_method(request: HttpRequest, slug: str):  # type: ignore[no-untyped
     pending = pending_state.current_pending(request)
     if pending is None:
         return None, None, _expired(request)
+    if (refused := _from_another_signin(request)) is not None:
+        return pending, None, refused
     method = flows.challenge_method(request, pending.user, slug)
     if method is None:
         error = _("Choose one of the methods shown.")
@@ -112,6 +132,7 @@ def method_page(request: HttpRequest, slug: str) -> HttpResponse:
         "method": method,
         "hint": method.describe(pending.user),
         "form": form,
+        "page_mark": pending_state.page_mark(request),
         **method.context(request, pending),
     }
     return render(request, "mfa/challenge/method.html", context)
@@ -140,6 +161,8 @@ def confirm(request: HttpRequest) -> HttpResponse:
     # The user is read by finish_challenge, when the POST signs them in; the page needs none.
     if not pending_state.is_pending(request):
         return _expired(request)
+    if (refused := _from_another_signin(request)) is not None:
+        return refused
     if not pending_state.pending_flag(request, "verified"):
         return redirect("mfa:challenge")
     form = TrustForm(request.POST if request.method == "POST" else None)
@@ -155,6 +178,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
         "step_up": step_up,
         "trust_days": settings.MFA_TRUST_DAYS,
         "used_passkey": verified.get("method") == "passkey",
+        "page_mark": pending_state.page_mark(request),
     }
     return render(request, "mfa/challenge/confirm.html", context)
 

@@ -1,0 +1,111 @@
+"""Two sign-ins in one browser: a tab left open at one person's challenge page while another
+sign-in began (accounts.signin.flows.start_signin ends the first). The old page's forms name
+the attempt they were shown for (mfa.challenge.pending.page_mark): posted now, they are not
+judged against the sign-in under way, whose account they are not for."""
+
+import re
+from base64 import b32encode
+
+import pyotp
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.core import mail
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import AuditEvent
+from mfa.models import EmailDevice
+from tests.conftest import led_to
+from tests.mfa.conftest import run_on_commit
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD_PAGE = "/accounts/login/password/"
+ENDED = "The sign-in on that page has ended: another began in this browser."
+
+
+@pytest.fixture
+def budi(make_user):
+    """Budi, with an authenticator app of his own: (user, his app)."""
+    person = make_user("budi")
+    device = TOTPDevice.objects.create(user=person, name="Authenticator", confirmed=True)
+    return person, pyotp.TOTP(b32encode(device.bin_key).decode())
+
+
+def _password(client, username: str, password: str):
+    """The username page's copy of step 2: the name with the password (one request)."""
+    return client.post(PASSWORD_PAGE, {"username": username, "password": password})
+
+
+def _form_of(page: str, action: str) -> dict[str, str]:
+    """The hidden fields of the page's form posted to ``action`` (the CSRF token aside)."""
+    form = page[page.index(f'action="{action}"') :].split("</form>")[0]
+    fields = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form)
+    return {name: value for name, value in fields if name != "csrfmiddlewaretoken"}
+
+
+def _failures(user) -> int:
+    return AuditEvent.objects.filter(user=user, result="failure").count()
+
+
+def test_a_code_typed_on_the_previous_persons_page_is_not_judged_against_the_next(
+    client, user, password, phone, budi
+):
+    budi_user, budi_app = budi
+    ani_page = _password(client, "ani", password)
+    assert led_to(ani_page) == "/security/challenge/totp/"
+    assert led_to(_password(client, "budi", password)) == "/security/challenge/totp/"
+    # Ani's right code, from her page left open in another tab.
+    data = {**_form_of(ani_page.text, "/security/challenge/totp/"), "code": phone.now()}
+    answer = client.post("/security/challenge/totp/", data)
+    assert answer.status_code == 302 and answer["Location"] == "/accounts/login/"
+    assert ENDED in client.get("/accounts/login/").text
+    client.post("/security/challenge/totp/", data, HTTP_ACCEPT_LANGUAGE="id")
+    said = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="id").text
+    assert "Proses masuk di halaman itu telah berakhir" in said
+    assert _failures(budi_user) == 0 and _failures(user) == 0
+    # Budi's sign-in is untouched: his code still signs him in.
+    assert led_to(client.post("/security/challenge/totp/", {"code": budi_app.now()})) == (
+        "/security/challenge/confirm/"
+    )
+
+
+def test_confirm_and_continue_of_the_previous_persons_page_signs_no_one_in(
+    client, user, password, phone, budi
+):
+    _, budi_app = budi
+    _password(client, "ani", password)
+    ani_confirm = client.post("/security/challenge/totp/", {"code": phone.now()})
+    assert led_to(ani_confirm) == "/security/challenge/confirm/"
+    _password(client, "budi", password)
+    client.post("/security/challenge/totp/", {"code": budi_app.now()})
+    data = _form_of(ani_confirm.text, "/security/challenge/confirm/")
+    answer = client.post("/security/challenge/confirm/", {**data, "remember": "on"})
+    assert answer["Location"] == "/accounts/login/"
+    assert SESSION_KEY not in client.session
+
+
+def test_the_previous_persons_picker_sends_no_code_for_the_next(
+    client, make_user, user, password, phone
+):
+    """Ani's picker (two factors) left open; budi, with an e-mail factor too, signs in; the
+    e-mail picked on ani's page sends nothing to budi."""
+    EmailDevice.objects.create(user=user, name="Email", email="ani.codes@example.com")
+    budi = make_user("budi")
+    EmailDevice.objects.create(user=budi, name="Email", email="budi.codes@example.com")
+    TOTPDevice.objects.create(user=budi, name="Authenticator", confirmed=True)
+    picker = _password(client, "ani", password)
+    assert led_to(picker) == "/security/challenge/"
+    assert led_to(_password(client, "budi", password)) == "/security/challenge/"
+    mail.outbox.clear()
+    data = {**_form_of(picker.text, "/security/challenge/"), "method": "email"}
+    answer = run_on_commit(client.post, "/security/challenge/", data)
+    assert answer["Location"] == "/accounts/login/"
+    assert mail.outbox == []
+
+
+def test_the_mark_is_not_the_attempt_id(client, user, password, phone):
+    """The attempt's id binds its codes (mfa.codes): the page shows a digest of it."""
+    page = _password(client, "ani", password).text
+    mark = _form_of(page, "/security/challenge/totp/")["attempt"]
+    assert len(mark) == 16
+    assert mark not in str(dict(client.session))
