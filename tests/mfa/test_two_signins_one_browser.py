@@ -1,7 +1,7 @@
 """Two sign-ins in one browser: a tab left open at one person's challenge page while another
-sign-in began (accounts.signin.flows.start_signin ends the first). The old page's forms name
-the attempt they were shown for (mfa.challenge.pending.page_mark): posted now, they are not
-judged against the sign-in under way, whose account they are not for."""
+person's sign-in began (accounts.signin.flows.start_signin ends the first). The old page's
+forms name whose sign-in they were shown for (mfa.challenge.pending.page_mark): posted now,
+they are not judged against the sign-in under way, whose account they are not for."""
 
 import re
 from base64 import b32encode
@@ -103,9 +103,17 @@ def test_the_previous_persons_picker_sends_no_code_for_the_next(
     assert mail.outbox == []
 
 
-def test_the_mark_is_not_the_attempt_id(client, user, password, phone):
-    """The attempt's id binds its codes (mfa.codes): the page shows a digest of it."""
+def test_the_same_persons_page_of_an_earlier_attempt_still_answers(client, user, password, phone):
+    """The password typed again (another tab, a double click) begins another attempt of the
+    same person: the code typed on the first page is judged as before."""
+    first = _password(client, "ani", password)
+    _password(client, "ani", password)
+    data = {**_form_of(first.text, "/security/challenge/totp/"), "code": phone.now()}
+    answer = client.post("/security/challenge/totp/", data)
+    assert led_to(answer) == "/security/challenge/confirm/"
+
+
+def test_the_mark_tells_no_one_the_account(client, user, password, phone):
     page = _password(client, "ani", password).text
-    mark = _form_of(page, "/security/challenge/totp/")["attempt"]
-    assert len(mark) == 16
-    assert mark not in str(dict(client.session))
+    mark = _form_of(page, "/security/challenge/totp/")["signin"]
+    assert len(mark) == 16 and str(user.pk) not in mark
