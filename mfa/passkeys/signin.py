@@ -48,10 +48,14 @@ def verified_passkey(request: HttpRequest) -> Passkey | None:
 
 
 def confirm_signin(request: HttpRequest) -> str | None:
-    """Signs in the owner of the verified passkey; returns where to go, or None if stale."""
+    """Signs in the owner of the verified passkey; returns where to go, or None if stale or
+    someone is signed in and no fresh sign-in was asked for (step 1's rule, as for the
+    password: accounts.signin.views; the username page then leads them Home)."""
     passkey = verified_passkey(request)
     data = request.session.pop(VERIFIED_SESSION_KEY, None) or {}
     if passkey is None:
+        return None
+    if request.user.is_authenticated and not flows.fresh_signin_requested(request):
         return None
     user: User = passkey.user
     state = flows.current_signin(request)

@@ -1,10 +1,12 @@
 """Sign in with passkey, username first and usernameless, answered by the fido2-built
 authenticator: Continue → (browser) → Confirm and Continue → Home, and no second challenge."""
 
+import time
+
 from django.contrib.auth import SESSION_KEY
 from webauthn.helpers import base64url_to_bytes
 
-from accounts.signin.flows import AUTH_METHODS_SESSION_KEY
+from accounts.signin.flows import AUTH_METHODS_SESSION_KEY, FRESH_SIGNIN_SESSION_KEY
 from mfa.passkeys import PASSKEY_AMR
 from mfa.passkeys.models import Passkey
 from tests.conftest import led_to, post_username
@@ -166,3 +168,27 @@ def test_not_you_after_the_passkey_leaves_nothing_to_confirm(client, user, regis
     assert client.get("/security/passkeys/signin/confirm/")["Location"] == "/accounts/login/"
     assert client.post("/security/passkeys/signin/confirm/")["Location"] == "/accounts/login/"
     assert SESSION_KEY not in client.session
+
+
+def test_a_signed_in_person_is_not_signed_in_as_another_by_a_passkey(
+    client, user, make_user, registered
+):
+    """Step 1's rule, as for the password posted with a name: someone signed in, with no fresh
+    sign-in asked for (prompt=login, max_age), is led Home, not signed out and in as the
+    owner of a passkey picked on a username page left open in a tab."""
+    budi = make_user("budi")
+    client.force_login(budi)
+    passkey_signin(client, registered, mode="discoverable")
+    response = client.post("/security/passkeys/signin/confirm/")
+    assert client.session[SESSION_KEY] == str(budi.pk)
+    assert client.get(response["Location"], follow=True).redirect_chain[-1][0] == "/"
+
+
+def test_a_fresh_sign_in_by_passkey_may_be_another_persons(client, user, make_user, registered):
+    client.force_login(make_user("budi"))
+    session = client.session
+    session[FRESH_SIGNIN_SESSION_KEY] = int(time.time())
+    session.save()
+    passkey_signin(client, registered, mode="discoverable")
+    client.post("/security/passkeys/signin/confirm/")
+    assert client.session[SESSION_KEY] == str(user.pk)
