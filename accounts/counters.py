@@ -3,8 +3,9 @@ defaults": rate limits kept in Redis, or the database when Redis is absent).
 
 ``reserve`` adds one and returns the new count in one step, before the secret is checked:
 with N parallel guesses each sees a different count, so no more than the limit are ever
-checked. Redis does it with ``SET NX EX`` + ``INCR`` in one MULTI/EXEC; without Redis a row
-per counter is updated under its row lock. Django's ``cache.incr`` is not enough: on the
+checked. Redis does it with ``SET NX EX`` + ``INCR`` in one script (atomic in Redis, one round
+trip, sent on the connection the session's commands use: sso.redis_commands); without Redis a
+row per counter is updated under its row lock. Django's ``cache.incr`` is not enough: on the
 database cache it is a read followed by a write, and on Redis a key that expires between
 Django's existence check and ``INCR`` comes back without a time limit.
 """
@@ -12,17 +13,15 @@ Django's existence check and ``INCR`` comes back without a time limit.
 from datetime import timedelta
 
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from redis import Redis
-from redis.commands.core import Script
 
 from accounts.models import AttemptCounter
+from sso.redis_commands import RedisCommands, Script, redis_commands
 
 # Takes one back from each key that holds more than 0 (a missing key is left missing).
-_RELEASE_SCRIPT = """
+_RELEASE = Script("""
 for _, key in ipairs(KEYS) do
   local value = redis.call('get', key)
   if value and tonumber(value) > 0 then
@@ -30,13 +29,14 @@ for _, key in ipairs(KEYS) do
   end
 end
 return 0
-"""
+""")
 
 
 # Unless a counter of the first ARGV[1] keys already holds its ceiling (ARGV[1 + i]) or more,
 # reserves each of the other keys as reserve_many does (SET NX EX, INCR) and returns their
-# new values; returns nil (nothing reserved) when one does. One script: atomic in Redis.
-_RESERVE_UNLESS_SCRIPT = """
+# new values; returns nil (nothing reserved) when one does. One script: atomic in Redis. With
+# no ceiling (ARGV[1] = 0) it is reserve_many.
+_RESERVE_UNLESS = Script("""
 local ceilings = tonumber(ARGV[1])
 for i = 1, ceilings do
   local value = redis.call('get', KEYS[i])
@@ -50,12 +50,12 @@ for i = ceilings + 1, #KEYS do
   counts[#counts + 1] = redis.call('incr', KEYS[i])
 end
 return counts
-"""
+""")
 
 
-def _redis() -> RedisCache | None:
-    backend = caches["default"]
-    return backend if isinstance(backend, RedisCache) else None
+def _redis() -> RedisCommands | None:
+    """The default cache's Redis commands, or None when the cache is not Redis."""
+    return redis_commands(caches["default"])
 
 
 def reserve(key: str, window_seconds: int) -> int:
@@ -68,16 +68,11 @@ def reserve(key: str, window_seconds: int) -> int:
 
 def reserve_many(windows: dict[str, int]) -> list[int]:
     """``reserve`` of each key of ``windows`` (key: window in seconds), in one step: with Redis
-    one MULTI/EXEC (one round trip). Returns the new values in the order of ``windows``."""
-    backend = _redis()
-    if backend is None:
-        return [_reserve_row(key, window) for key, window in windows.items()]
-    names = [backend.make_and_validate_key(key) for key in windows]
-    pipe = backend._cache.get_client(names[0], write=True).pipeline(transaction=True)
-    for name, window in zip(names, windows.values(), strict=True):
-        pipe.set(name, 0, ex=window, nx=True)
-        pipe.incr(name)
-    return [int(value) for value in pipe.execute()[1::2]]
+    one script (one round trip). Returns the new values in the order of ``windows``."""
+    counts = reserve_unless({}, windows)
+    if counts is None:  # pragma: no cover - without a ceiling nothing refuses
+        raise RuntimeError("a reservation without a ceiling was refused")
+    return counts
 
 
 def reserve_unless(ceilings: dict[str, int], windows: dict[str, int]) -> list[int] | None:
@@ -86,40 +81,26 @@ def reserve_unless(ceilings: dict[str, int], windows: dict[str, int]) -> list[in
     order of ``windows``.
 
     With Redis the look and the reservation are one script (one round trip, and no
-    reservation slips in between); without it, ``peek`` then ``reserve_many``.
+    reservation slips in between); without it, ``peek`` then one row per key.
     """
-    backend = _redis()
-    if backend is None:
-        counts = peek(*ceilings)
+    commands = _redis()
+    if commands is None:
+        counts = peek(*ceilings) if ceilings else {}
         if any(counts.get(key, 0) >= ceiling for key, ceiling in ceilings.items()):
             return None
-        return reserve_many(windows)
-    names = [backend.make_and_validate_key(key) for key in (*ceilings, *windows)]
-    client = backend._cache.get_client(names[0], write=True)
+        return [_reserve_row(key, window) for key, window in windows.items()]
+    names = [commands.key(key) for key in (*ceilings, *windows)]
     args = [len(ceilings), *ceilings.values(), *windows.values()]
-    counts = _reserve_unless_script(client)(keys=names, args=args, client=client)
-    return None if counts is None else [int(value) for value in counts]
-
-
-def _reserve_unless_script(client: Redis) -> Script:
-    """The script, sent by its SHA1 (EVALSHA; redis-py loads it again after a restart of
-    Redis). Made once per process: the client it is first made with only lends its encoder."""
-    global _script
-    if _script is None:
-        _script = client.register_script(_RESERVE_UNLESS_SCRIPT)
-    return _script
-
-
-_script: Script | None = None
+    counts = _RESERVE_UNLESS(commands, names, args)
+    return None if counts is None else [int(value) for value in counts]  # type: ignore[attr-defined]
 
 
 def release(*keys: str) -> None:
     """Takes back one ``reserve`` of each key (the secret was right, or was never checked);
     never below 0. With Redis one script for all of them (one round trip)."""
-    backend = _redis()
-    if backend is not None:
-        names = [backend.make_and_validate_key(key) for key in keys]
-        backend._cache.get_client(names[0], write=True).eval(_RELEASE_SCRIPT, len(names), *names)
+    commands = _redis()
+    if commands is not None:
+        _RELEASE(commands, [commands.key(key) for key in keys], [])
         return
     for key in keys:  # one row at a time: parallel give-backs never wait on each other's locks
         AttemptCounter.objects.filter(key=key, count__gt=0).update(count=F("count") - 1)
@@ -127,18 +108,17 @@ def release(*keys: str) -> None:
 
 def peek(*keys: str) -> dict[str, int]:
     """The current values of the counters that exist (missing or expired ones are left out)."""
-    backend = _redis()
-    if backend is not None:
-        return {key: int(value) for key, value in backend.get_many(keys).items()}
+    if _redis() is not None:
+        return {key: int(value) for key, value in caches["default"].get_many(keys).items()}
     rows = AttemptCounter.objects.filter(key__in=keys, expires_at__gt=timezone.now())
     return dict(rows.values_list("key", "count"))
 
 
 def clear(key: str) -> None:
     """Deletes counter ``key`` (an admin's unlock, a finished sign-in)."""
-    backend = _redis()
-    if backend is not None:
-        backend.delete(key)
+    commands = _redis()
+    if commands is not None:
+        commands.delete(key)
         return
     AttemptCounter.objects.filter(key=key).delete()
 

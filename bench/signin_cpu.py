@@ -247,12 +247,12 @@ def main(argv: list[str] | None = None) -> int:
 
         import redis
 
-        from sso.sessions import RedisCommands
+        from sso.redis_commands import RedisCommands
 
         redis_commands = 0
         original = redis.Redis.execute_command
-        # The session's commands go on a connection of their own, not through redis-py's
-        # client (sso.sessions.RedisCommands): counted there.
+        # The session's and the attempt counters' commands go on a connection of their own,
+        # not through redis-py's client (sso.redis_commands.RedisCommands): counted there.
         original_session = RedisCommands.execute
 
         def counting(self, *a, **k):  # type: ignore[no-untyped-def]

@@ -30,13 +30,11 @@ which made every signed-in page fail during an outage, and it writes every sessi
 database.
 
 With Redis, the session's own commands (``GET``, ``SET … XX``, ``SET … NX``, ``DEL``) go
-through :class:`RedisCommands`: the same commands on a connection of the cache's own pool,
+through ``sso.redis_commands``: the same commands on a connection of the cache's own pool,
 without the work redis-py and Django's cache add around each command, which cost twice the
 command itself. Every other use of the cache goes through Django's cache API as before.
 """
 
-import os
-import threading
 import time
 from collections.abc import Callable
 
@@ -47,12 +45,12 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
-from django.core.cache.backends.redis import RedisCache
 from django.db import connections, models, router, transaction
 from django.http import HttpRequest, HttpResponse
 
 from sso.crypto import random_string
 from sso.middleware import unavailable_errors, unavailable_response
+from sso.redis_commands import redis_commands
 
 KEY_PREFIX = "sso.session:"
 
@@ -79,76 +77,6 @@ def _row_sql(model: type[models.Model], insert: bool, quote: Callable[[str], str
             f"SET {data} = EXCLUDED.{data}, {expires} = EXCLUDED.{expires}"
         )
     return f"UPDATE {table} SET {data} = %s, {expires} = %s WHERE {key} = %s"  # noqa: S608
-
-
-class RedisCommands:
-    """The session's Redis commands, sent on a connection that this thread keeps from the
-    cache's own pool (its settings: server, database, password, timeouts).
-
-    A command through Django's cache and redis-py costs about 45 µs of CPU, of which the
-    exchange with Redis (pack, send, read, parse) is 13: the rest is Django's key check and
-    serializer dispatch, and redis-py's pool checkout and release (two locks, a ``poll`` of the
-    socket), retry wrapper, metrics and events. Here a command is packed and sent, and its
-    answer read, by redis-py's own connection object, which disconnects itself on any error
-    while sending or reading (so the connection never holds a half-read answer).
-
-    Errors behave as with redis-py: when the connection fails (Redis restarted, out of reach)
-    the command is sent once more through the cache's redis-py client, with its retry policy;
-    if that fails too its ``ConnectionError`` or ``TimeoutError`` reaches the caller, and the
-    session middleware answers 503 as before. Values are those of Django's cache (its key
-    function and serializer), so either path reads what the other wrote.
-    """
-
-    _local = threading.local()  # per thread: (pool, process id, connection)
-
-    def __init__(self, cache: RedisCache) -> None:
-        self.cache = cache
-        self.pool = cache._cache._get_connection_pool(write=True)  # reads too: the primary
-        self.serializer = cache._cache._serializer
-
-    def _connection(self):  # type: ignore[no-untyped-def]
-        pool = self.pool
-        kept = getattr(self._local, "kept", None)
-        if kept is not None and kept[0] is pool and kept[1] == os.getpid():
-            return kept[2]
-        if kept is not None and kept[1] == os.getpid():
-            kept[2].disconnect()  # another cache (settings changed in tests)
-        connection = pool.make_connection()  # connects on its first command
-        self._local.kept = (pool, os.getpid(), connection)
-        return connection
-
-    def execute(self, *args: bytes | str | int) -> object:
-        """The answer of one command (redis-py's parsed reply); raises as redis-py does."""
-        connection = self._connection()
-        try:
-            connection.send_packed_command(connection.pack_command(*args))
-            return connection.read_response()
-        except unavailable_errors():
-            # The connection was closed (redis-py disconnected it): once more through the
-            # client, which reconnects and retries as it would have for the first attempt.
-            return self.cache._cache.get_client(write=True).execute_command(*args)
-
-    def key(self, key: str) -> str:
-        return self.cache.make_key(key)
-
-    def get(self, key: str) -> object:
-        value = self.execute("GET", self.key(key))
-        return None if value is None else self.serializer.loads(value)
-
-    def set(self, key: str, value: object, timeout: int, condition: str) -> bool:
-        """``SET key value EX timeout condition`` (``NX`` or ``XX``): whether it was set."""
-        value = self.serializer.dumps(value)
-        return (
-            self.execute("SET", self.key(key), value, "EX", max(1, timeout), condition) is not None
-        )
-
-    def delete(self, key: str) -> bool:
-        return bool(self.execute("DEL", self.key(key)))
-
-
-def redis_commands(cache: BaseCache) -> RedisCommands | None:
-    """The lean command path for ``cache`` when it is Django's Redis cache, else None."""
-    return RedisCommands(cache) if isinstance(cache, RedisCache) else None
 
 
 def set_if_present(cache: BaseCache, key: str, value: object, timeout: int) -> bool:

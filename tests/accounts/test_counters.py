@@ -68,3 +68,16 @@ def test_reserve_unless_looks_at_a_counter_it_does_not_reserve(counters_in):
     assert counters.reserve_unless({"test:net": 1}, {"test:account": 60}) is None
     assert counters.peek("test:account") == {}
     assert counters.reserve_unless({"test:net": 2}, {"test:account": 60}) == [1]
+
+
+def test_counting_goes_on_when_redis_forgot_its_scripts(counters_in):
+    """A Redis restarted (or its script cache flushed) answers NOSCRIPT to a script sent by
+    its SHA1: the script is then sent whole, and the count carries on."""
+    if counters_in != "redis":
+        pytest.skip("scripts are Redis's")
+    assert counters.reserve_many({"test:a": 60}) == [1]
+    cache._cache.get_client(write=True).script_flush()
+    assert counters.reserve_unless({"test:a": 5}, {"test:a": 60}) == [2]
+    cache._cache.get_client(write=True).script_flush()
+    counters.release("test:a")
+    assert counters.peek("test:a") == {"test:a": 1}
