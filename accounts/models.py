@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.signals import password_changed
 from accounts.usernames import canonical_username
 
 
@@ -74,7 +75,17 @@ class User(AbstractUser):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "username" in update_fields:
             kwargs["update_fields"] = {*update_fields, "username_canonical"}
+        # A new password, whoever sets it (the portal's pages, Django admin, SCIM, manage.py
+        # changepassword), is a password change (accounts.signals); Django's re-hash of an
+        # outdated hash at sign-in is none (it clears _password before it saves).
+        new_password = (
+            self._password is not None
+            and not self._state.adding
+            and (update_fields is None or "password" in update_fields)
+        )
         super().save(*args, **kwargs)
+        if new_password:
+            password_changed.send(sender=type(self), user=self)
 
     def get_full_name(self) -> str:
         return self.full_name.strip() or self.username

@@ -2,7 +2,8 @@
 
 from django.dispatch import Signal
 
-# Sent with ``user`` after the user's password was changed or reset.
+# Sent with ``user`` after the user's password was changed or reset, by ``User.save`` (whoever
+# set it: the portal's pages, Django admin, SCIM, manage.py changepassword).
 password_changed = Signal()
 
 # Sent with ``user`` after an admin unlocked the account: other apps clear their own limits

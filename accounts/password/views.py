@@ -14,7 +14,6 @@ from accounts import audit, lockout
 from accounts.models import User
 from accounts.password.forms import CountedPasswordChangeForm, ForgotPasswordForm
 from accounts.password.reset import over_request_limit, request_password_reset
-from accounts.signals import password_changed
 from mfa.reauth import recent_auth_required
 from mfa.tabs import installed_tabs
 
@@ -53,10 +52,9 @@ class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):  # type: ignore[no-untyped-def]
         response = super().form_valid(form)
         # The new password hash already ends every other session (Django's session auth hash);
-        # the signal lets the MFA app revoke trusted devices too.
+        # its save sent password_changed, which lets the MFA app revoke trusted devices too.
         lockout.unlock(form.user)
         audit.record(self.request, audit.PASSWORD_CHANGED, user=form.user, method="reset")
-        password_changed.send(sender=type(form.user), user=form.user)
         return response
 
 
@@ -93,8 +91,7 @@ class PasswordChange(auth_views.PasswordChangeView):
         user = User.objects.get(pk=form.user.pk)
         if user.must_change_password:
             User.objects.filter(pk=user.pk).update(must_change_password=False)
-        audit.record(self.request, audit.PASSWORD_CHANGED, user=user)
-        password_changed.send(sender=User, user=user)
+        audit.record(self.request, audit.PASSWORD_CHANGED, user=user)  # the save sent the signal
         messages.success(
             self.request, _("Your password was changed. Other sessions were signed out.")
         )

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.hashers import make_password
 from django.core.signing import get_cookie_signer
 from django.test import Client
 from django.utils import timezone
@@ -112,11 +113,8 @@ def test_revoke_all_and_password_change_revoke(client, user, password, phone, cl
     client.post("/accounts/logout/")
     pass_challenge(client, password, phone)
     assert TrustedDevice.objects.filter(user=user).count() == 1
-    from accounts.signals import password_changed
-
     user.set_password("another long passphrase")
     user.save()
-    password_changed.send(sender=type(user), user=user)
     assert not TrustedDevice.objects.filter(user=user).exists()
 
 
@@ -132,3 +130,37 @@ def test_trusted_sign_in_records_only_the_password(client, user, password, phone
     sign_in_again(client, password)
     assert client.session[SESSION_KEY] == str(user.pk)
     assert client.session["accounts.auth_methods"] == ["pwd"]
+
+
+def test_a_new_password_set_by_an_admin_revokes_trust(
+    client, make_user, user, password, phone, clock
+):
+    """A password set outside the portal's own pages (Django admin's Change password form, as
+    for an account thought stolen; SCIM or manage.py changepassword alike) is a password change
+    too (design.md "Trusted devices"): a browser trusted before it is asked for a code again."""
+    from mfa.rollout.models import Level, OverallPolicy
+
+    pass_challenge(client, password, phone)
+    assert TrustedDevice.objects.filter(user=user).exists()
+    OverallPolicy.objects.create(level=Level.NONE, staff_level=Level.NONE)
+    admin = Client()
+    admin.force_login(make_user("root", is_staff=True, is_superuser=True))
+    new = "a brand new passphrase 2026"
+    answer = admin.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
+    assert answer.status_code == 302, answer.text[:2000]
+    user.refresh_from_db()
+    assert user.check_password(new)
+    assert not TrustedDevice.objects.filter(user=user).exists()
+    assert led_to(sign_in_again(client, new)) == "/security/challenge/totp/"
+
+
+def test_a_rehashed_password_is_no_change(client, user, password, phone, clock, settings):
+    """Django re-hashes an outdated hash at sign-in: the same password, trust kept."""
+    pass_challenge(client, password, phone)
+    user.password = make_password(password, hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
+    assert led_to(sign_in_again(client, password)) == "/"
+    assert TrustedDevice.objects.filter(user=user).exists()
