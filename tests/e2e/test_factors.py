@@ -2,10 +2,12 @@
 
 import re
 import time
+from urllib.parse import urlsplit
 
 import pyotp
 from playwright.sync_api import expect
 
+from accounts.models import AuditEvent
 from tests.e2e.person import Inbox, Person
 
 
@@ -153,3 +155,34 @@ def test_email_codes_trust_this_device_and_turning_them_off(
     person.click("Turn off codes by email")
     person.sees("Sign-in codes by email are off.")
     person.look()
+
+
+def test_a_reload_after_a_wrong_secret_at_remove_asks_for_the_tab(
+    person: Person, user, password, phone
+):
+    """Remove takes only a POST: the page that says the secret was wrong carries the tab's
+    address, and a reload asks for the tab (not a 405, not the wrong secret posted again)."""
+    person.sign_in_with_password("ani", password)
+    person.is_asked_for("Authenticator")
+    person.validate(phone.now())
+    person.confirm_and_continue(trust=False)
+    person.is_home("Ani")
+    person.open_security_settings("Authenticator")
+    person.fill("Your password or a current code from the app", "not the password at all")
+    person.click("Remove")
+    person.sees("That is neither your password nor a current code.")
+    page = person.page
+    expect(page).to_have_url(re.compile(r"/security/authenticator/$"))
+    fetched: list[tuple[str, str]] = []
+    page.on(
+        "request",
+        lambda r: (
+            fetched.append((r.method, urlsplit(r.url).path))
+            if r.resource_type == "document"
+            else None
+        ),
+    )
+    page.reload()
+    person.sees_heading("Authenticator")
+    assert fetched == [("GET", "/security/authenticator/")]
+    assert AuditEvent.objects.filter(user=user, result="failure").count() == 1
