@@ -4,6 +4,7 @@ device, Confirm and Continue."""
 import pytest
 from django.contrib.auth import SESSION_KEY
 
+from accounts.question import flows as question_policy
 from tests.conftest import led_to, sign_in
 from tests.mfa.conftest import confirm, pick, to_challenge, validate
 
@@ -234,3 +235,26 @@ def test_back_to_the_finished_challenge_leads_home_without_an_expiry_message(
     home = client.get("/")
     assert "Welcome, Ani" in home.text
     assert "expired" not in home.text
+
+
+@pytest.mark.parametrize("next_person", ["not you", "own name"])
+def test_the_security_question_left_unanswered_ends_with_the_sign_in(
+    client, make_user, user, password, phone, settings, next_person
+):
+    """Ani proved her password and code; only her security question (seeds/003) is left when
+    she walks away. The next person at the browser presses "Not you?" or types their own name:
+    her question is no longer asked there, where answering it (often guessable: a city of
+    birth) would have signed them in as her."""
+    settings.ACCOUNTS_SECURITY_QUESTION_ENABLED = True
+    question_policy.set_question(user, "Kota lahir?", "Mataram")
+    make_user("budi")
+    to_challenge(client, password)
+    validate(client, "totp", phone.now())
+    assert led_to(confirm(client)) == "/accounts/login/question/"
+    if next_person == "not you":
+        client.post("/accounts/login/restart/")
+    else:
+        client.post("/accounts/login/", {"username": "budi"})
+    assert client.get("/accounts/login/question/")["Location"] == "/accounts/login/"
+    client.post("/accounts/login/question/", {"answer": "Mataram"})
+    assert SESSION_KEY not in client.session
