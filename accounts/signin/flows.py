@@ -37,11 +37,13 @@ FRESH_SIGNIN_SESSION_KEY = "accounts.fresh_signin"
 # once it is met, and what the sign-in wrote for its own account before it completed (the MFA
 # rollout's mark). Apps register theirs in AppConfig.ready (sso.oidc, mfa.rollout).
 CARRIED_ACROSS_SIGNIN: set[str] = set()
-# Session keys of a sign-in under way: the typed username and the security question still to
-# answer here; apps add theirs in AppConfig.ready (the MFA challenge, a passkey just verified).
-# "Not you?" forgets them all, so that nothing of one person's half-done sign-in is left for
-# the next one at the same browser.
-HALF_DONE_SIGNIN: set[str] = {SIGNIN_SESSION_KEY, security_question.PENDING_SESSION_KEY}
+# Session keys of a sign-in under way: the typed username, the position shared with the
+# password and the security question still to answer here; apps add theirs in AppConfig.ready
+# (the MFA challenge, a passkey just verified). "Not you?" forgets them all, so that nothing of
+# one person's half-done sign-in is left for the next one at the same browser.
+HALF_DONE_SIGNIN: set[str] = {
+    SIGNIN_SESSION_KEY, audit.LOCATION_SESSION_KEY, security_question.PENDING_SESSION_KEY
+}  # fmt: skip
 
 WRONG_CREDENTIALS = "wrong_credentials"
 

@@ -381,6 +381,26 @@ class TestLocation:
         event = AuditEvent.objects.get(kind=audit.SIGNIN_COMPLETE)
         assert (str(event.latitude), str(event.longitude)) == ("-6.21", "106.85")
 
+    def test_the_previous_persons_position_is_not_the_next_ones(
+        self, client, make_user, user, password, settings
+    ):
+        """Ani shares her position with a wrong password and walks away; budi presses "Not
+        you?" and signs in without sharing his: his events carry no position, not hers."""
+        settings.ACCOUNTS_LOCATION_ENABLED = True
+        budi = make_user("budi")
+        client.post(
+            "/accounts/login/password/",
+            {"username": "ani", "password": "not it", "latitude": "-6.2", "longitude": "106.8"},
+        )
+        client.post("/accounts/login/restart/")
+        assert (
+            led_to(
+                client.post("/accounts/login/password/", {"username": "budi", "password": password})
+            )
+            == "/"
+        )
+        assert not AuditEvent.objects.filter(user=budi, latitude__isnull=False).exists()
+
     @pytest.mark.parametrize("bad", [("91", "0"), ("abc", "1"), ("1e400", "2"), ("", "5")])
     def test_bad_positions_are_ignored(self, client, user, password, settings, bad):
         settings.ACCOUNTS_LOCATION_ENABLED = True
