@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts import attempts, audit, devices, inserts, lockout
 from accounts.models import User
 from accounts.question import flows as security_question
+from accounts.usernames import canonical_username
 
 SIGNIN_SESSION_KEY = "accounts.signin"
 # The methods that proved who the user is in this session (pwd, otp, hwk ...) and when.
@@ -101,16 +102,23 @@ def fresh_signin_requested(request: HttpRequest) -> bool:
     return bool(asked) and time.time() - asked <= settings.ACCOUNTS_SIGNIN_TIMEOUT_SECONDS
 
 
+def same_name(typed: str, other: str) -> bool:
+    """Whether two typed usernames name one account ("Ani", "ANI", full-width "ani"; the one
+    canonical form of accounts.usernames)."""
+    return canonical_username(typed) == canonical_username(other)
+
+
 def start_signin(request: HttpRequest, username: str, next_url: str = "") -> None:
     """Step 1: remember the typed username, whether or not such an account exists.
 
     Another name than the sign-in under way's (or none known) ends that sign-in, as "Not you?"
     does: the next person at the browser types their own name, and a challenge answered or a
     passkey verified by the previous one must not be left for them to confirm. The same name
-    again (Back, then Next) keeps it: its code still works, its wrong answers still count.
+    again, in any spelling (Back, then Next), keeps it: its code still works, its wrong answers
+    still count.
     """
     previous = request.session.get(SIGNIN_SESSION_KEY)
-    if not isinstance(previous, dict) or previous.get("username") != username:
+    if not isinstance(previous, dict) or not same_name(str(previous.get("username")), username):
         forget_half_done_signin(request)
     request.session[SIGNIN_SESSION_KEY] = {
         "username": username,
@@ -124,7 +132,7 @@ def next_for(state: SigninState | None, username: str, posted_next: str) -> str:
     where the sign-in under way (``state``) was going when it is the same name's (Back, then
     Next), never where another name's was going (the previous person at the browser, on their
     way to their app). Returns a URL or '' (``start_signin`` keeps only this portal's)."""
-    if posted_next or state is None or state.username != username:
+    if posted_next or state is None or not same_name(state.username, username):
         return posted_next
     return state.next_url
 
@@ -137,7 +145,7 @@ def signin_of(
     password (the method page's form), else a new one begun as Next begins it
     (``start_signin``: another name ends the previous person's half-done sign-in). Returns
     the sign-in the password is checked for."""
-    if state is not None and username == state.username and not posted_next:
+    if state is not None and same_name(username, state.username) and not posted_next:
         return state
     start_signin(request, username, next_for(state, username, posted_next))
     return current_signin(request)

@@ -125,7 +125,9 @@ def _signin_with_posted_username(request: HttpRequest) -> flows.SigninState | No
     state = flows.current_signin(request)
     posted = request.POST.get("username", "") if request.method == "POST" else ""
     next_url = request.POST.get("next", "") if posted else ""
-    if not posted or (state is not None and posted == state.username and not next_url):
+    if not posted or (
+        state is not None and flows.same_name(posted, state.username) and not next_url
+    ):
         return state
     if request.user.is_authenticated and not flows.fresh_signin_requested(request):
         return None  # step 1's rule (username_step): someone signed in is led Home

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 
 from accounts.question import flows as question_policy
-from tests.conftest import led_to, sign_in
+from tests.conftest import led_to, post_username, sign_in
 from tests.mfa.conftest import confirm, pick, to_challenge, validate
 
 
@@ -220,6 +220,20 @@ def test_the_same_name_again_keeps_the_challenge(client, user, password, phone):
     assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
     assert led_to(client.post("/accounts/login/", {"username": "ani"})) == "/accounts/login/method/"
     assert "Confirm and Continue" in client.get("/security/challenge/confirm/").text
+
+
+def test_the_same_name_in_another_spelling_keeps_the_challenge(client, user, password, phone):
+    """ "ANI" in full-width letters is ani's name (accounts.usernames): typed again after Back,
+    it keeps her sign-in under way, and where it was going, as "ani" does."""
+    post_username(client, "ani", next_url="/security/")
+    client.post("/accounts/login/password/", {"username": "ani", "password": password})
+    assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
+    assert (
+        led_to(client.post("/accounts/login/", {"username": "\uff21\uff2e\uff29"}))
+        == "/accounts/login/method/"
+    )
+    assert "Confirm and Continue" in client.get("/security/challenge/confirm/").text
+    assert led_to(confirm(client)) == "/security/"
 
 
 def test_back_to_the_finished_challenge_leads_home_without_an_expiry_message(
