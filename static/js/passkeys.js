@@ -153,8 +153,9 @@
     return message("unsupported");
   }
 
-  // What to tell a person when the browser's dialog ends without a credential.
-  function explain(error, startedAt, timeoutMs) {
+  // What to tell a person when the browser's dialog ends without a credential. ``notAllowed``
+  // names the message for NotAllowedError (default "cancelled").
+  function explain(error, startedAt, timeoutMs, notAllowed) {
     if (error && error.portal) return error.message;
     var name = error && error.name;
     if (name === "InvalidStateError") return message("excluded");
@@ -162,7 +163,8 @@
       // The browser gives the same error for cancel and timeout (§5.1.3): tell them apart
       // by the time the dialog was open.
       var elapsed = Date.now() - startedAt;
-      return timeoutMs && elapsed >= timeoutMs - 1000 ? message("timeout") : message("cancelled");
+      if (timeoutMs && elapsed >= timeoutMs - 1000) return message("timeout");
+      return message(notAllowed || "cancelled");
     }
     if (name === "SecurityError") {
       // The page's address is not within the RP ID (§5.1.3 step 7, §5.1.4.1 step 7).
@@ -234,6 +236,10 @@
   function setUpSignin(box) {
     var button = box.querySelector("[data-passkey-start]");
     var autofill = null;
+    // Username first, an account without a passkey on this device (or none at all: the server
+    // lists stand-in ids then, mfa/passkeys/decoys.py) ends as a cancel does; the page says
+    // so, the same for every name (data-not-allowed).
+    var notAllowed = box.dataset.notAllowed || "";
 
     function run(mediation, signal) {
       var startedAt = 0;
@@ -262,7 +268,7 @@
         })
         .catch(function (error) {
           if (silent || (error && error.name === "AbortError")) return;
-          showError(box, explain(error, startedAt, timeout));
+          showError(box, explain(error, startedAt, timeout, notAllowed));
         });
     }
 

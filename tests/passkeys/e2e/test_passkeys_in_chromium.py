@@ -5,6 +5,8 @@ import re
 from django.core import mail
 from playwright.sync_api import Page, expect
 
+from mfa.passkeys.decoys import decoy_descriptors
+
 
 def sign_in_with_password(page: Page, username: str, password: str) -> None:
     page.goto("/accounts/login/")
@@ -114,10 +116,49 @@ def test_usernameless_sign_in_then_rename_delete_and_the_sign_in_fails(
     # Username first, an account without passkeys is offered stand-in credential ids like any
     # unknown name (mfa/passkeys/decoys.py): the authenticator holds none of them, so the
     # browser ends the request itself, as when nothing matches.
-    expect(page.get_by_role("alert")).to_have_text(
-        "The passkey request was cancelled or not allowed. Please try again."
-    )
+    expect(page.get_by_role("alert")).to_have_text(NO_PASSKEY)
     expect(page.get_by_role("button", name="Continue")).to_be_visible()
+
+
+NO_PASSKEY = (
+    "No passkey for this account was found on this device, or the request was cancelled."
+    " Sign in with your password instead, or try again with the device that holds your passkey."
+)
+
+
+def _names_chromium_ends_at_once(count: int) -> list[str]:
+    """Names whose stand-in ids all name the internal transport: Chromium's virtual
+    authenticator (internal) then ends the request at once, as a person's Cancel would; for
+    a security key's ids, Chromium would wait for one to be plugged in."""
+    names = []
+    for index in range(200):
+        name = f"person{index}"
+        if all("internal" in d.transports for d in decoy_descriptors(name)):
+            names.append(name)
+        if len(names) == count:
+            return names
+    raise AssertionError("no name found")
+
+
+def test_sign_in_with_passkey_without_one_says_so_alike_for_any_name(
+    without_autofill: Page, make_user
+):
+    """Step 2's passkey choice for an account without a passkey tells the person what happened
+    and what to do, in the words it uses for a name no account has: no account-existence oracle."""
+    page = without_autofill
+    known, unknown = _names_chromium_ends_at_once(2)
+    make_user(known)
+    shown = []
+    for name in (known, unknown):
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(name)
+        page.get_by_role("button", name="Next").click()
+        page.get_by_role("link", name="Sign in with passkey").click()
+        page.get_by_role("button", name="Continue").click()
+        expect(page.get_by_role("alert")).to_have_text(NO_PASSKEY)
+        expect(page.get_by_role("link", name="Sign in with password")).to_be_visible()
+        shown.append(page.locator(".card").inner_text().replace(name, "NAME"))
+    assert shown[0] == shown[1]
 
 
 def test_autofill_offers_the_passkey_on_the_username_field(page: Page, user, password):
