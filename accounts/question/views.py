@@ -54,6 +54,9 @@ def question_step(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Your sign-in has expired. Please sign in again."))
         return redirect("accounts:login")
     user, methods = pending
+    if request.method == "POST" and flows.posted_for_another(request, user.pk):
+        messages.error(request, flows.another_signin_began())
+        return redirect("accounts:login")
     question = SecurityQuestion.objects.get(user=user)
     form = SecurityAnswerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -66,6 +69,5 @@ def question_step(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("This account is locked. Try again later."))
             return redirect("accounts:login")
         form.add_error("answer", _("That answer is not right."))
-    return render(
-        request, "accounts/question_step.html", {"form": form, "question": question.question}
-    )
+    context = {"form": form, "question": question.question, "page_mark": flows.page_mark(user.pk)}
+    return render(request, "accounts/question_step.html", context)

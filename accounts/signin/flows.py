@@ -12,6 +12,7 @@ from django.contrib.auth import login, logout
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -47,6 +48,9 @@ HALF_DONE_SIGNIN: set[str] = {
 }  # fmt: skip
 
 WRONG_CREDENTIALS = "wrong_credentials"
+# The field of a half-done sign-in's forms (the challenge's, the security question's) that
+# names whose sign-in their page was shown for (``page_mark``).
+PAGE_MARK_FIELD = "signin"
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,31 @@ def forget_half_done_signin(request: HttpRequest) -> None:
     signed-in session stays signed in."""
     for key in HALF_DONE_SIGNIN:
         request.session.pop(key, None)
+
+
+def page_mark(user_id: object) -> str:
+    """What the forms of a half-done sign-in's page post back (``PAGE_MARK_FIELD``) to say
+    whose sign-in it was shown for: a keyed digest of the account's id (it tells no one which
+    account). The account, not the attempt: the same person's password typed again (another
+    tab, a double click) begins another attempt, and their page still is theirs."""
+    return salted_hmac("accounts.signin.page-mark", str(user_id)).hexdigest()[:16]
+
+
+def posted_for_another(request: HttpRequest, user_id: object) -> bool:
+    """Whether a form of a half-done sign-in came from the page of another account's sign-in
+    than the one under way (``user_id``'s): a tab left open at one person's code or question
+    while another person's sign-in began in the browser (``start_signin`` ended the first).
+    Its answer, judged against this sign-in, would be counted against the other account. A
+    form without the mark is taken as this sign-in's."""
+    posted = request.POST.get(PAGE_MARK_FIELD)
+    return posted is not None and posted != page_mark(user_id)
+
+
+def another_signin_began() -> str:
+    """What a page says to a form ``posted_for_another`` (already translated)."""
+    return _(
+        "The sign-in on that page has ended: another began in this browser. Please sign in again."
+    )
 
 
 def request_fresh_signin(request: HttpRequest) -> None:

@@ -9,10 +9,10 @@ import time
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils.crypto import salted_hmac
 
 from accounts import counters
 from accounts.models import User
+from accounts.signin import flows as signin_flows
 from mfa.challenge import factors
 from mfa.challenge.base import PendingSignin
 
@@ -24,9 +24,6 @@ _FAILURES_KEY = "mfa.challenge.failures:{}"
 _FAILURES_WINDOW_SECONDS = 24 * 60 * 60
 # The pending user loaded once per request: a view and the flow it calls both ask for it.
 _REQUEST_MEMO = "_mfa_pending"
-# The field of the challenge pages' forms that names the account the page was shown for.
-PAGE_MARK_FIELD = "signin"
-_PAGE_MARK_SALT = "mfa.challenge.page-mark"
 
 
 def begin_pending(
@@ -113,25 +110,17 @@ def is_pending(request: HttpRequest) -> bool:
 
 
 def page_mark(request: HttpRequest) -> str:
-    """What a challenge page's forms post back (``PAGE_MARK_FIELD``) to say whose sign-in the
-    page was shown for: a keyed digest of the account's id (it tells no one which account),
-    '' without a challenge. The account, not the attempt: the same person's password typed
-    again (another tab, a double click) begins another attempt, and their page still is theirs.
-    """
+    """The challenge pages' mark of whose sign-in they were shown for
+    (accounts.signin.flows.page_mark), '' without a challenge."""
     data = _data(request)
-    if data is None:
-        return ""
-    return salted_hmac(_PAGE_MARK_SALT, str(data["user_id"])).hexdigest()[:16]
+    return "" if data is None else signin_flows.page_mark(data["user_id"])
 
 
 def posted_for_another(request: HttpRequest) -> bool:
     """Whether a challenge form came from the page of another account's sign-in than the one
-    under way: a tab left open at one person's code page while another person's sign-in began
-    in the browser (accounts.signin.flows.start_signin ends the first). Its answer, judged
-    against this sign-in, would be counted against the other account. A form without the
-    mark is taken as this sign-in's."""
-    posted = request.POST.get(PAGE_MARK_FIELD)
-    return posted is not None and posted != page_mark(request)
+    under way (accounts.signin.flows.posted_for_another)."""
+    data = _data(request)
+    return data is not None and signin_flows.posted_for_another(request, data["user_id"])
 
 
 def pending_flag(request: HttpRequest, name: str) -> object:

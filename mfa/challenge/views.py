@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.signin.flows import safe_next_url
+from accounts.signin.flows import another_signin_began, safe_next_url
 from mfa import binding, flows, totp
 from mfa.challenge import pending as pending_state
 from mfa.forms import CodeForm, TrustForm
@@ -38,13 +38,7 @@ def _from_another_signin(request: HttpRequest) -> HttpResponse | None:
     the person is told to sign in again."""
     if request.method != "POST" or not pending_state.posted_for_another(request):
         return None
-    messages.error(
-        request,
-        _(
-            "The sign-in on that page has ended: another began in this browser. "
-            "Please sign in again."
-        ),
-    )
+    messages.error(request, another_signin_began())
     return redirect("accounts:login")
 
 

@@ -13,6 +13,7 @@ from django.core import mail
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuditEvent
+from accounts.question import flows as question_policy
 from mfa.models import EmailDevice
 from tests.conftest import led_to
 from tests.mfa.conftest import run_on_commit
@@ -117,3 +118,27 @@ def test_the_mark_tells_no_one_the_account(client, user, password, phone):
     page = _password(client, "ani", password).text
     mark = _form_of(page, "/security/challenge/totp/")["signin"]
     assert len(mark) == 16 and str(user.pk) not in mark
+
+
+def test_an_answer_on_the_previous_persons_security_question_is_not_judged_against_the_next(
+    client, user, password, phone, budi, settings
+):
+    """The same for the security question (seeds/003): ani's page left open at her question,
+    budi's sign-in reaches his; ani's answer is not judged against budi's question."""
+    settings.ACCOUNTS_SECURITY_QUESTION_ENABLED = True
+    budi_user, budi_app = budi
+    question_policy.set_question(user, "Kota lahir?", "Mataram")
+    question_policy.set_question(budi_user, "Nama hewan?", "Kucing")
+    _password(client, "ani", password)
+    client.post("/security/challenge/totp/", {"code": phone.now()})
+    ani_page = client.post("/security/challenge/confirm/", {"remember": ""})
+    assert led_to(ani_page) == "/accounts/login/question/"
+    ani_question = client.get("/accounts/login/question/")
+    _password(client, "budi", password)
+    client.post("/security/challenge/totp/", {"code": budi_app.now()})
+    client.post("/security/challenge/confirm/", {"remember": ""})
+    data = {**_form_of(ani_question.text, "/accounts/login/question/"), "answer": "Mataram"}
+    answer = client.post("/accounts/login/question/", data)
+    assert answer["Location"] == "/accounts/login/"
+    assert _failures(budi_user) == 0 and SESSION_KEY not in client.session
+    assert "Nama hewan?" in client.get("/accounts/login/question/").text  # budi's goes on
