@@ -132,6 +132,61 @@ def test_an_accepted_code_writes_the_guard_and_resets_the_throttle(user, phone, 
     assert (row.name, row.confirmed, row.key) == (device.name, True, device.key)
 
 
+def _parallel_attempt_after_the_read(monkeypatch, change) -> None:
+    """``change()`` runs once, as another worker's attempt, between check_confirmed's read of
+    the device (no lock) and its write."""
+    read = totp._device_of
+    done = []
+
+    def read_then_change(user, statement):
+        device = read(user, statement)
+        if not done:
+            done.append(True)
+            change()
+        return device
+
+    monkeypatch.setattr(totp, "_device_of", read_then_change)
+
+
+def test_a_failure_meanwhile_throttles_the_check_as_under_the_lock(
+    user, phone, time_machine, monkeypatch, db
+):
+    """A wrong code from another worker lands between the read and the write: the write sees
+    the row changed and the check is made again under the lock, where django-otp's throttle
+    (started by that failure) refuses it, counting nothing."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the read without a lock is PostgreSQL's")
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+    wrong = "000000" if phone.now() != "000000" else "111111"
+    _parallel_attempt_after_the_read(
+        monkeypatch, lambda: totp.check(TOTPDevice.objects.get(user=user), wrong)
+    )
+    with pytest.raises(totp.Throttled):
+        totp.check_confirmed(user, phone.now())
+    row = TOTPDevice.objects.get(user=user)
+    assert (row.throttling_failure_count, row.last_t) == (1, -1)
+
+
+def test_a_code_used_meanwhile_is_refused_and_counted_once(user, phone, time_machine, monkeypatch):
+    """The same code accepted by another worker between the read and the write: this check is
+    refused and counts one failure, as the second of two checks one after the other."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the read without a lock is PostgreSQL's")
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+    code = phone.now()
+    _parallel_attempt_after_the_read(
+        monkeypatch, lambda: totp.check(TOTPDevice.objects.get(user=user), code)
+    )
+    assert totp.check_confirmed(user, code) is False
+    row = TOTPDevice.objects.get(user=user)
+    assert row.last_t == int(datetime.now(tz=UTC).timestamp()) // 30  # the other's acceptance
+    assert row.throttling_failure_count == 1
+
+
 def test_removing_asks_for_password_or_current_code(client, user, password, phone, time_machine):
     time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
     client.force_login(user)
