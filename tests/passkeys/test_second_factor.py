@@ -6,6 +6,7 @@ from importlib import import_module
 import pytest
 from django.conf import settings
 from django.test import RequestFactory
+from django.urls import reverse
 
 from mfa import flows as mfa_flows
 from mfa.challenge.pending import begin_pending, current_pending
@@ -13,6 +14,7 @@ from mfa.passkeys.challenge import PasskeyMethod
 from mfa.passkeys.models import Passkey
 from tests.conftest import led_to
 from tests.passkeys.conftest import post_json
+from tests.passkeys.test_without_script import noscript_notes
 
 OPTIONS = "/security/passkeys/challenge/options/"
 
@@ -128,3 +130,12 @@ def test_reset_mfa_hook_deletes_every_passkey(user, registered):
 
     delete_all_passkeys(user)
     assert not Passkey.objects.filter(user=user).exists()
+
+
+def test_the_passkey_challenge_says_it_needs_script(settings, pending_client):
+    settings.MFA_CHALLENGE_METHODS = ["mfa.passkeys.challenge.PasskeyMethod"]
+    page = pending_client.get(reverse("mfa:challenge_method", args=["passkey"]))
+    assert page.status_code == 200
+    assert noscript_notes(page) == [
+        "Passkeys need JavaScript in your browser. Choose another method instead."
+    ]
