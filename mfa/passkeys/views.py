@@ -24,6 +24,9 @@ from mfa.reauth import recent_auth_required, recently_authenticated
 logger = logging.getLogger(__name__)
 FORBIDDEN = 403
 UNAUTHORIZED = 401
+# The device name typed before Save New Device sent the person to confirm it is them (fresh
+# sign-in, account e-mail proof): the name step shows it again, so it is asked once.
+NAME_SESSION_KEY = "passkeys.register_name"
 
 
 def _render_tab(
@@ -48,6 +51,16 @@ def _fresh_proof_or_error(request: HttpRequest) -> JsonResponse | None:
     return None
 
 
+def _keep_name(request: HttpRequest) -> None:
+    """Keeps the device name of a refused Save New Device for the name step it returns to."""
+    try:
+        form = DeviceNameForm(read_json(request))
+    except PasskeyError:
+        return
+    if form.is_valid():
+        request.session[NAME_SESSION_KEY] = form.cleaned_data["name"]
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET"])
@@ -66,7 +79,10 @@ def register(request: HttpRequest) -> HttpResponse:
 
     A POST reaches here only without the script (or WebAuthn): say so instead of failing.
     """
-    form = DeviceNameForm(request.POST if request.method == "POST" else None)
+    kept = request.session.pop(NAME_SESSION_KEY, "")
+    form = DeviceNameForm(
+        request.POST if request.method == "POST" else None, initial={"name": kept}
+    )
     if request.method == "POST" and form.is_valid():
         form.add_error(
             None, _("Registering a passkey needs a browser with JavaScript and passkeys.")
@@ -79,6 +95,8 @@ def register(request: HttpRequest) -> HttpResponse:
 def register_options(request: HttpRequest) -> JsonResponse:
     refusal = _fresh_proof_or_error(request)
     if refusal is not None:
+        if request.user.is_authenticated:
+            _keep_name(request)
         return refusal
     form = DeviceNameForm(read_json(request))
     if not form.is_valid():

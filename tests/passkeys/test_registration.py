@@ -1,5 +1,6 @@
 """Register New Device → name → Save New Device, answered by the fido2-built authenticator."""
 
+import re
 import time
 
 import pytest
@@ -127,3 +128,28 @@ def test_the_password_alone_registers_no_passkey(password_only, authenticator, u
         assert register(password_only, authenticator, "Laptop").status_code == 200
     assert Passkey.objects.get(user=user).name == "Laptop"
     assert "A passkey was registered on your account." in mail.outbox[-1].body
+
+
+def name_field_value(page) -> str:
+    field = re.search(r'<input[^>]*name="name"[^>]*>', page.text).group(0)
+    value = re.search(r'value="([^"]*)"', field)
+    return value.group(1) if value else ""
+
+
+def test_the_device_name_is_asked_once_across_the_account_email_proof(password_only):
+    """Save New Device sends a password-only session to the account e-mail proof: back on the
+    name step, the name typed before is there, not asked again."""
+    refused = post_json(password_only, REGISTER_OPTIONS, {"name": "Laptop kantor"})
+    assert refused.json()["error"] == "proof_required"
+    prove_account_email(password_only, "/security/passkeys/register/")
+    assert name_field_value(password_only.get("/security/passkeys/register/")) == "Laptop kantor"
+    # Shown once: a later visit of the name step starts empty.
+    assert name_field_value(password_only.get("/security/passkeys/register/")) == ""
+
+
+def test_the_device_name_is_kept_across_a_fresh_sign_in(signed_in):
+    with time_machine.travel(time.time() + 11 * 60, tick=False):
+        refused = post_json(signed_in, REGISTER_OPTIONS, {"name": "My phone"})
+    assert refused.json()["error"] == "reauth_required"
+    page = signed_in.get("/security/passkeys/register/")
+    assert name_field_value(page) == "My phone"

@@ -46,13 +46,14 @@ def confirm_account_email(page: Page) -> None:
 
 def register_device(page: Page, name: str, first: bool = True) -> None:
     """Register New Device, a name, Save New Device. The ``first`` device after a password-only
-    sign-in is sent to the account e-mail proof, then back to the name step."""
+    sign-in is sent to the account e-mail proof, then back to the name step, which still holds
+    the name typed."""
     page.get_by_role("link", name="Register New Device").click()
     page.get_by_label("Device name").fill(name)
     page.get_by_role("button", name="Save New Device").click()
     if first:
         confirm_account_email(page)
-        page.get_by_label("Device name").fill(name)
+        expect(page.get_by_label("Device name")).to_have_value(name)
         page.get_by_role("button", name="Save New Device").click()
     expect(page.get_by_text(f"Your new device “{name}” is registered.")).to_be_visible()
     expect(page.get_by_role("cell", name=name, exact=True)).to_be_visible()
