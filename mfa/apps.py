@@ -12,7 +12,7 @@ class MfaConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.signin.flows import HALF_DONE_SIGNIN
-        from mfa import flows  # noqa: F401  (connects the password_changed receiver)
+        from mfa import checks, flows  # noqa: F401  (registers the checks, connects receivers)
         from mfa.challenge.pending import PENDING_SESSION_KEY
 
         HALF_DONE_SIGNIN.add(PENDING_SESSION_KEY)  # "Not you?" ends the challenge too

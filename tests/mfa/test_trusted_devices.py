@@ -164,3 +164,19 @@ def test_a_rehashed_password_is_no_change(client, user, password, phone, clock, 
     user.save(update_fields=["password"])
     assert led_to(sign_in_again(client, password)) == "/"
     assert TrustedDevice.objects.filter(user=user).exists()
+
+
+@pytest.mark.parametrize("name", ["__Host-sso_trusted_device", "__Secure-trusted"])
+def test_a_secure_only_cookie_name_over_plain_http_is_an_error(settings, name):
+    """Browsers drop a __Host- or __Secure- cookie that is not Secure: "Trust this device"
+    would silently never be remembered, so the portal refuses to start that way."""
+    from django.core.checks import run_checks
+
+    settings.MFA_TRUST_COOKIE_NAME = name
+    settings.SESSION_COOKIE_SECURE = False
+    assert [m.id for m in run_checks() if m.id == "mfa.E001"] == ["mfa.E001"]
+    settings.SESSION_COOKIE_SECURE = True
+    assert not [m for m in run_checks() if m.id == "mfa.E001"]
+    settings.MFA_TRUST_COOKIE_NAME = "sso_trusted_device"
+    settings.SESSION_COOKIE_SECURE = False
+    assert not [m for m in run_checks() if m.id == "mfa.E001"]
