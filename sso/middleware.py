@@ -47,6 +47,7 @@ def unavailable_errors() -> tuple[type[BaseException], ...]:
 
 
 RETRY_AFTER_SECONDS = 5
+METHOD_NOT_ALLOWED = 405
 
 
 def unavailable_response(request: HttpRequest, exception: BaseException) -> HttpResponse:
@@ -109,6 +110,8 @@ class PortalMiddleware:
             target = localhost_address(request)
         # The move to localhost gets the policy too: every answer carries the same headers.
         response = HttpResponseRedirect(target) if target else self.get_response(request)
+        if response.status_code == METHOD_NOT_ALLOWED and request.method == "GET":
+            response = form_only_page(request, response)
         if self.policy and "Content-Security-Policy" not in response:
             is_page = response.get("Content-Type", "").startswith("text/html") and not (
                 300 <= response.status_code < 400
@@ -121,6 +124,24 @@ class PortalMiddleware:
         if not self.errors or not isinstance(exception, self.errors):
             return None
         return unavailable_response(request, exception)
+
+
+def form_only_page(request: HttpRequest, refused: HttpResponse) -> HttpResponse:
+    """A GET of an address that takes only a form, answered by Django's empty 405 (a reload of
+    the page that answered a form there, which portal.js makes a GET; a bookmark): the same
+    status and ``Allow``, with a page that says so. An answer with a body of its own (the JSON
+    endpoints') is kept, and so is the answer of an endpoint that no person's browser session
+    takes part in (sso.oidc.middleware: no session, no page)."""
+    if refused.content or not hasattr(request, "session"):
+        return refused
+    response = HttpResponse(
+        loader.render_to_string("405.html", request=request),
+        status=METHOD_NOT_ALLOWED,
+        content_type="text/html",
+    )
+    response["Allow"] = refused["Allow"]
+    add_never_cache_headers(response)
+    return response
 
 
 def localhost_address(request: HttpRequest) -> str:
