@@ -43,7 +43,9 @@ ATTEMPT_SESSION_KEY = "mfa.binding_attempt"
 # factor: they are no second factor of this session. A new sign-in forgets them.
 BOUND_SESSION_KEY = "mfa.bound_in_session"
 _CHANNEL = CodeChallenge.Channel.EMAIL
-# The mail says "sign-in code" and "if it was not you, change your password": right here too.
+# A sign-in code by its purpose: it shares the sign-in send budget (docs/security.md). Its mail
+# tells it apart by the attempt id (CodeChallenge.is_binding_proof) and speaks of setting up a
+# second factor, still with "if it was not you, change your password".
 _PURPOSE = CodeChallenge.Purpose.SIGNIN
 # RFC 8176 values of possession factors (as sso.oidc.claims.POSSESSION).
 _POSSESSION = frozenset({"otp", "sms", "hwk", "swk", "tel"})
@@ -130,7 +132,8 @@ def _forget_bound_factors(sender: type, request: HttpRequest | None, **kwargs: o
 def _attempt_id(request: HttpRequest) -> str:
     attempt = request.session.get(ATTEMPT_SESSION_KEY)
     if not attempt:
-        attempt = request.session[ATTEMPT_SESSION_KEY] = "bind-" + secrets.token_urlsafe(18)
+        attempt = CodeChallenge.PROOF_ATTEMPT_PREFIX + secrets.token_urlsafe(18)
+        request.session[ATTEMPT_SESSION_KEY] = attempt
     return attempt
 
 

@@ -68,8 +68,19 @@ class CodeChallenge(models.Model):
         ]
         indexes = [models.Index(fields=["created_at"])]
 
+    # The account e-mail proof before a first factor is bound (mfa.binding) is a sign-in code
+    # by its purpose (it shares the sign-in send budget); its attempt ids start with this.
+    PROOF_ATTEMPT_PREFIX = "bind-"
+
     def __str__(self) -> str:
         return f"{self.channel} code for {self.user_id} ({self.purpose})"
+
+    @property
+    def is_binding_proof(self) -> bool:
+        """Whether this is the account e-mail proof asked before binding a first factor."""
+        return self.purpose == self.Purpose.SIGNIN and self.attempt_id.startswith(
+            self.PROOF_ATTEMPT_PREFIX
+        )
 
 
 class TrustedDevice(models.Model):

@@ -36,14 +36,15 @@ ADMIN_CHANGES = frozenset({"mfa_reset"})
 
 def mail_code(challenge: CodeChallenge, code: str) -> None:
     """Mails a sign-in or confirmation code to the challenge's address, worded for its purpose
-    (a confirmation code is not a sign-in attempt). Raises the mail backend's errors."""
+    (a confirmation code is not a sign-in attempt, nor is the proof asked before setting up a
+    second factor: "bind"). Raises the mail backend's errors."""
     send_portal_mail(
         "mfa/email/code",
         challenge.destination,
         {
             "code": code,
             "minutes": max(1, settings.MFA_CODE_TTL_SECONDS // 60),
-            "purpose": challenge.purpose,
+            "purpose": "bind" if challenge.is_binding_proof else challenge.purpose,
             "password_url": absolute_url(reverse("accounts:password_change")),
         },
         challenge.language,

@@ -14,11 +14,13 @@ import pytest
 from django.core import mail
 from django.http import HttpResponse
 from django.test import RequestFactory
+from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.signin.flows import AUTH_METHODS_SESSION_KEY
 from mfa import trust
 from mfa.models import CodeChallenge, EmailDevice, RecoveryCode
+from sso.mail import absolute_url
 from tests.conftest import PROOF_PAGE, led_to, prove_account_email, sign_in
 from tests.mfa.conftest import last_code, run_on_commit
 
@@ -169,3 +171,39 @@ def test_step_up_offers_only_the_factors_the_session_did_not_bind(client, user, 
     assert refused.status_code == 400
     assert client.get("/security/challenge/totp/").status_code == 400
     assert client.session[AUTH_METHODS_SESSION_KEY] == ["pwd"]
+
+
+@pytest.mark.parametrize(
+    ("language", "purpose", "warning"),
+    [
+        (
+            "en",
+            "to confirm it is you before setting up a second factor on",
+            "If you are not setting up a second factor, someone may know your password:"
+            " change it now at {url}",
+        ),
+        (
+            "id",
+            "untuk memastikan bahwa ini memang Anda sebelum menyiapkan faktor kedua di",
+            "Jika Anda tidak sedang menyiapkan faktor kedua, seseorang mungkin mengetahui"
+            " kata sandi Anda: segera ganti di {url}",
+        ),
+    ],
+)
+def test_the_proof_mail_speaks_of_setting_up_a_factor_not_of_signing_in(
+    password_only, user, language, purpose, warning
+):
+    user.preferred_language = language
+    user.save(update_fields=["preferred_language"])
+    run_on_commit(password_only.post, PROOF_PAGE, {"action": "send"})
+    proof = mail.outbox[-1]
+    html = proof.alternatives[0][0]
+    url = absolute_url(reverse("accounts:password_change"))
+    warning = warning.format(url=url)
+    for body in (proof.body, re.sub(r"<[^>]+>", "", html)):
+        text = " ".join(body.split())
+        assert purpose in text
+        assert warning in text  # the password change link is absolute, as before
+        assert "sign-in code" not in text and "kode masuk" not in text.lower()
+        assert "did not try to sign in" not in text and "tidak mencoba masuk" not in text
+    assert f'href="{url}"' in html
