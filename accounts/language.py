@@ -13,6 +13,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.views.i18n import set_language as django_set_language
 
 # The request attribute that asks the response to set the language cookie.
 _COOKIE_REQUEST_ATTR = "portal_language_cookie"
@@ -67,3 +68,17 @@ def set_language_cookie(request: HttpRequest, response: HttpResponse) -> None:
             httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
             samesite=settings.LANGUAGE_COOKIE_SAMESITE,
         )
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The header's language switcher: Django's ``set_language`` (the cookie, the way back),
+    and for a signed-in person their Profile's preferred language too, so that the next
+    sign-in and every mail speak the language they chose here (as Keycloak's locale selector
+    stores the account's locale). Returns Django's answer."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "") if request.method == "POST" else ""
+    user = request.user
+    if user.is_authenticated and is_supported(language) and user.preferred_language != language:
+        user.preferred_language = language
+        user.save(update_fields=["preferred_language"])
+    return response

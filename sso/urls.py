@@ -10,6 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.home.views import home
+from accounts.language import set_language
 
 
 def _admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
@@ -40,6 +41,8 @@ urlpatterns = [
     path("security/sms/", include("mfa.sms.urls")),
     path("", include("sso.oidc.urls")),
     path("saml/", include("sso.saml.urls")),
+    # Django's set_language, storing a signed-in person's choice (accounts.language).
+    path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/overview/", include("accounts.overview.urls")),
     path("scim/v2/", include("accounts.provisioning.urls")),

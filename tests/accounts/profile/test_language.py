@@ -45,6 +45,32 @@ def test_the_preference_is_applied_at_sign_in_in_a_new_browser(make_user, passwo
     assert 'lang="id"' in browser.get("/").text
 
 
+def test_the_header_switcher_stores_a_signed_in_persons_choice(make_user, password):
+    """Changing the language in the header while signed in is a choice of language, as on the
+    Profile: the next sign-in, in another browser, and the mails speak it."""
+    make_user("budi", preferred_language="en")
+    browser = Client()
+    sign_in(browser, "budi", password)
+    switched = browser.post("/i18n/setlang/", {"language": "id", "next": "/"})
+    assert switched.status_code == 302
+    assert browser.cookies[settings.LANGUAGE_COOKIE_NAME].value == "id"
+    assert User.objects.get(username="budi").preferred_language == "id"
+
+    elsewhere = Client()
+    sign_in(elsewhere, "budi", password)
+    assert 'lang="id"' in elsewhere.get("/").text
+
+
+def test_the_header_switcher_signed_out_changes_the_browser_only(make_user, password):
+    make_user("budi", preferred_language="en")
+    browser = Client()
+    browser.post("/i18n/setlang/", {"language": "id", "next": "/accounts/login/"})
+    assert browser.cookies[settings.LANGUAGE_COOKIE_NAME].value == "id"
+    assert User.objects.get(username="budi").preferred_language == "en"
+    browser.post("/i18n/setlang/", {"language": "xx", "next": "/"})
+    assert User.objects.get(username="budi").preferred_language == "en"
+
+
 def test_no_query_for_the_language_on_later_pages(make_user, password):
     # The cookie carries it: a page costs the same queries whatever the preference.
     counts = {}
