@@ -291,8 +291,11 @@ def test_a_reload_after_a_wrong_secret_asks_for_the_page(
     body = re.search(r"<body([^>]*)>", response.text).group(1)
     address = re.fullmatch(r' data-address="([^"]+)"', body)
     assert address or body == " data-reload-as-get"
-    reloaded = client.get(address.group(1) if address else url)
+    reload_address = address.group(1) if address else url
+    reloaded = client.get(reload_address)
     assert reloaded.status_code == 200
+    # The language menu returns to the same address.
+    assert f'<input name="next" type="hidden" value="{reload_address}">' in response.text
     assert _heading(reloaded.text) == _heading(response.text)
 
 
