@@ -9,6 +9,7 @@ docs/user-guide.md (docs/img/<name>-1280.png, and -375.png for the main screens)
 import re
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from playwright.sync_api import ConsoleMessage, Page, expect
 
@@ -54,6 +55,18 @@ class Person:
             return
         if "Content Security Policy" in message.text:
             self.refused.append(f"{self.page.url}: {message.text}")
+
+    def documents_fetched(self) -> list[tuple[str, str]]:
+        """From now on, the method and path of every page the browser asks for (not its
+        styles, scripts or images), in a list that grows as it does."""
+        fetched: list[tuple[str, str]] = []
+
+        def note(request) -> None:  # type: ignore[no-untyped-def]
+            if request.resource_type == "document":
+                fetched.append((request.method, urlsplit(request.url).path))
+
+        self.page.on("request", note)
+        return fetched
 
     # --- checks ---------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 import re
 import time
-from urllib.parse import urlsplit
 
 import pyotp
 from playwright.sync_api import expect
@@ -173,15 +172,7 @@ def test_a_reload_after_a_wrong_secret_at_remove_asks_for_the_tab(
     person.sees("That is neither your password nor a current code.")
     page = person.page
     expect(page).to_have_url(re.compile(r"/security/authenticator/$"))
-    fetched: list[tuple[str, str]] = []
-    page.on(
-        "request",
-        lambda r: (
-            fetched.append((r.method, urlsplit(r.url).path))
-            if r.resource_type == "document"
-            else None
-        ),
-    )
+    fetched = person.documents_fetched()
     page.reload()
     person.sees_heading("Authenticator")
     assert fetched == [("GET", "/security/authenticator/")]

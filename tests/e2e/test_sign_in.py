@@ -2,7 +2,6 @@
 (seeds/000 §4.1 steps 1-5 and 4a, 4b)."""
 
 import re
-from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
@@ -11,13 +10,7 @@ from tests.e2e.person import Inbox, Person
 
 
 def test_sign_in_with_password_only_then_sign_out(person: Person, user, password):
-    pages: list[tuple[str, str]] = []
-
-    def fetched(request) -> None:  # type: ignore[no-untyped-def]
-        if request.resource_type == "document":
-            pages.append((request.method, urlsplit(request.url).path))
-
-    person.page.on("request", fetched)
+    pages = person.documents_fetched()
     person.type_username("ani", shot="01-username")
     # Next shows step 2 on the username page itself (portal.js): no request, and the name typed.
     expect(person.page).to_have_url(re.compile(r"/accounts/login/#method-step$"))
@@ -84,15 +77,7 @@ def test_reloading_a_page_shown_in_place_asks_for_the_page_not_the_form(
     page = person.page
     person.sign_in_with_password("ani", password)
     expect(page).to_have_url(re.compile(r"/security/challenge/totp/$"))
-    fetched: list[tuple[str, str]] = []
-    page.on(
-        "request",
-        lambda r: (
-            fetched.append((r.method, urlsplit(r.url).path))
-            if r.resource_type == "document"
-            else None
-        ),
-    )
+    fetched = person.documents_fetched()
     page.reload()
     expect(page.get_by_role("button", name="Validate")).to_be_visible()
     assert fetched == [("GET", "/security/challenge/totp/")]
@@ -106,15 +91,7 @@ def test_a_wrong_password_says_so_next_to_the_form(person: Person, user):
     expect(alert).to_have_text("Wrong username or password.")
     person.look(shot="06-wrong-password", phone=True)
     # A reload asks for the password page; the wrong password is not posted (and counted) again.
-    fetched: list[tuple[str, str]] = []
-    person.page.on(
-        "request",
-        lambda r: (
-            fetched.append((r.method, urlsplit(r.url).path))
-            if r.resource_type == "document"
-            else None
-        ),
-    )
+    fetched = person.documents_fetched()
     person.page.reload()
     expect(person.page.get_by_label("Password", exact=True)).to_be_visible()
     assert fetched == [("GET", "/accounts/login/password/")]
