@@ -33,7 +33,13 @@ from accounts.lifecycle import (
 )
 from accounts.models import User
 from accounts.provisioning.models import ProvisioningClient, ScimGroup, ScimUser
-from accounts.provisioning.resources import GroupResource, UserResource, group_row, user_row
+from accounts.provisioning.resources import (
+    GroupResource,
+    UserResource,
+    group_row,
+    spoken_language,
+    user_row,
+)
 from accounts.usernames import canonical_username
 from mfa import notices
 from mfa.models import EmailDevice
@@ -88,6 +94,11 @@ def _write_user(
     user.full_name = (resource.display_name or row.formatted_name or parts)[:150]
     user.email, row.email_type, row.email_primary = _primary_email(resource)
     row.external_id = resource.external_id or ""
+    # Kept as sent, so that the client reads back what it wrote; the account speaks the first
+    # language of it the portal has. None sent leaves the person's own choice as it is.
+    row.preferred_language = (resource.preferred_language or "")[:100]
+    if spoken := spoken_language(row.preferred_language):
+        user.preferred_language = spoken
     extension = resource[EnterpriseUser]
     row.employee_number = (extension.employee_number or "") if extension else ""
     row.department = (extension.department or "") if extension else ""

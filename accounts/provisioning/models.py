@@ -88,6 +88,9 @@ class ScimUser(models.Model):
     email_type = models.CharField(max_length=20, blank=True)
     # RFC 7643 §2.4 "primary", as the client last sent it (None: not sent).
     email_primary = models.BooleanField(null=True, blank=True)
+    # RFC 7643 §4.1.1 "preferredLanguage" as the client sent it (an Accept-Language value); the
+    # account's preferred language is the first of these the portal speaks (flows).
+    preferred_language = models.CharField(max_length=100, blank=True)
     employee_number = models.CharField(_("employee number"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=150, blank=True)
     client = models.ForeignKey(

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.contrib.auth.models import Group as DjangoGroup
 from django.urls import reverse
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation.trans_real import parse_accept_lang_header
 from scim2_models import (
     Context,
     Email,
@@ -44,6 +46,7 @@ USER_ATTRIBUTES: dict[str, set[str] | None] = {
     "displayName": None,
     "active": None,
     "emails": {"value", "type", "primary"},
+    "preferredLanguage": None,
     "groups": {"value", "$ref", "display", "type"},
 }
 ENTERPRISE_ATTRIBUTES: dict[str, set[str] | None] = {"employeeNumber": None, "department": None}
@@ -122,6 +125,27 @@ def _version(payload: dict[str, Any]) -> str:
     return f'W/"{digest[:20]}"'
 
 
+def spoken_language(value: str) -> str:
+    """The first language of ``value`` (an Accept-Language value, RFC 7643 §4.1.1
+    ``preferredLanguage``) that the portal speaks (``LANGUAGES``), or ""."""
+    for tag, _quality in parse_accept_lang_header(value[:100]):
+        try:
+            return get_supported_language_variant(tag)
+        except LookupError:
+            continue
+    return ""
+
+
+def preferred_language_of(user: PortalUser, row: ScimUser) -> str:
+    """``preferredLanguage`` as a client reads it: what it sent, while that still names the
+    account's preferred language (or none the portal speaks); else the account's own (changed
+    since on the Profile or in the header's language menu), "" when there is none."""
+    sent = row.preferred_language
+    if sent and spoken_language(sent) in ("", user.preferred_language):
+        return sent
+    return user.preferred_language
+
+
 def user_resource(user: PortalUser, base_url: str) -> UserResource:
     """``user`` as a SCIM User with the enterprise extension; ``meta.version`` is its ETag."""
     row = user_row(user)
@@ -148,6 +172,7 @@ def user_resource(user: PortalUser, base_url: str) -> UserResource:
         name=name,
         display_name=user.full_name or None,
         active=user.is_active,
+        preferred_language=preferred_language_of(user, row) or None,
         emails=[Email(value=user.email, type=row.email_type or None, primary=row.email_primary)]
         if user.email
         else None,

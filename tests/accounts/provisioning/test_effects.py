@@ -11,7 +11,7 @@ from tests.accounts.test_lifecycle import _signed_in_with_tokens, rp_logout_endp
 from tests.oidc.conftest import make_app, oidc_provider_settings, rsa_private_key  # noqa: F401
 from tests.oidc.helpers import basic_auth
 
-from .conftest import PATCH_OP, new_user
+from .conftest import PATCH_OP, USER_SCHEMA, new_user
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +141,32 @@ def test_staff_accounts_and_permission_groups_are_not_the_clients_to_change(scim
     assert scim.patch(f"Groups/{helpdesk['id']}", grant).status_code == 403
     assert not user.groups.exists()
     assert scim.delete(f"Groups/{helpdesk['id']}").status_code == 403
+
+
+def test_preferred_language_sets_the_accounts_language_and_reads_back_as_sent(scim):
+    """RFC 7643 §4.1.1: an Accept-Language value. The account speaks the first language of it
+    the portal has; the client reads back exactly what it wrote."""
+    body = {"schemas": [USER_SCHEMA], "userName": "budi", "preferredLanguage": "id-ID, en;q=0.5"}
+    created = scim.post("Users", body)
+    assert created.status_code == 201, created.content
+    assert created.json()["preferredLanguage"] == "id-ID, en;q=0.5"
+    assert User.objects.get(username="budi").preferred_language == "id"
+
+    scim_id = created.json()["id"]
+    french = scim.put(f"Users/{scim_id}", {**body, "preferredLanguage": "fr-CA"})
+    assert french.json()["preferredLanguage"] == "fr-CA"  # kept, though not spoken here
+    assert User.objects.get(username="budi").preferred_language == "id"  # as it was
+
+    scim.put(f"Users/{scim_id}", {**body, "preferredLanguage": "en-GB"})
+    assert User.objects.get(username="budi").preferred_language == "en"
+
+
+def test_preferred_language_reads_the_persons_own_later_choice(scim, password):
+    created = scim.post(
+        "Users", {"schemas": [USER_SCHEMA], "userName": "budi", "preferredLanguage": "en"}
+    )
+    User.objects.filter(username="budi").update(preferred_language="id")  # their Profile
+    read = scim.get(f"Users/{created.json()['id']}")
+    assert read.json()["preferredLanguage"] == "id"
+    schema = scim.get(f"Schemas/{USER_SCHEMA}").json()
+    assert "preferredLanguage" in {a["name"] for a in schema["attributes"]}
