@@ -20,13 +20,18 @@ listens to them for these models, and on any database but PostgreSQL (data-modif
 and callers then take the ORM's way.
 
 Only names from the models' metadata (quoted) go into the SQL text; every value is a parameter.
+
+Each function takes the connection object once (``_db``) and hands that to Django's field
+methods: ``django.db.connection`` is a proxy that looks the connection up in a context-local
+store at every attribute read, and preparing and converting one exchange's values reads it
+a few hundred times.
 """
 
 import re
 from dataclasses import dataclass
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
@@ -72,15 +77,20 @@ def _insert(model: type[Model], source: str | None = None, links: dict | None = 
     return _Insert(model, tuple(fields), sql)
 
 
-def _values(insert: _Insert, instance: Model) -> list:
+def _db():
+    """The default database's connection itself (what the ``connection`` proxy stands for)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def _values(insert: _Insert, instance: Model, db) -> list:
     """What ``save()`` would send for ``instance``'s fields of ``insert`` (new row)."""
-    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in insert.fields]
+    return [f.get_db_prep_save(f.pre_save(instance, True), db) for f in insert.fields]
 
 
-def _saved(instance: Model, pk: int) -> None:
+def _saved(instance: Model, pk: int, db) -> None:
     instance.pk = pk
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = db.alias
 
 
 def available(*models: type[Model]) -> bool:
@@ -104,11 +114,12 @@ def _code_statement(grant_model: type[Model], context_model: type[Model]):
 def insert_code(grant: Model, context: Model) -> None:
     """Saves a new grant and its sign-in context in one statement (both or neither)."""
     grant_insert, context_insert, sql = _code_statement(type(grant), type(context))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _values(grant_insert, grant) + _values(context_insert, context))
+    db = _db()
+    with db.cursor() as cursor:
+        cursor.execute(sql, _values(grant_insert, grant, db) + _values(context_insert, context, db))
         grant_pk, context_pk = cursor.fetchone()
-    _saved(grant, grant_pk)
-    _saved(context, context_pk)
+    _saved(grant, grant_pk, db)
+    _saved(context, context_pk, db)
 
 
 # --- Token: the code's grant, read with what the exchange needs ------------------------------
@@ -155,7 +166,7 @@ def _read_statement(grant_model: type[Model], context_model: type[Model]) -> _Se
     return _Select(sql, tuple(parts))
 
 
-def _instances(select: _Select, row: tuple) -> list[Model | None]:
+def _instances(select: _Select, row: tuple, db) -> list[Model | None]:
     """One instance per table of ``row`` (None for a left join that found nothing)."""
     found, start = [], 0
     for model, fields, converters, pk_index in select.parts:
@@ -166,8 +177,8 @@ def _instances(select: _Select, row: tuple) -> list[Model | None]:
             continue
         for i, functions in enumerate(converters):
             for convert, column in functions:
-                values[i] = convert(values[i], column, connection)
-        found.append(model.from_db(connection.alias, None, values))
+                values[i] = convert(values[i], column, db)
+        found.append(model.from_db(db.alias, None, values))
     return found
 
 
@@ -176,12 +187,13 @@ def read_code(grant_model: type[Model], context_model: type[Model], code: str, c
     and the sign-in context recorded for it (by the code's hash, same application); each None
     when there is none."""
     select = _read_statement(grant_model, context_model)
-    with connection.cursor() as cursor:
+    db = _db()
+    with db.cursor() as cursor:
         cursor.execute(select.sql, [code_hash, code])
         row = cursor.fetchone()
     if row is None:
         return None, None
-    grant, user, application, context = _instances(select, row)
+    grant, user, application, context = _instances(select, row, db)
     grant_model._meta.get_field("user").set_cached_value(grant, user)
     grant_model._meta.get_field("application").set_cached_value(grant, application)
     return grant, context
@@ -211,10 +223,11 @@ def read_row(model: type[Model], column: str, value: str) -> Model | None:
     ``model.objects.get(column=value)`` reads, from a statement built once per process (the
     ORM compiles its query anew each time). The row itself is read every time."""
     select = _row_statement(model, column)
-    with connection.cursor() as cursor:
+    db = _db()
+    with db.cursor() as cursor:
         cursor.execute(select.sql, [value])
         row = cursor.fetchone()
-    return None if row is None else _instances(select, row)[0]
+    return None if row is None else _instances(select, row, db)[0]
 
 
 # --- Token: the code's end and its three tokens ----------------------------------------------
@@ -245,15 +258,16 @@ def exchange_code(code: str, grant_model, id_token: Model, access: Model, refres
     id_insert, access_insert, refresh_insert, sql = _exchange_statement(
         grant_model, type(id_token), type(access), type(refresh)
     )
+    db = _db()
     params = [code, access.application_id]
-    params += _values(id_insert, id_token) + _values(access_insert, access)
-    params += _values(refresh_insert, refresh)
-    with connection.cursor() as cursor:
+    params += _values(id_insert, id_token, db) + _values(access_insert, access, db)
+    params += _values(refresh_insert, refresh, db)
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return False
     for instance, pk in zip((id_token, access, refresh), row, strict=True):
-        _saved(instance, pk)
+        _saved(instance, pk, db)
     access.id_token_id, refresh.access_token_id = id_token.pk, access.pk
     return True
