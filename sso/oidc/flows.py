@@ -4,6 +4,7 @@ portal session, and what an ended session does to the apps it signed in to.
 Views and the validator call these functions; nothing here renders a page.
 """
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -17,10 +18,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, QueryDict
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
-from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.settings import _PhonyHttpRequest, oauth2_settings
+from oauthlib.common import Request as OAuthlibRequest
 
 from accounts.signin.flows import (
     AUTH_METHODS_SESSION_KEY,
@@ -89,14 +91,46 @@ _ISSUER_ATTRIBUTE = "_oidc_issuer"
 
 
 def _issuer(request: HttpRequest) -> str:
-    """DOT's ``oidc_issuer`` for ``request``, worked out once per request: it depends on the
-    request's scheme and host alone, and costs a URL reversal each time (an authorize request
-    asks twice: what the session lacks, then the code's sign-in context)."""
+    """``oidc_issuer`` for ``request``, worked out once per request: it depends on the
+    request's scheme and host alone (an authorize request asks twice: what the session lacks,
+    then the code's sign-in context)."""
     issuer = getattr(request, _ISSUER_ATTRIBUTE, None)
     if issuer is None:
-        issuer = oauth2_settings.oidc_issuer(request)
+        issuer = oidc_issuer(request)
         setattr(request, _ISSUER_ATTRIBUTE, issuer)
     return issuer
+
+
+_DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
+
+
+@functools.lru_cache(maxsize=16)
+def _discovery_path(urlconf, root_urlconf: str, script_prefix: str) -> str:
+    """The discovery document's path, as ``reverse`` gives it for this URL configuration
+    (the request's, else ``ROOT_URLCONF``) and script prefix: what ``reverse`` reads at each
+    call is the key."""
+    return reverse("oauth2_provider:oidc-connect-discovery-info", urlconf=urlconf)
+
+
+def oidc_issuer(request: HttpRequest | OAuthlibRequest) -> str:
+    """DOT's ``oauth2_settings.oidc_issuer``, the same answer for a Django or an oauthlib
+    request (``OIDC_ISSUER``, else the request's scheme and host with the discovery path's
+    prefix), without a URL reversal per call: the path is the same for every request served
+    under one URL configuration and script prefix, so it is reversed once per process for
+    each. The host is still checked (``ALLOWED_HOSTS``) and read at every call."""
+    if oauth2_settings.OIDC_ISS_ENDPOINT:
+        return oauth2_settings.OIDC_ISS_ENDPOINT
+    if isinstance(request, HttpRequest):
+        django_request = request
+    elif isinstance(request, OAuthlibRequest):
+        django_request = _PhonyHttpRequest()  # as DOT builds it
+        django_request.META = request.headers
+        if request.headers.get("X_DJANGO_OAUTH_TOOLKIT_SECURE", False):
+            django_request._scheme = "https"
+    else:
+        raise TypeError(f"request must be a django or oauthlib request: got {request!r}")
+    path = _discovery_path(get_urlconf(), settings.ROOT_URLCONF, get_script_prefix())
+    return django_request.build_absolute_uri(path)[: -len(_DISCOVERY_SUFFIX)]
 
 
 def _max_age(params: QueryDict) -> int | None:

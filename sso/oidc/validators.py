@@ -82,6 +82,11 @@ class PortalOAuth2Validator(CodeExchangeMixin, OAuth2Validator):
             "email": user.email,
         }
 
+    def get_oidc_issuer_endpoint(self, request: OAuthlibRequest) -> str:
+        """The ID token's ``iss``: DOT's issuer of the token request (flows.oidc_issuer, the
+        same answer without a URL reversal per token)."""
+        return flows.oidc_issuer(request)
+
     def get_id_token_dictionary(
         self, token: dict, token_handler: Any, request: OAuthlibRequest
     ) -> tuple[dict, Any]:

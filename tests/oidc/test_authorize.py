@@ -8,6 +8,7 @@ import pytest
 from oauth2_provider.settings import oauth2_settings
 
 from accounts.signin.flows import AUTH_TIME_SESSION_KEY
+from sso.oidc import flows
 from tests.conftest import sign_in
 from tests.oidc.conftest import REDIRECT_URI
 from tests.oidc.helpers import authorize_url, exchange, get_code, pkce_pair, query_of
@@ -139,19 +140,17 @@ def test_consent_page_has_no_inline_script_or_style(client, make_app, user, pass
 
 
 def test_a_code_names_the_issuer_once_worked_out_once_per_kind(client, relying_app, user, password):
-    """The issuer of the sign-in context and the RFC 9207 ``iss`` of the answer are each
-    worked out once per authorize request (a URL reversal each), and ``iss`` is there once."""
+    """The issuer of the sign-in context (flows.oidc_issuer, DOT's answer) and the RFC 9207
+    ``iss`` of the answer are each worked out once per authorize request, and ``iss`` is there
+    once."""
     sign_in(client, user.username, password)
     _, challenge = pkce_pair()
-    oidc, authorization_server = (
-        mock.patch.object(type(oauth2_settings), name, autospec=True, side_effect=method)
-        for name, method in (
-            ("oidc_issuer", type(oauth2_settings).oidc_issuer),
-            (
-                "oauth2_authorization_server_issuer",
-                type(oauth2_settings).oauth2_authorization_server_issuer,
-            ),
-        )
+    oidc = mock.patch.object(flows, "oidc_issuer", side_effect=flows.oidc_issuer)
+    authorization_server = mock.patch.object(
+        type(oauth2_settings),
+        "oauth2_authorization_server_issuer",
+        autospec=True,
+        side_effect=type(oauth2_settings).oauth2_authorization_server_issuer,
     )
     with oidc as oidc_issuer, authorization_server as server_issuer:
         response = client.get(authorize_url(challenge))
