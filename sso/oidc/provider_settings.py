@@ -68,6 +68,7 @@ OAUTH2_PROVIDER = {
     # Only the code flow and refresh tokens; the authorize request's parameters are checked
     # before anything is stored (sso/oidc/server.py, sso/oidc/params.py).
     "OIDC_SERVER_CLASS": "sso.oidc.server.PortalServer",
+    "OAUTH2_BACKEND_CLASS": "sso.oidc.server.PortalOAuthLibCore",
     "APPLICATION_ADMIN_CLASS": "sso.oidc.admin.ApplicationAdmin",
     "SCOPES": {
         "openid": _("Who you are on this portal (your account id)"),
