@@ -174,3 +174,11 @@ def test_an_authorize_request_is_validated_once(client, relying_app, user, passw
         response = client.get(authorize_url(challenge))
     assert response["Location"].startswith(REDIRECT_URI + "?code=")
     assert validated.call_count == 1
+
+
+def test_a_code_is_256_random_bits(client, relying_app, user, password):
+    """One ``secrets`` draw per code (sso/oidc/server.py), URL-safe, as the tokens are."""
+    sign_in(client, user.username, password)
+    codes = {get_code(client)[0] for _ in range(3)}
+    assert len(codes) == 3
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", code) for code in codes)
