@@ -97,10 +97,12 @@ def reserve_unless(ceilings: dict[str, int], windows: dict[str, int]) -> list[in
 
 def release(*keys: str) -> None:
     """Takes back one ``reserve`` of each key (the secret was right, or was never checked);
-    never below 0. With Redis one script for all of them (one round trip)."""
+    never below 0. With Redis one script for all of them, sent with the request's next Redis
+    command (its session's save at the latest: ``RedisCommands.later``)."""
     commands = _redis()
     if commands is not None:
-        _RELEASE(commands, [commands.key(key) for key in keys], [])
+        # Nobody waits for it: sent with the next command, the session's save at the latest.
+        _RELEASE.later(commands, [commands.key(key) for key in keys], [])
         return
     for key in keys:  # one row at a time: parallel give-backs never wait on each other's locks
         AttemptCounter.objects.filter(key=key, count__gt=0).update(count=F("count") - 1)
@@ -108,8 +110,11 @@ def release(*keys: str) -> None:
 
 def peek(*keys: str) -> dict[str, int]:
     """The current values of the counters that exist (missing or expired ones are left out)."""
-    if _redis() is not None:
-        return {key: int(value) for key, value in caches["default"].get_many(keys).items()}
+    commands = _redis()
+    if commands is not None:
+        # On the same connection as release and clear: what they hold back is sent first.
+        values = commands.execute("MGET", *(commands.key(key) for key in keys))
+        return {key: int(v) for key, v in zip(keys, values, strict=True) if v is not None}
     rows = AttemptCounter.objects.filter(key__in=keys, expires_at__gt=timezone.now())
     return dict(rows.values_list("key", "count"))
 
@@ -118,7 +123,7 @@ def clear(key: str) -> None:
     """Deletes counter ``key`` (an admin's unlock, a finished sign-in)."""
     commands = _redis()
     if commands is not None:
-        commands.delete(key)
+        commands.later("DEL", commands.key(key))  # as release: nobody waits for it
         return
     AttemptCounter.objects.filter(key=key).delete()
 

@@ -3,16 +3,19 @@
 The session (sso/sessions.py) and the attempt counters (accounts/counters.py) send a few
 commands at every step of a sign-in; through Django's cache and redis-py's client each cost
 about three times the exchange itself. Every other use of the cache goes through Django's
-cache API.
+cache API. A command whose answer nobody reads (a counter's give-back or clear) is held back
+and sent in the same write as the next one (``RedisCommands.later``), the session's save at the
+end of the request at the latest.
 """
 
+import contextlib
 import hashlib
 import os
 import threading
 
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 from sso.middleware import unavailable_errors
 
@@ -54,15 +57,65 @@ class RedisCommands:
         return connection
 
     def execute(self, *args: bytes | str | int) -> object:
-        """The answer of one command (redis-py's parsed reply); raises as redis-py does."""
+        """The answer of one command (redis-py's parsed reply); raises as redis-py does.
+
+        Commands held back by ``later`` on this connection go in the same write, first."""
         connection = self._connection()
+        held = self._take_held()
         try:
-            connection.send_packed_command(connection.pack_command(*args))
+            if held:
+                connection.send_packed_command(connection.pack_commands([*held, args]))
+                _read_and_drop(connection, len(held))
+            else:
+                connection.send_packed_command(connection.pack_command(*args))
             return connection.read_response()
         except unavailable_errors():
             # The connection was closed (redis-py disconnected it): once more through the
             # client, which reconnects and retries as it would have for the first attempt.
+            # Held commands are not sent again: each one gives something back (a reservation,
+            # a count), and one that did reach Redis would give it back twice.
             return self.cache._cache.get_client(write=True).execute_command(*args)
+
+    def later(self, *args: bytes | str | int) -> None:
+        """Sends a command whose answer nobody needs (a give-back, a clear) with the next
+        command this thread sends on this connection, in the same write, or as the request
+        ends (``send_held``): one round trip fewer. Outside a request (``hold`` not called: a
+        worker, a management command) it is sent at once."""
+        held = getattr(self._local, "held", None)
+        if held is None:
+            self.execute(*args)
+        else:
+            held.append((self.pool, args))
+
+    def _take_held(self) -> list[tuple[bytes | str | int, ...]]:
+        held = getattr(self._local, "held", None)
+        if not held:
+            return []
+        mine = [args for pool, args in held if pool is self.pool]
+        held[:] = [(pool, args) for pool, args in held if pool is not self.pool]
+        return mine
+
+    @classmethod
+    def hold(cls) -> None:
+        """From now until ``send_held``, ``later`` holds commands back (a request begins)."""
+        cls._local.held = []
+
+    @classmethod
+    def send_held(cls, cache: BaseCache) -> None:
+        """Sends what ``later`` still holds for ``cache`` (the request ends) and stops holding.
+        A Redis out of reach loses them: a give-back or clear not made leaves a limit
+        stricter, never looser."""
+        commands = redis_commands(cache)
+        pending = commands._take_held() if commands is not None else []
+        cls._local.held = None
+        if not pending:
+            return
+        connection = commands._connection()
+        try:
+            connection.send_packed_command(connection.pack_commands(pending))
+            _read_and_drop(connection, len(pending))
+        except unavailable_errors():
+            pass
 
     def key(self, key: str) -> str:
         return self.cache.make_key(key)
@@ -80,6 +133,14 @@ class RedisCommands:
 
     def delete(self, key: str) -> bool:
         return bool(self.execute("DEL", self.key(key)))
+
+
+def _read_and_drop(connection, count: int) -> None:  # type: ignore[no-untyped-def]
+    """Reads ``count`` answers of held commands; an error answer is one of them, not an
+    error of the caller's command (all are read, so the connection stays in step)."""
+    for _ in range(count):
+        with contextlib.suppress(ResponseError):
+            connection.read_response()
 
 
 def redis_commands(cache: BaseCache) -> RedisCommands | None:
@@ -101,3 +162,8 @@ class Script:
             return commands.execute("EVALSHA", self.sha, len(keys), *keys, *args)
         except NoScriptError:
             return commands.execute("EVAL", self.source, len(keys), *keys, *args)
+
+    def later(self, commands: RedisCommands, keys: list[str], args: list[int]) -> None:
+        """Runs the script with ``RedisCommands.later``: whole (``EVAL``), since nobody reads
+        a NOSCRIPT answer of a held command."""
+        commands.later("EVAL", self.source, len(keys), *keys, *args)

@@ -50,7 +50,7 @@ from django.http import HttpRequest, HttpResponse
 
 from sso.crypto import random_string
 from sso.middleware import unavailable_errors, unavailable_response
-from sso.redis_commands import redis_commands
+from sso.redis_commands import RedisCommands, redis_commands
 
 KEY_PREFIX = "sso.session:"
 
@@ -347,6 +347,9 @@ class SessionMiddleware(DjangoSessionMiddleware):
     """
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        # Give-backs and clears of the attempt counters go with the next command, the
+        # session's save at the latest (sso.redis_commands, ``later``).
+        RedisCommands.hold()
         super().process_request(request)
         session = request.session
         if isinstance(session, SessionStore) and session.session_key is not None:
@@ -370,3 +373,5 @@ class SessionMiddleware(DjangoSessionMiddleware):
             return super().process_response(request, response)
         except unavailable_errors() as error:
             return unavailable_response(request, error)
+        finally:
+            RedisCommands.send_held(caches["default"])

@@ -4,7 +4,7 @@ in Redis and in the database (no Redis)."""
 import os
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from accounts import counters
 
@@ -81,3 +81,65 @@ def test_counting_goes_on_when_redis_forgot_its_scripts(counters_in):
     cache._cache.get_client(write=True).script_flush()
     counters.release("test:a")
     assert counters.peek("test:a") == {"test:a": 1}
+
+
+@pytest.fixture
+def held_in_redis(counters_in):
+    """A request's span: what ``later`` holds back is sent with the next command or at the
+    end (sso.sessions.SessionMiddleware calls hold and send_held)."""
+    if counters_in != "redis":
+        pytest.skip("held commands are Redis's")
+    from sso.redis_commands import RedisCommands
+
+    RedisCommands.hold()
+    yield RedisCommands
+    RedisCommands.send_held(caches["default"])
+
+
+def test_a_give_back_goes_with_the_next_command(held_in_redis):
+    counters.reserve_many({"test:a": 60, "test:b": 60})
+    counters.release("test:a")
+    counters.clear("test:b")
+    # Held back so far: Redis itself still has both counts ...
+    raw = cache._cache.get_client(write=True)
+    assert raw.get(cache.make_key("test:a")) == b"1"
+    assert raw.get(cache.make_key("test:b")) == b"1"
+    # ... and the next command on the connection sends them first, in the same write.
+    assert counters.peek("test:a", "test:b") == {"test:a": 0}
+
+
+def test_what_is_held_is_sent_when_the_request_ends(held_in_redis):
+    counters.reserve("test:a", 60)
+    counters.release("test:a")
+    held_in_redis.send_held(caches["default"])
+    raw = cache._cache.get_client(write=True)
+    assert raw.get(cache.make_key("test:a")) == b"0"
+    counters.release("test:a")  # no longer held: sent at once
+    counters.reserve("test:a", 60)
+    assert raw.get(cache.make_key("test:a")) == b"1"
+
+
+def test_an_error_answer_to_a_held_command_leaves_the_connection_in_step(held_in_redis):
+    from sso.redis_commands import redis_commands
+
+    commands = redis_commands(caches["default"])
+    cache._cache.get_client(write=True).set(cache.make_key("test:text"), "not a number")
+    commands.later("INCR", commands.key("test:text"))  # Redis answers with an error
+    counters.reserve("test:a", 60)
+    assert counters.reserve("test:a", 60) == 2
+    assert counters.peek("test:a") == {"test:a": 2}
+
+
+def test_a_right_password_gives_its_reservation_back_by_the_end_of_the_request(
+    counters_in, client, user, password
+):
+    """Through the whole middleware: the give-back is held back to the session's save."""
+    from accounts import lockout
+
+    client.post("/accounts/login/", {"username": user.username})
+    client.post("/accounts/login/password/", {"password": password})
+    ip = "127.0.0.1"
+    account = lockout.account_key(lockout.password_limit(), user.username, user)
+    counts = counters.peek(lockout.ip_key(ip), lockout.network_key(ip), account)
+    assert counts[lockout.ip_key(ip)] == counts[lockout.network_key(ip)] == 0
+    assert counts.get(account, 0) == 0  # given back, or cleared by the finished sign-in
