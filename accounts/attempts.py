@@ -60,6 +60,7 @@ def check_secret(
     method: str,
     limit: AccountLimit | None = None,
     username: str = "",
+    fresh: Callable[[User | None], User | None] = lockout.fresh,
     **details: object,
 ) -> Attempt:
     """Checks one secret under the account, IP and network limits and records the attempt.
@@ -69,7 +70,9 @@ def check_secret(
     the typed name, counted by its canonical form). ``kind`` and ``method`` name the audit event
     (accounts.audit kinds; RFC 8176 ``amr``-like method such as ``pwd``, ``otp``, ``kba``);
     ``details`` go into it. ``limit`` is the account's family of counters, passwords by
-    default (accounts.lockout.password_limit / second_factor_limit). Returns an ``Attempt``.
+    default (accounts.lockout.password_limit / second_factor_limit). ``fresh`` reads the
+    account's lock, hash and active flag again once the attempt is reserved (``lockout.fresh``;
+    a check may read what it needs besides in the same statement). Returns an ``Attempt``.
     """
     limit = limit or lockout.password_limit()
     username = username or (user.get_username() if user is not None else "")
@@ -114,7 +117,7 @@ def check_secret(
     else:
         # A lock written by a parallel attempt after our first look: it is written before
         # that attempt clears the counter, so a reservation made after the clear sees it.
-        refusal = lockout.account_refusal(username, lockout.fresh(user))
+        refusal = lockout.account_refusal(username, fresh(user))
         if refusal is not None:
             give_back()
     if refusal is not None:

@@ -171,7 +171,7 @@ def answer_challenge(request: HttpRequest, method: ChallengeMethod, data: dict) 
 
     attempt = attempts.check_secret(
         request, verify, user=pending.user, kind=audit.SIGNIN_SECOND_FACTOR,
-        method=method.slug, limit=lockout.second_factor_limit(),
+        method=method.slug, limit=lockout.second_factor_limit(), fresh=method.fresh,
     )  # fmt: skip
     if attempt.ok:
         pending_state.mark_verified(request, method.slug, method.amr)

@@ -32,6 +32,10 @@ class TotpMethod(ChallengeMethod):
     def describe(self, user: User) -> str:
         return _("A 6-digit code from your authenticator app")
 
+    def fresh(self, user: User | None) -> User | None:
+        # The lock read again and the authenticator read for verify, in one statement.
+        return totp.fresh_with_device(user)
+
     def verify(self, request: HttpRequest, pending: PendingSignin, data: dict) -> VerifyResult:
         # The device is found and locked in one read. A try while django-otp's throttle is on
         # raises accounts.attempts.Throttled: the caller's check_secret shows the wait and

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import lockout
 from accounts.attempts import Throttled
 from accounts.models import User
 from sso.compiled_sql import CompiledSelect, compile_select
@@ -91,7 +92,8 @@ def check_confirmed(user: User, token: str) -> bool | None:
     read = _locked_read(connection.vendor, locked=False)
     if read is None:
         return _check_locked(lambda: _confirmed_locked(user), token)
-    device = _device_of(user, read)
+    # Read with the account's lock just before (fresh_with_device), else now.
+    device = user.__dict__.pop(_READ_WITH_LOCK, None) or _device_of(user, read)
     if device is None:
         return None
     wait = _throttle_wait(device)
@@ -105,6 +107,56 @@ def check_confirmed(user: User, token: str) -> bool | None:
 
 # Stands for the user's id in the statement compiled once; never a real id.
 _USER_ID = -2_026_120_104
+# Where fresh_with_device leaves the authenticator it read, for check_confirmed (this request).
+_READ_WITH_LOCK = "_mfa_totp_read_with_lock"
+
+
+@cache
+def _lock_and_device_sql(vendor: str) -> str | None:
+    """The account's lock, hash and active flag (``accounts.lockout.fresh``'s columns) and its
+    first confirmed authenticator's columns (those of ``_locked_read``), in one statement;
+    None where the device is not read by a compiled statement (the ORM builds each read)."""
+    read = _locked_read(vendor, locked=False)
+    if read is None or vendor != "postgresql":
+        return None
+    quote = connection.ops.quote_name
+    users, devices = User._meta, TOTPDevice._meta
+    user_columns = ", ".join(
+        f"u.{quote(users.get_field(name).column)}"
+        for name in ("locked_until", "password", "is_active")
+    )
+    device_columns = ", ".join(f"d.{quote(devices.get_field(a).column)}" for a in read.columns)
+    column = {f.name: quote(f.column) for f in devices.concrete_fields}
+    # Names from the models' metadata, quoted; the id is a parameter.
+    return (
+        f"SELECT {user_columns}, {device_columns} FROM {quote(users.db_table)} u "  # noqa: S608
+        f"LEFT JOIN LATERAL (SELECT * FROM {quote(devices.db_table)} "
+        f"WHERE {column['user']} = u.{quote(users.pk.column)} AND {column['confirmed']} "
+        f"ORDER BY {column['id']} LIMIT 1) d ON TRUE "
+        f"WHERE u.{quote(users.pk.column)} = %s"
+    )
+
+
+def fresh_with_device(user: User | None) -> User | None:
+    """``accounts.lockout.fresh`` (the lock, hash and active flag read again once the answer is
+    reserved) that also reads the user's confirmed authenticator for ``check_confirmed``, in the
+    same statement. Returns ``user`` (None stays None)."""
+    sql = _lock_and_device_sql(connection.vendor)
+    if user is None or sql is None:
+        return lockout.fresh(user)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+        row = cursor.fetchone()
+    if row is None:  # the account was deleted meanwhile: not active, as lockout.fresh reads it
+        user.locked_until, user.is_active = None, False
+        return user
+    user.locked_until, user.password, user.is_active = row[:3]
+    read = _locked_read(connection.vendor, locked=False)
+    if row[3] is not None:  # the device's id: it has one
+        device = TOTPDevice.from_db(connection.alias, read.columns, row[3:])
+        device.user = user
+        user.__dict__[_READ_WITH_LOCK] = device
+    return user
 
 
 @cache

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import Promise
 
+from accounts import lockout
 from accounts.models import User
 
 # Where mfa.challenge.factors keeps, for one request, what a loaded User has enrolled.
@@ -82,6 +83,11 @@ class ChallengeMethod(ABC):
     def context(self, request: HttpRequest, pending: PendingSignin) -> dict:
         """Extra template context for the method's page (e.g. whether the code was sent)."""
         return {}
+
+    def fresh(self, user: User | None) -> User | None:
+        """``user``'s lock, hash and active flag read again once an answer is reserved
+        (``accounts.lockout.fresh``); a method may read what its ``verify`` needs with them."""
+        return lockout.fresh(user)
 
     def start(self, request: HttpRequest, pending: PendingSignin) -> str:
         """Called when the user picks the method; returns an error message or ''."""

@@ -201,3 +201,29 @@ def test_removing_asks_for_password_or_current_code(client, user, password, phon
     time_machine.move_to("2026-11-21 09:00:12+07:00", tick=False)  # past django-otp's throttle
     client.post("/security/authenticator/remove/", {"secret": phone.now()})
     assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def test_the_lock_is_read_again_with_the_device_in_one_statement(user, phone, time_machine):
+    """After the answer is reserved, the account's lock is read again (a lock written since
+    the pending user was read counts) together with the authenticator the check then uses:
+    one read and the guarded write."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from accounts.models import User
+
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement on PostgreSQL; elsewhere lockout.fresh and a locked read")
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+    pending = User.objects.get(pk=user.pk)  # read before the lock
+    locked_until = timezone.now() + timedelta(minutes=15)
+    User.objects.filter(pk=user.pk).update(locked_until=locked_until)
+    with CaptureQueriesContext(connection) as queries:
+        assert totp.fresh_with_device(pending) is pending
+        assert pending.locked_until == locked_until
+        assert totp.check_confirmed(pending, phone.now()) is True
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert statements == ["SELECT", "UPDATE"]
