@@ -9,9 +9,8 @@ from django.core.cache import cache, caches
 from accounts import counters
 
 
-@pytest.fixture(params=["redis", "database"])
-def counters_in(request, settings, db):
-    if request.param == "redis":
+def _counters_in(where: str, request, settings):  # type: ignore[no-untyped-def]
+    if where == "redis":
         url = request.getfixturevalue("redis_server")
         location = url.rsplit("/", 1)[0] + "/" + os.environ.get("TEST_CACHE_REDIS_DB", "15")
         backend = {"BACKEND": "sso.cache.PortalRedisCache", "LOCATION": location}
@@ -19,7 +18,20 @@ def counters_in(request, settings, db):
         backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     settings.CACHES = {"default": {**backend, "KEY_PREFIX": "counters"}}
     cache.clear()
+
+
+@pytest.fixture(params=["redis", "database"])
+def counters_in(request, settings, db):
+    _counters_in(request.param, request, settings)
     yield request.param
+    cache.clear()
+
+
+@pytest.fixture
+def counters_in_redis(request, settings, db):
+    """Redis only: what the tests using it check (scripts, held commands) is Redis's."""
+    _counters_in("redis", request, settings)
+    yield "redis"
     cache.clear()
 
 
@@ -70,11 +82,9 @@ def test_reserve_unless_looks_at_a_counter_it_does_not_reserve(counters_in):
     assert counters.reserve_unless({"test:net": 2}, {"test:account": 60}) == [1]
 
 
-def test_counting_goes_on_when_redis_forgot_its_scripts(counters_in):
+def test_counting_goes_on_when_redis_forgot_its_scripts(counters_in_redis):
     """A Redis restarted (or its script cache flushed) answers NOSCRIPT to a script sent by
     its SHA1: the script is then sent whole, and the count carries on."""
-    if counters_in != "redis":
-        pytest.skip("scripts are Redis's")
     assert counters.reserve_many({"test:a": 60}) == [1]
     cache._cache.get_client(write=True).script_flush()
     assert counters.reserve_unless({"test:a": 5}, {"test:a": 60}) == [2]
@@ -84,11 +94,9 @@ def test_counting_goes_on_when_redis_forgot_its_scripts(counters_in):
 
 
 @pytest.fixture
-def held_in_redis(counters_in):
+def held_in_redis(counters_in_redis):
     """A request's span: what ``later`` holds back is sent with the next command or at the
     end (sso.sessions.SessionMiddleware calls hold and send_held)."""
-    if counters_in != "redis":
-        pytest.skip("held commands are Redis's")
     from sso.redis_commands import RedisCommands
 
     RedisCommands.hold()
