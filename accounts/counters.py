@@ -85,7 +85,7 @@ def reserve_unless(ceilings: dict[str, int], windows: dict[str, int]) -> list[in
     """
     commands = _redis()
     if commands is None:
-        counts = peek(*ceilings) if ceilings else {}
+        counts = peek(*ceilings)
         if any(counts.get(key, 0) >= ceiling for key, ceiling in ceilings.items()):
             return None
         return [_reserve_row(key, window) for key, window in windows.items()]
@@ -111,10 +111,12 @@ def release(*keys: str) -> None:
 def peek(*keys: str) -> dict[str, int]:
     """The current values of the counters that exist (missing or expired ones are left out)."""
     commands = _redis()
-    if commands is not None:
+    if commands is not None and keys:
         # On the same connection as release and clear: what they hold back is sent first.
         values = commands.execute("MGET", *(commands.key(key) for key in keys))
         return {key: int(v) for key, v in zip(keys, values, strict=True) if v is not None}
+    if not keys:
+        return {}
     rows = AttemptCounter.objects.filter(key__in=keys, expires_at__gt=timezone.now())
     return dict(rows.values_list("key", "count"))
 

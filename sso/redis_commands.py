@@ -85,14 +85,14 @@ class RedisCommands:
         if held is None:
             self.execute(*args)
         else:
-            held.append((self.pool, args))
+            held.append((self, args))
 
     def _take_held(self) -> list[tuple[bytes | str | int, ...]]:
         held = getattr(self._local, "held", None)
         if not held:
             return []
-        mine = [args for pool, args in held if pool is self.pool]
-        held[:] = [(pool, args) for pool, args in held if pool is not self.pool]
+        mine = [args for commands, args in held if commands.pool is self.pool]
+        held[:] = [(c, args) for c, args in held if c.pool is not self.pool]
         return mine
 
     @classmethod
@@ -101,21 +101,21 @@ class RedisCommands:
         cls._local.held = []
 
     @classmethod
-    def send_held(cls, cache: BaseCache) -> None:
-        """Sends what ``later`` still holds for ``cache`` (the request ends) and stops holding.
-        A Redis out of reach loses them: a give-back or clear not made leaves a limit
-        stricter, never looser."""
-        commands = redis_commands(cache)
-        pending = commands._take_held() if commands is not None else []
+    def send_held(cls) -> None:
+        """Sends what ``later`` still holds, each connection's in one write (the request ends),
+        and stops holding. A Redis out of reach loses them: a give-back or clear not made
+        leaves a limit stricter, never looser."""
+        held = getattr(cls._local, "held", None) or []
+        while held:
+            commands = held[0][0]
+            pending = commands._take_held()
+            connection = commands._connection()
+            try:
+                connection.send_packed_command(connection.pack_commands(pending))
+                _read_and_drop(connection, len(pending))
+            except unavailable_errors():
+                pass
         cls._local.held = None
-        if not pending:
-            return
-        connection = commands._connection()
-        try:
-            connection.send_packed_command(connection.pack_commands(pending))
-            _read_and_drop(connection, len(pending))
-        except unavailable_errors():
-            pass
 
     def key(self, key: str) -> str:
         return self.cache.make_key(key)

@@ -374,4 +374,4 @@ class SessionMiddleware(DjangoSessionMiddleware):
         except unavailable_errors() as error:
             return unavailable_response(request, error)
         finally:
-            RedisCommands.send_held(caches["default"])
+            RedisCommands.send_held()

@@ -101,7 +101,7 @@ def held_in_redis(counters_in_redis):
 
     RedisCommands.hold()
     yield RedisCommands
-    RedisCommands.send_held(caches["default"])
+    RedisCommands.send_held()
 
 
 def test_a_give_back_goes_with_the_next_command(held_in_redis):
@@ -119,7 +119,7 @@ def test_a_give_back_goes_with_the_next_command(held_in_redis):
 def test_what_is_held_is_sent_when_the_request_ends(held_in_redis):
     counters.reserve("test:a", 60)
     counters.release("test:a")
-    held_in_redis.send_held(caches["default"])
+    held_in_redis.send_held()
     raw = cache._cache.get_client(write=True)
     assert raw.get(cache.make_key("test:a")) == b"0"
     counters.release("test:a")  # no longer held: sent at once
