@@ -13,6 +13,8 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.i18n import set_language as django_set_language
 
 # The request attribute that asks the response to set the language cookie.
@@ -21,6 +23,17 @@ _COOKIE_REQUEST_ATTR = "portal_language_cookie"
 
 def is_supported(language: str) -> bool:
     return language in dict(settings.LANGUAGES)
+
+
+def spoken_language(value: str) -> str:
+    """The first language of ``value`` (an Accept-Language value, RFC 7643 §4.1.1
+    ``preferredLanguage``) that the portal speaks (``LANGUAGES``), or ""."""
+    for tag, _quality in parse_accept_lang_header(value[:100]):
+        try:
+            return get_supported_language_variant(tag)
+        except LookupError:
+            continue
+    return ""
 
 
 def mail_language(user: object, asked_in: str | None = None) -> str:

@@ -24,6 +24,7 @@ from scim2_models import (
     UniquenessException,
 )
 
+from accounts.language import spoken_language
 from accounts.lifecycle import (
     InvitationRefused,
     deactivate_account,
@@ -37,7 +38,6 @@ from accounts.provisioning.resources import (
     GroupResource,
     UserResource,
     group_row,
-    spoken_language,
     user_row,
 )
 from accounts.usernames import canonical_username

@@ -13,8 +13,6 @@ from typing import Any
 
 from django.contrib.auth.models import Group as DjangoGroup
 from django.urls import reverse
-from django.utils.translation import get_supported_language_variant
-from django.utils.translation.trans_real import parse_accept_lang_header
 from scim2_models import (
     Context,
     Email,
@@ -29,6 +27,7 @@ from scim2_models import (
     User,
 )
 
+from accounts.language import spoken_language
 from accounts.models import User as PortalUser
 from accounts.provisioning.models import ScimGroup, ScimUser
 
@@ -123,17 +122,6 @@ def _version(payload: dict[str, Any]) -> str:
     """A weak entity tag over the representation (RFC 7644 §3.14, RFC 7232 §2.3)."""
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
     return f'W/"{digest[:20]}"'
-
-
-def spoken_language(value: str) -> str:
-    """The first language of ``value`` (an Accept-Language value, RFC 7643 §4.1.1
-    ``preferredLanguage``) that the portal speaks (``LANGUAGES``), or ""."""
-    for tag, _quality in parse_accept_lang_header(value[:100]):
-        try:
-            return get_supported_language_variant(tag)
-        except LookupError:
-            continue
-    return ""
 
 
 def preferred_language_of(user: PortalUser, row: ScimUser) -> str:
