@@ -1,4 +1,4 @@
-"""System checks for the MFA settings (sso/settings.py, "Trust this device")."""
+"""System checks for the cookies the sign-in relies on (sso/settings.py)."""
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
@@ -8,20 +8,32 @@ from django.core.checks import CheckMessage, Error, register
 SECURE_ONLY_PREFIXES = ("__Host-", "__Secure-")
 
 
+# Each cookie the portal names, and the setting that says whether it is sent Secure.
+COOKIES = (
+    ("MFA_TRUST_COOKIE_NAME", "SESSION_COOKIE_SECURE"),  # "Trust this device" (mfa.trust)
+    ("ACCOUNTS_DEVICE_COOKIE_NAME", "SESSION_COOKIE_SECURE"),  # known browsers (accounts.devices)
+    ("SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE"),
+    ("CSRF_COOKIE_NAME", "CSRF_COOKIE_SECURE"),
+)
+
+
 @register()
-def check_trust_cookie_name(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
-    """An error when ``MFA_TRUST_COOKIE_NAME`` has a ``__Host-`` or ``__Secure-`` prefix while
-    the cookie is not sent Secure (``SESSION_COOKIE_SECURE``, which ``SECURE_HTTPS`` sets):
-    the browser would drop it, and "Trust this device" would silently never work."""
-    name = settings.MFA_TRUST_COOKIE_NAME
-    if settings.SESSION_COOKIE_SECURE or not name.startswith(SECURE_ONLY_PREFIXES):
-        return []
-    return [
-        Error(
-            f"MFA_TRUST_COOKIE_NAME is {name!r}, but cookies are not sent Secure "
-            "(SESSION_COOKIE_SECURE is off): browsers drop a cookie with that prefix, so "
-            "'Trust this device' would never be remembered.",
-            hint="Serve over HTTPS (SECURE_HTTPS=true), or choose a name without the prefix.",
-            id="mfa.E001",
+def check_cookie_names(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
+    """An error for each cookie name with a ``__Host-`` or ``__Secure-`` prefix while that
+    cookie is not sent Secure (``SECURE_HTTPS`` sets the flags): the browser would drop it, and
+    what it carries ("Trust this device", the known browser, the session, the CSRF token)
+    would silently never be kept."""
+    errors: list[CheckMessage] = []
+    for name_setting, secure_setting in COOKIES:
+        name = getattr(settings, name_setting)
+        if getattr(settings, secure_setting) or not name.startswith(SECURE_ONLY_PREFIXES):
+            continue
+        errors.append(
+            Error(
+                f"{name_setting} is {name!r}, but that cookie is not sent Secure "
+                f"({secure_setting} is off): browsers drop a cookie with that prefix.",
+                hint="Serve over HTTPS (SECURE_HTTPS=true), or choose a name without the prefix.",
+                id="mfa.E001",
+            )
         )
-    ]
+    return errors

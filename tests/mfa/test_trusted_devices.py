@@ -180,3 +180,24 @@ def test_a_secure_only_cookie_name_over_plain_http_is_an_error(settings, name):
     settings.MFA_TRUST_COOKIE_NAME = "sso_trusted_device"
     settings.SESSION_COOKIE_SECURE = False
     assert not [m for m in run_checks() if m.id == "mfa.E001"]
+
+
+@pytest.mark.parametrize(
+    ("name_setting", "secure_setting"),
+    [
+        ("ACCOUNTS_DEVICE_COOKIE_NAME", "SESSION_COOKIE_SECURE"),
+        ("SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE"),
+        ("CSRF_COOKIE_NAME", "CSRF_COOKIE_SECURE"),
+    ],
+)
+def test_every_cookie_with_a_secure_only_name_is_checked(settings, name_setting, secure_setting):
+    """The same for the other cookies the sign-in relies on."""
+    from django.core.checks import run_checks
+
+    settings.MFA_TRUST_COOKIE_NAME = "sso_trusted_device"
+    setattr(settings, name_setting, "__Host-cookie")
+    setattr(settings, secure_setting, False)
+    found = [m for m in run_checks() if m.id == "mfa.E001"]
+    assert [name_setting in m.msg for m in found] == [True]
+    setattr(settings, secure_setting, True)
+    assert not [m for m in run_checks() if m.id == "mfa.E001"]
