@@ -65,9 +65,12 @@ class _FilterQuery:
     @classmethod
     def search(cls, filter_query: str, request: HttpRequest | None = None) -> QuerySet:
         """The rows matching ``filter_query``; InvalidFilterException for a filter that is too
-        long, too deeply nested, malformed or names an attribute the portal does not keep."""
+        long, too deeply nested, malformed, holds a NUL (no database compares with one) or
+        names an attribute the portal does not keep."""
         if len(filter_query) > settings.PROVISIONING_MAX_FILTER_LENGTH:
             raise InvalidFilterException(detail="The filter is too long.")
+        if "\x00" in filter_query:
+            raise InvalidFilterException(detail="The filter holds a NUL character.")
         if _depth(filter_query) > settings.PROVISIONING_MAX_FILTER_DEPTH:
             raise InvalidFilterException(detail="The filter is nested too deeply.")
         try:

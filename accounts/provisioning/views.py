@@ -55,7 +55,32 @@ class _Errors:
             raise ScimError.from_exception(
                 InvalidSyntaxException(detail="The request body must be a JSON object.")
             )
+        if not _storable(document):
+            # JSON can carry "\u0000" and a lone "\ud800"; no database column stores either.
+            raise ScimError.from_exception(
+                InvalidValueException(
+                    detail="A value holds a NUL character or an unpaired surrogate."
+                )
+            )
         return document
+
+
+def _storable(value: object) -> bool:
+    """Whether every string of ``value`` (a parsed JSON document, its keys too) can be stored:
+    no NUL character, and UTF-8 (no unpaired surrogate)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_storable(key) and _storable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    return True
 
 
 class _Resources(_Errors):
