@@ -89,9 +89,16 @@ def set_language(request: HttpRequest) -> HttpResponse:
     sign-in and every mail speak the language they chose here (as Keycloak's locale selector
     stores the account's locale). Returns Django's answer."""
     response = django_set_language(request)
-    language = request.POST.get("language", "") if request.method == "POST" else ""
     user = request.user
-    if user.is_authenticated and is_supported(language) and user.preferred_language != language:
+    cookie = response.cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    if not user.is_authenticated or cookie is None:
+        return response
+    try:
+        # What LocaleMiddleware speaks from that cookie: a variant (id-ID) is its language.
+        language = get_supported_language_variant(cookie.value)
+    except LookupError:
+        return response  # a language the portal does not speak (Django checks its own files)
+    if user.preferred_language != language:
         user.preferred_language = language
         user.save(update_fields=["preferred_language"])
     return response

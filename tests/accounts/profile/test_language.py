@@ -61,6 +61,20 @@ def test_the_header_switcher_stores_a_signed_in_persons_choice(make_user, passwo
     assert 'lang="id"' in elsewhere.get("/").text
 
 
+@pytest.mark.parametrize(("sent", "stored"), [("id-id", "id"), ("id-ID", "id"), ("fr", "en")])
+def test_the_header_switcher_stores_the_language_the_pages_then_speak(
+    make_user, password, sent, stored
+):
+    """A variant (id-ID) sets the cookie and the pages speak Indonesian: that is stored too (it
+    was not); a language the portal does not speak stores nothing."""
+    make_user("budi", preferred_language="en")
+    browser = Client()
+    sign_in(browser, "budi", password)
+    browser.post("/i18n/setlang/", {"language": sent, "next": "/"})
+    assert User.objects.get(username="budi").preferred_language == stored
+    assert f'lang="{stored}"' in browser.get("/").text
+
+
 def test_the_header_switcher_signed_out_changes_the_browser_only(make_user, password):
     make_user("budi", preferred_language="en")
     browser = Client()
