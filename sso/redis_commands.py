@@ -106,16 +106,16 @@ class RedisCommands:
         and stops holding. A Redis out of reach loses them: a give-back or clear not made
         leaves a limit stricter, never looser."""
         held = getattr(cls._local, "held", None) or []
-        while held:
-            commands = held[0][0]
-            pending = commands._take_held()
-            connection = commands._connection()
-            try:
-                connection.send_packed_command(connection.pack_commands(pending))
-                _read_and_drop(connection, len(pending))
-            except unavailable_errors():
-                pass
-        cls._local.held = None
+        try:
+            while held:
+                commands = held[0][0]
+                pending = commands._take_held()
+                connection = commands._connection()
+                with contextlib.suppress(*unavailable_errors()):
+                    connection.send_packed_command(connection.pack_commands(pending))
+                    _read_and_drop(connection, len(pending))
+        finally:
+            cls._local.held = None  # whatever happened, the next request holds its own
 
     def key(self, key: str) -> str:
         return self.cache.make_key(key)
