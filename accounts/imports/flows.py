@@ -12,10 +12,10 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
-from import_export.results import RowResult
+from import_export.results import Result, RowResult
 
 from accounts import audit
-from accounts.imports.resources import AccountResource
+from accounts.imports.resources import AccountResource, column_of
 from accounts.invitations.flows import InvitationRefused, send_invitation
 from accounts.invitations.models import InvitationBatch
 from accounts.models import User
@@ -25,6 +25,36 @@ FORMATS = {"csv": base_formats.CSV, "xlsx": base_formats.XLSX}
 
 class FileRefused(ValueError):
     """The file cannot be read at all (too big, wrong type, bad encoding, not a spreadsheet)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One thing wrong with one data row of a file."""
+
+    row: int  # 1 is the first row under the header (import-export's numbering)
+    column: str  # the file's column, or "" when the error is about the row as a whole
+    message: str
+
+
+def row_errors(result: Result) -> list[RowError]:
+    """Every error of every row of an import's ``result``, by row then column.
+
+    Validation errors (a cell the rules refuse) name their column; an error raised while
+    writing a row (the database refused it) names none.
+    """
+    errors = [
+        RowError(number, "", str(error.error))
+        for number, found in result.row_errors()
+        for error in found
+    ]
+    errors += [
+        RowError(invalid.number, column_of(key), str(message))
+        for invalid in result.invalid_rows
+        for key, messages in invalid.error_dict.items()
+        for message in messages
+    ]
+    # A stable sort: a row's messages keep the order the rules found them in.
+    return sorted(errors, key=lambda error: (error.row, error.column))
 
 
 @dataclass
@@ -104,14 +134,11 @@ def import_dataset(
     )
     report.totals = {kind: result.totals.get(kind, 0) for kind in ("new", "update", "skip")}
     report.file_errors = [str(error.error) for error in result.base_errors]
-    for number, errors in result.row_errors():
-        report.row_errors.append((number, [str(error.error) for error in errors]))
-    for invalid in result.invalid_rows:
-        messages = [
-            f"{name}: {' '.join(str(m) for m in errs)}" for name, errs in invalid.error_dict.items()
-        ]
-        report.row_errors.append((invalid.number, messages))
-    report.row_errors.sort()
+    by_row: dict[int, list[str]] = {}
+    for error in row_errors(result):
+        line = f"{error.column}: {error.message}" if error.column else error.message
+        by_row.setdefault(error.row, []).append(line)
+    report.row_errors = sorted(by_row.items())
     if not report.ok or dry_run:
         return report
     report.new_user_ids = [

@@ -10,7 +10,7 @@ invitation sets it). Any error, in any row, rolls the whole file back (``import_
 
 from diff_match_patch import diff_match_patch
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.encoding import force_str
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
@@ -190,3 +190,18 @@ class AccountResource(resources.ModelResource):
             errors = error.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+
+
+def column_of(key: str) -> str:
+    """The file's column that a row error's ``key`` is about, or "" for the row as a whole.
+
+    ``key`` is a key of the row's ValidationError: a column (before_import_row), a model field
+    (full_clean: ``full_name`` for the ``name`` column) or NON_FIELD_ERRORS. The admin fixes
+    the file, so errors name its columns, never the model's fields.
+    """
+    if key == NON_FIELD_ERRORS:
+        return ""
+    if key == "username_canonical":  # derived from the username cell (accounts.usernames)
+        return "username"
+    columns = {field.attribute: field.column_name for field in AccountResource.fields.values()}
+    return columns.get(key, key)

@@ -19,7 +19,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import RowResult
 
 from accounts import audit
-from accounts.imports.flows import FORMATS, invite_new_accounts
+from accounts.imports.flows import FORMATS, invite_new_accounts, row_errors
 from accounts.imports.resources import AccountResource
 
 INVITE_FIELD = "invite"
@@ -57,12 +57,24 @@ class AccountImportExportScreens(ImportExportMixin):
     confirm_form_class = AccountConfirmImportForm
     # The base of import-export's list: admin's, with the last import's invitations going out.
     change_list_template = "admin/accounts/user/change_list.html"
+    # import-export's page, with every row error in a table rather than behind a hover box.
+    import_template_name = "admin/accounts/user/import.html"
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):  # type: ignore[no-untyped-def]
         from accounts.invitations.progress import latest_progress
 
         extra_context = {**(extra_context or {}), "invitation_progress": latest_progress()}
         return super().changelist_view(request, extra_context=extra_context)
+
+    def import_action(self, request: HttpRequest, **kwargs):  # type: ignore[no-untyped-def]
+        """import-export's import page; a preview with errors also gets ``import_row_errors``
+        (accounts.imports.flows.RowError, every one, for the page to list)."""
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None)  # None for a redirect
+        result = context.get("result") if context else None
+        if result is not None and (result.has_errors() or result.has_validation_errors()):
+            context["import_row_errors"] = row_errors(result)
+        return response
 
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:  # type: ignore[no-untyped-def]
         # Groups and staff status grant rights: only a superuser sets them (as on the change form).

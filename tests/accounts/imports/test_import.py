@@ -3,6 +3,7 @@ idempotent, all or nothing, the command, and formulas kept out of exports."""
 
 import io
 import re
+from html import unescape
 
 import openpyxl
 import pytest
@@ -292,3 +293,46 @@ def test_admin_import_page_lists_the_columns_and_offers_csv_and_xlsx(admin):
     assert formats == ["csv", "xlsx"]
     export = admin.get("/admin/accounts/user/export/").content.decode()
     assert re.findall(r'<option value="\d+"[^>]*>(\w+)</option>', export) == ["csv", "xlsx"]
+
+
+def _visible_text(html: str) -> str:
+    """The page's text as a reader sees it without pointing at anything: no tags, no attribute
+    values, and nothing inside import-export's hover box (``validation-error-container``, shown
+    only while the pointer is over the red count)."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    hidden = re.search(r'<div class="validation-error-container">', html)
+    while hidden:
+        end = html.index("</div>", hidden.end())
+        html = html[: hidden.start()] + html[end + len("</div>") :]
+        hidden = re.search(r'<div class="validation-error-container">', html)
+    return " ".join(unescape(re.sub(r"<[^>]*>", " ", html)).split())
+
+
+def test_admin_preview_lists_every_bad_row_with_its_column_and_message(admin):
+    """An admin importing hundreds of people reads every wrong row at once: its number among
+    the data rows, the file's column and what is wrong, without pointing at anything."""
+    text = (
+        "username,name,email,language\n"
+        "ok,Ok,ok@example.com,\n"
+        "x y,X,x@example.com,\n"
+        "good,Good,good@example.com,\n"
+        "fine,Fine,not-an-address,fr\n"
+    )
+    page = _preview(admin, text)
+    shown = _visible_text(page.content.decode())
+    assert "Row Column Error" in shown
+    assert "2 username Enter a valid username." in shown
+    assert "4 email Enter a valid email address." in shown
+    # The file's column ("language"), not the model's field (preferred_language).
+    assert "4 language Value 'fr' is not a valid choice." in shown
+    assert not re.search(r"\b[13] (username|name|email|language) ", shown)
+    assert "Confirm import" not in shown
+
+
+def test_admin_preview_lists_bad_rows_in_indonesian(admin):
+    admin.cookies["django_language"] = "id"
+    page = _preview(admin, "username,name,email\nx y,X,x@example.com\n")
+    shown = _visible_text(page.content.decode())
+    assert "Baris Kolom Kesalahan" in shown
+    assert "1 username" in shown
+    assert "Row Column Error" not in shown
