@@ -44,6 +44,12 @@ def in_place_step(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return view
 
 
+def is_shown_in_place(request: HttpRequest) -> bool:
+    """Whether ``request`` is the GET of a page that ``show_in_place`` renders to answer a
+    step's POST (templates/base.html then gives the page its address)."""
+    return getattr(request, "shown_in_place", False)
+
+
 def show_in_place(request: HttpRequest, url: str) -> HttpResponse:
     """Answers ``request`` (a step's POST) with the page at ``url`` (a path of this portal, as
     ``reverse`` gives it), rendered by the view of that path as a GET of it would be; a

@@ -1,10 +1,17 @@
 """A step's POST answered with the next step's page (sso/in_place.py): the same page its own
 address shows, under that address, with working CSRF tokens and no caching."""
 
+import copy
+import logging
 import re
 
+import pytest
 from django.contrib.auth import SESSION_KEY
-from django.test import Client
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage import default_storage
+from django.contrib.sessions.backends.signed_cookies import SessionStore
+from django.template import engines
+from django.test import Client, RequestFactory
 
 from tests.conftest import led_to
 
@@ -109,3 +116,34 @@ def test_validate_posted_again_after_the_code_was_accepted_shows_the_confirm_pag
     done = client.post("/security/challenge/confirm/", {"remember": "on"})
     assert led_to(done) == "/"
     assert client.session[SESSION_KEY] == str(user.pk)
+
+
+def _base_html(request, caplog) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+    """templates/base.html alone rendered for ``request``, and the variables it failed to find
+    (Django logs each one at DEBUG, django.template)."""
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="django.template"):
+        html = engines["django"].get_template("base.html").render({}, request)
+    return html, [record.args[0] for record in caplog.records if record.name == "django.template"]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_base_html_looks_up_nothing_a_page_does_not_have(method, settings, caplog):
+    """Only pages shown in place are marked so (sso/in_place.py); every other page's base.html
+    must learn that without looking for what is not there: a failed lookup raises and logs
+    each time, and is written as ``string_if_invalid`` wherever its value is output."""
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["OPTIONS"]["string_if_invalid"] = "INVALID[%s]"
+    settings.TEMPLATES = templates
+    request = getattr(RequestFactory(), method)("/accounts/login/")
+    request.user = AnonymousUser()
+    request.session = SessionStore()
+    request._messages = default_storage(request)
+    html, failed = _base_html(request, caplog)
+    assert "INVALID" not in html and failed == []
+    assert "<body data-reload-as-get>" in html if method == "post" else "<body>" in html
+    if method == "get":
+        request.shown_in_place = True  # as show_in_place marks the page it renders
+        html, failed = _base_html(request, caplog)
+        assert "INVALID" not in html and failed == []
+        assert '<body data-address="/accounts/login/">' in html
