@@ -116,8 +116,8 @@ def _seconds_until(moment: datetime) -> int:
 # never holds a NUL (Django's form fields refuse it), and ids are positive.
 _NAME = "\x00stand-in"
 _ID = -2_026_120_101
-# What a secret check reads again once its attempt is reserved (``fresh``).
-_FRESH_COLUMNS = ("locked_until", "password", "is_active")
+# What a secret check reads again once its attempt is reserved (``fresh``), in this order.
+FRESH_COLUMNS = ("locked_until", "password", "is_active")
 
 
 def _by_name(name: str) -> QuerySet:
@@ -126,7 +126,7 @@ def _by_name(name: str) -> QuerySet:
 
 
 def _by_id(user_id: int) -> QuerySet:
-    return User.objects.filter(pk=user_id).values_list(*_FRESH_COLUMNS)[:1]
+    return User.objects.filter(pk=user_id).values_list(*FRESH_COLUMNS)[:1]
 
 
 @once

@@ -346,6 +346,10 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Called after a correct password with (request, user); returns the URL of the next step (the
 # MFA challenge or enrolment) or None to finish the sign-in.
 ACCOUNTS_AFTER_PASSWORD_STEP = "mfa.flows.step_after_password"  # noqa: S105 (a dotted path)
+# Reads the account's lock, hash and active flag again once a password attempt is reserved
+# (accounts.attempts), given (user) and returning it; empty: accounts.lockout.fresh. The MFA
+# app's reads what the account has enrolled in the same statement, for the step after it.
+ACCOUNTS_PASSWORD_FRESH_READ = "mfa.challenge.factors.fresh_with_factors"  # noqa: S105
 
 # Passkeys (WebAuthn): RP ID = the portal's domain; origins = exact https origins (empty:
 # https://<RP ID>, plus the request's own origin when the RP ID is localhost).

@@ -5,6 +5,7 @@ sign-in lives in the session under ``SIGNIN_SESSION_KEY`` until the user is sign
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -212,11 +213,17 @@ def check_password(request: HttpRequest, state: SigninState, password: str) -> P
 
     attempt = attempts.check_secret(
         request, verify, user=user, username=state.username,
-        kind=audit.SIGNIN_PASSWORD, method="pwd",
+        kind=audit.SIGNIN_PASSWORD, method="pwd", fresh=_password_fresh_read(),
     )  # fmt: skip
     if attempt.ok:
         return PasswordResult(user=user)
     return _refused(attempt)
+
+
+def _password_fresh_read() -> Callable[[User | None], User | None]:
+    """ACCOUNTS_PASSWORD_FRESH_READ, or ``lockout.fresh`` when it is empty."""
+    path = settings.ACCOUNTS_PASSWORD_FRESH_READ
+    return import_string(path) if path else lockout.fresh
 
 
 def verify_password(

@@ -36,3 +36,47 @@ def test_an_inactive_or_missing_user_is_no_pending_user(user):
     assert factors.pending_user(user.pk) is None
     assert factors.pending_user(user.pk, enrolled=False) is None
     assert factors.pending_user(user.pk + 1000) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("compiled", [True, False])
+def test_the_password_step_reads_the_lock_again_with_what_is_enrolled(
+    user, phone, monkeypatch, compiled
+):
+    """Once a password attempt is reserved, the lock, hash and active flag are read again
+    (a lock or a new password written since the first look counts) together with what the
+    account has enrolled, which the step after the password needs: one statement, and no read
+    of the factors after it. Where the statement cannot be kept (SQLite), the two reads of
+    before."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from mfa.flows import has_second_factor
+
+    if not compiled:
+        monkeypatch.setattr(factors, "_statements", lambda methods, vendor: None)
+    first_look = User.objects.get(pk=user.pk)  # read before the lock and the new password
+    locked_until = timezone.now() + timedelta(minutes=15)
+    changed = User.objects.get(pk=user.pk)
+    changed.set_password("an entirely new passphrase")
+    changed.locked_until = locked_until
+    changed.save()
+    with CaptureQueriesContext(connection) as queries:
+        assert factors.fresh_with_factors(first_look) is first_look
+        assert first_look.locked_until == locked_until
+        assert first_look.check_password("an entirely new passphrase")
+        assert has_second_factor(first_look)
+    one_statement = compiled and factors._statements(factors.all_methods(), connection.vendor)
+    assert len(queries.captured_queries) == (1 if one_statement else 2)
+
+
+@pytest.mark.django_db
+def test_an_account_deleted_since_the_first_look_reads_as_not_active(user):
+    first_look = User.objects.get(pk=user.pk)
+    User.objects.filter(pk=user.pk).delete()
+    assert factors.fresh_with_factors(first_look) is first_look
+    assert first_look.is_active is False
+    assert factors.fresh_with_factors(None) is None
