@@ -104,14 +104,29 @@ def page_mark(user_id: object) -> str:
     return salted_hmac("accounts.signin.page-mark", str(user_id)).hexdigest()[:16]
 
 
+def name_mark(username: str) -> str:
+    """``page_mark`` of a sign-in known so far by its typed name only (the passkey page of a
+    username-first sign-in, before any account is read: an unknown name has one too, and it
+    tells no one whether the account exists). The name's canonical form, so that the same
+    name typed again in another spelling (Back, then Next) is still the same sign-in."""
+    return page_mark(f"name:{canonical_username(username)}")
+
+
+def names_another(posted: object, mark: str) -> bool:
+    """Whether the mark a page posted back (``PAGE_MARK_FIELD``, in a form or a JSON body)
+    names another sign-in than ``mark``, the sign-in under way's. None (no mark posted) is
+    taken as this sign-in's; anything else than the same text (another mark, a number) is
+    another's."""
+    return posted is not None and posted != mark
+
+
 def posted_for_another(request: HttpRequest, user_id: object) -> bool:
     """Whether a form of a half-done sign-in came from the page of another account's sign-in
     than the one under way (``user_id``'s): a tab left open at one person's code or question
     while another person's sign-in began in the browser (``start_signin`` ended the first).
     Its answer, judged against this sign-in, would be counted against the other account. A
     form without the mark is taken as this sign-in's."""
-    posted = request.POST.get(PAGE_MARK_FIELD)
-    return posted is not None and posted != page_mark(user_id)
+    return names_another(request.POST.get(PAGE_MARK_FIELD), page_mark(user_id))
 
 
 def another_signin_began() -> str:

@@ -18,6 +18,9 @@ ACCOUNT_UNAVAILABLE = "account_unavailable"
 REAUTH_REQUIRED = "reauth_required"
 PROOF_REQUIRED = "proof_required"
 BAD_PUBLIC_KEY = "bad_public_key"
+# A step posted from the page of another sign-in than the one under way; its message is the
+# challenge pages' for that case (accounts.signin.flows.another_signin_began).
+ANOTHER_SIGNIN = "another_signin"
 
 MESSAGES: dict[str, Promise] = {
     BAD_REQUEST: _("The request was not understood. Reload the page and try again."),

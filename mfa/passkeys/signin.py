@@ -47,6 +47,15 @@ def verified_passkey(request: HttpRequest) -> Passkey | None:
     )
 
 
+def posted_for_another(request: HttpRequest) -> bool:
+    """Whether Confirm and Continue was posted from the page of another account's passkey than
+    the one verified in this session now (accounts.signin.flows.posted_for_another): a tab
+    left open at one person's Confirm and Continue while another person's passkey was verified
+    in the browser. False without a verified passkey (``confirm_signin`` then signs no one in)."""
+    data = request.session.get(VERIFIED_SESSION_KEY)
+    return isinstance(data, dict) and flows.posted_for_another(request, data.get("user"))
+
+
 def confirm_signin(request: HttpRequest) -> str | None:
     """Signs in the owner of the verified passkey; returns where to go, or None if stale or
     someone is signed in and no fresh sign-in was asked for (step 1's rule, as for the

@@ -1,6 +1,12 @@
 """Sign in with passkey: username first (Continue) or usernameless, then Confirm and Continue;
-and the JSON endpoint of the passkey as a second factor."""
+and the JSON endpoint of the passkey as a second factor.
 
+The pages of a sign-in under way post back whose sign-in they were shown for (the mark of
+accounts.signin.flows, ``PAGE_MARK_FIELD``, in the form or the JSON body), as the challenge
+pages do: a tab left open at one person's passkey step, while another person's sign-in began
+in the browser, neither asks for, answers nor confirms the other one's."""
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,14 +15,27 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import audit
 from accounts.signin import flows
-from mfa.challenge.pending import current_pending
+from mfa.challenge import pending as pending_state
 from mfa.passkeys import authentication, signin
-from mfa.passkeys.errors import NO_CHALLENGE, PasskeyError
-from mfa.passkeys.http import json_endpoint, read_json
+from mfa.passkeys.errors import ANOTHER_SIGNIN, NO_CHALLENGE, PasskeyError
+from mfa.passkeys.http import BAD_REQUEST_STATUS, json_endpoint, read_json
 from mfa.passkeys.models import Challenge
 from sso.in_place import in_place_step
 
 USERNAMELESS = "discoverable"
+
+
+def _from_another_signin(request: HttpRequest, data: dict, mark: str | None) -> JsonResponse | None:
+    """None, or the JSON answer to a passkey step whose page was shown for another sign-in
+    than ``mark``'s, the one under way (None: there is none, nothing to keep apart): nothing
+    is issued, verified or recorded, and the script is sent to the username page, which says
+    what the challenge pages say then."""
+    if mark is None or not flows.names_another(data.get(flows.PAGE_MARK_FIELD), mark):
+        return None
+    ended = flows.another_signin_began()
+    messages.error(request, ended)
+    body = {"error": ANOTHER_SIGNIN, "message": ended, "redirect": reverse("accounts:login")}
+    return JsonResponse(body, status=BAD_REQUEST_STATUS)
 
 
 @in_place_step
@@ -28,7 +47,8 @@ def signin_page(request: HttpRequest) -> HttpResponse:
     state = flows.current_signin(request)
     if state is None:
         return redirect("accounts:login")
-    return render(request, "passkeys/signin.html", {"username": state.username})
+    context = {"username": state.username, "page_mark": flows.name_mark(state.username)}
+    return render(request, "passkeys/signin.html", context)
 
 
 @never_cache
@@ -43,6 +63,9 @@ def signin_options(request: HttpRequest) -> JsonResponse:
     state = flows.current_signin(request)
     if state is None:
         raise PasskeyError(NO_CHALLENGE)
+    refused = _from_another_signin(request, data, flows.name_mark(state.username))
+    if refused is not None:
+        return refused  # the challenge of the sign-in under way stays open for its own page
     user = authentication.signin_user(state.username)
     options = authentication.authentication_options(
         request, purpose, user, typed_username=state.username
@@ -54,6 +77,13 @@ def signin_options(request: HttpRequest) -> JsonResponse:
 @json_endpoint
 def signin_verify(request: HttpRequest) -> JsonResponse:
     data = read_json(request)
+    # The username-first page posts its mark; the usernameless one, on the username page, is
+    # step 1 itself (as a name typed there, it may begin another sign-in) and posts none.
+    state = flows.current_signin(request)
+    mark = flows.name_mark(state.username) if state is not None else None
+    refused = _from_another_signin(request, data, mark)
+    if refused is not None:
+        return refused
     next_url = data.get("next") if isinstance(data.get("next"), str) else ""
     try:
         verified = authentication.verify_passkey(
@@ -74,21 +104,29 @@ def signin_verify(request: HttpRequest) -> JsonResponse:
 def signin_confirm(request: HttpRequest) -> HttpResponse:
     """Confirm and Continue: the account the passkey proved, then Home (or the next URL)."""
     if request.method == "POST":
+        if signin.posted_for_another(request):
+            # Left as it is: the passkey verified since is another sign-in's to confirm.
+            messages.error(request, flows.another_signin_began())
+            return redirect("accounts:login")
         target = signin.confirm_signin(request)
         return redirect(target or "accounts:login")
     passkey = signin.verified_passkey(request)
     if passkey is None:
         return redirect("accounts:login")
-    return render(request, "passkeys/confirm.html", {"passkey": passkey})
+    context = {"passkey": passkey, "page_mark": flows.page_mark(passkey.user_id)}
+    return render(request, "passkeys/confirm.html", context)
 
 
 @never_cache
 @json_endpoint
 def second_factor_options(request: HttpRequest) -> JsonResponse:
     """Options for a passkey as the second factor, for the user whose password was right."""
-    read_json(request)
-    pending = current_pending(request)
+    data = read_json(request)
+    pending = pending_state.current_pending(request)
     if pending is None:
         raise PasskeyError(NO_CHALLENGE)
+    refused = _from_another_signin(request, data, pending_state.page_mark(request))
+    if refused is not None:
+        return refused
     purpose = Challenge.Purpose.SECOND_FACTOR
     return JsonResponse(authentication.authentication_options(request, purpose, pending.user))

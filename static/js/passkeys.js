@@ -236,6 +236,10 @@
   function setUpSignin(box) {
     var button = box.querySelector("[data-passkey-start]");
     var autofill = null;
+    // Whose sign-in the page was shown for (data-signin, accounts.signin.flows.page_mark),
+    // posted with each step: a page of another sign-in than the browser's current one is
+    // refused. The usernameless box, step 1 itself, has none (undefined: not posted).
+    var signin = box.dataset.signin;
     // Username first, an account without a passkey on this device (or none at all: the server
     // lists stand-in ids then, mfa/passkeys/decoys.py) ends as a cancel does; the page says
     // so, the same for every name (data-not-allowed).
@@ -247,7 +251,7 @@
       // An autofill (conditional) request runs before anyone asked for anything: until the
       // person picks a passkey from it, its end (aborted, refused, unreachable) is silent.
       var silent = mediation === "conditional";
-      return postJSON(box.dataset.optionsUrl, { mode: box.dataset.mode })
+      return postJSON(box.dataset.optionsUrl, { mode: box.dataset.mode, signin: signin })
         .then(function (json) {
           timeout = json.timeout || 0;
           startedAt = Date.now();
@@ -261,6 +265,7 @@
           return postJSON(box.dataset.verifyUrl, {
             credential: credentialJSON(credential),
             next: box.dataset.next || "",
+            signin: signin,
           });
         })
         .then(function (result) {
@@ -306,6 +311,8 @@
   function setUpChallenge(box) {
     var button = box.querySelector("[data-passkey-start]");
     var hidden = box.querySelector("[data-passkey-credential]");
+    // The challenge form's mark of whose sign-in it was shown for, posted for the options too.
+    var mark = box.querySelector("input[name=signin]");
     button.addEventListener("click", function () {
       showError(box, "");
       if (!supported()) {
@@ -314,7 +321,7 @@
       }
       var startedAt = 0;
       var timeout = 0;
-      postJSON(box.dataset.optionsUrl, {})
+      postJSON(box.dataset.optionsUrl, mark ? { signin: mark.value } : {})
         .then(function (json) {
           timeout = json.timeout || 0;
           startedAt = Date.now();

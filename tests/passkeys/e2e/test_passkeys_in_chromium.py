@@ -242,3 +242,34 @@ def test_an_autofill_request_that_ends_by_itself_shows_no_error(page: Page, user
     expect(page.get_by_role("alert")).to_have_text(
         "The passkey request was cancelled or not allowed. Please try again."
     )
+
+
+def test_continue_on_a_passkey_page_left_open_while_another_sign_in_began(
+    without_autofill: Page, user, password
+):
+    """Ani's Sign in with passkey page left open in a tab; budi's name typed in another tab.
+    Continue on ani's page (its script posts whose sign-in the page was shown for) is refused
+    and sends the tab to the username page, which says why; budi's sign-in goes on."""
+    page = without_autofill
+    sign_in_with_password(page, "ani", password)
+    open_passkeys_tab(page)
+    register_device(page, "My laptop")
+    sign_out(page)
+    page.get_by_label("Username").fill("ani")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("link", name="Sign in with passkey").click()
+    expect(page.get_by_role("button", name="Continue")).to_be_visible()
+
+    other_tab = page.context.new_page()
+    other_tab.goto("/accounts/login/")
+    other_tab.get_by_label("Username").fill("budi")
+    other_tab.get_by_role("button", name="Next").click()
+    # The username page's copy of step 2 posts the name with the choice: budi's sign-in begins.
+    other_tab.get_by_role("link", name="Sign in with passkey").click()
+    expect(other_tab.get_by_text("Signing in as budi")).to_be_visible()
+
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("The sign-in on that page has ended")).to_be_visible()
+    expect(page.get_by_label("Username")).to_be_visible()
+    other_tab.reload()
+    expect(other_tab.get_by_text("Signing in as budi")).to_be_visible()

@@ -1,0 +1,206 @@
+"""Two sign-ins in one browser, with a passkey: a tab left open at ani's passkey step (Sign in
+with passkey, its Confirm and Continue, the passkey as her second factor) while budi's sign-in
+began in another tab. The old page posts whose sign-in it was shown for (the mark of
+accounts.signin.flows), as the challenge pages do (tests/mfa/test_two_signins_one_browser.py):
+it neither asks for, answers nor confirms budi's sign-in, which goes on untouched."""
+
+import json
+import re
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.test import Client
+
+from accounts.models import AuditEvent
+from mfa.passkeys.signin import VERIFIED_SESSION_KEY
+from tests.conftest import led_to, post_username, prove_account_email, sign_in
+from tests.passkeys.authenticator import SoftAuthenticator
+from tests.passkeys.conftest import SIGNIN_OPTIONS, SIGNIN_VERIFY, post_json, register
+
+pytestmark = pytest.mark.django_db
+
+SIGNIN_PAGE = "/security/passkeys/signin/"
+CONFIRM = "/security/passkeys/signin/confirm/"
+SECOND_FACTOR_OPTIONS = "/security/passkeys/challenge/options/"
+SECOND_FACTOR_PAGE = "/security/challenge/passkey/"
+LOGIN = "/accounts/login/"
+PASSWORD_PAGE = "/accounts/login/password/"
+ENDED = "The sign-in on that page has ended: another began in this browser."
+
+
+@pytest.fixture
+def budi_key(make_user, password) -> SoftAuthenticator:
+    """Budi, with a passkey of his own on another device (registered in another browser)."""
+    make_user("budi")
+    elsewhere = Client()
+    assert led_to(sign_in(elsewhere, "budi", password)) == "/"
+    prove_account_email(elsewhere)
+    key = SoftAuthenticator()
+    assert register(elsewhere, key, name="Budi's phone").status_code == 200
+    return key
+
+
+def _mark_on(page: str) -> str:
+    """The mark the Sign in with passkey page's script posts (data-signin)."""
+    return re.search(r'data-signin="([^"]*)"', page).group(1)
+
+
+def _form_mark(page: str) -> str:
+    """The mark in the page's form (accounts/_page_mark.html)."""
+    return re.search(r'<input type="hidden" name="signin" value="([^"]*)"', page).group(1)
+
+
+def _passkey_page(client, username: str) -> str:
+    post_username(client, username)
+    return client.get(SIGNIN_PAGE).text
+
+
+def _options(client, mark: str):
+    return post_json(client, SIGNIN_OPTIONS, {"mode": "username", "signin": mark})
+
+
+def _verify(client, answer: dict, mark: str):
+    return post_json(client, SIGNIN_VERIFY, {"credential": answer, "next": "", "signin": mark})
+
+
+def _refused_as_ended(response) -> None:
+    """The JSON answer to a step of another sign-in's page: the challenge pages' message,
+    and the script sent to the username page, which says it too."""
+    assert response.status_code == 400
+    assert response.json()["error"] == "another_signin"
+    assert response.json()["message"].startswith(ENDED)
+    assert response.json()["redirect"] == LOGIN
+
+
+def _passkey_events() -> int:
+    return AuditEvent.objects.filter(kind="signin.passkey").count()
+
+
+def test_a_passkey_answered_on_the_previous_persons_page_does_not_end_the_next_ones_signin(
+    client, user, registered, budi_key
+):
+    ani_mark = _mark_on(_passkey_page(client, "ani"))
+    ani_options = _options(client, ani_mark).json()
+    budi_mark = _mark_on(_passkey_page(client, "budi"))
+    assert budi_mark != ani_mark
+    budi_options = _options(client, budi_mark).json()
+    events = _passkey_events()
+    # Back in ani's tab: her device answers her page's request.
+    answer = _verify(client, registered.get(ani_options), ani_mark)
+    _refused_as_ended(answer)
+    assert ENDED in client.get(LOGIN).text
+    assert _passkey_events() == events  # nothing verified, nothing recorded
+    assert VERIFIED_SESSION_KEY not in client.session and SESSION_KEY not in client.session
+    # Budi's sign-in is untouched: his open request still signs him in.
+    verified = _verify(client, budi_key.get(budi_options), budi_mark)
+    assert verified.status_code == 200
+    assert led_to(client.post(CONFIRM, {"signin": _form_mark(client.get(CONFIRM).text)})) == "/"
+    assert client.session[SESSION_KEY] != str(user.pk)
+
+
+def test_a_passkey_answered_on_the_previous_persons_page_is_not_held_for_the_next_name(
+    client, user, registered, make_user
+):
+    """Budi has only typed his name: ani's passkey, answered on her page, is not verified
+    (its Confirm and Continue would have ended budi's sign-in and signed ani in)."""
+    make_user("budi")
+    ani_mark = _mark_on(_passkey_page(client, "ani"))
+    ani_options = _options(client, ani_mark).json()
+    post_username(client, "budi")
+    _refused_as_ended(_verify(client, registered.get(ani_options), ani_mark))
+    assert VERIFIED_SESSION_KEY not in client.session
+    assert client.post(CONFIRM)["Location"] == LOGIN and SESSION_KEY not in client.session
+    assert "Signing in as <strong>budi</strong>" in client.get(SIGNIN_PAGE).text
+
+
+def test_continue_on_the_previous_persons_page_leaves_the_next_ones_request_open(
+    client, user, registered, budi_key
+):
+    ani_mark = _mark_on(_passkey_page(client, "ani"))
+    budi_mark = _mark_on(_passkey_page(client, "budi"))
+    budi_options = _options(client, budi_mark).json()
+    # Continue on ani's page: no request for budi's sign-in, none replacing his.
+    _refused_as_ended(_options(client, ani_mark))
+    assert _verify(client, budi_key.get(budi_options), budi_mark).status_code == 200
+
+
+def test_the_same_persons_passkey_page_in_another_spelling_still_answers(client, user, registered):
+    """Back, then the same name in another spelling (the same sign-in, accounts.usernames):
+    the first page is still this sign-in's."""
+    first = _mark_on(_passkey_page(client, "ani"))
+    assert _mark_on(_passkey_page(client, "ANI")) == first
+    options = _options(client, first).json()
+    assert _verify(client, registered.get(options), first).status_code == 200
+
+
+def test_the_mark_of_the_passkey_page_tells_no_one_whether_the_name_has_an_account(
+    client, user, registered, settings
+):
+    """A keyed digest of the typed name: the same shape for a name without an account, and
+    no one without the portal's key can tell which name it is."""
+    known = _mark_on(_passkey_page(client, "ani"))
+    unknown = _mark_on(_passkey_page(client, "nobody"))
+    assert re.fullmatch("[0-9a-f]{16}", known) and re.fullmatch("[0-9a-f]{16}", unknown)
+    assert known != unknown
+    settings.SECRET_KEY = "another key " * 5
+    assert _mark_on(client.get(SIGNIN_PAGE).text) not in (known, unknown)
+
+
+def test_confirm_and_continue_of_the_previous_persons_passkey_signs_no_one_in(
+    client, user, registered, budi_key
+):
+    ani_mark = _mark_on(_passkey_page(client, "ani"))
+    _verify(client, registered.get(_options(client, ani_mark).json()), ani_mark)
+    ani_confirm = client.get(CONFIRM).text
+    assert "Signing in as <strong>ani</strong>" in ani_confirm
+    budi_mark = _mark_on(_passkey_page(client, "budi"))
+    _verify(client, budi_key.get(_options(client, budi_mark).json()), budi_mark)
+    # Ani's Confirm and Continue, posted from her tab.
+    answer = client.post(CONFIRM, {"signin": _form_mark(ani_confirm)})
+    assert answer.status_code == 302 and answer["Location"] == LOGIN
+    assert ENDED in client.get(LOGIN).text
+    assert SESSION_KEY not in client.session
+    # Budi's Confirm and Continue is still his to press.
+    budi_confirm = client.get(CONFIRM).text
+    assert "Signing in as <strong>budi</strong>" in budi_confirm
+    assert led_to(client.post(CONFIRM, {"signin": _form_mark(budi_confirm)})) == "/"
+    assert client.session[SESSION_KEY] != str(user.pk)
+
+
+def test_the_refusal_speaks_bahasa_indonesia(client, user, registered, budi_key):
+    ani_mark = _mark_on(_passkey_page(client, "ani"))
+    _passkey_page(client, "budi")
+    answer = client.post(
+        SIGNIN_OPTIONS,
+        json.dumps({"mode": "username", "signin": ani_mark}),
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="id",
+    )
+    assert answer.json()["message"].startswith("Proses masuk di halaman itu telah berakhir")
+
+
+def test_a_mark_of_another_type_is_refused_not_a_500(client, user, registered):
+    _passkey_page(client, "ani")
+    for mark in (5, [], {"a": 1}):
+        _refused_as_ended(_options(client, mark))
+
+
+def test_the_passkey_as_the_previous_persons_second_factor_asks_nothing_for_the_next(
+    client, user, password, registered, budi_key
+):
+    """Ani's passkey challenge page (after her password) left open; budi's password reaches
+    his. Use passkey on ani's page neither asks for a request for budi's account nor ends
+    the one his page opened, and no wrong answer is counted against him."""
+    ani_page = client.post(PASSWORD_PAGE, {"username": "ani", "password": password})
+    assert led_to(ani_page) == SECOND_FACTOR_PAGE
+    budi_page = client.post(PASSWORD_PAGE, {"username": "budi", "password": password})
+    assert led_to(budi_page) == SECOND_FACTOR_PAGE
+    ani_mark, budi_mark = _form_mark(ani_page.text), _form_mark(budi_page.text)
+    assert ani_mark != budi_mark
+    budi_options = post_json(client, SECOND_FACTOR_OPTIONS, {"signin": budi_mark}).json()
+    # Use passkey on ani's page.
+    _refused_as_ended(post_json(client, SECOND_FACTOR_OPTIONS, {"signin": ani_mark}))
+    failures = AuditEvent.objects.filter(result="failure").count()
+    answer = {"signin": budi_mark, "credential": json.dumps(budi_key.get(budi_options))}
+    assert led_to(client.post(SECOND_FACTOR_PAGE, answer)) == "/security/challenge/confirm/"
+    assert AuditEvent.objects.filter(result="failure").count() == failures
