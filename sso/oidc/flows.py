@@ -193,6 +193,22 @@ def without_prompt_login(params: QueryDict) -> QueryDict:
     return params
 
 
+def with_consent_asked(params: QueryDict, application: Application) -> QueryDict:
+    """``params`` asking DOT for its consent page (``approval_prompt=force``) when they carry
+    ``prompt=consent`` and ``application`` is not first-party; else ``params`` as they are.
+
+    OpenID Connect Core §3.1.2.1: with ``consent`` the authorization server SHOULD ask the
+    person for consent even when given before (DOT's ``approval_prompt=auto`` would skip the
+    page after an earlier consent). An app the admin made first-party (``skip_authorization``)
+    is never asked, as a Keycloak client without "Consent required".
+    """
+    if application.skip_authorization or "consent" not in params.get("prompt", "").split():
+        return params
+    params = params.copy()
+    params["approval_prompt"] = "force"
+    return params
+
+
 def fresh_sign_in_url(request: HttpRequest) -> str:
     """The sign-in page, returning to this very authorize request, which it will then meet.
 

@@ -151,6 +151,7 @@ class AuthorizationView(dot_views.AuthorizationView):
                 return redirect(step_up)
         # prompt=login is met by now (flows.authentication_needed); DOT would ask again.
         request.GET = flows.without_prompt_login(request.GET)
+        request.GET = flows.with_consent_asked(request.GET, application)
         if self._answers_at_once(request, application, scopes):
             return self._authorize(request, application, scopes, credentials)
         return super().get(request, *args, **kwargs)

@@ -129,6 +129,36 @@ def test_third_party_app_asks_consent_once(client, make_app, user, password):
     assert get_code(client)[0]
 
 
+def test_prompt_consent_asks_again_after_an_earlier_consent(client, make_app, user, password):
+    """OpenID Connect Core §3.1.2.1: prompt=consent asks for consent even when it was given
+    before; the answer to the page is then the code, as the first time."""
+    make_app(skip_authorization=False, name="Partner Portal")
+    sign_in(client, user.username, password)
+    verifier, challenge = pkce_pair()
+    page = client.get(authorize_url(challenge))
+    data = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    code = query_of(client.post("/o/authorize/", {**data, "allow": "on"})["Location"])["code"]
+    assert exchange(client, code, verifier).status_code == 200
+    assert get_code(client)[0]  # consent given: straight through without prompt=consent
+
+    verifier, challenge = pkce_pair()
+    again = client.get(authorize_url(challenge, prompt="consent"))
+    assert again.status_code == 200
+    assert "Partner Portal" in again.text
+    data = {k: v for k, v in again.context["form"].initial.items() if v is not None}
+    code = query_of(client.post("/o/authorize/", {**data, "allow": "on"})["Location"])["code"]
+    assert exchange(client, code, verifier).status_code == 200
+
+
+def test_prompt_consent_for_a_first_party_app_goes_straight_through(
+    client, relying_app, user, password
+):
+    """The admin made the app first-party (no consent page): prompt=consent does not add one,
+    as for a Keycloak client that requires no consent."""
+    sign_in(client, user.username, password)
+    assert get_code(client, prompt="consent")[0]
+
+
 def test_consent_page_has_no_inline_script_or_style(client, make_app, user, password):
     make_app(skip_authorization=False)
     sign_in(client, user.username, password)
