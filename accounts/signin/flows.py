@@ -129,6 +129,27 @@ def posted_for_another(request: HttpRequest, user_id: object) -> bool:
     return names_another(request.POST.get(PAGE_MARK_FIELD), page_mark(user_id))
 
 
+def restart_mark(request: HttpRequest) -> str:
+    """What the "Not you?" and "Cancel sign-in" forms of a sign-in's pages post back
+    (``PAGE_MARK_FIELD``): the mark of the sign-in under way by its typed name (``name_mark``),
+    '' without one (a usernameless passkey, a step-up): the one thing every step of a
+    username-first sign-in knows of it, from the method page to its challenge."""
+    state = current_signin(request)
+    return name_mark(state.username) if state is not None else ""
+
+
+def restart_for_another(request: HttpRequest) -> bool:
+    """Whether "Not you?" or "Cancel sign-in" was posted from the page of another sign-in
+    than the one under way (``restart_mark``): a tab left open at one person's step while
+    another person's sign-in began in the browser. It would end that other sign-in, which is
+    not the page's to end. A form without the mark (the username page's, step 1 itself) ends
+    whatever is under way, as before."""
+    state = current_signin(request)
+    if state is None:
+        return False
+    return names_another(request.POST.get(PAGE_MARK_FIELD), name_mark(state.username))
+
+
 def another_signin_began() -> str:
     """What a page says to a form ``posted_for_another`` (already translated)."""
     return _(

@@ -158,7 +158,13 @@ def restart(request: HttpRequest) -> HttpResponse:
     challenge, a verified passkey) and start again. A POST with its CSRF token, as any request
     that changes the session: another site cannot end someone's sign-in. Where the sign-in was
     going (a relying app, a page) is kept: the next person is sent there too once signed in.
+    Posted from the page of another sign-in than the one under way (a tab left open), it ends
+    nothing (``flows.restart_for_another``).
     """
+    if flows.restart_for_another(request):
+        # The other sign-in is left as it is, as the challenge pages leave it.
+        messages.error(request, flows.another_signin_began())
+        return redirect("accounts:login")
     state = flows.current_signin(request)
     next_url = flows.safe_next_url(request, request.POST.get("next")) or (
         state.next_url if state else ""

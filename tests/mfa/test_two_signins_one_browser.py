@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import AuditEvent
 from accounts.question import flows as question_policy
 from mfa.models import EmailDevice
-from tests.conftest import led_to
+from tests.conftest import led_to, post_username
 from tests.mfa.conftest import run_on_commit
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +142,54 @@ def test_an_answer_on_the_previous_persons_security_question_is_not_judged_again
     assert answer["Location"] == "/accounts/login/"
     assert _failures(budi_user) == 0 and SESSION_KEY not in client.session
     assert "Nama hewan?" in client.get("/accounts/login/question/").text  # budi's goes on
+
+
+RESTART = "/accounts/login/restart/"
+
+
+def test_not_you_on_the_previous_persons_page_does_not_end_the_next_ones_signin(
+    client, user, make_user
+):
+    """Ani's method page left open; budi typed his name in another tab. "Not you?" on ani's
+    page ends ani's sign-in, which is over: not budi's."""
+    make_user("budi")
+    ani_page = post_username_page(client, "ani")
+    assert "Signing in as <strong>budi</strong>" in post_username_page(client, "budi")
+    answer = client.post(RESTART, _form_of(ani_page, RESTART))
+    assert answer["Location"] == "/accounts/login/"
+    assert ENDED in client.get("/accounts/login/").text
+    assert "Signing in as <strong>budi</strong>" in client.get("/accounts/login/method/").text
+    # Budi's own "Not you?" still ends his.
+    budi_page = client.get("/accounts/login/method/").text
+    client.post(RESTART, _form_of(budi_page, RESTART))
+    assert led_to(client.get("/accounts/login/method/")) == "/accounts/login/"
+
+
+def test_cancel_sign_in_on_the_previous_persons_picker_leaves_the_next_ones_challenge(
+    client, make_user, user, password, phone, budi
+):
+    EmailDevice.objects.create(user=user, name="Email", email="ani.codes@example.com")
+    _, budi_app = budi
+    picker = _password(client, "ani", password)
+    assert led_to(picker) == "/security/challenge/"
+    _password(client, "budi", password)
+    answer = client.post(RESTART, _form_of(picker.text, RESTART))
+    assert answer["Location"] == "/accounts/login/"
+    assert led_to(client.post("/security/challenge/totp/", {"code": budi_app.now()})) == (
+        "/security/challenge/confirm/"
+    )
+
+
+def test_the_username_pages_not_you_still_ends_whatever_is_under_way(client, user):
+    """The username page is step 1 itself (its copy of step 2 names no sign-in yet): its
+    "Not you?" posts no mark and ends the sign-in under way, as before."""
+    post_username(client, "ani")
+    page = client.get("/accounts/login/").text
+    assert _form_of(page, RESTART) == {}
+    client.post(RESTART, _form_of(page, RESTART))
+    assert led_to(client.get("/accounts/login/method/")) == "/accounts/login/"
+
+
+def post_username_page(client, username: str) -> str:
+    """Next with ``username``: the method page (shown in place), as its HTML."""
+    return post_username(client, username).text

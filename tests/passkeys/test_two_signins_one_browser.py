@@ -204,3 +204,29 @@ def test_the_passkey_as_the_previous_persons_second_factor_asks_nothing_for_the_
     answer = {"signin": budi_mark, "credential": json.dumps(budi_key.get(budi_options))}
     assert led_to(client.post(SECOND_FACTOR_PAGE, answer)) == "/security/challenge/confirm/"
     assert AuditEvent.objects.filter(result="failure").count() == failures
+
+
+def test_not_you_on_the_previous_persons_passkey_pages_leaves_the_next_ones_passkey(
+    client, user, registered, budi_key
+):
+    """ "Not you?" on ani's Sign in with passkey page, or on her Confirm and Continue, after
+    budi's passkey was verified in another tab: budi's Confirm and Continue is still his."""
+    restart = "/accounts/login/restart/"
+    ani_page = _passkey_page(client, "ani")
+    ani_mark = _mark_on(ani_page)
+    _verify(client, registered.get(_options(client, ani_mark).json()), ani_mark)
+    ani_confirm = client.get(CONFIRM).text
+    budi_mark = _mark_on(_passkey_page(client, "budi"))
+    _verify(client, budi_key.get(_options(client, budi_mark).json()), budi_mark)
+    for page in (ani_page, ani_confirm):
+        answer = client.post(restart, {"signin": _restart_mark(page)})
+        assert answer["Location"] == LOGIN
+    budi_confirm = client.get(CONFIRM).text
+    assert "Signing in as <strong>budi</strong>" in budi_confirm
+    assert led_to(client.post(CONFIRM, {"signin": _form_mark(budi_confirm)})) == "/"
+
+
+def _restart_mark(page: str) -> str:
+    """The mark of the page's "Not you?" form."""
+    form = page[page.index('action="/accounts/login/restart/"') :].split("</form>")[0]
+    return _form_mark(form)
