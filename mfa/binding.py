@@ -21,7 +21,6 @@ import secrets
 import time
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
@@ -36,6 +35,7 @@ from accounts.signin.flows import AUTH_METHODS_SESSION_KEY
 from mfa import codes, notices, trust
 from mfa.methods import check_error, mask_email, send_error
 from mfa.models import CodeChallenge
+from sso.next_param import url_with_next
 
 PROVED_AT_SESSION_KEY = "mfa.binding_proved_at"
 ATTEMPT_SESSION_KEY = "mfa.binding_attempt"
@@ -84,7 +84,7 @@ def binding_allowed(request: HttpRequest) -> bool:
 
 def proof_url(next_url: str) -> str:
     """The page that sends and checks the account e-mail code, then returns to ``next_url``."""
-    return f"{reverse('mfa:prove_account')}?{urlencode({'next': next_url})}"
+    return url_with_next(reverse("mfa:prove_account"), next_url)
 
 
 def binding_proof_required(

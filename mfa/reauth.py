@@ -8,7 +8,6 @@ for the password (or a factor) again unless the user proved it in the last
 import time
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +15,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from accounts.signin.flows import AUTH_TIME_SESSION_KEY
+from sso.next_param import url_with_next
 
 REAUTH_TIME_SESSION_KEY = "mfa.reauth_time"
 
@@ -42,7 +42,7 @@ def recent_auth_required(view: Callable[..., HttpResponse]) -> Callable[..., Htt
     def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if request.method == "POST" and not recently_authenticated(request):
             back = request.get_full_path()
-            return redirect(f"{reverse('mfa:reauth')}?{urlencode({'next': back})}")
+            return redirect(url_with_next(reverse("mfa:reauth"), back))
         return view(request, *args, **kwargs)
 
     return wrapped

@@ -1,7 +1,5 @@
 """Sign-in pages: thin views that parse the request, call accounts.signin.flows and render."""
 
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -17,6 +15,7 @@ from accounts.registration.flows import signup_open
 from accounts.signin import flows
 from accounts.signin.forms import LocationForm, PasswordForm, UsernameForm
 from sso.in_place import in_place_step, show_in_place
+from sso.next_param import url_with_next
 
 TOO_MANY_REQUESTS = 429
 
@@ -171,7 +170,7 @@ def restart(request: HttpRequest) -> HttpResponse:
     )
     flows.forget_half_done_signin(request)
     login = reverse("accounts:login")
-    return redirect(f"{login}?{urlencode({'next': next_url})}" if next_url else login)
+    return redirect(url_with_next(login, next_url))
 
 
 @never_cache

@@ -22,11 +22,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 
 from accounts import audit
 from mfa.rollout import policy as rollout_policy
 from mfa.rollout.models import Reminder
+from sso.next_param import url_with_next
 
 SESSION_KEY = "mfa.rollout"
 REMIND = "remind"  # the interstitial is due
@@ -120,9 +120,7 @@ def gate(request: HttpRequest) -> HttpResponse | None:
             _save(request, data)
         return redirect(reverse("mfa_rollout:enrol"))
     if data["state"] == REMIND and request.method == "GET":
-        return redirect(
-            f"{reverse('mfa_rollout:reminder')}?{urlencode({'next': request.get_full_path()})}"
-        )
+        return redirect(url_with_next(reverse("mfa_rollout:reminder"), request.get_full_path()))
     return None
 
 

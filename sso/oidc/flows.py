@@ -13,7 +13,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
@@ -30,6 +29,7 @@ from accounts.signin.flows import (
     SIGNIN_TIME_SESSION_KEY,
     request_fresh_signin,
 )
+from sso.next_param import url_with_next
 from sso.oidc import claims
 from sso.oidc.models import Application, SignInContext
 
@@ -222,7 +222,7 @@ def fresh_sign_in_url(request: HttpRequest) -> str:
     request.session[FRESH_SIGN_IN_SESSION_KEY] = dict(list(asked.items())[-FRESH_SIGN_IN_KEPT:])
     if request.user.is_authenticated:
         request_fresh_signin(request)
-    return f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': request.get_full_path()})}"
+    return url_with_next(reverse(settings.LOGIN_URL), request.get_full_path())
 
 
 def step_up_url(request: HttpRequest) -> str | None:
@@ -233,7 +233,7 @@ def step_up_url(request: HttpRequest) -> str | None:
         log.warning("acr_values asked for step-up but %s is not installed", STEP_UP_URL_NAME)
         return None
     request.session[STEP_UP_TRIED_SESSION_KEY] = _fingerprint(request)
-    return f"{page}?{urlencode({'next': request.get_full_path()})}"
+    return url_with_next(page, request.get_full_path())
 
 
 def has_consent(user, application: Application, scopes: list[str]) -> bool:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
 from accounts.signin.flows import request_fresh_signin
+from sso.next_param import url_with_next
 from sso.oidc.flows import STEP_UP_URL_NAME
 from sso.saml import flows, idp, logout
 from sso.saml.flows import Refused, Step
@@ -100,7 +101,7 @@ def launch(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _sign_in_url(back: str) -> str:
-    return f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': back})}"
+    return url_with_next(reverse(settings.LOGIN_URL), back)
 
 
 @never_cache
@@ -119,7 +120,7 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
         return redirect(_sign_in_url(request.path))
     if step == Step.STEP_UP:
         flows.mark_step_up_tried(request, token)
-        return redirect(f"{reverse(STEP_UP_URL_NAME)}?{urlencode({'next': request.path})}")
+        return redirect(url_with_next(reverse(STEP_UP_URL_NAME), request.path))
     try:
         if step == Step.ANSWER:
             form = flows.answer(request, pending)

@@ -1,6 +1,7 @@
 """The authorize endpoint's demands on the portal session: SSO, prompt, max_age, consent."""
 
 import re
+from html import unescape
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -212,3 +213,16 @@ def test_a_code_is_256_random_bits(client, relying_app, user, password):
     codes = {get_code(client)[0] for _ in range(3)}
     assert len(codes) == 3
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", code) for code in codes)
+
+
+def test_the_sign_in_page_goes_back_to_the_exact_authorize_request(client, relying_app):
+    """A state with &, #, spaces and non-ASCII (an app may put anything there, RFC 6749
+    section 4.1.1) comes back unchanged: the sign-in page posts the authorize address as the
+    request had it."""
+    _, challenge = pkce_pair()
+    asked = authorize_url(challenge, state="a&b #c d+e ü/é?")
+    to_sign_in = client.get(asked)["Location"]
+    assert urlsplit(to_sign_in).path == "/accounts/login/"
+    page = client.get(to_sign_in)
+    found = re.search(r'<input type="hidden" name="next" value="([^"]*)">', page.text)
+    assert found and unescape(found.group(1)) == asked
