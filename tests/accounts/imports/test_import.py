@@ -336,3 +336,11 @@ def test_admin_preview_lists_bad_rows_in_indonesian(admin):
     assert "Baris Kolom Kesalahan" in shown
     assert "1 username" in shown
     assert "Row Column Error" not in shown
+
+
+def test_admin_preview_of_a_file_with_wrong_columns_says_so_without_a_traceback(admin):
+    page = _preview(admin, "username,nama,email\nrina,Rina,rina@example.com\n")
+    shown = _visible_text(page.content.decode())
+    assert "Errors Wrong columns: missing name; unknown nama." in shown
+    assert "Traceback" not in page.content.decode() and ".py" not in shown
+    assert "Confirm import" not in shown
