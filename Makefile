@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 DEV_ENV := DEBUG=true ACCOUNTS_SIGNUP=open ACCOUNTS_SELF_DELETE=true
 
-.PHONY: run test lint format install messages clean demo-rp demo-sp e2e-deps bench bench-peers
+.PHONY: run test lint format install messages clean demo-rp demo-sp e2e-deps bench bench-peers screenshots
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ e2e-deps:
 
 test: install messages e2e-deps
 	$(PY) -m pytest
+
+# The user guide's screenshots (docs/img/), taken by the browser tests; a plain test run writes
+# them into var/screenshots/ and leaves docs/img/ alone.
+screenshots: install messages e2e-deps
+	E2E_SCREENSHOTS_DIR=$(CURDIR)/docs/img $(PY) -m pytest tests/e2e
 
 # Figures on this machine (bench/): PostgreSQL at 127.0.0.1:5432, own Redis; about 3 minutes.
 bench: install messages

@@ -2,7 +2,7 @@
 
 Every page a test opens is checked by axe-core (from npm, see package.json; `npm ci` in this
 folder) and must show no serious or critical accessibility violation, and no
-Content-Security-Policy refusal. Tests take their screenshots into docs/img/ for the user guide.
+Content-Security-Policy refusal. Tests take the user guide's screenshots (person.IMG).
 
 Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls from a
 thread with a running loop unless told this is fine, and here it is (the live server runs in

@@ -3,9 +3,12 @@
 Every step finds elements by their role, label or text only. ``look`` is called on each page
 the person reaches: axe-core must find no serious or critical violation, the browser must not
 have refused anything under the Content-Security-Policy, and a screenshot may be taken for
-docs/user-guide.md (docs/img/<name>-1280.png, and -375.png for the main screens).
+docs/user-guide.md (<name>-1280.png, and -375.png for the main screens): into var/screenshots/,
+or into the folder ``E2E_SCREENSHOTS_DIR`` names (``make screenshots`` renews docs/img/ so). A
+test run leaves the repository's files as they were.
 """
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +16,9 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import ConsoleMessage, Page, expect
 
-IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+REPO = Path(__file__).resolve().parents[2]
+IMG = Path(os.environ.get("E2E_SCREENSHOTS_DIR") or REPO / "var" / "screenshots").resolve()
+IMG.mkdir(parents=True, exist_ok=True)
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 SERIOUS = {"serious", "critical"}

@@ -25,7 +25,7 @@ CELLS = """() => [...document.querySelectorAll("main table tbody td")].map((td) 
 
 
 def phone_shot(person: Person, name: str) -> None:
-    """The user guide's picture of this screen on a phone (docs/img/<name>-375.png)."""
+    """The user guide's picture of this screen on a phone (<name>-375.png in person.IMG)."""
     IMG.mkdir(parents=True, exist_ok=True)
     person.page.screenshot(path=IMG / f"{name}-375.png", full_page=True)
 
