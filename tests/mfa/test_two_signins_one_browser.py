@@ -114,10 +114,18 @@ def test_the_same_persons_page_of_an_earlier_attempt_still_answers(client, user,
     assert led_to(answer) == "/security/challenge/confirm/"
 
 
-def test_the_mark_tells_no_one_the_account(client, user, password, phone):
+def test_the_mark_tells_no_one_the_account(client, user, password, phone, settings):
+    """The mark is a digest keyed with the portal's secret, not the account's id in any form
+    (a random-looking 16 hex digits may hold the id's digits by chance, so that is no test):
+    under another SECRET_KEY the same account has another mark."""
+    from accounts.signin.flows import page_mark
+
     page = _password(client, "ani", password).text
     mark = _form_of(page, "/security/challenge/totp/")["signin"]
-    assert len(mark) == 16 and str(user.pk) not in mark
+    assert re.fullmatch(r"[0-9a-f]{16}", mark)
+    assert mark == page_mark(user.pk) != page_mark(user.pk + 1)
+    settings.SECRET_KEY = "another secret key, for this test only, long enough to be one"
+    assert page_mark(user.pk) != mark
 
 
 def test_an_answer_on_the_previous_persons_security_question_is_not_judged_against_the_next(
