@@ -17,8 +17,9 @@ The fixed cost instead: CPU per request of the cheapest requests (the username p
 new browser and for one that has its CSRF cookie, and a page that does not exist), ``N``
 each, in this process and through gunicorn served as ``bench.peers`` serves the portal
 (``bench.sqlcount``, 2 sync workers, access log; CPU of the master, the workers and their
-PostgreSQL backends from /proc, as bench/peers/run.py reads it). ``--profile``: a cProfile
-of the in-process requests, sorted by own time.
+PostgreSQL backends from /proc, as bench/peers/run.py reads it); and, through gunicorn only,
+the smallest WSGI application (bench/floor_app.py) served the same way: what gunicorn costs by
+itself. ``--profile``: a cProfile of the in-process requests, sorted by own time.
 
     python -m bench.middleware_cpu --session 3000
 
@@ -69,6 +70,9 @@ FLOOR_REQUESTS = [
 ]
 
 
+GUNICORN_ALONE = "GET / of bench/floor_app.py (gunicorn alone)"
+
+
 def floor_in_process(count: int, rounds: int, profile: bool) -> dict[str, float]:
     """Microseconds of this process's CPU per request of each of ``FLOOR_REQUESTS`` (best of
     ``rounds``), through the portal's WSGI application called directly."""
@@ -113,7 +117,7 @@ def floor_gunicorn(services: Services, count: int, rounds: int) -> dict[str, flo
     serves the portal; requests one at a time over HTTP/1.1 from this process."""
     import http.client
 
-    from bench.services import cpu_seconds, cpu_spent, server_pids
+    from bench.services import children_of, cpu_seconds, cpu_spent, server_pids
 
     base = services.start_web(
         {"BENCH_WSGI_APP": "sso.wsgi:application"}, app="bench.sqlcount:application"
@@ -147,6 +151,18 @@ def floor_gunicorn(services: Services, count: int, rounds: int) -> dict[str, flo
                 get(path, cookie if returning else "")
             best = min(best, cpu_spent(before, server_pids(services.web.pid, services.database)))
         figures[label] = best / count * 1e6
+    # gunicorn by itself: the same server, the smallest application, no database.
+    port = int(services.start_web(app="bench.floor_app:application").rsplit(":", 1)[1])
+    alone = services.extra_webs[-1].pid
+    for _ in range(50):
+        get("/", "")
+    best = float("inf")
+    for _ in range(rounds):
+        before = {pid: cpu_seconds(pid) for pid in [alone, *children_of(alone)]}
+        for _ in range(count):
+            get("/", "")
+        best = min(best, cpu_spent(before, [alone, *children_of(alone)]))
+    figures[GUNICORN_ALONE] = best / count * 1e6
     return figures
 
 
@@ -227,6 +243,7 @@ def floor(args: argparse.Namespace) -> int:
     print(f"  {'':<40} {'in process':>10} {'gunicorn':>10}")
     for label, _path, _returning in FLOOR_REQUESTS:
         print(f"  {label:<40} {in_process[label]:10.0f} {served[label]:10.0f}")
+    print(f"  {GUNICORN_ALONE:<40} {'':>10} {served[GUNICORN_ALONE]:10.0f}")
     return 0
 
 
