@@ -192,25 +192,52 @@ def ask(
         insert_together((), (), [question])
 
 
+@dataclass(frozen=True)
+class _Later:
+    """A row built when its block ends well (``make``: the row, or None for none)."""
+
+    make: Callable[[], Model | None]
+
+
+def add_later(request: HttpRequest, make: Callable[[], Model | None]) -> bool:
+    """Inside ``together(request)``: ``make`` builds a new row from the state of things when
+    the block ends, if it ends without an exception, and the row is written with the block's
+    others (a signed-in session's row, with the sign-in's: sso.sessions). Returns whether it
+    was taken: outside a block nothing is built and the caller writes its row itself."""
+    batch = getattr(request, _BATCH_ATTRIBUTE, None)
+    if batch is None:
+        return False
+    batch.append(_Later(make))
+    return True
+
+
 @contextmanager
 def together(request: HttpRequest) -> Iterator[None]:
     """The rows ``add``-ed (and the changes ``update``-d) for ``request`` inside the block are
     written as it ends, however it ends, in one statement (``insert_together``): a sign-in's
     completion writes its audit events, the user-session row, the known and trusted device
     and the user's ``last_login`` this way, and asks whether the account knew a browser
-    before (``ask``, answered once the statement ran). Nothing inside the block may read
-    those rows back. Nested blocks write with the outermost."""
+    before (``ask``, answered once the statement ran). Rows ``add_later``-ed are built as the
+    block ends well (the signed-in session's row, with what the block put in the session).
+    Nothing inside the block may read those rows back. Nested blocks write with the
+    outermost."""
     if getattr(request, _BATCH_ATTRIBUTE, None) is not None:
         yield
         return
-    batch: list[Model | _Update | _Ask] = []
+    batch: list[Model | _Update | _Ask | _Later] = []
     setattr(request, _BATCH_ATTRIBUTE, batch)
+    ended_well = False
     try:
         yield
+        ended_well = True
     finally:
         delattr(request, _BATCH_ATTRIBUTE)
+        rows = [row for row in batch if isinstance(row, Model)]
+        if ended_well:
+            built = (later.make() for later in batch if isinstance(later, _Later))
+            rows += [row for row in built if row is not None]
         insert_together(
-            [row for row in batch if isinstance(row, Model)],
+            rows,
             [change for change in batch if isinstance(change, _Update)],
             [question for question in batch if isinstance(question, _Ask)],
         )

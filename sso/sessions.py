@@ -19,7 +19,9 @@ that signs the person in:
   page (503) from ``SessionMiddleware`` below, and the session stays as it was in both stores.
   The cache is written (or the key deleted) first and the database second, so the cache is
   never left older than the database: an ended session cannot come back from the cache once
-  Redis is back.
+  Redis is back. The one exception is a new signed-in session's first row, which the sign-in
+  writes in the statement of its other rows (``new_row_elsewhere``), before its key is taken
+  in the cache at the response: a key no one has yet (the cookie goes with that response).
 
 Session fixation protection is Django's: ``login`` (and the portal's own fresh sign-in and
 step-up) calls ``cycle_key``, which takes a new key for the same data and deletes the old one
@@ -114,6 +116,9 @@ class SessionStore(DatabaseSessionStore):
         self._in_database = False
         # cycle_key: the new key is taken by the next save, with the data (one SET NX).
         self._new_key = False
+        # The data (serialized) of a row written with other rows (``new_row_elsewhere``): the
+        # next save writes the row only if the session changed since.
+        self._row_written: bytes | None = None
 
     @classmethod
     def get_model_class(cls):  # type: ignore[no-untyped-def]
@@ -196,6 +201,22 @@ class SessionStore(DatabaseSessionStore):
             return
         raise RuntimeError("Unable to create a new session key.")
 
+    def new_row_elsewhere(self) -> models.Model | None:
+        """This signed-in session's first row, as the session is now, for a statement that
+        writes it with other rows (the sign-in's: accounts.inserts.add_later); None when there
+        is none to write that way (not signed in, no key yet, or a row exists already).
+
+        The row is taken as written: the save at the end of the request writes the cache (the
+        new key's ``SET NX``) and writes the row again only if the session changed since.
+        """
+        data = self._get_session()
+        if self.session_key is None or self._in_database or USER_SESSION_KEY not in data:
+            return None
+        row = self.create_model_instance(data)
+        self._row_written = self.serializer().dumps(data)
+        self._in_database = True
+        return row
+
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()
@@ -222,6 +243,9 @@ class SessionStore(DatabaseSessionStore):
                 raise UpdateError
             self._cache.set(key, cached, age)
             refilled = True
+        written, self._row_written = self._row_written, None
+        if written is not None and not refilled and written == self.serializer().dumps(data):
+            return  # the row went with other rows, as the session is now (new_row_elsewhere)
         if to_database:
             self._save_row(data, insert=new_key or not self._in_database, refilled=refilled)
 
@@ -294,6 +318,7 @@ class SessionStore(DatabaseSessionStore):
                 return
             session_key, in_database = self.session_key, self._in_database
             self._new_key = False
+            self._row_written = None
         else:
             in_database = True  # another key (an admin ending a session): its row too, if any
         self._delete_both(session_key, in_database)
@@ -312,6 +337,7 @@ class SessionStore(DatabaseSessionStore):
         self._session_key = self._get_new_session_key()
         self._new_key = True
         self._in_database = False
+        self._row_written = None
         self._session_cache = data
         self.modified = True
         if old_key:

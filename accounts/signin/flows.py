@@ -22,6 +22,7 @@ from accounts import attempts, audit, devices, inserts, lockout
 from accounts.models import User
 from accounts.question import flows as security_question
 from accounts.usernames import canonical_username
+from sso import sessions
 
 SIGNIN_SESSION_KEY = "accounts.signin"
 # The methods that proved who the user is in this session (pwd, otp, hwk ...) and when.
@@ -325,7 +326,13 @@ def complete_signin(
         security_question.begin(request, user, methods)
         return reverse("accounts:security_question")
     with inserts.together(request):
-        return _sign_in(request, user, methods)
+        next_url = _sign_in(request, user, methods)
+        # The signed-in session's row goes in the same statement as the sign-in's rows, with
+        # what the session holds when the (outermost) block ends (sso.sessions).
+        session = request.session
+        if isinstance(session, sessions.SessionStore):
+            inserts.add_later(request, session.new_row_elsewhere)
+        return next_url
 
 
 def _sign_in(request: HttpRequest, user: User, methods: list[str]) -> str:

@@ -102,6 +102,10 @@ def expected_counts_with_cached_sessions() -> dict[str, int]:
         counts[step] -= 1  # the session before sign-in is not written to the database
     counts["username"] = 0  # the new session is added to the cache only
     counts["confirm"] -= 4  # new key: one upsert (not: is it free, insert, read and delete old)
+    if connection.vendor == "postgresql":
+        # ... and that row is written in the statement of the sign-in's rows (accounts.inserts,
+        # sso.sessions.SessionStore.new_row_elsewhere): Home, shown in place, changes nothing.
+        counts["confirm"] -= 1
     return counts
 
 

@@ -270,3 +270,81 @@ def test_pages_that_only_read_the_session_write_nothing(user, phone, monkeypatch
         assert response.status_code in (200, 302), url
         assert len(saves) == (1 if verb == "post" else 0), (verb, url, saves)
     assert Session.objects.count() == 1  # the signed-in session only
+
+
+def _signed_in_store_with_new_key(engine):  # type: ignore[no-untyped-def]
+    store = engine.SessionStore()
+    store["signin"] = {"username": "ani"}
+    store.save()
+    store.cycle_key()  # as django.contrib.auth.login does
+    store[SESSION_KEY] = "1"
+    return store
+
+
+def test_a_row_written_with_the_sign_ins_rows_is_not_written_again(engine, db):
+    """The signed-in session's first row goes in the statement of the sign-in's rows
+    (accounts.inserts.add_later); the save then takes the new key in the cache and writes no
+    row when the session did not change since."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    store = _signed_in_store_with_new_key(engine)
+    store.new_row_elsewhere().save(force_insert=True)  # as the sign-in's statement writes it
+    with CaptureQueriesContext(connection) as queries:
+        store.save()
+    assert queries.captured_queries == []
+    assert cached(store.session_key)[1] == {"signin": {"username": "ani"}, SESSION_KEY: "1"}
+    row = Session.objects.get(session_key=store.session_key)
+    assert row.get_decoded() == {"signin": {"username": "ani"}, SESSION_KEY: "1"}
+
+
+def test_a_change_after_the_row_was_written_with_the_sign_ins_rows_is_saved(engine, db):
+    store = _signed_in_store_with_new_key(engine)
+    store.new_row_elsewhere().save(force_insert=True)
+    store["seen"] = "Home, after the statement"
+    store.save()
+    row = Session.objects.get(session_key=store.session_key)
+    assert row.get_decoded()["seen"] == "Home, after the statement"
+    caches["default"].clear()  # the row alone must carry the session now
+    assert engine.SessionStore(store.session_key)["seen"] == "Home, after the statement"
+
+
+def test_no_row_elsewhere_for_a_session_not_signed_in_or_with_its_row(engine, db):
+    before = engine.SessionStore()
+    before["signin"] = {"username": "ani"}
+    before.save()
+    assert before.new_row_elsewhere() is None  # before sign-in: the cache only
+    signed_in = engine.SessionStore(signed_in_key(engine))
+    signed_in.load()
+    assert signed_in.new_row_elsewhere() is None  # its row exists: the save updates it
+
+
+@override_settings(SESSION_ENGINE="sso.sessions")
+def test_a_sign_in_writes_its_session_row_with_its_other_rows(user, phone):
+    """A whole sign-in: the session's row, written in the statement of the sign-in's rows, is
+    the session as the request left it, and carries the signed-in pages without the cache."""
+    client = Client()
+    client.post("/accounts/login/password/", {"username": "ani", "password": PASSWORD})
+    client.post("/security/challenge/totp/", {"code": phone.now()})
+    home = client.post("/security/challenge/confirm/", {"remember": "on"})
+    assert home.status_code == 200
+    key = client.cookies["sessionid"].value
+    row = Session.objects.get(session_key=key)
+    assert row.get_decoded() == cached(key)[1]
+    assert row.get_decoded()[SESSION_KEY] == str(user.pk)
+    caches["default"].clear()  # Redis restarted empty
+    page = client.get("/")
+    assert page.status_code == 200 and user.get_full_name() in page.text
+
+
+def test_a_block_that_fails_writes_no_session_row(engine, db, rf):
+    """The sign-in's audit rows are written however its block ends; the session's row only
+    when it ends well (a failed sign-in sends no session cookie)."""
+    from accounts import inserts
+
+    store = _signed_in_store_with_new_key(engine)
+    request = rf.get("/")
+    with pytest.raises(RuntimeError), inserts.together(request):
+        inserts.add_later(request, store.new_row_elsewhere)
+        raise RuntimeError("the sign-in failed after login")
+    assert not Session.objects.filter(session_key=store.session_key).exists()
