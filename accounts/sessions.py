@@ -46,9 +46,15 @@ def cycle_key(request: HttpRequest) -> None:
     kept: no session fixation across a step-up, or a hash renewed under a fallback secret key)
     and moves its UserSession row to that key. Sign out everywhere, an account lock and Where
     you're signed in find a session by its row: one left on the old key would let the session
-    go on unlisted and out of their reach."""
+    go on unlisted and out of their reach. The new key is taken in the cache before the row
+    names it (sso.sessions.SessionStore.take_new_key): a sign-out that finds it there while
+    this request is still answering ends it, and the save at the response does not bring it
+    back."""
     old_key = request.session.session_key
     request.session.cycle_key()
+    take_new_key = getattr(request.session, "take_new_key", None)
+    if take_new_key is not None:
+        take_new_key()
     if old_key:
         UserSession.objects.filter(session_key=old_key).update(
             session_key=request.session.session_key

@@ -19,9 +19,14 @@ that signs the person in:
   page (503) from ``SessionMiddleware`` below, and the session stays as it was in both stores.
   The cache is written (or the key deleted) first and the database second, so the cache is
   never left older than the database: an ended session cannot come back from the cache once
-  Redis is back. The one exception is a new signed-in session's first row, which the sign-in
-  writes in the statement of its other rows (``new_row_elsewhere``), before its key is taken
-  in the cache at the response: a key no one has yet (the cookie goes with that response).
+  Redis is back. A new signed-in session's first row is written by the sign-in in the
+  statement of its other rows, its UserSession row among them (``new_row_elsewhere``), and
+  its key is taken in the cache just before that statement, not at the response: Sign out
+  everywhere, an account lock or a remote sign-out that finds the session by its UserSession
+  row while the request is still answering deletes a key the cache holds, and the save at
+  the response, which then only replaces the value (``SET … XX``), does not bring it back.
+  A key changed on a live session (step-up: accounts.sessions.cycle_key) is taken in the
+  cache at once for the same reason (``take_new_key``).
 
 Session fixation protection is Django's: ``login`` (and the portal's own fresh sign-in and
 step-up) calls ``cycle_key``, which takes a new key for the same data and deletes the old one
@@ -201,17 +206,47 @@ class SessionStore(DatabaseSessionStore):
             return
         raise RuntimeError("Unable to create a new session key.")
 
+    def take_new_key(self) -> bool:
+        """Takes the key ``cycle_key`` drew in the cache now (``SET NX``, with the data as it
+        is), rather than at the save at the end of the request; whether it was taken (False:
+        no new key, or Redis is out of reach or the key taken, which the save then meets).
+
+        Called before the key is made known (its UserSession row, accounts.sessions): Sign out
+        everywhere, an account lock or a remote sign-out that finds the key while this request
+        is still answering then deletes a key the cache holds, and the save, which only
+        replaces the value from now on (``SET … XX``), finds it gone and does not bring the
+        ended session back (Django answers SessionInterrupted).
+        """
+        if self.session_key is None or not self._new_key:
+            return False
+        data = self._get_session()
+        age = self.get_expiry_age()
+        cached = (time.time() + age, data, self._in_database or USER_SESSION_KEY in data)
+        try:
+            if not add(self._cache, self._cache_key(), cached, age):
+                return False
+        except unavailable_errors():
+            return False
+        self._new_key = False
+        return True
+
     def new_row_elsewhere(self) -> models.Model | None:
         """This signed-in session's first row, as the session is now, for a statement that
-        writes it with other rows (the sign-in's: accounts.inserts.add_later); None when there
-        is none to write that way (not signed in, no key yet, or a row exists already).
+        writes it with other rows (the sign-in's, with its UserSession row:
+        accounts.inserts.add_later); None when there is none to write that way (not signed
+        in, no new key, the key could not be taken in the cache, or a row exists already).
 
-        The row is taken as written: the save at the end of the request writes the cache (the
-        new key's ``SET NX``) and writes the row again only if the session changed since.
+        The new key is taken in the cache first (``take_new_key``), with the same data, so the
+        row is never newer than the cache and a sign-out that finds the session once the
+        statement ran ends it for good. The row is taken as written: the save at the end of
+        the request writes nothing if the session did not change since, else replaces the
+        cached value and updates the row (neither comes back if the session ended meanwhile).
         """
         data = self._get_session()
         if self.session_key is None or self._in_database or USER_SESSION_KEY not in data:
             return None
+        if not self.take_new_key():
+            return None  # the save takes the key and writes the row, as for any session
         row = self.create_model_instance(data)
         self._row_written = self.serializer().dumps(data)
         self._in_database = True
@@ -221,6 +256,11 @@ class SessionStore(DatabaseSessionStore):
         if self.session_key is None:
             return self.create()
         data = self._get_session(no_load=must_create)
+        written, self._row_written = self._row_written, None
+        if written is not None and written == self.serializer().dumps(data):
+            # Both stores hold the session as it is now (new_row_elsewhere); a sign-out since
+            # deleted both, and writing nothing leaves it so.
+            return
         # A signed-in session is kept in the database too; so is one that has a row already
         # (its row must never be left older than the cache: it would come back after a restart).
         to_database = self._in_database or USER_SESSION_KEY in data
@@ -243,9 +283,6 @@ class SessionStore(DatabaseSessionStore):
                 raise UpdateError
             self._cache.set(key, cached, age)
             refilled = True
-        written, self._row_written = self._row_written, None
-        if written is not None and not refilled and written == self.serializer().dumps(data):
-            return  # the row went with other rows, as the session is now (new_row_elsewhere)
         if to_database:
             self._save_row(data, insert=new_key or not self._in_database, refilled=refilled)
 

@@ -348,3 +348,90 @@ def test_a_block_that_fails_writes_no_session_row(engine, db, rf):
         inserts.add_later(request, store.new_row_elsewhere)
         raise RuntimeError("the sign-in failed after login")
     assert not Session.objects.filter(session_key=store.session_key).exists()
+
+
+def _sign_out_everywhere_while_answering(monkeypatch, module, user, path: str) -> list[int]:
+    """Makes ``module.show_in_place`` (the answer of a step, rendered once the step's rows are
+    written) first sign ``user`` out everywhere, as an admin's Sign out everywhere (or an
+    account lock, or Where you're signed in) in another request at that moment; the number of
+    sessions it ended, one per answer of ``path``."""
+    from accounts import sessions as user_sessions
+
+    real = module.show_in_place
+    ended: list[int] = []
+
+    def ended_meanwhile(request, url):  # type: ignore[no-untyped-def]
+        if request.path == path:
+            ended.append(user_sessions.end_other_sessions(None, user))
+        return real(request, url)
+
+    monkeypatch.setattr(module, "show_in_place", ended_meanwhile)
+    return ended
+
+
+def assert_signed_out(client, key: str) -> None:  # type: ignore[no-untyped-def]
+    """The browser's session ``key`` is ended in both stores, and its next page is the
+    sign-in's, also once the cache is emptied (a Redis restart)."""
+    assert cached(key) is None
+    assert not Session.objects.filter(session_key=key).exists()
+    assert client.get("/accounts/profile/").status_code == 302
+    caches["default"].clear()
+    assert client.get("/accounts/profile/").status_code == 302
+
+
+@override_settings(SESSION_ENGINE="sso.sessions")
+@pytest.mark.parametrize("changed", [False, True], ids=["as-written", "changed-after"])
+def test_a_sign_in_signed_out_everywhere_while_it_answers_stays_signed_out(
+    make_user, monkeypatch, changed
+):
+    """Sign out everywhere finds a session by its UserSession row, written in the sign-in's
+    statement; one that ran before the sign-in's answer was sent deleted a key the cache did
+    not hold yet, and the save at the response took it: the session lived on in Redis,
+    listed nowhere, out of reach of every later sign-out until it expired."""
+    from accounts.signin import views as signin_views
+
+    budi = make_user("budi")  # no second factor: the password signs him in
+    ended = _sign_out_everywhere_while_answering(
+        monkeypatch, signin_views, budi, "/accounts/login/password/"
+    )
+    if changed:  # the answer changes the session after the statement (a message, a mark)
+        real_render = signin_views.show_in_place
+
+        def changing(request, url):  # type: ignore[no-untyped-def]
+            response = real_render(request, url)
+            request.session["seen"] = "after the statement"
+            return response
+
+        monkeypatch.setattr(signin_views, "show_in_place", changing)
+    client = Client()
+    client.post("/accounts/login/", {"username": "budi"})
+    client.post("/accounts/login/password/", {"password": PASSWORD})
+    assert ended == [1]
+    assert_signed_out(client, client.cookies["sessionid"].value)
+
+
+@override_settings(SESSION_ENGINE="sso.sessions")
+def test_a_step_up_signed_out_everywhere_while_it_answers_stays_signed_out(
+    user, phone, monkeypatch, time_machine
+):
+    """A step-up gives the session a new key and moves its UserSession row to it at once
+    (accounts.sessions.cycle_key); Sign out everywhere in another request before the answer
+    was sent ended a key the cache did not hold yet, and the save took it."""
+    from mfa import flows as mfa_flows
+
+    time_machine.move_to("2026-03-02 09:00:00+00:00", tick=False)
+    client = Client()
+    client.post("/accounts/login/", {"username": "ani"})
+    client.post("/accounts/login/password/", {"password": PASSWORD})
+    client.post("/security/challenge/totp/", {"code": phone.now()})
+    client.post("/security/challenge/confirm/", {"remember": "on"})
+    assert client.get("/accounts/profile/").status_code == 200
+    ended = _sign_out_everywhere_while_answering(
+        monkeypatch, mfa_flows, user, "/security/challenge/confirm/"
+    )
+    time_machine.shift(30)  # the next code of the authenticator
+    client.get("/security/step-up/", {"next": "/"})
+    client.post("/security/challenge/totp/", {"code": phone.now()})
+    client.post("/security/challenge/confirm/", {"remember": "on"})
+    assert ended == [1]
+    assert_signed_out(client, client.cookies["sessionid"].value)
