@@ -11,7 +11,8 @@ then Django's rules apply as in ``get_user``: the backend's ``user_can_authentic
 (``is_active``), and the session's auth hash (HMAC of the password hash) compared with the
 user's, or with one made under ``SECRET_KEY_FALLBACKS`` (the session then gets the current
 hash); a session that matches neither, or has none, is flushed and the request is anonymous.
-Another backend, or a database where the statement cannot be kept, takes Django's own way.
+Another backend, or a database where the statement cannot be kept (SQLite), takes Django's
+own way, with the session's UserSession row moved when Django renews the hash under a new key.
 The row is read at every request, never kept: a deactivation or a password change counts at
 once in every worker.
 """
@@ -55,6 +56,18 @@ def _read_user(backend: ModelBackend, user_id: object, statement: CompiledSelect
     return user if backend.user_can_authenticate(user) else None
 
 
+def _django_get_user(request: HttpRequest) -> User | AnonymousUser:
+    """``django.contrib.auth.get_user``, the session's UserSession row following its key:
+    Django renews a hash made under a fallback secret key with ``session.cycle_key()``, which
+    leaves the row on the old key (``accounts.sessions.cycle_key`` says why it must move)."""
+    old_key = request.session.session_key
+    user = auth.get_user(request)
+    new_key = request.session.session_key
+    if user.is_authenticated and old_key and new_key and new_key != old_key:
+        sessions.follow_new_key(request, old_key)
+    return user
+
+
 def get_user(request: HttpRequest) -> User | AnonymousUser:
     """The user of ``request``'s session, or ``AnonymousUser``: ``django.contrib.auth.get_user``
     with ModelBackend's read done by the statement compiled once.
@@ -71,10 +84,10 @@ def get_user(request: HttpRequest) -> User | AnonymousUser:
     except KeyError:
         return AnonymousUser()
     if statement is None or backend_path not in settings.AUTHENTICATION_BACKENDS:
-        return auth.get_user(request)
+        return _django_get_user(request)
     backend = load_backend(backend_path)
     if type(backend).get_user is not ModelBackend.get_user or auth.get_user_model() is not User:
-        return auth.get_user(request)
+        return _django_get_user(request)
     user = _read_user(backend, user_id, statement)
     if user is None:
         return AnonymousUser()

@@ -52,6 +52,14 @@ def cycle_key(request: HttpRequest) -> None:
     back."""
     old_key = request.session.session_key
     request.session.cycle_key()
+    follow_new_key(request, old_key)
+
+
+def follow_new_key(request: HttpRequest, old_key: str | None) -> None:
+    """After the session of ``request`` was given a new key in place of ``old_key`` (by
+    ``cycle_key`` above, or by Django's own ``get_user`` renewing a hash made under a fallback
+    secret key): takes the new key in the cache first (``take_new_key``, see ``cycle_key``),
+    then moves the session's UserSession row, if any, to it."""
     take_new_key = getattr(request.session, "take_new_key", None)
     if take_new_key is not None:
         take_new_key()
