@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 DEV_ENV := DEBUG=true ACCOUNTS_SIGNUP=open ACCOUNTS_SELF_DELETE=true
 
-.PHONY: run test lint format install messages clean demo-rp demo-sp e2e-deps bench bench-peers screenshots
+.PHONY: run test test-sqlite lint format install messages clean demo-rp demo-sp e2e-deps bench bench-peers screenshots
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ e2e-deps:
 
 test: install messages e2e-deps
 	$(PY) -m pytest
+
+# The same suite on `make run`'s embedded default (SQLite, no Redis: database cache and
+# sessions) whatever DATABASE_URL and REDIS_URL say; PYTEST_ARGS="--ignore=tests/e2e" to
+# leave the browser out. Tests that need Redis still use one that answers at 127.0.0.1:6379.
+test-sqlite: install messages e2e-deps
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest $(PYTEST_ARGS)
 
 # The user guide's screenshots (docs/img/), taken by the browser tests; a plain test run writes
 # them into var/screenshots/ and leaves docs/img/ alone.
