@@ -26,6 +26,20 @@ VERIFIED_SESSION_KEY = "passkeys.verified"
 
 
 def remember_verified(request: HttpRequest, verified: VerifiedPasskey, next_url: str) -> None:
+    """Keeps the passkey just verified for Confirm and Continue (``confirm_signin``).
+
+    The passkey names its owner: when the sign-in under way is not theirs (none, for the
+    passkey chosen on the username page without typing a name, which is step 1 itself), the
+    owner's is begun now, as a name typed there begins it (``flows.start_signin``, with where
+    the passkey's page was going), not at Confirm and Continue. The pages of another sign-in
+    left open in a tab then post another mark than this one's, and their "Not you?" ends
+    nothing (``flows.restart_for_another``): without a typed name there was no mark to tell a
+    sign-in from the one before it.
+    """
+    user = verified.passkey.user
+    state = flows.current_signin(request)
+    if state is None or canonical_username(state.username) != user.username_canonical:
+        flows.start_signin(request, user.username, next_url)
     request.session[VERIFIED_SESSION_KEY] = {
         "user": verified.passkey.user_id,
         "passkey": verified.passkey.pk,

@@ -230,3 +230,47 @@ def _restart_mark(page: str) -> str:
     """The mark of the page's "Not you?" form."""
     form = page[page.index('action="/accounts/login/restart/"') :].split("</form>")[0]
     return _form_mark(form)
+
+
+def _usernameless(client, key: SoftAuthenticator) -> None:
+    """The username page's own passkey button: no name typed, the passkey says whose."""
+    options = post_json(client, SIGNIN_OPTIONS, {"mode": "discoverable"}).json()
+    assert post_json(client, SIGNIN_VERIFY, {"credential": key.get(options)}).status_code == 200
+
+
+def test_not_you_on_a_usernameless_confirm_leaves_the_next_persons_passkey(
+    client, user, registered, budi_key
+):
+    """Ani's Confirm and Continue of a passkey chosen without typing a name, left open in a
+    tab, while budi's passkey (also without a name) was verified in another: her "Not you?"
+    forgot his verified passkey, though no name was typed to tell the two apart."""
+    restart = "/accounts/login/restart/"
+    _usernameless(client, registered)
+    ani_confirm = client.get(CONFIRM).text
+    assert "Signing in as <strong>ani</strong>" in ani_confirm
+    _usernameless(client, budi_key)
+    answer = client.post(restart, {"signin": _restart_mark(ani_confirm)})
+    assert answer["Location"] == LOGIN
+    assert ENDED in client.get(LOGIN).text
+    budi_confirm = client.get(CONFIRM).text
+    assert "Signing in as <strong>budi</strong>" in budi_confirm
+    assert led_to(client.post(CONFIRM, {"signin": _form_mark(budi_confirm)})) == "/"
+    assert client.get("/").context["user"].username == "budi"
+
+
+def test_not_you_on_a_typed_names_page_leaves_a_usernameless_passkey_verified_since(
+    client, user, registered, make_user
+):
+    """Budi's method page (his name typed) left open in a tab, while ani chose her passkey on
+    the username page in another: his "Not you?" ended her sign-in, verified passkey and all,
+    because it still carried the mark of the sign-in under way (his typed name)."""
+    make_user("budi")
+    post_username(client, "budi")
+    budi_page = client.get("/accounts/login/method/").text
+    _usernameless(client, registered)
+    answer = client.post("/accounts/login/restart/", {"signin": _restart_mark(budi_page)})
+    assert answer["Location"] == LOGIN
+    ani_confirm = client.get(CONFIRM).text
+    assert "Signing in as <strong>ani</strong>" in ani_confirm
+    assert led_to(client.post(CONFIRM, {"signin": _form_mark(ani_confirm)})) == "/"
+    assert client.session[SESSION_KEY] == str(user.pk)
