@@ -13,7 +13,8 @@ authenticator, e-mail and SMS codes; recovery codes: each form that verifies one
 3. runs the check; a check that refuses because the previous try was too recent raises
    ``Throttled`` and is given back, never counted as a wrong guess;
 4. keeps a wrong answer counted (locking the account at its limit), gives back a right one;
-5. writes one audit event with the result.
+5. writes one audit event with the result (a right answer's may be written by the check
+   itself, in the statement of its own write: ``SuccessRecord``).
 """
 
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from django.utils.translation import ngettext
 
 from accounts import audit, counters, lockout
 from accounts.lockout import AccountLimit, Refusal
-from accounts.models import User
+from accounts.models import AuditEvent, User
 from sso.net import client_ip
 
 
@@ -36,6 +37,25 @@ class Throttled(Exception):
     def __init__(self, seconds: int) -> None:
         super().__init__(seconds)
         self.seconds = max(1, int(seconds))
+
+
+@dataclass
+class SuccessRecord:
+    """The audit event of a right answer, offered to the check while it runs: a check that
+    writes when it accepts (the authenticator's replay guard, mfa.totp) may write the event in
+    that same statement, only if its write was made, and then sets ``written``; else
+    ``check_secret`` records it as any other event. ``make`` builds the event (not written)."""
+
+    make: Callable[[], AuditEvent]
+    written: bool = False
+
+
+_OFFERED = "_attempts_success_record"
+
+
+def offered_success(request: HttpRequest) -> SuccessRecord | None:
+    """The ``SuccessRecord`` of the check ``check_secret`` runs for ``request`` now, or None."""
+    return getattr(request, _OFFERED, None)
 
 
 @dataclass(frozen=True)
@@ -124,15 +144,27 @@ def check_secret(
         record(audit.REFUSED, reason=refusal.code)
         return Attempt(False, refusal)
 
+    def success_event() -> AuditEvent:
+        return audit.event(
+            request, kind, audit.SUCCESS, user=user, username=username, method=method,
+            **details,
+        )  # fmt: skip
+
+    success = SuccessRecord(success_event)
+    outer = offered_success(request)
+    setattr(request, _OFFERED, success)
     try:
         ok = verify()
     except Throttled as too_fast:
         give_back()
         record(audit.REFUSED, reason=lockout.THROTTLED)
         return Attempt(False, Refusal(lockout.THROTTLED, too_fast.seconds))
+    finally:
+        setattr(request, _OFFERED, outer)
     if ok:
         give_back()
-        record(audit.SUCCESS)
+        if not success.written:
+            record(audit.SUCCESS)
         return Attempt(True)
     locked = account_count >= limit.threshold
     if locked:

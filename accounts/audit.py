@@ -109,11 +109,33 @@ def record(
     method: str = "",
     **details: object,
 ) -> AuditEvent:
-    """Writes one event. ``request`` gives IP, user agent and (with consent) location.
+    """Writes one event (``event``'s) and returns it. ``request`` gives IP, user agent and
+    (with consent) location.
 
     Written with SQL built once per process (accounts.inserts); inside ``together(request)``
     when the block ends, with the others.
     """
+    row = event(
+        request, kind, result, user=user, username=username, actor=actor, method=method,
+        **details,
+    )  # fmt: skip
+    inserts.add(request, row)
+    return row
+
+
+def event(
+    request: HttpRequest | None,
+    kind: str,
+    result: str = SUCCESS,
+    *,
+    user: User | None = None,
+    username: str = "",
+    actor: User | None = None,
+    method: str = "",
+    **details: object,
+) -> AuditEvent:
+    """The event ``record`` writes, not written: for a statement that writes it with another
+    change (accounts.attempts.SuccessRecord). Takes what ``record`` takes."""
     user_agent = request.headers.get("User-Agent", "")[:300] if request else ""
     location = request.session.get(LOCATION_SESSION_KEY) if request is not None else None
     if user is not None and not username:
@@ -122,7 +144,7 @@ def record(
         details["client_id"] = _signin_in_progress_app(request)
     if details.get("client_id") == "":
         del details["client_id"]
-    event = AuditEvent(
+    return AuditEvent(
         kind=kind,
         result=result,
         user=user if user is not None and user.pk else None,
@@ -136,8 +158,6 @@ def record(
         longitude=_coarse(location[1]) if location else None,
         details={key: str(value)[:200] for key, value in details.items()},
     )
-    inserts.add(request, event)
-    return event
 
 
 # The events of one request held back, written in one statement as the block ends (with the

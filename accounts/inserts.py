@@ -64,6 +64,26 @@ def _grouped(rows: Sequence[Model]) -> list[list[Model]]:
     return list(groups.values())
 
 
+@cache
+def _insert_if_sql(model: type[Model], vendor: str) -> str:
+    """``INSERT INTO table (columns) SELECT %s::type, ...`` of one row, each value cast to its
+    column's type (the parameters of a SELECT have no type of their own to take)."""
+    quote = connection.ops.quote_name
+    fields = _fields(model)
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
+    # Names and types from the model's metadata; every value is a parameter.
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {values}"
+
+
+def insert_if(row: Model, condition: str) -> tuple[str, list]:
+    """The SQL and parameters of an INSERT of the new ``row`` made only when ``condition`` holds
+    (SQL without parameters, such as ``EXISTS (SELECT 1 FROM w)`` on another ``WITH`` query
+    of the same statement): a data-modifying ``WITH`` query for a PostgreSQL statement that
+    writes the row only if its other change was made. Values prepared as ``insert``'s."""
+    return f"{_insert_if_sql(type(row), connection.vendor)} WHERE {condition}", _params([row])
+
+
 def insert(rows: Sequence[Model]) -> None:
     """Writes new rows of one model in one INSERT; their primary keys are not read back."""
     if rows:

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from accounts import attempts
 from accounts.models import User
 from mfa import codes, recovery, totp
 from mfa.challenge.base import ChallengeMethod, PendingSignin, VerifyResult
@@ -40,7 +41,9 @@ class TotpMethod(ChallengeMethod):
         # The device is found and locked in one read. A try while django-otp's throttle is on
         # raises accounts.attempts.Throttled: the caller's check_secret shows the wait and
         # counts nothing.
-        verified = totp.check_confirmed(pending.user, data["code"])
+        # The attempt's success event is written with the code's accepting write.
+        success = attempts.offered_success(request)
+        verified = totp.check_confirmed(pending.user, data["code"], success)
         if verified is None:
             return VerifyResult(False, _("This method is not available."))
         if verified:

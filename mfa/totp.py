@@ -30,8 +30,8 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import lockout
-from accounts.attempts import Throttled
+from accounts import inserts, lockout
+from accounts.attempts import SuccessRecord, Throttled
 from accounts.models import User
 from sso.compiled_sql import CompiledSelect, compile_select
 
@@ -79,7 +79,7 @@ def check(device: TOTPDevice, token: str) -> bool:
     return bool(_check_locked(devices.first, token))
 
 
-def check_confirmed(user: User, token: str) -> bool | None:
+def check_confirmed(user: User, token: str, success: SuccessRecord | None = None) -> bool | None:
     """``check`` of the user's authenticator; None when the user has none. Raises
     ``accounts.attempts.Throttled`` as ``check`` does.
 
@@ -87,7 +87,9 @@ def check_confirmed(user: User, token: str) -> bool | None:
     and replay guard are still as read (one conditional UPDATE: no transaction, no row lock,
     two round trips fewer). When a parallel attempt changed them meanwhile, the check is made
     again under the row lock, as ``check`` makes it: the outcome is always one that the
-    attempts taken one after the other would give.
+    attempts taken one after the other would give. ``success`` (the audit event of the
+    ``check_secret`` running this check, accounts.attempts) is written in the statement that
+    accepts the code, on PostgreSQL, only if that write is made; ``success.written`` says so.
     """
     read = _locked_read(connection.vendor, locked=False)
     if read is None:
@@ -99,7 +101,7 @@ def check_confirmed(user: User, token: str) -> bool | None:
     wait = _throttle_wait(device)
     if wait:
         raise Throttled(wait)
-    verified = _verify(device, token, unchanged=True)
+    verified = _verify(device, token, unchanged=True, success=success)
     if verified is None:  # the row changed since the read
         return _check_locked(lambda: _confirmed_locked(user), token)
     return verified
@@ -248,7 +250,9 @@ def _updates(vendor: str) -> _Updates:
     return _Updates(accept, fail, unchanged)
 
 
-def _verify(device: TOTPDevice, token: str, unchanged: bool = False) -> bool | None:
+def _verify(
+    device: TOTPDevice, token: str, unchanged: bool = False, success: SuccessRecord | None = None
+) -> bool | None:
     """What ``TOTPDevice.verify_token`` does once the throttle let the try through: a right
     code moves ``last_t`` to its step and resets the throttle, anything else counts one more
     failure in it. Returns whether the code was accepted; with ``unchanged``, each write is
@@ -267,8 +271,25 @@ def _verify(device: TOTPDevice, token: str, unchanged: bool = False) -> bool | N
         guard_params = [device.last_t, device.throttling_failure_count, failed_at]
     with connection.cursor() as cursor:
         if step is not None:
-            cursor.execute(updates.accept + guard, [step, stamp, device.pk, step, *guard_params])
-            if cursor.rowcount == 1:
+            accept, params = updates.accept + guard, [step, stamp, device.pk, step, *guard_params]
+            if success is not None and unchanged and connection.vendor == "postgresql":
+                # The attempt's success event goes with the write that accepts the code, and
+                # only if that write is made (the guard held): one statement, one commit.
+                insert, insert_params = inserts.insert_if(
+                    success.make(), "EXISTS (SELECT 1 FROM accepted)"
+                )
+                # SQL built from the models' metadata; every value is a parameter.
+                statement = (
+                    f"WITH accepted AS ({accept} RETURNING 1), recorded AS ({insert}) "  # noqa: S608
+                    "SELECT count(*) FROM accepted"
+                )
+                cursor.execute(statement, [*params, *insert_params])
+                accepted = cursor.fetchone()[0] == 1
+                success.written = accepted
+            else:
+                cursor.execute(accept, params)
+                accepted = cursor.rowcount == 1
+            if accepted:
                 device.last_t, device.last_used_at, device.drift = step, now, 0
                 device.throttling_failure_count, device.throttling_failure_timestamp = 0, None
                 return True

@@ -227,3 +227,73 @@ def test_the_lock_is_read_again_with_the_device_in_one_statement(user, phone, ti
         assert totp.check_confirmed(pending, phone.now()) is True
     statements = [q["sql"].split()[0] for q in queries.captured_queries]
     assert statements == ["SELECT", "UPDATE"]
+
+
+def _success_record(user):  # type: ignore[no-untyped-def]
+    from accounts import audit
+    from accounts.attempts import SuccessRecord
+
+    return SuccessRecord(
+        lambda: audit.event(
+            None, audit.SIGNIN_SECOND_FACTOR, audit.SUCCESS, user=user, method="totp"
+        )
+    )
+
+
+def test_the_success_event_is_written_by_the_statement_that_accepts_the_code(
+    user, phone, time_machine
+):
+    """The attempt's success event goes in the statement of the accepting write, so a right
+    code costs one statement (and one commit) for both."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import AuditEvent
+
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement on PostgreSQL; elsewhere check_secret records it")
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+    success = _success_record(user)
+    with CaptureQueriesContext(connection) as queries:
+        assert totp.check_confirmed(user, phone.now(), success) is True
+    assert success.written
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "WITH"]
+    event = AuditEvent.objects.get(user=user)
+    assert (event.kind, event.result, event.method) == ("signin.second_factor", "success", "totp")
+    assert TOTPDevice.objects.get(user=user).last_t == int(datetime.now(tz=UTC).timestamp()) // 30
+
+
+def test_a_write_the_guard_refused_writes_no_success_event(user, phone, time_machine, monkeypatch):
+    """The code accepted by another worker between the read and the write: the accepting write
+    is not made, nor the success event that goes with it; the check under the lock refuses."""
+    from django.db import connection
+
+    from accounts.models import AuditEvent
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the read without a lock is PostgreSQL's")
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+    code = phone.now()
+    _parallel_attempt_after_the_read(
+        monkeypatch, lambda: totp.check(TOTPDevice.objects.get(user=user), code)
+    )
+    success = _success_record(user)
+    assert totp.check_confirmed(user, code, success) is False
+    assert not success.written
+    assert not AuditEvent.objects.filter(user=user).exists()
+
+
+def test_a_right_code_at_sign_in_is_recorded_once_with_the_request(
+    client, user, password, phone, time_machine
+):
+    from accounts.models import AuditEvent
+
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+    client.post("/accounts/login/password/", {"username": "ani", "password": password})
+    agent = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+    page = client.post("/security/challenge/totp/", {"code": phone.now()}, HTTP_USER_AGENT=agent)
+    assert page.status_code == 200
+    (event,) = AuditEvent.objects.filter(kind="signin.second_factor")
+    assert (event.result, event.method, event.user_id) == ("success", "totp", user.pk)
+    assert (event.ip, event.user_agent) == ("127.0.0.1", agent)
+    assert "Firefox" in event.device
