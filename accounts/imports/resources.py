@@ -11,6 +11,7 @@ invitation sets it). Any error, in any row, rolls the whole file back (``import_
 from diff_match_patch import diff_match_patch
 from django.contrib.auth.models import Group
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.encoding import force_str
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
@@ -121,6 +122,14 @@ class AccountResource(resources.ModelResource):
                     "expected": ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS),
                 }
             )
+        # A column given twice ("email" and " email") would be read from one of them, in
+        # silence: which value the admin meant is not the import's to guess.
+        repeated = sorted({name for name in headers if headers.count(name) > 1})
+        if repeated:
+            raise ColumnsError(
+                _("Columns given more than once: %(repeated)s. Each column may appear once.")
+                % {"repeated": ", ".join(repeated)}
+            )
         dataset.headers = list(headers)
         self._columns = headers
         self._seen = {}
@@ -153,6 +162,12 @@ class AccountResource(resources.ModelResource):
         if "language" in row:
             # None, not "": the field leaves the account's language alone (saves_null_values).
             row["language"] = str(row["language"] or "").strip() or None
+        # A NUL in a cell is refused in its column, as Django's form fields refuse it:
+        # PostgreSQL stores none, and its error named neither the column nor the cause.
+        with_nul = [c for c, value in row.items() if isinstance(value, str) and "\x00" in value]
+        if with_nul:
+            message = ProhibitNullCharactersValidator.message
+            raise ValidationError({column: message for column in with_nul})
         if not username:
             raise ValidationError({"username": _("This field is required.")})
         canonical = canonical_username(username)

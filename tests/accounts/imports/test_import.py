@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, TestCase
+from django.utils import translation
 
 from accounts.imports.flows import FileRefused, import_dataset, read_dataset
 from accounts.invitations.models import Invitation
@@ -99,6 +100,32 @@ def test_wrong_columns_are_refused(header, message):
     report = _import(f"{header}\n{values}\n")
     assert not report.ok
     assert message in report.file_errors[0]
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("header", ["username,name,email,email", "username,name,email, email"])
+def test_a_column_given_twice_is_refused(header):
+    """Two ``email`` columns (one with a space before it): one of them was imported in
+    silence, the last, whichever the admin meant."""
+    report = _import(f"{header}\nrina,Rina,rina@example.com,other@example.com\n")
+    assert not report.ok
+    assert report.file_errors == [
+        "Columns given more than once: email. Each column may appear once."
+    ]
+    assert not User.objects.exists()
+    with translation.override("id"):
+        report = _import(f"{header}\nrina,Rina,rina@example.com,other@example.com\n")
+    assert report.file_errors == [
+        "Kolom yang muncul lebih dari sekali: email. Setiap kolom hanya boleh muncul sekali."
+    ]
+
+
+def test_a_nul_in_a_cell_is_refused_in_its_column():
+    """PostgreSQL stores no NUL: its error was the row's message, naming neither the column
+    nor anything an admin could act on (and SQLite stored the NUL)."""
+    report = _import("username,name,email\nrina,Ri\x00na,rina@example.com\n")
+    assert not report.ok
+    assert report.row_errors == [(1, ["name: Null characters are not allowed."])]
     assert not User.objects.exists()
 
 
