@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from accounts.signin.flows import (
     AUTH_METHODS_SESSION_KEY,
     AUTH_TIME_SESSION_KEY,
     complete_signin,
+    refused_as_locked,
     safe_next_url,
 )
 from mfa import binding, codes, notices, totp, trust
@@ -252,6 +254,8 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
         pending_state.clear_pending(request)
         return show_in_place(request, next_url)
     user = pending.user
+    if (refused := refused_as_locked(request, user)) is not None:
+        return redirect(refused)  # locked since the code: no sign-in, no trusted browser
     pending_state.clear_pending(request)
     # One statement writes the user-session row, the known and trusted device and both audit
     # events (signin.complete, trusted_device.added): accounts.inserts.

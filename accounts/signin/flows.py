@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest
 from django.urls import reverse
@@ -311,6 +312,23 @@ def note_last_login(
     inserts.update(request, user, ("last_login",))
 
 
+def refused_as_locked(request: HttpRequest, user: User) -> str | None:
+    """Where a sign-in about to complete goes instead when ``user`` is locked now: its
+    secrets were checked before the lock (an admin's Lock accounts, or the limit reached by
+    other attempts, between a code and Confirm and Continue, or a passkey and its Confirm
+    and Continue). The username page, with the sign-in under way forgotten, the person told
+    as at every step of a locked account, and the refusal recorded; None when the sign-in
+    may complete. ``user`` is read in this request (its ``locked_until``)."""
+    if not user.is_locked:
+        return None
+    forget_half_done_signin(request)
+    audit.record(
+        request, audit.SIGNIN_COMPLETE, audit.REFUSED, user=user, reason=lockout.ACCOUNT_LOCKED
+    )
+    messages.error(request, _("This account is locked. Try again later."))
+    return reverse("accounts:login")
+
+
 def complete_signin(
     request: HttpRequest, user: User, methods: list[str], *, question_answered: bool = False
 ) -> str:
@@ -320,8 +338,11 @@ def complete_signin(
     hash, so that a later password change ends it. ``methods`` are RFC 8176 ``amr`` values.
     When the security-question policy is on, the question comes first (seeds/003). The rows a
     sign-in writes (user session, audit event, known device, ``last_login``) go in one
-    statement (accounts.inserts.together).
+    statement (accounts.inserts.together). A locked account is not signed in
+    (``refused_as_locked``): the username page, told why.
     """
+    if (refused := refused_as_locked(request, user)) is not None:
+        return refused
     if not question_answered and security_question.is_due(user):
         security_question.begin(request, user, methods)
         return reverse("accounts:security_question")

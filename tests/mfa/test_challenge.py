@@ -91,6 +91,26 @@ def test_nothing_is_reachable_while_only_the_password_is_done(client, user, pass
     assert led_to(client.get("/security/challenge/confirm/")) == "/security/challenge/"
 
 
+def test_an_account_locked_after_its_code_is_not_signed_in_at_confirm(
+    client, user, password, phone
+):
+    """The code was right, then the account was locked (an admin's Lock accounts, or the limit
+    reached by attempts elsewhere) before Confirm and Continue: it signed the locked account in
+    and trusted the browser."""
+    from accounts import lockout
+    from mfa.models import TrustedDevice
+
+    to_challenge(client, password)
+    assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
+    lockout.lock_account(user, minutes=60)
+    assert led_to(confirm(client)) == "/accounts/login/"
+    assert SESSION_KEY not in client.session
+    assert not TrustedDevice.objects.exists()
+    assert "This account is locked. Try again later." in client.get("/accounts/login/").text
+    assert led_to(confirm(client)) == "/accounts/login/"  # nothing left to confirm
+    assert SESSION_KEY not in client.session
+
+
 def test_half_signed_in_state_dies_after_ten_minutes(client, user, password, phone, time_machine):
     to_challenge(client, password)
     time_machine.move_to("2026-11-21 09:10:20+07:00", tick=False)

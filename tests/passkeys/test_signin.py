@@ -192,3 +192,21 @@ def test_a_fresh_sign_in_by_passkey_may_be_another_persons(client, user, make_us
     passkey_signin(client, registered, mode="discoverable")
     client.post("/security/passkeys/signin/confirm/")
     assert client.session[SESSION_KEY] == str(user.pk)
+
+
+def test_an_account_locked_after_its_passkey_is_not_signed_in_at_confirm(client, user, registered):
+    """The passkey was verified, then the account was locked (an admin's Lock accounts) before
+    Confirm and Continue: it signed the locked account in."""
+    from accounts import lockout
+    from accounts.models import AuditEvent
+
+    _, verified = passkey_signin(client, registered, mode="discoverable")
+    assert verified.status_code == 200
+    lockout.lock_account(user, minutes=60)
+    answer = client.post("/security/passkeys/signin/confirm/")
+    assert answer["Location"] == "/accounts/login/"
+    assert SESSION_KEY not in client.session
+    assert "This account is locked. Try again later." in client.get("/accounts/login/").text
+    assert client.get("/security/passkeys/signin/confirm/")["Location"] == "/accounts/login/"
+    refused = AuditEvent.objects.get(kind="signin.complete", result="refused")
+    assert refused.details["reason"] == lockout.ACCOUNT_LOCKED
