@@ -5,7 +5,10 @@ The parsing and row rules are django-import-export's (``AccountResource``); this
 the file-level limits, the all-or-nothing rule and the invitations of new accounts.
 """
 
+import io
+import zipfile
 from dataclasses import dataclass, field
+from typing import IO
 
 import tablib
 from django.conf import settings
@@ -25,6 +28,38 @@ FORMATS = {"csv": base_formats.CSV, "xlsx": base_formats.XLSX}
 
 class FileRefused(ValueError):
     """The file cannot be read at all (too big, wrong type, bad encoding, not a spreadsheet)."""
+
+
+# An XLSX file is a zip: its parts, unpacked, may be this many times the file's own cap
+# (ACCOUNTS_IMPORT_MAX_BYTES). A workbook of accounts unpacks to a few times its size; a zip
+# of a few megabytes that unpacks to gigabytes would be read whole, in memory, before any
+# row is counted.
+UNPACKED_FACTOR = 10
+
+
+def unpacked_refusal(upload: IO[bytes]) -> str | None:
+    """Why a file that is a zip (an XLSX workbook) is refused before it is read: its parts
+    would unpack to more than ``UNPACKED_FACTOR`` times ACCOUNTS_IMPORT_MAX_BYTES; None for
+    any other file, or a zip within the cap (openpyxl judges the rest).
+
+    The sizes are the zip's own directory's: Python's zipfile reads a part no further than
+    its stated size, so a part that states less cannot unpack to more.
+    """
+    cap = settings.ACCOUNTS_IMPORT_MAX_BYTES * UNPACKED_FACTOR
+    position = upload.tell()
+    try:
+        if not zipfile.is_zipfile(upload):
+            return None
+        upload.seek(position)
+        with zipfile.ZipFile(upload) as archive:
+            unpacked = sum(part.file_size for part in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+    finally:
+        upload.seek(position)
+    if unpacked <= cap:
+        return None
+    return _("The workbook is larger than %(mb)d MB once unpacked.") % {"mb": cap // (1024 * 1024)}
 
 
 @dataclass(frozen=True)
@@ -95,6 +130,9 @@ def read_dataset(content: bytes, file_format: str) -> tablib.Dataset:
                 % {"position": error.start + 1}
             ) from error
         return FORMATS["csv"]().create_dataset(text)
+    refusal = unpacked_refusal(io.BytesIO(content))
+    if refusal is not None:
+        raise FileRefused(refusal)
     try:
         return FORMATS["xlsx"]().create_dataset(content)
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook

@@ -9,6 +9,7 @@ invitation sets it). Any error, in any row, rolls the whole file back (``import_
 """
 
 from diff_match_patch import diff_match_patch
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
@@ -27,6 +28,10 @@ PRIVILEGED_COLUMNS = ("groups", "is_staff")
 
 class ColumnsError(ValueError):
     """The file's header row is not the one the import expects (missing or unknown columns)."""
+
+
+class TooManyRows(ValueError):
+    """The file has more rows than ACCOUNTS_IMPORT_MAX_ROWS."""
 
 
 class GroupNamesWidget(widgets.ManyToManyWidget):
@@ -107,6 +112,13 @@ class AccountResource(resources.ModelResource):
         self._columns: tuple[str, ...] = ()
 
     def before_import(self, dataset, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        # Every path counts the rows before reading one (manage.py import_accounts does it
+        # before this resource is made; the admin's preview and confirm, here).
+        if len(dataset) > settings.ACCOUNTS_IMPORT_MAX_ROWS:
+            raise TooManyRows(
+                _("The file has %(rows)d rows; at most %(max)d are allowed.")
+                % {"rows": len(dataset), "max": settings.ACCOUNTS_IMPORT_MAX_ROWS}
+            )
         headers = tuple((header or "").strip() for header in dataset.headers or ())
         missing = [name for name in REQUIRED_COLUMNS if name not in headers]
         unknown = [name for name in headers if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]

@@ -19,7 +19,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import RowResult
 
 from accounts import audit
-from accounts.imports.flows import FORMATS, invite_new_accounts, row_errors
+from accounts.imports.flows import FORMATS, invite_new_accounts, row_errors, unpacked_refusal
 from accounts.imports.resources import AccountResource
 
 INVITE_FIELD = "invite"
@@ -39,6 +39,9 @@ class AccountImportForm(ImportForm):
                 _("The file is larger than %(mb)d MB."),
                 params={"mb": settings.ACCOUNTS_IMPORT_MAX_BYTES // (1024 * 1024)},
             )
+        refusal = unpacked_refusal(upload)
+        if refusal is not None:
+            raise forms.ValidationError(refusal)
         return upload
 
 

@@ -3,6 +3,7 @@ idempotent, all or nothing, the command, and formulas kept out of exports."""
 
 import io
 import re
+import zipfile
 from html import unescape
 
 import openpyxl
@@ -14,7 +15,7 @@ from django.core.management.base import CommandError
 from django.test import Client, TestCase
 from django.utils import translation
 
-from accounts.imports.flows import FileRefused, import_dataset, read_dataset
+from accounts.imports.flows import FORMATS, FileRefused, import_dataset, read_dataset
 from accounts.invitations.models import Invitation
 from accounts.models import AuditEvent, User
 
@@ -164,6 +165,28 @@ def test_xlsx_with_groups_and_staff():
     assert not User.objects.get(username="eka").is_staff
 
 
+def _workbook_that_unpacks_to(megabytes: int) -> bytes:
+    """A valid workbook of one account, with one more part of ``megabytes`` of zeros: a few
+    kilobytes as a file, far more once unpacked (as a zip bomb, which would be read whole)."""
+    book = openpyxl.Workbook()
+    book.active.append(["username", "name", "email"])
+    book.active.append(["rina", "Rina", "rina@example.com"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.bin", bytes(megabytes * 1024 * 1024))
+    return buffer.getvalue()
+
+
+def test_a_workbook_that_unpacks_to_too_much_is_refused_before_it_is_read(settings):
+    settings.ACCOUNTS_IMPORT_MAX_BYTES = 1024 * 1024  # unpacked: at most 10 MB
+    content = _workbook_that_unpacks_to(11)
+    assert len(content) < 1024 * 1024
+    with pytest.raises(FileRefused, match="larger than 10 MB once unpacked"):
+        read_dataset(content, "xlsx")
+    assert len(read_dataset(_workbook_that_unpacks_to(9), "xlsx")) == 1
+
+
 def test_unknown_groups_and_privileged_columns_without_the_right():
     report = _import("username,name,email,groups\nrina,Rina,r@example.com,Nope\n")
     assert "Unknown groups: Nope" in " ".join(dict(report.row_errors)[1])
@@ -294,6 +317,27 @@ def test_admin_refuses_a_file_over_the_size_limit(admin, settings):
     page = _preview(admin, "username,name,email\n" + "x" * (1024 * 1024))
     assert "The file is larger than 1 MB." in page.content.decode()
     assert not User.objects.exclude(username="root").exists()
+
+
+def test_admin_refuses_a_workbook_that_unpacks_to_too_much(admin, settings):
+    settings.ACCOUNTS_IMPORT_MAX_BYTES = 1024 * 1024
+    upload = io.BytesIO(_workbook_that_unpacks_to(11))
+    upload.name = "people.xlsx"
+    xlsx = str(list(FORMATS).index("xlsx"))
+    data = {"import_file": upload, "format": xlsx, "resource": "0"}
+    page = admin.post("/admin/accounts/user/import/", data)
+    assert "The workbook is larger than 10 MB once unpacked." in page.content.decode()
+    assert not User.objects.exclude(username="root").exists()
+
+
+def test_admin_counts_the_rows_before_reading_them(admin, settings):
+    """manage.py import_accounts refused a file over ACCOUNTS_IMPORT_MAX_ROWS; the admin's
+    preview read every row of it (each with its queries), whatever its number."""
+    settings.ACCOUNTS_IMPORT_MAX_ROWS = 2
+    rows = "".join(f"user{n},User {n},user{n}@example.com\n" for n in range(3))
+    shown = _visible_text(_preview(admin, "username,name,email\n" + rows).content.decode())
+    assert "Errors The file has 3 rows; at most 2 are allowed." in shown
+    assert "user0" not in shown and "Confirm import" not in shown
 
 
 def test_admin_import_speaks_indonesian(admin):
