@@ -34,11 +34,16 @@ def remember_verified(request: HttpRequest, verified: VerifiedPasskey, next_url:
     the passkey's page was going), not at Confirm and Continue. The pages of another sign-in
     left open in a tab then post another mark than this one's, and their "Not you?" ends
     nothing (``flows.restart_for_another``): without a typed name there was no mark to tell a
-    sign-in from the one before it.
+    sign-in from the one before it. Someone signed in, without a fresh sign-in asked for,
+    begins none (step 1's rule: ``confirm_signin`` then signs no one in), so a step-up under
+    way in another tab is left as it is.
     """
     user = verified.passkey.user
     state = flows.current_signin(request)
-    if state is None or canonical_username(state.username) != user.username_canonical:
+    may_sign_in = not request.user.is_authenticated or flows.fresh_signin_requested(request)
+    if may_sign_in and (
+        state is None or canonical_username(state.username) != user.username_canonical
+    ):
         flows.start_signin(request, user.username, next_url)
     request.session[VERIFIED_SESSION_KEY] = {
         "user": verified.passkey.user_id,

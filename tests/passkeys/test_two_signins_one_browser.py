@@ -274,3 +274,21 @@ def test_not_you_on_a_typed_names_page_leaves_a_usernameless_passkey_verified_si
     assert "Signing in as <strong>ani</strong>" in ani_confirm
     assert led_to(client.post(CONFIRM, {"signin": _form_mark(ani_confirm)})) == "/"
     assert client.session[SESSION_KEY] == str(user.pk)
+
+
+def test_a_usernameless_passkey_while_signed_in_leaves_a_step_up_under_way(
+    client, user, registered
+):
+    """Signed in, with a step-up under way in one tab, a username page left open in another
+    answers with a passkey: it signs no one in (step 1's rule) and begins no sign-in, so the
+    step-up's challenge is still there."""
+    from mfa.challenge.pending import PENDING_SESSION_KEY
+
+    client.force_login(user)
+    assert led_to(client.get("/security/step-up/", {"next": "/"})).startswith("/security/")
+    assert client.session[PENDING_SESSION_KEY]["step_up"]
+    _usernameless(client, registered)
+    assert client.session[PENDING_SESSION_KEY]["step_up"]
+    assert client.post(CONFIRM)["Location"] == LOGIN  # which leads the signed-in Home
+    assert client.session[SESSION_KEY] == str(user.pk)
+    assert client.session[PENDING_SESSION_KEY]["step_up"]
