@@ -13,7 +13,7 @@ Django's existence check and ``INCR`` comes back without a time limit.
 from datetime import timedelta
 
 from django.core.cache import caches
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -131,6 +131,21 @@ def clear(key: str) -> None:
 
 
 def _reserve_row(key: str, window_seconds: int) -> int:
+    # A parallel reserve may insert the row between this one's look and its insert, and a
+    # parallel clear delete it again before get_or_create reads it back (Django then raises
+    # the insert's IntegrityError): the reservation is simply made again.
+    for _ in range(_ROW_RETRIES - 1):
+        try:
+            return _reserve_row_once(key, window_seconds)
+        except IntegrityError:
+            continue
+    return _reserve_row_once(key, window_seconds)
+
+
+_ROW_RETRIES = 5
+
+
+def _reserve_row_once(key: str, window_seconds: int) -> int:
     now = timezone.now()
     with transaction.atomic():
         # The UPDATE takes the row lock: a parallel reserve waits, then adds its own one.

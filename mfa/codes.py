@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
+from accounts import counters
 from accounts.language import mail_language
 from accounts.models import User
 from mfa.models import CodeChallenge
@@ -90,24 +91,24 @@ def blocked_until(user_id: int, channel: str, purpose: str) -> datetime | None:
 def clear_send_limits(user: User) -> None:
     """Forgets the account's sends and send blocks on every channel and purpose (an admin's
     Reset MFA or Unlock: the person starts again with full budgets)."""
-    keys = [
-        key.format(user.pk, channel, purpose)
-        for key in (SENDS_KEY, BLOCK_KEY)
+    every = [
+        (channel, purpose)
         for channel in settings.MFA_CODE_CHANNELS
         for purpose in CodeChallenge.Purpose.values
     ]
-    cache.delete_many(keys)
+    cache.delete_many([BLOCK_KEY.format(user.pk, *pair) for pair in every])
+    for pair in every:
+        counters.clear(SENDS_KEY.format(user.pk, *pair))
 
 
 def _count_send(user_id: int, channel: str, purpose: str) -> bool:
-    """Counts a send in the window; False (and a block starts) when over the limit."""
+    """Counts a send in the window; False (and a block starts) when over the limit.
+
+    Counted by accounts.counters (an atomic count in Redis, or a row updated under its lock in
+    the database): parallel sends each get their own count. Django's ``cache.incr`` is a read
+    and a write on the database cache, so parallel sends there all read the same count."""
     key = SENDS_KEY.format(user_id, channel, purpose)
-    cache.add(key, 0, timeout=settings.MFA_CODE_SEND_WINDOW_SECONDS)
-    try:
-        sends = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=settings.MFA_CODE_SEND_WINDOW_SECONDS)
-        sends = 1
+    sends = counters.reserve(key, settings.MFA_CODE_SEND_WINDOW_SECONDS)
     if sends <= settings.MFA_CODE_MAX_SENDS:
         # A parallel send may have started a block (and reset the count) since this request
         # checked for one: the block, written before the reset, refuses it.
@@ -116,7 +117,7 @@ def _count_send(user_id: int, channel: str, purpose: str) -> bool:
     cache.set(
         BLOCK_KEY.format(user_id, channel, purpose), until, timeout=settings.MFA_CODE_BLOCK_SECONDS
     )
-    cache.delete(key)
+    counters.clear(key)  # the block holds the sends now; its end starts a new count
     return False
 
 

@@ -17,21 +17,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PARALLEL = 8
 
 
-def _counted_by_a_read_and_a_write() -> bool:
-    """PostgreSQL with the database cache (no Redis): mfa.codes._count_send counts with
-    Django's ``cache.incr``, a read followed by a write there, so parallel sends in their own
-    transactions all read the same count. (On SQLite the send's transaction takes the write
-    lock first, BEGIN IMMEDIATE, and so one send counts at a time; Redis's INCR is atomic.)"""
-    return connection.vendor == "postgresql" and "redis" not in (
-        settings.CACHES["default"]["BACKEND"].lower()
-    )
-
-
-@pytest.mark.xfail(
-    _counted_by_a_read_and_a_write(),
-    reason="known fault: on PostgreSQL without Redis the send count is a read and a write",
-    strict=False,  # a race: now and then the sends do not overlap
-)
 def test_parallel_sends_stay_within_the_budget(user, email_factor, monkeypatch):
     barrier = threading.Barrier(PARALLEL, timeout=20)
     original = codes.blocked_for
