@@ -151,3 +151,29 @@ def test_a_right_password_gives_its_reservation_back_by_the_end_of_the_request(
     counts = counters.peek(lockout.ip_key(ip), lockout.network_key(ip), account)
     assert counts[lockout.ip_key(ip)] == counts[lockout.network_key(ip)] == 0
     assert counts.get(account, 0) == 0  # given back, or cleared by the finished sign-in
+
+
+def test_a_row_deleted_while_a_reserve_reads_it_back_is_reserved_again(
+    monkeypatch, request, settings, db
+):
+    """Without Redis: a parallel reserve inserts the counter's row between this one's look and
+    its insert, and a parallel clear deletes it before get_or_create reads it back; Django
+    then raises the insert's IntegrityError. The reservation is made again, not a 500."""
+    from django.db import IntegrityError
+
+    from accounts.models import AttemptCounter
+
+    _counters_in("database", request, settings)
+    once = counters._reserve_row_once
+    raced = []
+
+    def racing(key, window_seconds):  # type: ignore[no-untyped-def]
+        if not raced:
+            raced.append(key)
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return once(key, window_seconds)
+
+    monkeypatch.setattr(counters, "_reserve_row_once", racing)
+    assert counters.reserve("sends:ani", 60) == 1
+    assert raced == ["sends:ani"]
+    assert AttemptCounter.objects.get(key="sends:ani").count == 1
