@@ -86,6 +86,10 @@ def step_after_password(request: HttpRequest, user: User) -> str | None:
     """
     factors.read(user)  # every method's enrolment in one query
     if not has_second_factor(user):
+        # Read with the password's lock re-read, before its hash was checked (about the time
+        # of an Argon2 verify): a first factor set up meanwhile in another session counts.
+        factors.read(user, again=True)
+    if not has_second_factor(user):
         rollout.note_sign_in(request, user)
         return None
     if trust.trusted_device_for(request, user) is not None:

@@ -134,9 +134,10 @@ def is_read(user: User) -> bool:
     return getattr(user, ENROLLED_ATTRIBUTE, None) is not None
 
 
-def read(user: User) -> None:
-    """Reads what ``user`` (already loaded) has enrolled, in one query, unless known."""
-    if is_read(user):
+def read(user: User, *, again: bool = False) -> None:
+    """Reads what ``user`` (already loaded) has enrolled, in one query, unless known (or
+    ``again``: known from a read made earlier in the request, which may be outdated)."""
+    if is_read(user) and not again:
         return
     statements = _statements(all_methods(), connection.vendor)
     if statements is None:

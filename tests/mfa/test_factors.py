@@ -80,3 +80,27 @@ def test_an_account_deleted_since_the_first_look_reads_as_not_active(user):
     assert factors.fresh_with_factors(first_look) is first_look
     assert first_look.is_active is False
     assert factors.fresh_with_factors(None) is None
+
+
+@pytest.mark.django_db
+def test_a_first_factor_set_up_while_the_password_is_checked_is_asked_for(
+    client, user, password, monkeypatch
+):
+    """What is enrolled is read with the password's lock re-read, before the hash is checked
+    (an Argon2 verify's time): an account found without a second factor is read again after
+    the check, so a first factor set up meanwhile in another session is asked for."""
+    from django.contrib.auth import SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    checked = User.check_password
+
+    def check_then_enrol(self, raw_password):  # type: ignore[no-untyped-def]
+        right = checked(self, raw_password)
+        TOTPDevice.objects.create(user_id=self.pk, name="Phone", confirmed=True)
+        return right
+
+    monkeypatch.setattr(User, "check_password", check_then_enrol)
+    page = client.post("/accounts/login/password/", {"username": "ani", "password": password})
+    assert SESSION_KEY not in client.session
+    assert 'action="/security/challenge/totp/"' in page.text
