@@ -441,7 +441,9 @@ SSO_PROTOCOL_PATH_PREFIXES = env.list(
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("id", _("Bahasa Indonesia"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The portal's catalogue first; then its Indonesian for strings of Django and the libraries
+# (locale/README.md), which makemessages leaves alone.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "libraries"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Jakarta")
 USE_I18N = True
 USE_TZ = True
