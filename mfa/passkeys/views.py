@@ -1,7 +1,6 @@
 """The Passkeys tab of Security Settings: list, Register New Device, rename, delete."""
 
 import logging
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +19,7 @@ from mfa.passkeys.forms import DeviceNameForm
 from mfa.passkeys.http import error_response, json_endpoint, read_json
 from mfa.passkeys.models import Passkey
 from mfa.reauth import recent_auth_required, recently_authenticated
+from sso.next_param import url_with_next
 
 logger = logging.getLogger(__name__)
 FORBIDDEN = 403
@@ -43,7 +43,7 @@ def _fresh_proof_or_error(request: HttpRequest) -> JsonResponse | None:
         return error_response(PasskeyError(BAD_REQUEST), status=UNAUTHORIZED)
     back = reverse("passkeys:register")
     if not recently_authenticated(request):
-        target = f"{reverse('mfa:reauth')}?{urlencode({'next': back})}"
+        target = url_with_next(reverse("mfa:reauth"), back)
         return error_response(PasskeyError(REAUTH_REQUIRED), status=FORBIDDEN, redirect=target)
     if not binding.binding_allowed(request):
         target = binding.proof_url(back)

@@ -97,7 +97,7 @@ def test_registering_needs_a_recent_sign_in(signed_in):
     with time_machine.travel(time.time() + 11 * 60, tick=False):
         response = post_json(signed_in, REGISTER_OPTIONS, {"name": "Laptop"})
     assert response.status_code == 403
-    assert response.json()["redirect"].startswith(reauth)
+    assert response.json()["redirect"] == f"{reauth}?next=%2Fsecurity%2Fpasskeys%2Fregister%2F"
 
 
 def test_signed_out_people_get_no_options(client, db):
