@@ -49,6 +49,26 @@ class GroupNamesWidget(widgets.ManyToManyWidget):
         return found
 
 
+class StrictBooleanWidget(widgets.BooleanWidget):
+    """import-export's yes/no cell, whose values it keeps (1, true, True, TRUE; 0, false, False,
+    FALSE; an empty cell, null or none for no value), but which refuses any other value: its
+    own widget read ``maybe`` or ``yes please`` as false, in silence."""
+
+    def clean(self, value, row=None, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(value, str):
+            value = value.strip()
+        if value in self.NULL_VALUES:
+            return None
+        if value in self.TRUE_VALUES:
+            return True
+        if value in self.FALSE_VALUES:
+            return False
+        raise ValueError(
+            _("“%(value)s” is not a yes/no value. Use 1 or true for yes, 0 or false for no.")
+            % {"value": value}
+        )
+
+
 class PreviewDiff(resources.Diff):
     """import-export's preview of a row's change, without the ``style`` attributes its diff
     library writes (``<ins style="background:…">``): the portal's Content-Security-Policy
@@ -85,7 +105,7 @@ class AccountResource(resources.ModelResource):
     is_staff = fields.Field(
         attribute="is_staff",
         column_name="is_staff",
-        widget=widgets.BooleanWidget(),
+        widget=StrictBooleanWidget(),
         saves_null_values=False,
     )
     # Checked against LANGUAGES by the model's choices (full_clean): a row error otherwise. An

@@ -415,3 +415,45 @@ def test_admin_preview_of_a_file_with_wrong_columns_says_so_without_a_traceback(
     assert "Errors Wrong columns: missing name; unknown nama." in shown
     assert "Traceback" not in page.content.decode() and ".py" not in shown
     assert "Confirm import" not in shown
+
+
+# --- Refused cells and rows, through the admin and the command ------------------------------
+
+
+def _command_errors(tmp_path, text: str) -> str:
+    """What ``manage.py import_accounts`` says of the CSV ``text``, which it must refuse."""
+    path = tmp_path / "people.csv"
+    path.write_text(text, encoding="utf-8")
+    err = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("import_accounts", str(path), stdout=io.StringIO(), stderr=err)
+    return f"{err.getvalue()}\n{refused.value}"
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "yes please", "yes", "-1"])
+def test_a_staff_cell_that_is_not_yes_or_no_is_an_error_of_its_column(admin, tmp_path, value):
+    """import-export's boolean cell read any value it did not know as false: ``maybe`` made a
+    person not staff, in silence, and demoted an existing staff member."""
+    text = f"username,name,email,is_staff\nrina,Rina,rina@example.com,{value}\n"
+    shown = _visible_text(_preview(admin, text).content.decode())
+    message = f"“{value}” is not a yes/no value. Use 1 or true for yes, 0 or false for no."
+    assert f"1 is_staff {message}" in shown
+    assert "Confirm import" not in shown
+    assert f"row 1: is_staff: {message}" in _command_errors(tmp_path, text)
+    assert not User.objects.filter(username="rina").exists()
+    admin.cookies["django_language"] = "id"
+    shown = _visible_text(_preview(admin, text).content.decode())
+    assert f"1 is_staff “{value}” bukan nilai ya/tidak." in shown
+
+
+@pytest.mark.parametrize(
+    ("value", "staff"),
+    [("1", True), ("true", True), ("TRUE", True), (" True ", True), ("0", False),
+     ("false", False), ("False", False), ("", False), ("none", False)],
+)  # fmt: skip
+def test_the_staff_values_accepted_before_are_still_accepted(value, staff):
+    """The values import-export accepted stay accepted (spaces around them now ignored, as in
+    the other columns)."""
+    report = _import(f"username,name,email,is_staff\nrina,Rina,rina@example.com,{value}\n")
+    assert report.ok, report.row_errors
+    assert User.objects.get(username="rina").is_staff is staff
