@@ -216,6 +216,28 @@ class AccountResource(resources.ModelResource):
                 {"groups": _("Only a superuser may import groups or staff status.")}
             )
 
+    def import_instance(self, instance, row, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        """Sets the row's cells on ``instance``; raises ValidationError keyed by field for every
+        cell refused, the ``groups`` cell included.
+
+        import-export sets many-to-many fields (``groups``) only after the row is saved, so an
+        unknown group was found once the account was written, as an error of the whole row.
+        Its names are checked here, with the other cells, before anything is written.
+        """
+        errors: dict = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        groups = self.fields["groups"]
+        if groups in self.get_import_fields():
+            try:
+                groups.clean(row)
+            except ValueError as error:
+                errors["groups"] = [str(error)]
+        if errors:
+            raise ValidationError(errors)
+
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):  # type: ignore[no-untyped-def]
         # A row matched by the canonical name keeps the account's own spelling of it.
         if field.attribute == "username" and instance.pk:

@@ -16,6 +16,7 @@ from django.test import Client, TestCase
 from django.utils import translation
 
 from accounts.imports.flows import FORMATS, FileRefused, import_dataset, read_dataset
+from accounts.imports.resources import AccountResource
 from accounts.invitations.models import Invitation
 from accounts.models import AuditEvent, User
 
@@ -457,3 +458,21 @@ def test_the_staff_values_accepted_before_are_still_accepted(value, staff):
     report = _import(f"username,name,email,is_staff\nrina,Rina,rina@example.com,{value}\n")
     assert report.ok, report.row_errors
     assert User.objects.get(username="rina").is_staff is staff
+
+
+def test_unknown_groups_are_an_error_of_the_groups_column_before_the_row_is_written(
+    admin, tmp_path
+):
+    """The names were checked once the account was saved: the error was the whole row's,
+    and only the file's transaction undid the account."""
+    Group.objects.create(name="Finance")
+    text = 'username,name,email,groups\nrina,Rina,rina@example.com,"Finance, Nope, Gone"\n'
+    shown = _visible_text(_preview(admin, text).content.decode())
+    assert "1 groups Unknown groups: Gone, Nope" in shown
+    assert "the whole row" not in shown
+    assert "row 1: groups: Unknown groups: Gone, Nope" in _command_errors(tmp_path, text)
+    # Without the file's transaction to undo it, nothing of the row is written either.
+    resource = AccountResource(allow_privileged=True)
+    result = resource.import_data(read_dataset(text.encode(), "csv"), use_transactions=False)
+    assert [row.import_type for row in result.rows] == ["invalid"]
+    assert not User.objects.filter(username="rina").exists()
