@@ -5,6 +5,7 @@ The parsing and row rules are django-import-export's (``AccountResource``); this
 the file-level limits, the all-or-nothing rule and the invitations of new accounts.
 """
 
+import csv
 import io
 import zipfile
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
 from import_export.results import Result, RowResult
+from tablib.exceptions import InvalidDimensions
 
 from accounts import audit
 from accounts.imports.resources import AccountResource, column_of
@@ -23,11 +25,46 @@ from accounts.invitations.flows import InvitationRefused, send_invitation
 from accounts.invitations.models import InvitationBatch
 from accounts.models import User
 
-FORMATS = {"csv": base_formats.CSV, "xlsx": base_formats.XLSX}
-
 
 class FileRefused(ValueError):
-    """The file cannot be read at all (too big, wrong type, bad encoding, not a spreadsheet)."""
+    """The file cannot be read at all (too big, wrong type, bad encoding, not a spreadsheet,
+    a row longer than the header)."""
+
+
+def overlong_row_refusal(text: str) -> str:
+    """Why the CSV ``text`` cannot be read as a table: the first row with more cells than its
+    header, counted as the import counts rows (from the first row under the header, blank
+    lines skipped, as tablib skips them)."""
+    lines = csv.reader(io.StringIO(text))
+    columns = len(next(lines, []))
+    number = 0
+    for cells in lines:
+        if not cells:
+            continue
+        number += 1
+        if len(cells) > columns:
+            return _(
+                "Row %(row)d has %(cells)d cells, but the header names %(columns)d columns "
+                "(rows are counted from the first row under the header). Remove the extra "
+                "cells, or name their column in the header."
+            ) % {"row": number, "cells": len(cells), "columns": columns}
+    return _("A row has more cells than the header names columns.")
+
+
+class CSV(base_formats.CSV):
+    """import-export's CSV format, which refuses a row longer than its header with a message
+    naming the row: tablib's own error (``InvalidDimensions``) says neither."""
+
+    def create_dataset(self, in_stream, **kwargs) -> tablib.Dataset:  # type: ignore[no-untyped-def]
+        try:
+            return super().create_dataset(in_stream, **kwargs)
+        except InvalidDimensions as error:
+            if isinstance(in_stream, bytes):
+                in_stream = in_stream.decode(self.encoding or "utf-8-sig")
+            raise FileRefused(overlong_row_refusal(in_stream)) from error
+
+
+FORMATS = {"csv": CSV, "xlsx": base_formats.XLSX}
 
 
 # An XLSX file is a zip: its parts, unpacked, may be this many times the file's own cap

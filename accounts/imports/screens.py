@@ -19,7 +19,13 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import RowResult
 
 from accounts import audit
-from accounts.imports.flows import FORMATS, invite_new_accounts, row_errors, unpacked_refusal
+from accounts.imports.flows import (
+    FORMATS,
+    FileRefused,
+    invite_new_accounts,
+    row_errors,
+    unpacked_refusal,
+)
 from accounts.imports.resources import AccountResource
 
 INVITE_FIELD = "invite"
@@ -78,6 +84,14 @@ class AccountImportExportScreens(ImportExportMixin):
         if result is not None and (result.has_errors() or result.has_validation_errors()):
             context["import_row_errors"] = row_errors(result)
         return response
+
+    def add_data_read_fail_error_to_form(self, form, e) -> None:  # type: ignore[no-untyped-def]
+        # A file the import's own formats refuse (flows.CSV: a row longer than the header)
+        # says why, in the reader's language, rather than naming the exception.
+        if isinstance(e, FileRefused):
+            form.add_error("import_file", str(e))
+            return
+        super().add_data_read_fail_error_to_form(form, e)
 
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:  # type: ignore[no-untyped-def]
         # Groups and staff status grant rights: only a superuser sets them (as on the change form).

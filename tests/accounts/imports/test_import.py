@@ -476,3 +476,23 @@ def test_unknown_groups_are_an_error_of_the_groups_column_before_the_row_is_writ
     result = resource.import_data(read_dataset(text.encode(), "csv"), use_transactions=False)
     assert [row.import_type for row in result.rows] == ["invalid"]
     assert not User.objects.filter(username="rina").exists()
+
+
+def test_a_row_longer_than_the_header_is_refused_with_a_message_naming_it(admin, tmp_path):
+    """tablib refused it with ``InvalidDimensions``, which the admin showed as the name of an
+    exception and the command as a traceback."""
+    text = (
+        "username,name,email\nrina,Rina,rina@example.com\n\nbudi,Santoso, Budi,budi@example.com\n"
+    )
+    message = (
+        "Row 2 has 4 cells, but the header names 3 columns (rows are counted from the first "
+        "row under the header). Remove the extra cells, or name their column in the header."
+    )
+    shown = _visible_text(_preview(admin, text).content.decode())
+    assert message in shown
+    assert "InvalidDimensions" not in shown and "Confirm import" not in shown
+    assert message in _command_errors(tmp_path, text)
+    assert not User.objects.exclude(username="root").exists()
+    admin.cookies["django_language"] = "id"
+    shown = _visible_text(_preview(admin, text).content.decode())
+    assert "Baris 2 berisi 4 sel, padahal kepala tabel menyebut 3 kolom" in shown
