@@ -8,6 +8,7 @@ two rows whose usernames fold to the same name are an error. New accounts get no
 invitation sets it). Any error, in any row, rolls the whole file back (``import_file``).
 """
 
+import tablib
 from diff_match_patch import diff_match_patch
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -139,6 +140,7 @@ class AccountResource(resources.ModelResource):
                 _("The file has %(rows)d rows; at most %(max)d are allowed.")
                 % {"rows": len(dataset), "max": settings.ACCOUNTS_IMPORT_MAX_ROWS}
             )
+        drop_unnamed_columns(dataset)
         headers = tuple((header or "").strip() for header in dataset.headers or ())
         missing = [name for name in REQUIRED_COLUMNS if name not in headers]
         unknown = [name for name in headers if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
@@ -259,6 +261,34 @@ class AccountResource(resources.ModelResource):
             errors = error.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+
+
+def drop_unnamed_columns(dataset: tablib.Dataset) -> None:
+    """Removes from ``dataset`` its columns without a name in the header, all of whose cells
+    are empty (a header ending in a comma; a workbook's formatted but empty column).
+
+    Raises ColumnsError when such a column holds a value: a row longer than its header, which
+    a workbook reads as a column without a name (a CSV file is refused by flows.CSV), or a
+    header cell left empty. The error named no column ("unknown -").
+    """
+    headers = [str(header or "").strip() for header in dataset.headers or ()]
+    named = [index for index, header in enumerate(headers) if header]
+    if len(named) == len(headers):
+        return
+    rows = list(dataset)
+    for number, row in enumerate(rows, 1):
+        for index, value in enumerate(row):
+            if index not in named and str(value if value is not None else "").strip():
+                raise ColumnsError(
+                    _(
+                        "Column %(column)d has no name in the header, but row %(row)d has a "
+                        "value in it. Name the column in the header, or remove the value."
+                    )
+                    % {"column": index + 1, "row": number}
+                )
+    dataset.wipe()
+    dataset.headers = [headers[index] for index in named]
+    dataset.extend([[row[index] for index in named] for row in rows])
 
 
 def column_of(key: str) -> str:

@@ -496,3 +496,48 @@ def test_a_row_longer_than_the_header_is_refused_with_a_message_naming_it(admin,
     admin.cookies["django_language"] = "id"
     shown = _visible_text(_preview(admin, text).content.decode())
     assert "Baris 2 berisi 4 sel, padahal kepala tabel menyebut 3 kolom" in shown
+
+
+def _workbook(*rows: list) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_workbook_row_longer_than_the_header_is_refused_with_a_message_naming_it(admin):
+    """A workbook reads a row longer than its header as a column without a name: the file was
+    refused as "Wrong columns: missing -; unknown -.", which named nothing wrong."""
+    content = _workbook(
+        ["username", "name", "email"],
+        ["rina", "Rina", "rina@example.com"],
+        ["budi", "Budi", "budi@example.com", "extra"],
+    )
+    upload = io.BytesIO(content)
+    upload.name = "people.xlsx"
+    xlsx = str(list(FORMATS).index("xlsx"))
+    data = {"import_file": upload, "format": xlsx, "resource": "0"}
+    shown = _visible_text(admin.post("/admin/accounts/user/import/", data).content.decode())
+    assert (
+        "Column 4 has no name in the header, but row 2 has a value in it. Name the column in "
+        "the header, or remove the value." in shown
+    )
+    assert "Confirm import" not in shown
+    report = import_dataset(read_dataset(content, "xlsx"), actor=None, dry_run=False)
+    assert report.file_errors[0].startswith("Column 4 has no name in the header, but row 2")
+    with translation.override("id"):
+        report = import_dataset(read_dataset(content, "xlsx"), actor=None, dry_run=False)
+    assert report.file_errors[0].startswith("Kolom 4 tidak bernama di kepala tabel")
+    assert not User.objects.exclude(username="root").exists()
+
+
+def test_an_empty_column_without_a_name_is_left_out():
+    """A header ending in a comma, or a workbook's formatted empty column, holds nothing."""
+    report = _import("username,name,email,\nrina,Rina,rina@example.com,\n")
+    assert report.ok, (report.file_errors, report.row_errors)
+    content = _workbook(["username", "name", "email", None], ["budi", "Budi", "budi@example.com"])
+    report = import_dataset(read_dataset(content, "xlsx"), actor=None, dry_run=False)
+    assert report.ok, (report.file_errors, report.row_errors)
+    assert set(User.objects.values_list("username", flat=True)) == {"rina", "budi"}
