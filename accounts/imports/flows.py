@@ -51,6 +51,13 @@ def overlong_row_refusal(text: str) -> str:
     return _("A row has more cells than the header names columns.")
 
 
+def not_utf8_refusal(error: UnicodeDecodeError) -> str:
+    """Why a CSV file that is not UTF-8 is refused: where, and how to save it instead."""
+    return _("The file is not UTF-8 text (byte %(position)d). Save it as CSV UTF-8.") % {
+        "position": error.start + 1
+    }
+
+
 class CSV(base_formats.CSV):
     """import-export's CSV format, which refuses a row longer than its header with a message
     naming the row: tablib's own error (``InvalidDimensions``) says neither."""
@@ -162,10 +169,7 @@ def read_dataset(content: bytes, file_format: str) -> tablib.Dataset:
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            raise FileRefused(
-                _("The file is not UTF-8 text (byte %(position)d). Save it as CSV UTF-8.")
-                % {"position": error.start + 1}
-            ) from error
+            raise FileRefused(not_utf8_refusal(error)) from error
         return FORMATS["csv"]().create_dataset(text)
     refusal = unpacked_refusal(io.BytesIO(content))
     if refusal is not None:

@@ -23,6 +23,7 @@ from accounts.imports.flows import (
     FORMATS,
     FileRefused,
     invite_new_accounts,
+    not_utf8_refusal,
     row_errors,
     unpacked_refusal,
 )
@@ -86,10 +87,15 @@ class AccountImportExportScreens(ImportExportMixin):
         return response
 
     def add_data_read_fail_error_to_form(self, form, e) -> None:  # type: ignore[no-untyped-def]
-        # A file the import's own formats refuse (flows.CSV: a row longer than the header)
-        # says why, in the reader's language, rather than naming the exception.
+        # A file the import's own formats refuse (flows.CSV: a row longer than the header), or
+        # that is not UTF-8 (import-export decodes it as it reads it back from its temporary
+        # storage), says why, as manage.py import_accounts does, rather than naming the
+        # exception.
         if isinstance(e, FileRefused):
             form.add_error("import_file", str(e))
+            return
+        if isinstance(e, UnicodeDecodeError):
+            form.add_error("import_file", not_utf8_refusal(e))
             return
         super().add_data_read_fail_error_to_form(form, e)
 

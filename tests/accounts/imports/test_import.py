@@ -541,3 +541,19 @@ def test_an_empty_column_without_a_name_is_left_out():
     report = import_dataset(read_dataset(content, "xlsx"), actor=None, dry_run=False)
     assert report.ok, (report.file_errors, report.row_errors)
     assert set(User.objects.values_list("username", flat=True)) == {"rina", "budi"}
+
+
+def test_admin_refuses_a_csv_that_is_not_utf8_saying_where(admin):
+    """The admin named the exception ('UnicodeDecodeError' encountered...); the command said
+    which byte and how to save the file: the admin now says the same."""
+    upload = io.BytesIO("username,name,email\nr\xeena,R\xeena,r@example.com\n".encode("latin-1"))
+    upload.name = "people.csv"
+    data = {"import_file": upload, "format": "0", "resource": "0"}
+    shown = _visible_text(admin.post("/admin/accounts/user/import/", data).content.decode())
+    assert "The file is not UTF-8 text (byte 22). Save it as CSV UTF-8." in shown
+    assert "UnicodeDecodeError" not in shown
+    assert not User.objects.exclude(username="root").exists()
+    admin.cookies["django_language"] = "id"
+    upload.seek(0)
+    shown = _visible_text(admin.post("/admin/accounts/user/import/", data).content.decode())
+    assert "Berkas bukan teks UTF-8 (bita 22). Simpan sebagai CSV UTF-8." in shown
