@@ -70,6 +70,25 @@ class StrictBooleanWidget(widgets.BooleanWidget):
         )
 
 
+class LanguageWidget(widgets.CharWidget):
+    """A language code of the portal (LANGUAGES: ``en``, ``id``); an empty cell is None (the
+    field then leaves the person's choice alone). Any other value is refused naming the codes:
+    the model's own check said only "Value 'fr' is not a valid choice."."""
+
+    def __init__(self) -> None:
+        super().__init__(allow_blank=False)  # keeps None (an empty cell) as None
+
+    def clean(self, value, row=None, **kwargs):  # type: ignore[no-untyped-def]
+        value = super().clean(value, row=row, **kwargs)
+        codes = [code for code, _name in settings.LANGUAGES]
+        if value is not None and value not in codes:
+            raise ValueError(
+                _("“%(value)s” is not a language of the portal. Use one of: %(codes)s.")
+                % {"value": value, "codes": ", ".join(codes)}
+            )
+        return value
+
+
 class PreviewDiff(resources.Diff):
     """import-export's preview of a row's change, without the ``style`` attributes its diff
     library writes (``<ins style="background:…">``): the portal's Content-Security-Policy
@@ -109,12 +128,11 @@ class AccountResource(resources.ModelResource):
         widget=StrictBooleanWidget(),
         saves_null_values=False,
     )
-    # Checked against LANGUAGES by the model's choices (full_clean): a row error otherwise. An
-    # empty cell leaves the person's own choice alone.
+    # An empty cell leaves the person's own choice alone.
     language = fields.Field(
         attribute="preferred_language",
         column_name="language",
-        widget=widgets.CharWidget(allow_blank=False),  # keeps None (an empty cell) as None
+        widget=LanguageWidget(),
         saves_null_values=False,
     )
 

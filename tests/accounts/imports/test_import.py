@@ -212,7 +212,9 @@ def test_the_language_column_sets_the_preference_and_an_empty_cell_keeps_it(make
     languages = dict(User.objects.values_list("username", "preferred_language"))
     assert languages == {"ani": "id", "rina": "id", "budi": "en"}
     bad = _import("username,name,email,language\neka,Eka,eka@example.com,fr\n")
-    assert "not a valid choice" in " ".join(dict(bad.row_errors)[1])
+    assert dict(bad.row_errors)[1] == [
+        "language: “fr” is not a language of the portal. Use one of: en, id."
+    ]
     assert not User.objects.filter(username="eka").exists()
 
 
@@ -396,7 +398,7 @@ def test_admin_preview_lists_every_bad_row_with_its_column_and_message(admin):
     assert "2 username Enter a valid username." in shown
     assert "4 email Enter a valid email address." in shown
     # The file's column ("language"), not the model's field (preferred_language).
-    assert "4 language Value 'fr' is not a valid choice." in shown
+    assert "4 language “fr” is not a language of the portal. Use one of: en, id." in shown
     assert not re.search(r"\b[13] (username|name|email|language) ", shown)
     assert "Confirm import" not in shown
 
@@ -557,3 +559,15 @@ def test_admin_refuses_a_csv_that_is_not_utf8_saying_where(admin):
     upload.seek(0)
     shown = _visible_text(admin.post("/admin/accounts/user/import/", data).content.decode())
     assert "Berkas bukan teks UTF-8 (bita 22). Simpan sebagai CSV UTF-8." in shown
+
+
+def test_a_language_cell_that_is_not_a_code_of_the_portal_names_the_codes(admin, tmp_path):
+    """The model's check said "Value 'ID' is not a valid choice.", not which values are."""
+    text = "username,name,email,language\nrina,Rina,rina@example.com,ID\n"
+    message = "“ID” is not a language of the portal. Use one of: en, id."
+    assert f"1 language {message}" in _visible_text(_preview(admin, text).content.decode())
+    assert f"row 1: language: {message}" in _command_errors(tmp_path, text)
+    admin.cookies["django_language"] = "id"
+    shown = _visible_text(_preview(admin, text).content.decode())
+    assert "1 language “ID” bukan bahasa portal ini. Gunakan salah satu dari: en, id." in shown
+    assert not User.objects.filter(username="rina").exists()
