@@ -63,8 +63,9 @@ def _django_get_user(request: HttpRequest) -> User | AnonymousUser:
     old_key = request.session.session_key
     user = auth.get_user(request)
     new_key = request.session.session_key
-    if user.is_authenticated and old_key and new_key and new_key != old_key:
-        sessions.follow_new_key(request, old_key)
+    renewed = user.is_authenticated and old_key and new_key and new_key != old_key
+    if renewed and not sessions.follow_new_key(request, old_key):
+        return AnonymousUser()  # signed out meanwhile
     return user
 
 
@@ -99,7 +100,8 @@ def get_user(request: HttpRequest) -> User | AnonymousUser:
         constant_time_compare(session_hash, fallback)
         for fallback in user.get_session_auth_fallback_hash()
     ):
-        sessions.cycle_key(request)  # as Django does; the session's row follows the key
+        if not sessions.cycle_key(request):  # as Django does; the session's row follows it
+            return AnonymousUser()  # signed out meanwhile
         session[HASH_SESSION_KEY] = user_hash
         return user
     session.flush()

@@ -41,7 +41,7 @@ def live_sessions(user: User) -> list[UserSession]:
     return alive
 
 
-def cycle_key(request: HttpRequest) -> None:
+def cycle_key(request: HttpRequest) -> bool:
     """Gives the signed-in session of ``request`` a new key (Django's ``cycle_key``, its data
     kept: no session fixation across a step-up, or a hash renewed under a fallback secret key)
     and moves its UserSession row to that key. Sign out everywhere, an account lock and Where
@@ -49,24 +49,34 @@ def cycle_key(request: HttpRequest) -> None:
     go on unlisted and out of their reach. The new key is taken in the cache before the row
     names it (sso.sessions.SessionStore.take_new_key): a sign-out that finds it there while
     this request is still answering ends it, and the save at the response does not bring it
-    back."""
+    back. Returns ``follow_new_key``'s answer: False when the session was signed out meanwhile
+    (the caller signs the request out too)."""
     old_key = request.session.session_key
     request.session.cycle_key()
-    follow_new_key(request, old_key)
+    return follow_new_key(request, old_key)
 
 
-def follow_new_key(request: HttpRequest, old_key: str | None) -> None:
+def follow_new_key(request: HttpRequest, old_key: str | None) -> bool:
     """After the session of ``request`` was given a new key in place of ``old_key`` (by
     ``cycle_key`` above, or by Django's own ``get_user`` renewing a hash made under a fallback
     secret key): takes the new key in the cache first (``take_new_key``, see ``cycle_key``),
-    then moves the session's UserSession row, if any, to it."""
+    then moves the session's UserSession row to it. Returns whether the session is still
+    listed: False when there was no row to move, because a sign-out (Sign out everywhere, an
+    account lock, Where you're signed in) ended the session after this request had read it;
+    every sign-in writes the row (``_track_session``). The new key is then taken out again,
+    so the session cannot go on unlisted; the caller signs the request out."""
     take_new_key = getattr(request.session, "take_new_key", None)
     if take_new_key is not None:
         take_new_key()
-    if old_key:
-        UserSession.objects.filter(session_key=old_key).update(
-            session_key=request.session.session_key
-        )
+    if not old_key:
+        return True
+    moved = UserSession.objects.filter(session_key=old_key).update(
+        session_key=request.session.session_key
+    )
+    if moved:
+        return True
+    request.session.flush()  # the new key out of both stores; an empty session in its place
+    return False
 
 
 def end_session(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -254,7 +255,10 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
         request.session[AUTH_METHODS_SESSION_KEY] = methods
         # OpenID Connect Core §2: auth_time is the latest authentication, this one.
         request.session[AUTH_TIME_SESSION_KEY] = time.time()
-        sessions.cycle_key(request)  # its row follows: Sign out everywhere still ends it
+        if not sessions.cycle_key(request):  # its row follows: Sign out everywhere ends it
+            # Signed out elsewhere while this step-up was answered: signed out here too.
+            logout(request)
+            return redirect(reverse("accounts:login"))
         pending_state.clear_pending(request)
         return show_in_place(request, next_url)
     user = pending.user

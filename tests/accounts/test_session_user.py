@@ -26,13 +26,15 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"  # what a portal sig
 
 
 def _request(user: User, session_hash: str | None = None):
-    """A request whose session signed ``user`` in, as ``login()`` leaves it."""
+    """A request whose session signed ``user`` in, as ``login()`` leaves it (with its
+    UserSession row)."""
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[auth.BACKEND_SESSION_KEY] = MODEL_BACKEND
     if session_hash != "":
         session[HASH_SESSION_KEY] = session_hash or user.get_session_auth_hash()
     session.save()
+    UserSession.objects.create(user=user, session_key=session.session_key)  # as login() writes
     request = RequestFactory().get("/")
     request.session = session
     return request
@@ -173,3 +175,28 @@ def test_a_hash_renewed_by_djangos_get_user_keeps_the_sessions_row(client, user,
     settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, other]
     client.force_login(user, backend=other)
     _renewed_under_a_fallback_key_keeps_the_sessions_row(client, user, settings)
+
+
+@pytest.mark.parametrize("read_by", ["portal", "django"])
+def test_a_session_signed_out_while_its_hash_is_renewed_stays_signed_out(
+    client, user, settings, read_by
+):
+    """Sign out everywhere lands after the page read the session and before the renewal moved
+    its UserSession row (the row deleted with the old key): the renewed session is ended there,
+    and the page is answered signed out, not with a session listed nowhere."""
+    from django.contrib.sessions.models import Session
+
+    if read_by == "django":
+        other = f"{__name__}.ReadByDjango"
+        settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, other]
+        client.force_login(user, backend=other)
+    else:
+        client.force_login(user)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a new secret key for this test " + "z" * 30
+    UserSession.objects.filter(user=user).delete()  # the row, deleted by a sign-out
+    answer = client.get("/")
+    assert answer.status_code == 302 and answer["Location"].startswith("/accounts/login/")
+    signed_in = [s for s in Session.objects.all() if s.get_decoded().get(SESSION_KEY)]
+    assert signed_in == []
+    assert client.get("/")["Location"].startswith("/accounts/login/")

@@ -14,6 +14,7 @@ from django.contrib.sessions.models import Session
 from django.core.cache import caches
 from django.test import Client, override_settings
 
+from accounts.models import UserSession
 from sso import sessions
 from tests.conftest import PASSWORD
 
@@ -435,3 +436,47 @@ def test_a_step_up_signed_out_everywhere_while_it_answers_stays_signed_out(
     client.post("/security/challenge/confirm/", {"remember": "on"})
     assert ended == [1]
     assert_signed_out(client, client.cookies["sessionid"].value)
+
+
+@override_settings(SESSION_ENGINE="sso.sessions")
+def test_a_step_up_signed_out_between_its_key_change_and_its_row_move_stays_signed_out(
+    user, phone, monkeypatch, time_machine
+):
+    """Sign out everywhere lands between the step-up's key change and the move of its
+    UserSession row (the row still on the old key: it ends that key and deletes the row). The
+    row's move then finds nothing: the session, under its new key, would go on unlisted and out
+    of reach of every later sign-out. It is ended there, and the step-up's browser signed out."""
+    from accounts import sessions as user_sessions
+
+    time_machine.move_to("2026-03-02 09:00:00+00:00", tick=False)
+    client = Client()
+    client.post("/accounts/login/", {"username": "ani"})
+    client.post("/accounts/login/password/", {"password": PASSWORD})
+    client.post("/security/challenge/totp/", {"code": phone.now()})
+    client.post("/security/challenge/confirm/", {"remember": "on"})
+    assert client.get("/accounts/profile/").status_code == 200
+    taken = sessions.SessionStore.take_new_key
+    ended: list[int] = []
+    new_keys: list[str] = []
+
+    def signed_out_meanwhile(self):  # type: ignore[no-untyped-def]
+        if not ended:
+            ended.append(user_sessions.end_other_sessions(None, user))
+            new_keys.append(self.session_key)
+        return taken(self)
+
+    monkeypatch.setattr(sessions.SessionStore, "take_new_key", signed_out_meanwhile)
+    time_machine.shift(30)  # the next code of the authenticator
+    client.get("/security/step-up/", {"next": "/"})
+    client.post("/security/challenge/totp/", {"code": phone.now()})
+    answer = client.post("/security/challenge/confirm/", {"remember": "on"})
+    assert ended == [1]
+    assert answer.status_code == 302 and answer["Location"] == "/accounts/login/"
+    assert not UserSession.objects.filter(user=user).exists()
+    (new_key,) = new_keys
+    assert cached(new_key) is None  # the new key lives on nowhere
+    assert not Session.objects.filter(session_key=new_key).exists()
+    assert sessions.SessionStore(new_key).load() == {}
+    assert client.get("/accounts/profile/").status_code == 302
+    caches["default"].clear()
+    assert client.get("/accounts/profile/").status_code == 302
