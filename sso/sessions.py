@@ -206,6 +206,12 @@ class SessionStore(DatabaseSessionStore):
             return
         raise RuntimeError("Unable to create a new session key.")
 
+    def _cached(self, data: dict, in_database: bool) -> tuple[tuple, int]:
+        """The cache's value of ``data`` (its expiry by the portal's clock, the data, whether a
+        row is kept) and its age in seconds."""
+        age = self.get_expiry_age()
+        return (time.time() + age, data, in_database), age
+
     def take_new_key(self) -> bool:
         """Takes the key ``cycle_key`` drew in the cache now (``SET NX``, with the data as it
         is), rather than at the save at the end of the request; whether it was taken (False:
@@ -220,8 +226,7 @@ class SessionStore(DatabaseSessionStore):
         if self.session_key is None or not self._new_key:
             return False
         data = self._get_session()
-        age = self.get_expiry_age()
-        cached = (time.time() + age, data, self._in_database or USER_SESSION_KEY in data)
+        cached, age = self._cached(data, self._in_database or USER_SESSION_KEY in data)
         try:
             if not add(self._cache, self._cache_key(), cached, age):
                 return False
@@ -265,8 +270,7 @@ class SessionStore(DatabaseSessionStore):
         # (its row must never be left older than the cache: it would come back after a restart).
         to_database = self._in_database or USER_SESSION_KEY in data
         key = self._cache_key()
-        age = self.get_expiry_age()
-        cached = (time.time() + age, data, to_database)  # expiry by the portal's clock
+        cached, age = self._cached(data, to_database)
         new_key = must_create or self._new_key
         refilled = False
         if new_key:
