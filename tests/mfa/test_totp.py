@@ -148,6 +148,21 @@ def _parallel_attempt_after_the_read(monkeypatch, change) -> None:
     monkeypatch.setattr(totp, "_device_of", read_then_change)
 
 
+def _used_meanwhile(user, phone, time_machine, monkeypatch) -> str:  # type: ignore[no-untyped-def]
+    """The current code, accepted by another worker between check_confirmed's read of the
+    device and its write (PostgreSQL only: elsewhere the device is read under its lock)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the read without a lock is PostgreSQL's")
+    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
+    code = phone.now()
+    _parallel_attempt_after_the_read(
+        monkeypatch, lambda: totp.check(TOTPDevice.objects.get(user=user), code)
+    )
+    return code
+
+
 def test_a_failure_meanwhile_throttles_the_check_as_under_the_lock(
     user, phone, time_machine, monkeypatch, db
 ):
@@ -172,15 +187,8 @@ def test_a_failure_meanwhile_throttles_the_check_as_under_the_lock(
 def test_a_code_used_meanwhile_is_refused_and_counted_once(user, phone, time_machine, monkeypatch):
     """The same code accepted by another worker between the read and the write: this check is
     refused and counts one failure, as the second of two checks one after the other."""
-    from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("the read without a lock is PostgreSQL's")
-    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
-    code = phone.now()
-    _parallel_attempt_after_the_read(
-        monkeypatch, lambda: totp.check(TOTPDevice.objects.get(user=user), code)
-    )
+    code = _used_meanwhile(user, phone, time_machine, monkeypatch)
     assert totp.check_confirmed(user, code) is False
     row = TOTPDevice.objects.get(user=user)
     assert row.last_t == int(datetime.now(tz=UTC).timestamp()) // 30  # the other's acceptance
@@ -266,17 +274,10 @@ def test_the_success_event_is_written_by_the_statement_that_accepts_the_code(
 def test_a_write_the_guard_refused_writes_no_success_event(user, phone, time_machine, monkeypatch):
     """The code accepted by another worker between the read and the write: the accepting write
     is not made, nor the success event that goes with it; the check under the lock refuses."""
-    from django.db import connection
 
     from accounts.models import AuditEvent
 
-    if connection.vendor != "postgresql":
-        pytest.skip("the read without a lock is PostgreSQL's")
-    time_machine.move_to("2026-11-21 09:00:10+07:00", tick=False)
-    code = phone.now()
-    _parallel_attempt_after_the_read(
-        monkeypatch, lambda: totp.check(TOTPDevice.objects.get(user=user), code)
-    )
+    code = _used_meanwhile(user, phone, time_machine, monkeypatch)
     success = _success_record(user)
     assert totp.check_confirmed(user, code, success) is False
     assert not success.written

@@ -351,6 +351,18 @@ def test_a_block_that_fails_writes_no_session_row(engine, db, rf):
     assert not Session.objects.filter(session_key=store.session_key).exists()
 
 
+def _signed_in_with_the_authenticator(phone, time_machine) -> Client:  # type: ignore[no-untyped-def]
+    """A browser signed in as ani with her authenticator (step-up tests take the next code)."""
+    time_machine.move_to("2026-03-02 09:00:00+00:00", tick=False)
+    client = Client()
+    client.post("/accounts/login/", {"username": "ani"})
+    client.post("/accounts/login/password/", {"password": PASSWORD})
+    client.post("/security/challenge/totp/", {"code": phone.now()})
+    client.post("/security/challenge/confirm/", {"remember": "on"})
+    assert client.get("/accounts/profile/").status_code == 200
+    return client
+
+
 def _sign_out_everywhere_while_answering(monkeypatch, module, user, path: str) -> list[int]:
     """Makes ``module.show_in_place`` (the answer of a step, rendered once the step's rows are
     written) first sign ``user`` out everywhere, as an admin's Sign out everywhere (or an
@@ -420,13 +432,7 @@ def test_a_step_up_signed_out_everywhere_while_it_answers_stays_signed_out(
     was sent ended a key the cache did not hold yet, and the save took it."""
     from mfa import flows as mfa_flows
 
-    time_machine.move_to("2026-03-02 09:00:00+00:00", tick=False)
-    client = Client()
-    client.post("/accounts/login/", {"username": "ani"})
-    client.post("/accounts/login/password/", {"password": PASSWORD})
-    client.post("/security/challenge/totp/", {"code": phone.now()})
-    client.post("/security/challenge/confirm/", {"remember": "on"})
-    assert client.get("/accounts/profile/").status_code == 200
+    client = _signed_in_with_the_authenticator(phone, time_machine)
     ended = _sign_out_everywhere_while_answering(
         monkeypatch, mfa_flows, user, "/security/challenge/confirm/"
     )
@@ -448,13 +454,7 @@ def test_a_step_up_signed_out_between_its_key_change_and_its_row_move_stays_sign
     of reach of every later sign-out. It is ended there, and the step-up's browser signed out."""
     from accounts import sessions as user_sessions
 
-    time_machine.move_to("2026-03-02 09:00:00+00:00", tick=False)
-    client = Client()
-    client.post("/accounts/login/", {"username": "ani"})
-    client.post("/accounts/login/password/", {"password": PASSWORD})
-    client.post("/security/challenge/totp/", {"code": phone.now()})
-    client.post("/security/challenge/confirm/", {"remember": "on"})
-    assert client.get("/accounts/profile/").status_code == 200
+    client = _signed_in_with_the_authenticator(phone, time_machine)
     taken = sessions.SessionStore.take_new_key
     ended: list[int] = []
     new_keys: list[str] = []
