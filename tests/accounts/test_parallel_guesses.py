@@ -80,8 +80,10 @@ def in_parallel(send, browsers: list) -> list:
 def test_parallel_wrong_passwords_get_no_more_checks_than_the_limit(
     postgres, counters_in, make_user, password
 ):
-    """24 parallel wrong passwords for one account: 5 checked (the threshold), the rest refused
-    unchecked, the account locked, and the right password refused afterwards."""
+    """24 parallel wrong passwords for one account: at most 5 checked (the threshold), the rest
+    refused unchecked, the account locked, and the right password refused afterwards. (Fewer
+    than 5 are checked when the attempt that locks the account finishes before one that
+    reserved an earlier count reads the lock again: that one is refused, as it must be.)"""
     account = make_user("ani")
 
     browsers = [Client() for _ in range(PARALLEL)]
@@ -98,7 +100,7 @@ def test_parallel_wrong_passwords_get_no_more_checks_than_the_limit(
     refused = AuditEvent.objects.filter(
         user=account, kind=audit.SIGNIN_PASSWORD, result=audit.REFUSED
     ).count()
-    assert checked == settings.ACCOUNTS_LOCKOUT_THRESHOLD
+    assert 1 <= checked <= settings.ACCOUNTS_LOCKOUT_THRESHOLD
     assert refused == PARALLEL - checked
     account.refresh_from_db()
     assert account.is_locked
@@ -113,7 +115,8 @@ def test_parallel_wrong_codes_get_no_more_checks_than_the_daily_limit(
     postgres, counters_in, make_user, password, settings
 ):
     """Second factor: many parallel sign-in attempts, each with one wrong code, never get more
-    checked codes than MFA_MAX_FAILURES_PER_DAY."""
+    checked codes than MFA_MAX_FAILURES_PER_DAY (fewer are checked when the lock lands before
+    an earlier reservation reads it again: that attempt is refused, as it must be)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     settings.MFA_MAX_FAILURES_PER_DAY = 6
@@ -135,6 +138,6 @@ def test_parallel_wrong_codes_get_no_more_checks_than_the_daily_limit(
     checked = AuditEvent.objects.filter(
         user=account, kind=audit.SIGNIN_SECOND_FACTOR, result=audit.FAILURE
     ).count()
-    assert checked == 6
+    assert 1 <= checked <= 6
     account.refresh_from_db()
     assert account.is_locked
