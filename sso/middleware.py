@@ -6,11 +6,14 @@ a request that uses them (``MessageMiddleware``)."""
 import functools
 import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from django.conf import settings
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
 from django.contrib.messages.storage import default_storage
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.messages.storage.session import SessionStorage
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.request import split_domain_port
 from django.template import loader
@@ -159,7 +162,41 @@ def localhost_address(request: HttpRequest) -> str:
 
 
 class _LazyMessageStorage(SimpleLazyObject):
-    """``request._messages``: Django's message storage, built on first use."""
+    """``request._messages``: Django's message storage, built on first use.
+
+    Listing the messages (base.html does on every page) builds it only when there can be
+    some: none was added during this request (that would have built it) and none is stored
+    for the browser, in the cookie or the session of Django's default ``FallbackStorage``,
+    so the list is empty, as the storage would have found it. Listing an empty storage
+    changes nothing for the response either."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.__dict__["_request"] = request  # beside the wrapped storage, not in it
+        super().__init__(lambda: default_storage(request))
+
+    def _none_stored(self) -> bool:
+        if self._wrapped is not empty:
+            return False
+        request = self.__dict__["_request"]
+        if settings.MESSAGE_STORAGE != "django.contrib.messages.storage.fallback.FallbackStorage":
+            return False
+        return CookieStorage.cookie_name not in request.COOKIES and (
+            SessionStorage.session_key not in getattr(request, "session", {})
+        )
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(()) if self._none_stored() else iter(self._setup_and_get())
+
+    def __len__(self) -> int:
+        return 0 if self._none_stored() else len(self._setup_and_get())
+
+    def __bool__(self) -> bool:
+        return False if self._none_stored() else bool(self._setup_and_get())
+
+    def _setup_and_get(self) -> Any:
+        if self._wrapped is empty:
+            self._setup()
+        return self._wrapped
 
 
 class MessageMiddleware(DjangoMessageMiddleware):
@@ -175,7 +212,7 @@ class MessageMiddleware(DjangoMessageMiddleware):
     """
 
     def process_request(self, request: HttpRequest) -> None:
-        request._messages = _LazyMessageStorage(lambda: default_storage(request))
+        request._messages = _LazyMessageStorage(request)
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         storage = getattr(request, "_messages", None)

@@ -34,3 +34,14 @@ def test_requests_that_use_no_message_store_none(browser):
         response = browser.get(path)
         assert "messages" not in response.cookies
         assert "_messages" not in browser.session
+
+
+def test_a_page_listing_no_message_builds_no_storage(browser):
+    """base.html lists the messages on every page: with none added and none stored, the
+    listing is empty without building the storage (its cookie signer, its session part)."""
+    from django.utils.functional import empty
+
+    response = browser.get("/")
+    assert response.status_code == 200
+    assert 'class="message message-' not in response.content.decode()
+    assert response.wsgi_request._messages._wrapped is empty
