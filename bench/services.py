@@ -25,8 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 # method, path, status, microseconds from reading the request to sending the response, and
-# the SQL statements of the request when served through bench/sqlcount.py ("-" otherwise)
-ACCESS_LOG_FORMAT = "%(m)s %(U)s %(s)s %(D)s %({bench.sql}e)s"
+# the SQL statements of the request and the CPU microseconds of its Argon2 verifies, when
+# served through bench/sqlcount.py ("-" otherwise)
+ACCESS_LOG_FORMAT = "%(m)s %(U)s %(s)s %(D)s %({bench.sql}e)s %({bench.hash_us}e)s"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class ServedRequest:
     status: int
     seconds: float
     sql: int | None = None
+    hash_cpu_s: float | None = None  # the request's Argon2 verifies, CPU seconds
 
 
 def read_access_log(path: Path, offset: int) -> tuple[list[ServedRequest], int]:
@@ -50,9 +52,14 @@ def read_access_log(path: Path, offset: int) -> tuple[list[ServedRequest], int]:
         end = log.tell()
     served = []
     for line in lines:
-        method, path_info, status, micros, *sql = line.split()
-        statements = int(sql[0]) if sql and sql[0].isdigit() else None
-        served.append(ServedRequest(method, path_info, int(status), int(micros) / 1e6, statements))
+        method, path_info, status, micros, *counted = line.split()
+        statements, hash_us = (
+            int(field) if field.isdigit() else None for field in [*counted, "-", "-"][:2]
+        )
+        hash_cpu = None if hash_us is None else hash_us / 1e6
+        served.append(
+            ServedRequest(method, path_info, int(status), int(micros) / 1e6, statements, hash_cpu)
+        )
     return served, end
 
 

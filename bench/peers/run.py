@@ -15,8 +15,12 @@ per sign-in (gunicorn's access log; SQL counted by bench/sqlcount.py in every wo
 CPU per sign-in (utime + stime of the gunicorn master and workers and of the PostgreSQL
 backends of the system's database, from /proc before and after) and own CPU = server CPU - one
 Argon2 verify (the same hasher for all; timed here before each turn, and subtracted from that
-turn's sign-ins). Printed and written to
-bench/results/peers.json with the ratios and targets of the comparison.
+turn's sign-ins). Beside it, for information, the CPU of the verifies as the servers made them
+(timed in each request by bench/sqlcount.py and logged) and own CPU by those: a verify in a
+request costs more than one in a loop, most at concurrency 4, where two workers' verifies
+share the processor's cache. The ratios and targets use the verify timed in the loop, as
+the comparison was set. Printed and written to bench/results/peers.json with the ratios and
+targets of the comparison.
 
     python -m bench.peers.run                          # about 5-10 minutes
     python -m bench.peers.run --systems portal --signins 50
@@ -292,6 +296,8 @@ def phase_result(concurrency: int, turns: list[Turn]) -> dict:
     sql = [r.sql for r in served if r.sql is not None]
     server_cpu = sum(t.server_cpu_s for t in turns)
     verify_cpu = sum(t.verify_cpu_s * len(t.timings.signins) for t in turns)
+    hashes = [r.hash_cpu_s for r in served if r.hash_cpu_s is not None]
+    hash_cpu = sum(hashes) if hashes else None
     other = {k: sum(t.other_cpu_s[k] for t in turns) for k in turns[0].other_cpu_s}
     return {
         "concurrency": concurrency,
@@ -308,6 +314,10 @@ def phase_result(concurrency: int, turns: list[Turn]) -> dict:
         "server_cpu_ms_per_signin": round(server_cpu * 1000 / done, 1),
         "argon2_verify_cpu_ms": round(verify_cpu * 1000 / done, 1),
         "own_cpu_ms_per_signin": round((server_cpu - verify_cpu) * 1000 / done, 1),
+        "argon2_cpu_ms_in_server": None if hash_cpu is None else round(hash_cpu * 1000 / done, 1),
+        "own_cpu_ms_per_signin_in_server": (
+            None if hash_cpu is None else round((server_cpu - hash_cpu) * 1000 / done, 1)
+        ),
         "_server_cpu_s": server_cpu,
         "_verify_cpu_s": verify_cpu,
         **{f"{k}_cpu_ms_per_signin": round(v * 1000 / done, 1) for k, v in other.items()},
@@ -442,6 +452,18 @@ def print_table(data: dict) -> None:
         print(
             f"{name}: own CPU {result.get('own_cpu_ms_per_signin')} ms per sign-in over all its "
             f"sign-ins; web worker peak RSS {result['web_worker_memory']['peak_rss_mib']} MiB"
+        )
+    print(
+        "verifies timed in the servers (bench/sqlcount.py), ms per sign-in at c=1 / c=4, and "
+        "own CPU by them:"
+    )
+    for name, result in data["systems"].items():
+        phases = [result[key] for key in ("c1", "c4") if key in result]
+        print(
+            f"  {name}: "
+            + " / ".join(str(p.get("argon2_cpu_ms_in_server")) for p in phases)
+            + ", own "
+            + " / ".join(str(p.get("own_cpu_ms_per_signin_in_server")) for p in phases)
         )
     if "portal_oidc" in data:
         o = data["portal_oidc"]

@@ -20,6 +20,33 @@ def test_access_log_lines_with_and_without_a_statement_count(tmp_path):
     assert read_access_log(log, end)[0] == [ServedRequest("GET", "/", 200, 0.0009, 2)]
 
 
+def test_access_log_lines_with_the_cpu_of_the_requests_argon2_verifies(tmp_path):
+    """bench/sqlcount.py logs the CPU microseconds of each request's Argon2 verifies."""
+    log = tmp_path / "access.log"
+    log.write_text("POST /accounts/login/password/ 200 25000 3 17500\nGET / 200 900 2 0\n")
+
+    served, _end = read_access_log(log, 0)
+
+    assert [(r.sql, r.hash_cpu_s) for r in served] == [(3, 0.0175), (2, 0.0)]
+
+
+def test_own_cpu_by_the_verifies_timed_in_the_server():
+    """Beside the verify timed in a loop next to each turn, the verifies the server made,
+    timed where they ran (logged per request): own CPU by those is shown too."""
+    served = [
+        ServedRequest("POST", "/login/", 200, 0.03, 3, 0.021),
+        ServedRequest("GET", "/", 200, 0.003, 1, 0.0),
+    ] * 10
+    timings = Timings()
+    timings.signins.extend([0.04] * 10)
+    result = phase_result(4, [Turn(timings, 1.0, 0.5, 0.018, {}, 0.0, served)])
+
+    assert result["argon2_verify_cpu_ms"] == 18.0
+    assert result["own_cpu_ms_per_signin"] == 32.0  # 50 ms - 18 ms
+    assert result["argon2_cpu_ms_in_server"] == 21.0
+    assert result["own_cpu_ms_per_signin_in_server"] == 29.0  # 50 ms - 21 ms
+
+
 def turn(signins: int, cpu_s: float, seconds: float, verify_ms: float = 26.0) -> Turn:
     """A turn of ``signins`` sign-ins, each of 10 ms, and the verify timed before it."""
     timings = Timings()
