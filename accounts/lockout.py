@@ -198,7 +198,18 @@ def fresh(user: User | None) -> User | None:
         return None
     statement = _statement("id", connection.vendor)
     row = next(iter(_by_id(user.pk)), None) if statement is None else statement.row(user.pk)
-    user.locked_until, user.password, user.is_active = row or (None, user.password, False)
+    if row is None:
+        return read_as_deleted(user)
+    user.locked_until, user.password, user.is_active = row
+    return user
+
+
+def read_as_deleted(user: User) -> User:
+    """``user``, whose row a fresh read found gone (deleted during the attempt): not active,
+    not locked, and marked ``deleted_meanwhile``, so that the attempt is recorded and counted
+    as one for a name no account has (accounts.attempts: no row refers to it). Returns it."""
+    user.locked_until, user.is_active = None, False
+    user.deleted_meanwhile = True
     return user
 
 

@@ -1,6 +1,7 @@
 """The portal's user account."""
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
@@ -65,6 +66,9 @@ class User(AbstractUser):
             ("sign_out_user", _("Can sign users out everywhere")),
         ]
 
+    # Set by accounts.lockout.read_as_deleted: a fresh read found the row gone.
+    deleted_meanwhile = False
+
     def __str__(self) -> str:
         return self.username
 
@@ -86,6 +90,23 @@ class User(AbstractUser):
         super().save(*args, **kwargs)
         if new_password:
             password_changed.send(sender=type(self), user=self)
+
+    def check_password(self, raw_password: str) -> bool:
+        """Django's ``check_password``: whether ``raw_password`` matches the hash, which is
+        re-made with the current hasher when it is outdated (``ACCOUNTS_ARGON2_*``).
+
+        The re-made hash is written by an UPDATE of the row, not Django's
+        ``save(update_fields=["password"])``: an account deleted while its password was being
+        checked (the check takes tens of milliseconds) leaves no row, where Django's save
+        raises ``DatabaseError`` (a 500). The hash is no new password: nothing is sent.
+        """
+
+        def upgrade(raw: str) -> None:
+            self.set_password(raw)
+            self._password = None
+            type(self)._default_manager.filter(pk=self.pk).update(password=self.password)
+
+        return check_password(raw_password, self.password, upgrade)
 
     def get_full_name(self) -> str:
         return self.full_name.strip() or self.username

@@ -149,9 +149,8 @@ def fresh_with_device(user: User | None) -> User | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, [user.pk])
         row = cursor.fetchone()
-    if row is None:  # the account was deleted meanwhile: not active, as lockout.fresh reads it
-        user.locked_until, user.is_active = None, False
-        return user
+    if row is None:  # the account was deleted meanwhile, as lockout.fresh reads it
+        return lockout.read_as_deleted(user)
     user.locked_until, user.password, user.is_active = row[:3]
     read = _locked_read(connection.vendor, locked=False)
     if row[3] is not None:  # the device's id: it has one

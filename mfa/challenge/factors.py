@@ -164,9 +164,8 @@ def fresh_with_factors(user: User | None) -> User | None:
     if user is None or statements is None:
         return lockout.fresh(user)
     row = statements.fresh.row(user.pk)
-    if row is None:
-        user.locked_until, user.is_active = None, False
-        return user
+    if row is None:  # the account was deleted meanwhile, as lockout.fresh reads it
+        return lockout.read_as_deleted(user)
     count = len(lockout.FRESH_COLUMNS)
     user.locked_until, user.password, user.is_active = row[:count]
     _keep(user, dict(zip(_enrolled_names(all_methods()), row[count:], strict=True)))

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
 from django.core.checks import run_checks
 
+from accounts import audit
 from accounts.models import User
 from tests.conftest import PASSWORD, led_to, sign_in
 
@@ -93,3 +94,78 @@ def test_an_unknown_name_still_costs_one_hash(client, db, monkeypatch):
     response = sign_in(client, "nobody-by-this-name", "some password")
     assert led_to(response) == ""  # the password page again
     assert hashed == ["some password"]
+
+
+@pytest.mark.django_db(transaction=True)  # each statement commits, as in production
+@pytest.mark.parametrize("old_hash", [True, False])
+@pytest.mark.parametrize("fresh_read", ["", "mfa.challenge.factors.fresh_with_factors"])
+def test_an_account_deleted_during_its_sign_in_is_refused(
+    client, make_user, monkeypatch, settings, fresh_read, old_hash
+):
+    """Deleted between the password step's first read and its second: the password still
+    matches the hash read first (an outdated one finds no row to write its upgrade to). The
+    person is told what an unknown account is told; the attempt is recorded for the typed name,
+    with no reference to the deleted row."""
+    from accounts import lockout
+    from accounts.models import AuditEvent
+
+    settings.ACCOUNTS_PASSWORD_FRESH_READ = fresh_read
+    user = make_user("eka")
+    if old_hash:
+        User.objects.filter(pk=user.pk).update(
+            password=make_password(PASSWORD, hasher=Argon2PasswordHasher())
+        )
+    find_user = lockout.find_user
+
+    def found_then_deleted(username):
+        found = find_user(username)
+        User.objects.filter(pk=found.pk).delete()
+        return found
+
+    monkeypatch.setattr(lockout, "find_user", found_then_deleted)
+    response = sign_in(client, "eka", PASSWORD)
+
+    assert response.status_code == 200
+    assert "Wrong username or password." in response.content.decode()
+    assert not User.objects.filter(username="eka").exists()
+    event = AuditEvent.objects.filter(kind=audit.SIGNIN_PASSWORD).latest("id")
+    assert (event.result, event.user_id, event.username) == (audit.FAILURE, None, "eka")
+
+
+def test_an_old_hash_of_a_deleted_account_is_checked_without_an_error(make_user):
+    """Django's check_password rewrites an outdated hash with ``save(update_fields=...)``,
+    which raises when the row is gone (a re-authentication racing an account's deletion)."""
+    user = make_user("fajar")
+    User.objects.filter(pk=user.pk).update(
+        password=make_password(PASSWORD, hasher=Argon2PasswordHasher())
+    )
+    user.refresh_from_db()
+    User.objects.filter(pk=user.pk).delete()
+
+    assert user.check_password(PASSWORD) is True
+    assert argon2_params(user.password) == "m=19456,t=2,p=1"
+    assert not User.objects.filter(pk=user.pk).exists()  # not written back
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_account_deleted_while_its_code_is_checked_is_refused(client, user, phone, monkeypatch):
+    """The same race at the second factor: the account is deleted once the code's attempt is
+    reserved (between the step's first read of the account and its fresh read)."""
+    from accounts import counters
+    from accounts.models import AuditEvent
+
+    assert led_to(sign_in(client, user.username, PASSWORD)) == "/security/challenge/totp/"
+    reserve_unless = counters.reserve_unless
+
+    def reserved_then_deleted(*args, **kwargs):
+        counts = reserve_unless(*args, **kwargs)
+        User.objects.filter(pk=user.pk).delete()
+        return counts
+
+    monkeypatch.setattr(counters, "reserve_unless", reserved_then_deleted)
+    response = client.post("/security/challenge/totp/", {"code": phone.now()})
+
+    assert response.status_code in (200, 302)
+    assert "_auth_user_id" not in client.session
+    event = AuditEvent.objects.filter(kind=audit.SIGNIN_SECOND_FACTOR).latest("id")
+    assert (event.result, event.user_id) == (audit.FAILURE, None)
