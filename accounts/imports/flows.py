@@ -58,6 +58,14 @@ def not_utf8_refusal(error: UnicodeDecodeError) -> str:
     }
 
 
+def unreadable_refusal(file_format: str) -> str:
+    """Why a file that its format (``csv`` or ``xlsx``) cannot read is refused: random bytes
+    or a text file read as a workbook, a file the CSV reader cannot read."""
+    if file_format == "xlsx":
+        return _("The file is not a readable XLSX workbook.")
+    return _("The file is not a readable CSV file.")
+
+
 class CSV(base_formats.CSV):
     """import-export's CSV format, which refuses a row longer than its header with a message
     naming the row: tablib's own error (``InvalidDimensions``) says neither."""
@@ -156,7 +164,7 @@ def read_dataset(content: bytes, file_format: str) -> tablib.Dataset:
     """The rows of a CSV (UTF-8, with or without BOM) or XLSX file.
 
     Raises FileRefused when the file is over ACCOUNTS_IMPORT_MAX_BYTES, has another format, is
-    not UTF-8, or is not a readable workbook.
+    not UTF-8, or its format cannot read it (unreadable_refusal).
     """
     if len(content) > settings.ACCOUNTS_IMPORT_MAX_BYTES:
         raise FileRefused(
@@ -170,14 +178,17 @@ def read_dataset(content: bytes, file_format: str) -> tablib.Dataset:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as error:
             raise FileRefused(not_utf8_refusal(error)) from error
-        return FORMATS["csv"]().create_dataset(text)
+        try:
+            return FORMATS["csv"]().create_dataset(text)
+        except csv.Error as error:  # e.g. a line longer than the reader's field limit
+            raise FileRefused(unreadable_refusal("csv")) from error
     refusal = unpacked_refusal(io.BytesIO(content))
     if refusal is not None:
         raise FileRefused(refusal)
     try:
         return FORMATS["xlsx"]().create_dataset(content)
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise FileRefused(_("The file is not a readable XLSX workbook.")) from error
+        raise FileRefused(unreadable_refusal("xlsx")) from error
 
 
 def import_dataset(

@@ -26,6 +26,7 @@ from accounts.imports.flows import (
     not_utf8_refusal,
     row_errors,
     unpacked_refusal,
+    unreadable_refusal,
 )
 from accounts.imports.resources import AccountResource
 
@@ -87,17 +88,22 @@ class AccountImportExportScreens(ImportExportMixin):
         return response
 
     def add_data_read_fail_error_to_form(self, form, e) -> None:  # type: ignore[no-untyped-def]
-        # A file the import's own formats refuse (flows.CSV: a row longer than the header), or
-        # that is not UTF-8 (import-export decodes it as it reads it back from its temporary
-        # storage), says why, as manage.py import_accounts does, rather than naming the
-        # exception.
+        # A file the import's own formats refuse (flows.CSV: a row longer than the header), that
+        # is not UTF-8 (import-export decodes it as it reads it back from its temporary
+        # storage), or that the chosen format cannot read, says why, as manage.py
+        # import_accounts does, rather than naming the exception.
         if isinstance(e, FileRefused):
             form.add_error("import_file", str(e))
             return
         if isinstance(e, UnicodeDecodeError):
             form.add_error("import_file", not_utf8_refusal(e))
             return
-        super().add_data_read_fail_error_to_form(form, e)
+        # Any other error is the chosen format's reader failing on the file (random bytes or a
+        # CSV file chosen as XLSX): import-export's message named the exception.
+        chosen = self.get_import_formats()[int(form.cleaned_data["format"])]
+        file_format = next(name for name, format_class in FORMATS.items() if format_class is chosen)
+        hint = _("Choose the format the file was saved in.")
+        form.add_error("import_file", f"{unreadable_refusal(file_format)} {hint}")
 
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:  # type: ignore[no-untyped-def]
         # Groups and staff status grant rights: only a superuser sets them (as on the change form).

@@ -2,6 +2,7 @@
 idempotent, all or nothing, the command, and formulas kept out of exports."""
 
 import io
+import random
 import re
 import zipfile
 from html import unescape
@@ -571,3 +572,54 @@ def test_a_language_cell_that_is_not_a_code_of_the_portal_names_the_codes(admin,
     shown = _visible_text(_preview(admin, text).content.decode())
     assert "1 language “ID” bukan bahasa portal ini. Gunakan salah satu dari: en, id." in shown
     assert not User.objects.filter(username="rina").exists()
+
+
+# --- A file its chosen format cannot read ----------------------------------------------------
+
+NOT_A_WORKBOOK = [
+    random.Random(7).randbytes(4096),  # random bytes
+    GOOD.encode(),  # a CSV file
+]
+
+
+@pytest.mark.parametrize("content", NOT_A_WORKBOOK, ids=["random-bytes", "csv-text"])
+def test_admin_refuses_a_file_that_is_not_a_workbook_chosen_as_xlsx(admin, content):
+    """import-export's message named a Python exception ('BadZipFile' encountered...)."""
+    upload = io.BytesIO(content)
+    upload.name = "people.xlsx"
+    data = {"import_file": upload, "format": str(list(FORMATS).index("xlsx")), "resource": "0"}
+    page = admin.post("/admin/accounts/user/import/", data)
+    assert page.status_code == 200
+    shown = _visible_text(page.content.decode())
+    assert (
+        "The file is not a readable XLSX workbook. Choose the format the file was saved in."
+        in shown
+    )
+    assert "BadZipFile" not in shown and "encountered" not in shown
+    assert "Confirm import" not in shown
+    admin.cookies["django_language"] = "id"
+    upload.seek(0)
+    page = admin.post("/admin/accounts/user/import/", data)
+    assert page.status_code == 200
+    shown = _visible_text(page.content.decode())
+    assert (
+        "Berkas bukan buku kerja XLSX yang dapat dibaca. Pilih format yang dipakai saat "
+        "berkas disimpan." in shown
+    )
+    assert not User.objects.exclude(username="root").exists()
+
+
+def test_a_file_that_is_not_csv_chosen_as_csv_is_refused(admin, tmp_path):
+    """A file the CSV reader cannot read (here, one line longer than any field it reads):
+    the admin named the exception ('Error' encountered...); the command showed a traceback."""
+    text = "username,name,email\n" + "x" * 200_000 + "\n"
+    page = _preview(admin, text)
+    assert page.status_code == 200
+    shown = _visible_text(page.content.decode())
+    assert "The file is not a readable CSV file. Choose the format the file was saved in." in shown
+    assert "encountered" not in shown and "Confirm import" not in shown
+    assert "The file is not a readable CSV file." in _command_errors(tmp_path, text)
+    admin.cookies["django_language"] = "id"
+    shown = _visible_text(_preview(admin, text).content.decode())
+    assert "Berkas bukan berkas CSV yang dapat dibaca." in shown
+    assert not User.objects.exclude(username="root").exists()
