@@ -24,7 +24,6 @@ from accounts.usernames import canonical_username
 
 REQUIRED_COLUMNS = ("username", "name", "email")
 OPTIONAL_COLUMNS = ("phone", "groups", "is_staff", "language")
-PRIVILEGED_COLUMNS = ("groups", "is_staff")
 
 
 class ColumnsError(ValueError):
@@ -41,8 +40,13 @@ class GroupNamesWidget(widgets.ManyToManyWidget):
     def __init__(self) -> None:
         super().__init__(Group, separator=",", field="name")
 
+    @staticmethod
+    def names(value: object) -> list[str]:
+        """The group names of a ``groups`` cell."""
+        return [name.strip() for name in str(value or "").split(",") if name.strip()]
+
     def clean(self, value, row=None, **kwargs):  # type: ignore[no-untyped-def]
-        names = [name.strip() for name in str(value or "").split(",") if name.strip()]
+        names = self.names(value)
         found = Group.objects.filter(name__in=names)
         unknown = sorted(set(names) - {group.name for group in found})
         if unknown:
@@ -112,7 +116,8 @@ class PreviewDiff(resources.Diff):
 
 class AccountResource(resources.ModelResource):
     """One account per row. ``allow_privileged``: whether ``groups`` and ``is_staff`` may be
-    set (only a superuser's import; Django admin's own rule for those fields)."""
+    changed (only a superuser's import; Django admin's own rule for those fields; without it a
+    cell that leaves them as they are is accepted, ``privilege_changes``)."""
 
     username = fields.Field(attribute="username", column_name="username")
     name = fields.Field(attribute="full_name", column_name="name")
@@ -231,10 +236,6 @@ class AccountResource(resources.ModelResource):
                     % {"row": first}
                 }
             )
-        if not self.allow_privileged and any(row.get(c) for c in PRIVILEGED_COLUMNS):
-            raise ValidationError(
-                {"groups": _("Only a superuser may import groups or staff status.")}
-            )
 
     def import_instance(self, instance, row, **kwargs) -> None:  # type: ignore[no-untyped-def]
         """Sets the row's cells on ``instance``; raises ValidationError keyed by field for every
@@ -245,18 +246,41 @@ class AccountResource(resources.ModelResource):
         Its names are checked here, with the other cells, before anything is written.
         """
         errors: dict = {}
+        if not self.allow_privileged:
+            message = _("Only a superuser may import groups or staff status.")
+            errors = {column: [message] for column in self.privilege_changes(instance, row)}
         try:
             super().import_instance(instance, row, **kwargs)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         groups = self.fields["groups"]
-        if groups in self.get_import_fields():
+        if groups in self.get_import_fields() and "groups" not in errors:
             try:
                 groups.clean(row)
             except ValueError as error:
                 errors["groups"] = [str(error)]
         if errors:
             raise ValidationError(errors)
+
+    def privilege_changes(self, instance: User, row) -> list[str]:  # type: ignore[no-untyped-def]
+        """The columns of ``row`` (``groups``, ``is_staff``) whose cell would change the staff
+        status or the groups of ``instance`` (as it is before the row is applied; a new account
+        is not staff and in no group). Only a superuser may change them, as on the account's
+        change form: another staff member's file may hold ``0``, ``false`` or an empty cell
+        for an account that is not staff and in no group, or the values an account has."""
+        changed = []
+        if "groups" in self._columns:
+            current = set(instance.groups.values_list("name", flat=True)) if instance.pk else set()
+            if set(GroupNamesWidget.names(row.get("groups"))) != current:
+                changed.append("groups")
+        if "is_staff" in self._columns:
+            try:
+                staff = self.fields["is_staff"].widget.clean(row.get("is_staff"))
+            except ValueError:  # not a yes/no value: the column's own error says so
+                staff = None
+            if staff is not None and staff != instance.is_staff:
+                changed.append("is_staff")
+        return changed
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):  # type: ignore[no-untyped-def]
         # A row matched by the canonical name keeps the account's own spelling of it.

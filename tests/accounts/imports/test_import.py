@@ -574,6 +574,94 @@ def test_a_language_cell_that_is_not_a_code_of_the_portal_names_the_codes(admin,
     assert not User.objects.filter(username="rina").exists()
 
 
+# --- A staff member who is not a superuser ---------------------------------------------------
+
+
+@pytest.fixture
+def manager(make_user) -> Client:
+    """A staff member who may add and change accounts (and so import them), not a superuser."""
+    from django.contrib.auth.models import Permission
+
+    user = make_user("manager", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_user", "add_user", "change_user"])
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _confirm(client: Client, page) -> None:
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page.content.decode()))
+    client.post("/admin/accounts/user/process_import/", fields)
+
+
+def test_a_non_superuser_may_import_staff_and_groups_cells_that_change_nothing(manager, make_user):
+    """Any value in ``is_staff`` or ``groups`` refused the file, even ``0`` or ``false``, which
+    an export writes for every account that is not staff."""
+    finance = Group.objects.create(name="Finance")
+    make_user("budi")
+    sari = make_user("sari", is_staff=True)
+    sari.groups.add(finance)
+    text = (
+        "username,name,email,groups,is_staff\n"
+        "rina,Rina,rina@example.com,,0\n"
+        "eka,Eka,eka@example.com,,false\n"
+        "dewi,Dewi,dewi@example.com,, False \n"
+        "budi,Budi S,budi@example.com,,\n"
+        "sari,Sari S,sari@example.com,Finance,1\n"
+    )
+    page = _preview(manager, text)
+    shown = _visible_text(page.content.decode())
+    assert "Only a superuser" not in shown
+    assert "Confirm import" in shown
+    _confirm(manager, page)
+    assert User.objects.filter(username__in=["rina", "eka", "dewi"]).count() == 3
+    assert User.objects.get(username="budi").full_name == "Budi S"
+    assert set(User.objects.filter(is_staff=True).values_list("username", flat=True)) == {
+        "manager", "sari",
+    }  # fmt: skip
+    sari.refresh_from_db()
+    assert sari.full_name == "Sari S" and list(sari.groups.all()) == [finance]
+    assert not Group.objects.get(name="Finance").user_set.exclude(username="sari").exists()
+
+
+def test_a_non_superuser_may_not_change_staff_status_or_groups(manager, make_user):
+    """Granting staff or a group is refused in its own column (is_staff's error was shown in
+    the groups column); taking them away is refused too, as on the account's change form."""
+    finance = Group.objects.create(name="Finance")
+    sari = make_user("sari", is_staff=True)
+    sari.groups.add(finance)
+    text = (
+        "username,name,email,groups,is_staff\n"
+        "rina,Rina,rina@example.com,,1\n"
+        "eka,Eka,eka@example.com,Finance,0\n"
+        "sari,Sari,sari@example.com,,false\n"
+        "dewi,Dewi,dewi@example.com,,TRUE\n"
+    )
+    shown = _visible_text(_preview(manager, text).content.decode())
+    message = "Only a superuser may import groups or staff status."
+    assert f"1 is_staff {message}" in shown
+    assert f"2 groups {message}" in shown
+    assert f"3 groups {message} 3 is_staff {message}" in shown
+    assert f"4 is_staff {message}" in shown
+    assert "1 groups" not in shown and "2 is_staff" not in shown
+    assert "Confirm import" not in shown
+    assert not User.objects.filter(username__in=["rina", "eka", "dewi"]).exists()
+    sari.refresh_from_db()
+    assert sari.is_staff and list(sari.groups.all()) == [finance]
+    # An empty groups cell cleared the account's groups, in silence.
+    text_groups = "username,name,email,groups\nsari,Sari,sari@example.com,\n"
+    shown = _visible_text(_preview(manager, text_groups).content.decode())
+    assert f"1 groups {message}" in shown and "Confirm import" not in shown
+    assert list(sari.groups.all()) == [finance]
+    # A superuser's file with the same cells is imported.
+    report = _import(text)
+    assert report.ok, report.row_errors
+    assert User.objects.get(username="rina").is_staff
+    assert not User.objects.get(username="sari").is_staff
+
+
 # --- A file its chosen format cannot read ----------------------------------------------------
 
 NOT_A_WORKBOOK = [
