@@ -239,11 +239,53 @@ def test_the_command_dry_run_invite_and_errors(tmp_path, settings):
     bad = tmp_path / "bad.csv"
     bad.write_text("username,name,email\nx y,X,x@example.com\n", encoding="utf-8")
     err = io.StringIO()
-    with pytest.raises(CommandError, match="1 rows with errors; nothing was written"):
+    with pytest.raises(CommandError, match="1 row with errors; nothing was written"):
         call_command("import_accounts", str(bad), stderr=err)
     assert "row 1: username: Enter a valid username" in err.getvalue()
     with pytest.raises(CommandError, match="cannot read"):
         call_command("import_accounts", str(tmp_path / "missing.csv"))
+
+
+def test_the_command_speaks_the_active_language(tmp_path, settings):
+    """Its summary, errors and refusals were English whatever the language; from a shell the
+    active language is LANGUAGE_CODE's."""
+    settings.SSO_BASE_URL = "https://sso.example.go.id"
+    good = tmp_path / "people.csv"
+    good.write_text(GOOD, encoding="utf-8")
+    out = io.StringIO()
+    with translation.override("id"):
+        call_command("import_accounts", str(good), "--dry-run", stdout=out)
+    assert out.getvalue() == "Akun yang akan diimpor: 2 baru, 0 diperbarui, 0 tidak berubah.\n"
+
+    out = io.StringIO()
+    with translation.override("id"), TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("import_accounts", str(good), "--invite", stdout=out)
+    assert out.getvalue() == (
+        "Akun yang diimpor: 2 baru, 0 diperbarui, 0 tidak berubah.\n"
+        "2 undangan masuk antrean (daftar Pengguna, dengan filter undangan, menunjukkan mana "
+        "yang sudah terkirim).\n"
+    )
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("username,name,email\nx y,X,x@example.com\nz z,Z,z@example.com\n")
+    err = io.StringIO()
+    with translation.override("id"), pytest.raises(CommandError) as refused:
+        call_command("import_accounts", str(bad), stderr=err)
+    assert str(refused.value) == "2 baris berisi kesalahan; tidak ada yang disimpan"
+    assert err.getvalue().startswith("baris 1: username: ")
+    with translation.override("id"), pytest.raises(CommandError, match="tidak dapat membaca"):
+        call_command("import_accounts", str(tmp_path / "missing.csv"))
+
+
+def test_the_command_counts_in_the_singular(tmp_path):
+    one = tmp_path / "one.csv"
+    one.write_text("username,name,email\nrina,Rina,rina@example.com\n", encoding="utf-8")
+    out = io.StringIO()
+    call_command("import_accounts", str(one), "--dry-run", stdout=out)
+    assert out.getvalue() == "1 new, 0 updated, 0 unchanged account would be imported.\n"
+    out = io.StringIO()
+    call_command("import_accounts", str(one), stdout=out)
+    assert out.getvalue() == "1 new, 0 updated, 0 unchanged account was imported.\n"
 
 
 def test_export_has_the_import_columns_and_no_formulas(tmp_path, make_user):
