@@ -25,9 +25,12 @@ from accounts.signals import account_deactivated, account_unlocked, password_cha
 from accounts.signin.flows import (
     AUTH_METHODS_SESSION_KEY,
     AUTH_TIME_SESSION_KEY,
+    AccountGone,
+    account_gone,
     complete_signin,
     refused_as_locked,
     safe_next_url,
+    signin_rows,
 )
 from mfa import binding, codes, notices, totp, trust
 from mfa.challenge import factors
@@ -267,9 +270,12 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
     pending_state.clear_pending(request)
     # One statement writes the user-session row, the known and trusted device and both audit
     # events (signin.complete, trusted_device.added): accounts.inserts.
-    with audit.together(request):
-        next_url = complete_signin(request, user, methods)
-        trusted = trust.trust_device(request, user, remember)
+    try:
+        with signin_rows(request, user):
+            next_url = complete_signin(request, user, methods)
+            trusted = trust.trust_device(request, user, remember)
+    except AccountGone:  # deleted since its code was checked: no sign-in, no trusted browser
+        return redirect(account_gone(request, user))
     # Home is shown in place, after the rows are written (sso.in_place); anything else, such as
     # a relying app's authorize, is a redirect.
     response = show_in_place(request, next_url)

@@ -5,12 +5,15 @@ sign-in lives in the session under ``SIGNIN_SESSION_KEY`` until the user is sign
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -346,14 +349,52 @@ def complete_signin(
     if not question_answered and security_question.is_due(user):
         security_question.begin(request, user, methods)
         return reverse("accounts:security_question")
-    with inserts.together(request):
-        next_url = _sign_in(request, user, methods)
-        # The signed-in session's row goes in the same statement as the sign-in's rows, with
-        # what the session holds when the (outermost) block ends (sso.sessions).
-        session = request.session
-        if isinstance(session, sessions.SessionStore):
-            inserts.add_later(request, session.new_row_elsewhere)
-        return next_url
+    try:
+        with signin_rows(request, user):
+            next_url = _sign_in(request, user, methods)
+            # The signed-in session's row goes in the same statement as the sign-in's rows,
+            # with what the session holds when the (outermost) block ends (sso.sessions).
+            session = request.session
+            if isinstance(session, sessions.SessionStore):
+                inserts.add_later(request, session.new_row_elsewhere)
+    except AccountGone:
+        return account_gone(request, user)
+    return next_url
+
+
+class AccountGone(Exception):
+    """The account of a sign-in was deleted before the sign-in's rows were written."""
+
+
+@contextmanager
+def signin_rows(request: HttpRequest, user: User) -> Iterator[None]:
+    """``inserts.together`` for the rows of ``user``'s sign-in (user session, devices, audit
+    events, ``last_login``), in one statement. Raises ``AccountGone`` when the statement
+    failed because ``user``'s row is gone: an admin deleted the account between the sign-in's
+    read of it and this write (the statement then wrote nothing). Any other failure raises
+    as it is."""
+    try:
+        with inserts.together(request):
+            yield
+    except IntegrityError:
+        if User.objects.filter(pk=user.pk).exists():
+            raise
+        raise AccountGone from None
+
+
+def account_gone(request: HttpRequest, user: User) -> str:
+    """After ``AccountGone``: the sign-in is over and its new session ended (no row refers to
+    the account any more, so nothing else is to undo), the person is told as when a sign-in
+    expires, and the refusal is recorded under the typed name. Returns where to go: the
+    username page."""
+    request.session.flush()
+    request.user = AnonymousUser()
+    audit.record(
+        request, audit.SIGNIN_COMPLETE, audit.REFUSED, user=None, username=user.username,
+        reason="account_deleted",
+    )  # fmt: skip
+    messages.error(request, _("Your sign-in has expired. Please sign in again."))
+    return reverse("accounts:login")
 
 
 def _sign_in(request: HttpRequest, user: User, methods: list[str]) -> str:

@@ -3,6 +3,7 @@ authenticator: Continue → (browser) → Confirm and Continue → Home, and no 
 
 import time
 
+import pytest
 from django.contrib.auth import SESSION_KEY
 from webauthn.helpers import base64url_to_bytes
 
@@ -210,3 +211,26 @@ def test_an_account_locked_after_its_passkey_is_not_signed_in_at_confirm(client,
     assert client.get("/security/passkeys/signin/confirm/")["Location"] == "/accounts/login/"
     refused = AuditEvent.objects.get(kind="signin.complete", result="refused")
     assert refused.details["reason"] == lockout.ACCOUNT_LOCKED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_account_deleted_at_its_confirm_and_continue_is_not_signed_in(
+    client, user, registered, monkeypatch
+):
+    """As tests/accounts/test_deleted_during_signin.py, for a passkey's sign-in."""
+    from accounts import devices
+    from accounts.models import User
+    from tests.accounts.test_deleted_during_signin import assert_refused
+
+    post_username(client, user.username)
+    _options, verified = passkey_signin(client, registered)
+    assert verified.json()["redirect"] == "/security/passkeys/signin/confirm/"
+    note_device = devices.note_device
+
+    def deleted_then_noted(request, signed_in):
+        User.objects.filter(pk=signed_in.pk).delete()
+        return note_device(request, signed_in)
+
+    monkeypatch.setattr(devices, "note_device", deleted_then_noted)
+    response = client.post("/security/passkeys/signin/confirm/")
+    assert_refused(client, response, user.username)
