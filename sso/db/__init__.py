@@ -1,1 +1,0 @@
-"""Database backends: Django's, with the changes the portal's deployments need."""
