@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import SET_NULL, Field, Model
 from django.http import HttpRequest
 
 
@@ -34,13 +34,30 @@ def _fields(model: type[Model]) -> tuple[Field, ...]:
     return tuple(f for f in meta.concrete_fields if not (f.primary_key and f.db_returning))
 
 
+def _value(field: Field, cast: str = "") -> str:
+    """The SQL of ``field``'s value in an INSERT: its parameter (``%s``, followed by ``cast``),
+    or, for a reference that a deletion sets to NULL (``on_delete=SET_NULL``: an audit event's
+    account and actor), a read of the referenced row's key, NULL when it is gone.
+
+    A row written after its reference was deleted (an account deleted while its password was
+    being checked) is so kept as one written before the deletion is: without the reference.
+    The value itself would fail the foreign key at the INSERT (a 500)."""
+    remote = field.remote_field
+    if remote is None or remote.on_delete is not SET_NULL:
+        return f"%s{cast}"
+    quote = connection.ops.quote_name
+    target = remote.model._meta
+    key = quote(remote.get_related_field().column)
+    return f"(SELECT {key} FROM {quote(target.db_table)} WHERE {key} = %s{cast})"  # noqa: S608
+
+
 @cache
 def _insert_sql(model: type[Model], rows: int, vendor: str) -> str:
     """``INSERT INTO table (columns) VALUES (...), ...`` for ``rows`` rows."""
     quote = connection.ops.quote_name
     fields = _fields(model)
     columns = ", ".join(quote(f.column) for f in fields)
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    one = "(" + ", ".join(_value(f) for f in fields) + ")"
     # Names from the model's metadata, quoted; every value is a parameter.
     table = quote(model._meta.db_table)
     return f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([one] * rows)  # noqa: S608
@@ -71,7 +88,7 @@ def _insert_if_sql(model: type[Model], vendor: str) -> str:
     quote = connection.ops.quote_name
     fields = _fields(model)
     columns = ", ".join(quote(f.column) for f in fields)
-    values = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
+    values = ", ".join(_value(f, f"::{f.db_type(connection)}") for f in fields)
     # Names and types from the model's metadata; every value is a parameter.
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {values}"
 
