@@ -7,13 +7,16 @@ session of a signed-in person, and the response is touched only when a view aske
 
 from collections.abc import Callable
 
-from django.contrib.auth import SESSION_KEY
+from django.contrib import messages
+from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts.devices import set_device_cookie
 from accounts.language import set_language_cookie
+from accounts.models import AccountDeleted
 from mfa.rollout.middleware import rollout_gate
 from sso.saml.middleware import chain_single_logout
 
@@ -47,7 +50,8 @@ class AccountMiddleware:
     """In order: the password-change gate (before the view), the MFA rollout's gate (once the
     URL is resolved, so the pages that stay open are known by name), then on the way out the
     Single Logout chain after a sign-out (sso/saml/middleware.py), the language cookie
-    (accounts/language.py) and the device cookie (accounts/devices.py).
+    (accounts/language.py) and the device cookie (accounts/devices.py). A request whose own
+    account was deleted while it changed it is signed out (``process_exception``).
 
     Placed after ``AuthenticationMiddleware`` and ``MessageMiddleware``; before a signed-in
     session exists (the username, password and challenge steps) neither gate reads the user.
@@ -71,3 +75,16 @@ class AccountMiddleware:
         self, request: HttpRequest, view_func: Callable, args: tuple, kwargs: dict
     ) -> HttpResponse | None:
         return rollout_gate(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A signed-in person whose account was deleted while their request changed it
+        (``AccountDeleted``: a password change, their language): the session is ended and
+        they are told as when a sign-in expires, on the username page. None for any other
+        exception (``AccountDeleted`` of another account is a 404)."""
+        if not isinstance(exception, AccountDeleted):
+            return None
+        if getattr(getattr(request, "user", None), "pk", None) != exception.pk:
+            return None
+        logout(request)
+        messages.error(request, _("Your sign-in has expired. Please sign in again."))
+        return redirect("accounts:login")

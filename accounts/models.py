@@ -3,12 +3,24 @@
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import DatabaseError, models
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.signals import password_changed
 from accounts.usernames import canonical_username
+
+
+class AccountDeleted(Http404):
+    """A change to an account was saved after its row was deleted (by an admin, SCIM or the
+    bulk import) since the account was read. ``pk`` is the account's former id. Answered as
+    a 404 wherever nothing answers it better: its own signed-in request is signed out
+    (accounts.middleware)."""
+
+    def __init__(self, pk: int) -> None:
+        super().__init__("The account was deleted.")
+        self.pk = pk
 
 
 class PortalUserManager(UserManager):
@@ -73,6 +85,8 @@ class User(AbstractUser):
         return self.username
 
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        """Django's ``save``; an existing account is only ever updated. Raises
+        ``AccountDeleted`` when its row is gone."""
         # "Ani", "ANI" and full-width "ani" are one person (docs/security.md, usernames): the unique
         # column refuses a second account that reads the same, whoever creates it.
         self.username_canonical = canonical_username(self.username)
@@ -87,7 +101,19 @@ class User(AbstractUser):
             and not self._state.adding
             and (update_fields is None or "password" in update_fields)
         )
-        super().save(*args, **kwargs)
+        if not self._state.adding and self.pk is not None and not kwargs.get("force_insert"):
+            # A row read before its deletion is not written anew: where the UPDATE finds no
+            # row, Django's save INSERTs it (the account back, without the factors and
+            # sessions that went with it) or, with update_fields, raises DatabaseError.
+            kwargs["force_update"] = True
+        try:
+            super().save(*args, **kwargs)
+        except DatabaseError as error:
+            # Django's own, when the UPDATE by the primary key found no row: the row is gone
+            # (a failed statement raises a subclass of DatabaseError).
+            if not str(error).endswith("did not affect any rows."):
+                raise
+            raise AccountDeleted(self.pk) from None
         if new_password:
             password_changed.send(sender=type(self), user=self)
 

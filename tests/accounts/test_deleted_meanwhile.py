@@ -1,19 +1,23 @@
 """An account deleted by an admin while one of its own requests is under way: never a 500,
-never signed in.
+never signed in, never written back.
 
-While its password is being checked (the hash takes tens of milliseconds), after the attempt's
-fresh read of the account: the attempt's audit event referred to the deleted row, a
-foreign-key error at its INSERT. Each statement commits at once here, as in production."""
+Two moments: while its password is being checked (the hash takes tens of milliseconds; the
+attempt's audit event referred to the deleted row: a foreign-key error at its INSERT), and
+before a change to the account read at the request's start is saved (Django's save INSERTs
+a row its UPDATE did not find: the account came back, without its second factors). Each
+statement commits at once here, as in production."""
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.test import Client
 
-from accounts import audit
+from accounts import audit, language
 from accounts.models import AuditEvent, User
 from tests.conftest import PASSWORD, led_to, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 EXPIRED = "Your sign-in has expired. Please sign in again."
+NEW_PASSWORD = "a long new passphrase 42"
 
 
 def delete_while_hashing(monkeypatch) -> None:
@@ -56,3 +60,67 @@ def test_re_authenticating(client, user, password, monkeypatch):
     event = latest(audit.SECRET_CHECK)
     assert (event.user_id, event.username) == (None, "ani")
     assert led_to(client.get("/security/")).startswith("/accounts/login/")
+
+
+def test_changing_the_password(client, user, monkeypatch):
+    sign_in(client, user.username, PASSWORD)
+    delete_while_hashing(monkeypatch)
+    response = client.post(
+        "/accounts/password/change/",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert led_to(response) == "/accounts/login/"
+    assert EXPIRED in client.get("/accounts/login/").content.decode()
+    assert SESSION_KEY not in client.session
+    assert not User.objects.filter(pk=user.pk).exists()  # not made again with the new password
+
+
+def test_choosing_a_language(client, user, monkeypatch):
+    sign_in(client, user.username, PASSWORD)
+    set_language = language.django_set_language
+
+    def deleted_then_set(request):
+        User.objects.filter(pk=user.pk).delete()
+        return set_language(request)
+
+    monkeypatch.setattr(language, "django_set_language", deleted_then_set)
+    response = client.post("/i18n/setlang/", {"language": "id", "next": "/"})
+    assert led_to(response) == "/accounts/login/"
+    assert SESSION_KEY not in client.session
+    assert not User.objects.filter(pk=user.pk).exists()
+
+
+def test_accepting_an_invitation(make_user, settings, monkeypatch):
+    """The account is deleted after the link was checked, before its first password is
+    saved: the link is gone with it (404), and nobody is signed in."""
+    from accounts.invitations import flows
+    from tests.accounts.invitations.test_invitations import _invite
+
+    invitee = User(username="citra", email="citra@example.com", full_name="Citra Lestari")
+    invitee.set_unusable_password()
+    invitee.save()
+    _, path = _invite(invitee, make_user("boss", is_staff=True, is_superuser=True), settings)
+    validate_password = flows.validate_password
+
+    def deleted_then_validated(password, user):
+        User.objects.filter(pk=user.pk).delete()
+        return validate_password(password, user)
+
+    monkeypatch.setattr(flows, "validate_password", deleted_then_validated)
+    browser = Client()
+    response = browser.post(path, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 404
+    assert SESSION_KEY not in browser.session
+
+
+def test_a_deleted_account_read_before_is_never_saved_again(user):
+    """Whoever saves it (SCIM, the admin, a management command)."""
+    from accounts.models import AccountDeleted
+
+    User.objects.filter(pk=user.pk).delete()
+    user.full_name = "Someone Else"
+    with pytest.raises(AccountDeleted):
+        user.save()
+    with pytest.raises(AccountDeleted):
+        user.save(update_fields=["full_name"])
+    assert not User.objects.filter(pk=user.pk).exists()
