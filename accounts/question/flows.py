@@ -82,8 +82,10 @@ def check_answer(request: HttpRequest, user: User, answer: str) -> attempts.Atte
         # for those, none for the rest); a match is stored again in today's form.
         if legacy == normalize(answer) or not check_password(legacy, question.answer_hash):
             return False
-        question.answer_hash = make_password(normalize(answer))
-        question.save(update_fields=["answer_hash"])
+        # An UPDATE, not save(update_fields): the account (and its question with it) may
+        # have been deleted while the answer was being checked, and then no row is written.
+        answer_hash = make_password(normalize(answer))
+        SecurityQuestion.objects.filter(pk=question.pk).update(answer_hash=answer_hash)
         return True
 
     return attempts.check_secret(

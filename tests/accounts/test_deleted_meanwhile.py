@@ -124,3 +124,33 @@ def test_a_deleted_account_read_before_is_never_saved_again(user):
     with pytest.raises(AccountDeleted):
         user.save(update_fields=["full_name"])
     assert not User.objects.filter(pk=user.pk).exists()
+
+
+def test_answering_the_security_question_with_an_answer_hashed_before_nfkc(
+    client, user, settings, monkeypatch
+):
+    """An answer hashed in the old form is hashed again when it matches: the account (and its
+    question) deleted while it was being checked leaves no row to write that to."""
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import SecurityQuestion
+    from accounts.question import flows
+
+    settings.ACCOUNTS_SECURITY_QUESTION_ENABLED = True
+    flows.set_question(user, "Nama kota?", "Jose\u0301 Jakarta")
+    legacy = flows._legacy_normalize("Jose\u0301 Jakarta")
+    SecurityQuestion.objects.filter(user=user).update(answer_hash=make_password(legacy))
+    assert led_to(sign_in(client, user.username, PASSWORD)) == "/accounts/login/question/"
+    check_password = flows.check_password
+
+    def deleted_then_checked(answer, answer_hash):
+        User.objects.filter(pk=user.pk).delete()
+        return check_password(answer, answer_hash)
+
+    monkeypatch.setattr(flows, "check_password", deleted_then_checked)
+    response = client.post("/accounts/login/question/", {"answer": "Jose\u0301 Jakarta"})
+    assert response.status_code in (200, 302)
+    page = client.get(led_to(response)) if response.status_code == 302 else response
+    assert EXPIRED in page.content.decode()
+    assert SESSION_KEY not in client.session
+    assert not User.objects.filter(pk=user.pk).exists()
