@@ -71,6 +71,19 @@ class AccountImportExportScreens(ImportExportMixin):
     # import-export's page, with every row error in a table rather than behind a hover box.
     import_template_name = "admin/accounts/user/import.html"
 
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        """Whether ``request``'s user may import: an import adds accounts and changes them
+        (their names, addresses, phones), so it takes both rights of the Users admin.
+        import-export's own rule, without ``IMPORT_EXPORT_IMPORT_PERMISSION_CODE``, let every
+        staff member in: one with no right on accounts could set a superuser's address, then
+        reset their password through it."""
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        """Whether ``request``'s user may export: the file lists every account, so whoever may
+        see the Users list (import-export's own rule let every staff member in)."""
+        return self.has_view_or_change_permission(request)
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):  # type: ignore[no-untyped-def]
         from accounts.invitations.progress import latest_progress
 

@@ -753,3 +753,44 @@ def test_a_file_that_is_not_csv_chosen_as_csv_is_refused(admin, tmp_path):
     shown = _visible_text(_preview(admin, text).content.decode())
     assert "Berkas bukan berkas CSV yang dapat dibaca." in shown
     assert not User.objects.exclude(username="root").exists()
+
+
+@pytest.mark.parametrize(
+    "rights", [[], ["view_user"], ["view_user", "change_user"], ["view_user", "add_user"]]
+)
+def test_only_who_may_add_and_change_accounts_may_import(make_user, rights):
+    """import-export lets every staff member import (no IMPORT_EXPORT_IMPORT_PERMISSION_CODE):
+    one without the right to change accounts could set a superuser's address, then reset
+    their password through it. An import adds and changes accounts: it takes both rights."""
+    from django.contrib.auth.models import Permission
+
+    root = make_user("root", is_staff=True, is_superuser=True)
+    helpdesk = make_user("helpdesk", is_staff=True)
+    helpdesk.user_permissions.add(*Permission.objects.filter(codename__in=rights))
+    client = Client()
+    client.force_login(helpdesk)
+    assert client.get("/admin/accounts/user/import/").status_code == 403
+    page = _preview(client, "username,name,email\nroot,Root,someone@example.com\nnew,New,n@e.com\n")
+    assert page.status_code == 403
+    fields = {"import_file_name": "x.csv", "original_file_name": "x.csv", "format": "0"}
+    assert client.post("/admin/accounts/user/process_import/", fields).status_code == 403
+    root.refresh_from_db()
+    assert root.email == "root@example.com"
+    assert not User.objects.filter(username="new").exists()
+
+
+@pytest.mark.parametrize("rights", [[], ["add_user"]])
+def test_only_who_may_see_accounts_may_export_them(make_user, rights):
+    from django.contrib.auth.models import Permission
+
+    helpdesk = make_user("helpdesk", is_staff=True)
+    helpdesk.user_permissions.add(*Permission.objects.filter(codename__in=rights))
+    client = Client()
+    client.force_login(helpdesk)
+    assert client.get("/admin/accounts/user/export/").status_code == 403
+    assert client.post("/admin/accounts/user/export/", {"format": "0"}).status_code == 403
+
+
+def test_who_may_see_accounts_may_export_them(manager):
+    assert manager.get("/admin/accounts/user/export/").status_code == 200
+    assert manager.get("/admin/accounts/user/import/").status_code == 200
