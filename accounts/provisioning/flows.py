@@ -32,7 +32,7 @@ from accounts.lifecycle import (
     reactivate_account,
     send_invitation,
 )
-from accounts.models import User
+from accounts.models import AccountDeleted, User
 from accounts.provisioning.models import ProvisioningClient, ScimGroup, ScimUser
 from accounts.provisioning.resources import (
     GroupResource,
@@ -113,6 +113,8 @@ def _write_user(
         user.save()
     except IntegrityError as exc:
         raise UniquenessException(detail=f"A user named {user.username!r} already exists.") from exc
+    except AccountDeleted:  # by the admin or another request since it was read
+        raise NotFoundException(detail=f"Resource {row.scim_id} not found") from None
     row.user = user
     row.save(force_insert=adding)
     user.scim = row

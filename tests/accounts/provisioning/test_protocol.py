@@ -349,3 +349,23 @@ def test_unknown_ids_and_endpoints_are_scim_404s(scim):
     _error(scim.get("Users/1b4e28ba-2fa1-11d2-883f-0016d3cca427"), 404)
     _error(scim.get("Nothing/here"), 404)
     _error(scim.get("Bulk"), 501)
+
+
+@pytest.mark.django_db
+def test_a_user_deleted_while_it_is_replaced_is_not_found_and_not_made_again(scim, monkeypatch):
+    """Deleted (by the admin, or another request) after the PUT read it, before its save:
+    Django's save would have made the account anew, without its second factors; the portal's
+    refuses (accounts.models.AccountDeleted), which SCIM answers as the 404 it is."""
+    from accounts.provisioning import flows
+
+    user_id = scim.post("Users", new_user("eka")).json()["id"]
+    checked_username = flows._checked_username
+
+    def deleted_then_checked(username, user):
+        User.objects.filter(pk=user.pk).delete()
+        return checked_username(username, user)
+
+    monkeypatch.setattr(flows, "_checked_username", deleted_then_checked)
+    response = scim.put(f"Users/{user_id}", new_user("eka", displayName="Eka Putri"))
+    _error(response, 404)
+    assert not User.objects.filter(full_name="Eka Putri").exists()
