@@ -156,11 +156,18 @@ def accept_invitation(request: HttpRequest, invitation: Invitation, password: st
     again here against the account, raising ValidationError). Returns a LinkCheck whose
     ``invitation.user`` is the account with its new password (sign in with that object: the
     session is bound to the new hash), or the problem when another tab used or replaced the
-    link meanwhile (the row is locked while it is checked).
+    link meanwhile (the row is locked while it is checked), or the account was deleted.
     Writes ``invitation.accepted`` and ``password.changed`` audit events.
     """
     with transaction.atomic():
-        locked = Invitation.objects.select_for_update().select_related("user").get(pk=invitation.pk)
+        locked = (
+            Invitation.objects.select_for_update()
+            .select_related("user")
+            .filter(pk=invitation.pk)
+            .first()
+        )
+        if locked is None:  # the account was deleted since the link was checked, and it with it
+            return LinkCheck(problem=LinkProblem.INVALID)
         if locked.state == Invitation.State.ACCEPTED:
             return LinkCheck(problem=LinkProblem.USED)
         if not locked.is_open:

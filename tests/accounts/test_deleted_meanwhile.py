@@ -154,3 +154,28 @@ def test_answering_the_security_question_with_an_answer_hashed_before_nfkc(
     assert EXPIRED in page.content.decode()
     assert SESSION_KEY not in client.session
     assert not User.objects.filter(pk=user.pk).exists()
+
+
+def test_accepting_an_invitation_after_its_link_was_checked(make_user, settings, monkeypatch):
+    """Deleted between the link's check and the accept (the invitation went with the account):
+    the link is not valid any more, as for any deleted account's."""
+    from accounts.invitations import flows
+    from tests.accounts.invitations.test_invitations import _invite
+
+    invitee = User(username="citra", email="citra@example.com", full_name="Citra Lestari")
+    invitee.set_unusable_password()
+    invitee.save()
+    _, path = _invite(invitee, make_user("boss", is_staff=True, is_superuser=True), settings)
+    accept_invitation = flows.accept_invitation
+
+    def deleted_then_accepted(request, invitation, password):
+        User.objects.filter(pk=invitation.user_id).delete()
+        return accept_invitation(request, invitation, password)
+
+    monkeypatch.setattr(flows, "accept_invitation", deleted_then_accepted)
+    browser = Client()
+    response = browser.post(path, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 404
+    assert "This invitation link is not valid." in response.content.decode()
+    assert SESSION_KEY not in browser.session
+    assert not User.objects.filter(username="citra").exists()
