@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
+from django.db import DatabaseError, IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.devices import set_device_cookie
 from accounts.language import set_language_cookie
-from accounts.models import AccountDeleted
+from accounts.models import AccountDeleted, User
 from mfa.rollout.middleware import rollout_gate
 from sso.saml.middleware import chain_single_logout
 
@@ -50,8 +51,8 @@ class AccountMiddleware:
     """In order: the password-change gate (before the view), the MFA rollout's gate (once the
     URL is resolved, so the pages that stay open are known by name), then on the way out the
     Single Logout chain after a sign-out (sso/saml/middleware.py), the language cookie
-    (accounts/language.py) and the device cookie (accounts/devices.py). A request whose own
-    account was deleted while it changed it is signed out (``process_exception``).
+    (accounts/language.py) and the device cookie (accounts/devices.py). A request that failed
+    because its own account was deleted meanwhile is signed out (``process_exception``).
 
     Placed after ``AuthenticationMiddleware`` and ``MessageMiddleware``; before a signed-in
     session exists (the username, password and challenge steps) neither gate reads the user.
@@ -77,13 +78,25 @@ class AccountMiddleware:
         return rollout_gate(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        """A signed-in person whose account was deleted while their request changed it
-        (``AccountDeleted``: a password change, their language): the session is ended and
-        they are told as when a sign-in expires, on the username page. None for any other
-        exception (``AccountDeleted`` of another account is a 404)."""
-        if not isinstance(exception, AccountDeleted):
+        """A signed-in person whose account was deleted during their request, which then
+        failed to write for it: a change to the account (``AccountDeleted``) or a new row
+        referring to it (``IntegrityError``: an authenticator app being set up, a factor
+        added). The session is ended and they are told as when a sign-in expires, on the
+        username page. None for any other exception, or another account's (``AccountDeleted``
+        is then a 404)."""
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
             return None
-        if getattr(getattr(request, "user", None), "pk", None) != exception.pk:
+        if isinstance(exception, AccountDeleted):
+            gone = exception.pk == user.pk
+        elif isinstance(exception, IntegrityError):
+            try:
+                gone = not User.objects.filter(pk=user.pk).exists()
+            except DatabaseError:  # inside a transaction the error left failed: not known
+                return None
+        else:
+            return None
+        if not gone:
             return None
         logout(request)
         messages.error(request, _("Your sign-in has expired. Please sign in again."))

@@ -179,3 +179,24 @@ def test_accepting_an_invitation_after_its_link_was_checked(make_user, settings,
     assert "This invitation link is not valid." in response.content.decode()
     assert SESSION_KEY not in browser.session
     assert not User.objects.filter(username="citra").exists()
+
+
+def test_setting_up_an_authenticator_app(client, user, monkeypatch):
+    """Deleted before the app's new key is written for the account: the row referring to it
+    fails its foreign key, and the person is signed out rather than shown a 500."""
+    from mfa import totp
+    from tests.conftest import prove_account_email
+
+    sign_in(client, user.username, PASSWORD)
+    prove_account_email(client, "/security/authenticator/")
+    setup_device = totp.setup_device
+
+    def deleted_then_set_up(account, *args, **kwargs):
+        User.objects.filter(pk=account.pk).delete()
+        return setup_device(account, *args, **kwargs)
+
+    monkeypatch.setattr(totp, "setup_device", deleted_then_set_up)
+    response = client.get("/security/authenticator/")
+    assert led_to(response) == "/accounts/login/"
+    assert EXPIRED in client.get("/accounts/login/").content.decode()
+    assert SESSION_KEY not in client.session
