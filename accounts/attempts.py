@@ -137,10 +137,7 @@ def check_secret(
     else:
         # A lock written by a parallel attempt after our first look: it is written before
         # that attempt clears the counter, so a reservation made after the clear sees it.
-        current = fresh(user)
-        if current is not None and current.deleted_meanwhile:
-            user = None  # recorded, counted and locked as a name no account has: no row is left
-        refusal = lockout.account_refusal(username, current)
+        refusal = lockout.account_refusal(username, fresh(user))
         if refusal is not None:
             give_back()
     if refusal is not None:

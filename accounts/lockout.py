@@ -205,11 +205,10 @@ def fresh(user: User | None) -> User | None:
 
 
 def read_as_deleted(user: User) -> User:
-    """``user``, whose row a fresh read found gone (deleted during the attempt): not active,
-    not locked, and marked ``deleted_meanwhile``, so that the attempt is recorded and counted
-    as one for a name no account has (accounts.attempts: no row refers to it). Returns it."""
+    """``user``, whose row a fresh read found gone (deleted during the attempt): not active
+    and not locked, so that no secret of it passes. Its attempt's audit event is written
+    without the reference (accounts.inserts: a reference a deletion sets to NULL). Returns it."""
     user.locked_until, user.is_active = None, False
-    user.deleted_meanwhile = True
     return user
 
 

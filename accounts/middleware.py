@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
-from django.db import DatabaseError, IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.devices import set_device_cookie
 from accounts.language import set_language_cookie
-from accounts.models import AccountDeleted, User
+from accounts.models import deleted_meanwhile
 from mfa.rollout.middleware import rollout_gate
 from sso.saml.middleware import chain_single_logout
 
@@ -85,18 +84,7 @@ class AccountMiddleware:
         username page. None for any other exception, or another account's (``AccountDeleted``
         is then a 404)."""
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return None
-        if isinstance(exception, AccountDeleted):
-            gone = exception.pk == user.pk
-        elif isinstance(exception, IntegrityError):
-            try:
-                gone = not User.objects.filter(pk=user.pk).exists()
-            except DatabaseError:  # inside a transaction the error left failed: not known
-                return None
-        else:
-            return None
-        if not gone:
+        if user is None or not user.is_authenticated or not deleted_meanwhile(user, exception):
             return None
         logout(request)
         messages.error(request, _("Your sign-in has expired. Please sign in again."))

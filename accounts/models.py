@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import DatabaseError, models
+from django.db import DatabaseError, IntegrityError, models
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +21,21 @@ class AccountDeleted(Http404):
     def __init__(self, pk: int) -> None:
         super().__init__("The account was deleted.")
         self.pk = pk
+
+
+def deleted_meanwhile(user: "User", error: Exception) -> bool:
+    """Whether ``error``, raised while writing for ``user``, came of ``user``'s row being
+    deleted since it was read: a change to the account (``AccountDeleted`` of its id), or a
+    new row referring to it (``IntegrityError``) with no account row left. False for any other
+    error, and when that cannot be known (the error left a transaction failed)."""
+    if isinstance(error, AccountDeleted):
+        return error.pk == user.pk
+    if not isinstance(error, IntegrityError):
+        return False
+    try:
+        return not User.objects.filter(pk=user.pk).exists()
+    except DatabaseError:
+        return False
 
 
 class PortalUserManager(UserManager):
@@ -77,9 +92,6 @@ class User(AbstractUser):
             ("reset_mfa", _("Can reset second factors")),
             ("sign_out_user", _("Can sign users out everywhere")),
         ]
-
-    # Set by accounts.lockout.read_as_deleted: a fresh read found the row gone.
-    deleted_meanwhile = False
 
     def __str__(self) -> str:
         return self.username

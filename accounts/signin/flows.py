@@ -23,7 +23,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts import attempts, audit, devices, inserts, lockout
-from accounts.models import User
+from accounts.models import User, deleted_meanwhile
 from accounts.question import flows as security_question
 from accounts.usernames import canonical_username
 from sso import sessions
@@ -376,8 +376,8 @@ def signin_rows(request: HttpRequest, user: User) -> Iterator[None]:
     try:
         with inserts.together(request):
             yield
-    except IntegrityError:
-        if User.objects.filter(pk=user.pk).exists():
+    except IntegrityError as error:
+        if not deleted_meanwhile(user, error):
             raise
         raise AccountGone from None
 
