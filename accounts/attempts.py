@@ -63,12 +63,29 @@ class Attempt:
     """The outcome of ``check_secret``: ``ok``, or why not.
 
     ``refusal`` is set when the secret was not checked at all (locked, blocked, too fast);
-    ``locked`` when this wrong answer reached the account's limit.
+    ``locked`` when this wrong answer reached the account's limit; ``spent`` when the question
+    of an ``AnswerLimit`` had taken all its answers (not checked either).
     """
 
     ok: bool
     refusal: Refusal | None = None
     locked: bool = False
+    spent: bool = False
+    answers: int = 0  # with ``AnswerLimit``: the answers counted so far, this one included
+
+
+@dataclass(frozen=True)
+class AnswerLimit:
+    """The answers one question takes (a sign-in's challenge: MFA_CODE_MAX_FAILURES, seeds/003
+    Table 2), counted by ``check_secret`` with the attempt's other counters in one step.
+
+    ``key`` is the question's counter, living ``window_seconds``; an answer past ``most`` is
+    refused unchecked (``Attempt.spent``). An answer is counted before its check, so parallel
+    answers each count, and given back only when it was never checked."""
+
+    key: str
+    window_seconds: int
+    most: int
 
 
 def check_secret(
@@ -81,6 +98,7 @@ def check_secret(
     limit: AccountLimit | None = None,
     username: str = "",
     fresh: Callable[[User | None], User | None] = lockout.fresh,
+    answers: AnswerLimit | None = None,
     **details: object,
 ) -> Attempt:
     """Checks one secret under the account, IP and network limits and records the attempt.
@@ -92,7 +110,10 @@ def check_secret(
     ``details`` go into it. ``limit`` is the account's family of counters, passwords by
     default (accounts.lockout.password_limit / second_factor_limit). ``fresh`` reads the
     account's lock, hash and active flag again once the attempt is reserved (``lockout.fresh``;
-    a check may read what it needs besides in the same statement). Returns an ``Attempt``.
+    a check may read what it needs besides in the same statement). ``answers`` also counts the
+    answer to one question (``AnswerLimit``; its count is ``Attempt.answers``): an answer past
+    its most is refused unchecked (``Attempt.spent``) and not recorded, its count kept.
+    Returns an ``Attempt``.
     """
     limit = limit or lockout.password_limit()
     username = username or (user.get_username() if user is not None else "")
@@ -116,16 +137,26 @@ def check_secret(
     ip_limits = lockout.ip_limits(ip)
     windows = dict.fromkeys(ip_limits, window)
     windows[account] = limit.window_seconds
+    if answers is not None:
+        windows[answers.key] = answers.window_seconds
     # The IP's and network's counts are looked at and the attempt reserved in one step: a
     # client already at its limit reserves nothing (accounts.counters.reserve_unless).
     counts = counters.reserve_unless(ip_limits, windows)
     if counts is None:
         record(audit.REFUSED, reason=lockout.IP_BLOCKED)
         return Attempt(False, lockout.ip_blocked())
+    answer_count = counts.pop() if answers is not None else 0
     *ip_counts, account_count = counts
 
-    def give_back() -> None:
+    def give_back() -> None:  # the secret was never checked: nothing counts
         counters.release(*windows)
+
+    def give_back_attempt() -> None:  # the answer's count stands (the question is spent or over)
+        counters.release(*ip_limits, account)
+
+    if answers is not None and answer_count > answers.most:
+        give_back_attempt()
+        return Attempt(False, spent=True, answers=answer_count)
 
     # Parallel attempts already hold the rest of the allowance: refuse without checking.
     if any(count > most for count, most in zip(ip_counts, ip_limits.values(), strict=True)):
@@ -162,16 +193,16 @@ def check_secret(
     finally:
         setattr(request, _OFFERED, outer)
     if ok:
-        give_back()
+        give_back_attempt()
         if not success.written:
             record(audit.SUCCESS)
-        return Attempt(True)
+        return Attempt(True, answers=answer_count)
     locked = account_count >= limit.threshold
     if locked:
         lockout.lock(limit, username, user)
         counters.clear(account)  # the lock holds the account now; its end starts a new count
     record(audit.FAILURE, **({"reason": "locked"} if locked else {}))
-    return Attempt(False, locked=locked)
+    return Attempt(False, locked=locked, answers=answer_count)
 
 
 def refusal_message(refusal: Refusal) -> str:

@@ -166,28 +166,26 @@ def answer_challenge(request: HttpRequest, method: ChallengeMethod, data: dict) 
     if pending.user.is_locked:
         pending_state.clear_pending(request)
         return Answer(False, _("This account is locked. Try again later."), signed_out=True)
-    # Reserved before the check, so that parallel answers never get more checks than the
-    # attempt's limit (accounts.counters); an unchecked answer is given back below, a right
-    # one need not be (the attempt is over).
-    failures = pending_state.reserve_failure(pending)
-    if failures > settings.MFA_CODE_MAX_FAILURES:
-        pending_state.clear_pending(request)
-        return Answer(False, _("Too many wrong codes. Please sign in again."), signed_out=True)
     results: list[VerifyResult] = []
 
     def verify() -> bool:
         results.append(method.verify(request, pending, data))
         return results[-1].ok
 
+    # The answer is counted with the attempt's other counters before the check, so that
+    # parallel answers never get more checks than the attempt's limit (accounts.attempts).
     attempt = attempts.check_secret(
         request, verify, user=pending.user, kind=audit.SIGNIN_SECOND_FACTOR,
         method=method.slug, limit=lockout.second_factor_limit(), fresh=method.fresh,
+        answers=pending_state.answer_limit(pending),
     )  # fmt: skip
     if attempt.ok:
         pending_state.mark_verified(request, method.slug, method.amr)
         return Answer(True)
+    if attempt.spent:
+        pending_state.clear_pending(request)
+        return Answer(False, _("Too many wrong codes. Please sign in again."), signed_out=True)
     if attempt.refusal is not None:
-        pending_state.release_failure(pending)
         if attempt.refusal.code == lockout.ACCOUNT_LOCKED:
             pending_state.clear_pending(request)
             return Answer(False, _("This account is locked. Try again later."), signed_out=True)
@@ -197,7 +195,7 @@ def answer_challenge(request: HttpRequest, method: ChallengeMethod, data: dict) 
         return Answer(
             False, _("Too many wrong codes. This account is locked for a day."), signed_out=True
         )
-    if failures >= settings.MFA_CODE_MAX_FAILURES:
+    if attempt.answers >= settings.MFA_CODE_MAX_FAILURES:
         pending_state.clear_pending(request)
         return Answer(False, _("Too many wrong codes. Please sign in again."), signed_out=True)
     return Answer(False, results[-1].error)

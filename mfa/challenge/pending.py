@@ -10,7 +10,7 @@ import time
 from django.conf import settings
 from django.http import HttpRequest
 
-from accounts import counters
+from accounts.attempts import AnswerLimit
 from accounts.models import User
 from accounts.signin import flows as signin_flows
 from mfa.challenge import factors
@@ -129,16 +129,16 @@ def pending_flag(request: HttpRequest, name: str) -> object:
     return data.get(name) if data else None
 
 
-def reserve_failure(pending: PendingSignin) -> int:
-    """Counts one answer of ``pending``'s attempt as wrong *before* it is checked and returns
-    the count with it (accounts.counters.reserve: N parallel answers see N different counts);
-    ``release_failure`` takes it back when the answer was never checked."""
-    return counters.reserve(_FAILURES_KEY.format(pending.attempt_id), _FAILURES_WINDOW_SECONDS)
-
-
-def release_failure(pending: PendingSignin) -> None:
-    """Takes back the ``reserve_failure`` of an answer that was not checked."""
-    counters.release(_FAILURES_KEY.format(pending.attempt_id))
+def answer_limit(pending: PendingSignin) -> AnswerLimit:
+    """The answers ``pending``'s attempt takes (MFA_CODE_MAX_FAILURES, seeds/003 Table 2),
+    counted by ``accounts.attempts.check_secret`` with the attempt's other counters: each
+    answer counts *before* it is checked (N parallel answers see N different counts) and is
+    given back only when it was never checked."""
+    return AnswerLimit(
+        _FAILURES_KEY.format(pending.attempt_id),
+        _FAILURES_WINDOW_SECONDS,
+        settings.MFA_CODE_MAX_FAILURES,
+    )
 
 
 def mark_verified(request: HttpRequest, method_slug: str, amr: tuple[str, ...]) -> None:

@@ -61,9 +61,9 @@ def expected_counts() -> dict[str, int]:
         # update; then the code page in place asks nothing (the pending user and its factors
         # are those the step read)
         "password": 21,
-        # session, pending user with its factors, the attempt's wrong-answer counter (a new
-        # key: 4, mfa.challenge.pending.reserve_failure), counters (as for the password, with
-        # the IP's and network's rows there already: update + select), the lock read again
+        # session, pending user with its factors, counters (as for the password, with the
+        # IP's and network's rows there already: update + select; and the attempt's count of
+        # answers, a new key: 4, accounts.attempts.AnswerLimit), the lock read again
         # with the device (one read, mfa.totp.fresh_with_device), the device's guarded update
         # (django-otp's replay guard) with the audit event of the right code in the same
         # statement (accounts.attempts.SuccessRecord), 3 give backs, session update (Trust
@@ -276,3 +276,59 @@ def test_the_sign_in_with_script_runs_the_same_queries_without_the_next_request(
     expected = expected_counts_with_cached_sessions()
     assert counts == {step: expected[step] for step in counts}, per_step
     assert list(counts) == ["username page", "password", "code", "confirm"]
+
+
+# Round trips to Redis per step, with the cache and the sessions there (production's set-up):
+# every write to a Redis connection is one, whatever rides in it (sso.redis_commands holds a
+# counter's give-back back to the request's next command, the session's save at the latest).
+REDIS_ROUND_TRIPS = {
+    "username page": 0,  # no session yet
+    "username": 1,  # the new session, written only if its key is free (SET NX)
+    "password page": 1,  # the session read
+    # the session read; the counters' reservation (IP, network, account: one script); the
+    # session's save, with the give-back ahead of it
+    "password": 3,
+    # the same three: the challenge's count of answers is reserved in the counters' one
+    # script (accounts.attempts.AnswerLimit)
+    "code": 3,
+    # the session read; the old session dropped; the signed-in session's key taken and
+    # written, with the attempt counter's clear ahead of it; Home's relying apps (cache)
+    "confirm": 4,
+}
+
+
+def test_each_signin_step_makes_the_expected_redis_round_trips(
+    user, phone, redis_server, settings, monkeypatch
+):
+    import os
+
+    import redis.connection
+    from django.core.cache import cache
+
+    location = redis_server.rsplit("/", 1)[0] + "/" + os.environ.get("TEST_CACHE_REDIS_DB", "15")
+    settings.CACHES = {"default": {"BACKEND": "sso.cache.PortalRedisCache", "LOCATION": location}}
+    settings.SESSION_ENGINE = CACHED_SESSIONS
+    cache.clear()
+    # A first sign-in opens the connections and loads the counters' scripts, as a running
+    # worker has; the second one is counted.
+    walk_signin(Client(), phone)
+    writes = 0
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(self, command, check_health=True):  # type: ignore[no-untyped-def]
+        nonlocal writes
+        writes += 1
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    TOTPDevice.objects.update(last_t=-1)
+    client = Client()
+    per_step: dict[str, int] = {}
+    for step, method, url, data, status in SIGNIN:
+        if data and data.get("code") == "CODE":
+            data = {"code": phone.now()}
+        writes = 0
+        response = getattr(client, method)(url, data) if data else getattr(client, method)(url)
+        assert response.status_code == status, (step, response.status_code)
+        per_step[step] = writes
+    assert per_step == REDIS_ROUND_TRIPS, per_step
