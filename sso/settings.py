@@ -118,6 +118,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 # ending (pg_terminate_backend, a restart, idle_session_timeout) may have sent nothing yet, and
 # only a round trip reaches its server process after the signal (tests/test_database_ended.py).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's, checking a kept connection with an empty query, not SELECT 1 (sso/db/postgresql).
+    DATABASES["default"]["ENGINE"] = "sso.db.postgresql"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Take the write lock when a transaction starts, so a web process and a worker never
     # deadlock upgrading a read to a write ("database is locked").

@@ -87,3 +87,15 @@ def test_a_request_after_a_transaction_left_failed(postgresql, client, user):
         connection.connection.execute("SELECT 1/0")
     as_at_a_request_start()
     assert client.get("/").status_code == 200
+
+
+def test_a_kept_connection_is_checked_by_a_round_trip_of_its_own(postgresql):
+    """The portal's backend (sso.db.postgresql) checks with an empty query: answered on a live
+    connection, not on one whose server process has ended."""
+    assert type(connections["default"]).__module__ == "sso.db.postgresql.base"
+    connection.ensure_connection()
+    assert connection.is_usable()
+    pid = connection.connection.info.backend_pid
+    with other_connection() as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    assert not connection.is_usable()
