@@ -34,11 +34,10 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx
 import pyotp
 
 from bench import seed
-from bench.client import Browser, FlowError, expect, new_client
+from bench.client import HTTP_ERRORS, Browser, FlowError, expect, new_client
 from bench.services import REPO, Services
 
 RESULTS = REPO / "bench" / "results"
@@ -275,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         connections.close_all()
         services.start_web()
         results = asyncio.run(scenarios(args, services, words, accounts, sprayed))
-    except (httpx.HTTPError, FlowError) as exc:
+    except (*HTTP_ERRORS, FlowError) as exc:
         print(f"the simulation stopped: {exc}")
         return 1
     finally:

@@ -1,8 +1,11 @@
-"""A person's browser, in asyncio + httpx: follows the real pages, forms and CSRF tokens.
+"""A person's browser, in asyncio + aiohttp: follows the real pages, forms and CSRF tokens.
 
 Each sign-in uses a fresh client (fresh cookies), as a new browser would, so every sign-in
 meets the MFA challenge. Each request is timed on its own; a step is the page GET plus its
 form POST.
+
+aiohttp, not httpx: the client runs on the cores of the servers it measures, and aiohttp costs
+about a third of httpx's CPU per request (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 import base64
 import hashlib
 import html
+import json
 import re
 import secrets
 import ssl
@@ -20,8 +24,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import httpx
+import aiohttp
 import pyotp
+from multidict import CIMultiDictProxy
+from yarl import URL
 
 from bench.seed import PASSWORD, RP_REDIRECT_URI, Account
 
@@ -36,6 +42,11 @@ STEPS = ("username", "password", "code", "confirm")
 
 class FlowError(Exception):
     """A page did not answer as a person's browser expects."""
+
+
+# What a request may raise when the connection or the server fails it (httpx's HTTPError):
+# aiohttp's errors, and a timeout (asyncio.TimeoutError is TimeoutError).
+HTTP_ERRORS = (aiohttp.ClientError, TimeoutError)
 
 
 @dataclass
@@ -54,57 +65,148 @@ class Timings:
             self.errors[name] += count
 
 
-# One TLS context for every browser. httpx builds a new one per client by default, loading
-# certifi's CA bundle: about 46 ms of CPU per sign-in in this process, more than a server's own
-# CPU per sign-in, which at 4 browsers made the client the bottleneck of every system it drove.
-# A browser loads its CA store once, not per visit; each client still has its own cookie jar.
+# One TLS context for every browser: a browser loads its CA store once, not per visit (httpx
+# built one per client, loading certifi's CA bundle: 46 ms of CPU per sign-in). Each client
+# still has its own cookie jar and connections.
 TLS_CONTEXT = ssl.create_default_context()
+# As httpx.Timeout(60.0) was: 60 s to get a connection, 60 s for each read (aiohttp has no
+# write timeout); no limit on the whole request.
+TIMEOUT = aiohttp.ClientTimeout(total=None, connect=60.0, sock_read=60.0)
+# The httpx client's, unchanged: the portal parses and stores it (sessions, audit rows, trusted
+# devices), so its work per sign-in stays what it was.
+USER_AGENT = "sso-bench/1 (httpx)"
 
 
-def new_client(base_url: str, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
-    """A fresh browser (no cookies, no connections) on ``base_url``."""
-    return httpx.AsyncClient(
-        base_url=base_url,
-        verify=TLS_CONTEXT,
-        timeout=httpx.Timeout(60.0),
-        follow_redirects=False,
-        headers={"User-Agent": "sso-bench/1 (httpx)", **(headers or {})},
-    )
+class Page:
+    """A response read whole, as httpx gave it: status, headers, body, ``text`` decoded once."""
+
+    __slots__ = ("_text", "charset", "content", "headers", "method", "status_code", "url")
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        status_code: int,
+        headers: CIMultiDictProxy[str],
+        content: bytes,
+        charset: str | None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.charset = charset
+        self._text: str | None = None
+
+    @property
+    def path(self) -> str:
+        return self.url.path
+
+    @property
+    def text(self) -> str:
+        if self._text is None:  # the body's charset, else UTF-8, as httpx decoded it
+            self._text = self.content.decode(self.charset or "utf-8", "replace")
+        return self._text
+
+    def json(self):
+        return json.loads(self.content)
 
 
-def csrf_of(page: httpx.Response) -> str:
+class Client:
+    """A browser's HTTP side on ``base_url``: one aiohttp session, with its own cookie jar and
+    connections; no redirect followed (each page is checked where it answers)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        headers: dict[str, str] | None = None,
+        cookies: aiohttp.CookieJar | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=TLS_CONTEXT),
+            # unsafe: aiohttp keeps no cookie of an IP address otherwise (the bench's 127.0.0.1).
+            cookie_jar=cookies if cookies is not None else aiohttp.CookieJar(unsafe=True),
+            timeout=TIMEOUT,
+            # httpx's request headers: aiohttp sends the same Accept and Accept-Encoding.
+            headers={"Connection": "keep-alive", "User-Agent": USER_AGENT, **(headers or {})},
+        )
+
+    @property
+    def cookies(self) -> aiohttp.CookieJar:
+        """The jar, to hand to another client (``new_client(..., cookies=)``)."""
+        return self.session.cookie_jar
+
+    async def request(self, method: str, url: str, **kwargs) -> Page:
+        """``url`` is a path on ``base_url``, query included, sent as it is written (encoded:
+        aiohttp would otherwise unquote %2F and %3A in it); the body is read before this
+        returns."""
+        address = URL(self.base_url + url, encoded=True)
+        async with self.session.request(
+            method, address, allow_redirects=False, **kwargs
+        ) as response:
+            content = await response.read()
+            return Page(
+                method, response.url, response.status, response.headers, content, response.charset
+            )
+
+    async def get(self, url: str, **kwargs) -> Page:
+        return await self.request("GET", url, **kwargs)
+
+    async def post(self, url: str, **kwargs) -> Page:
+        return await self.request("POST", url, **kwargs)
+
+    async def aclose(self) -> None:
+        await self.session.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.aclose()
+
+
+def new_client(
+    base_url: str, headers: dict[str, str] | None = None, cookies: aiohttp.CookieJar | None = None
+) -> Client:
+    """A fresh browser (no cookies unless ``cookies``, no connections) on ``base_url``; made
+    in a running event loop."""
+    return Client(base_url, headers, cookies)
+
+
+def csrf_of(page: Page) -> str:
     match = CSRF_RE.search(page.text)
     if not match:
-        raise FlowError(f"no CSRF token on {page.request.url.path} ({page.status_code})")
+        raise FlowError(f"no CSRF token on {page.path} ({page.status_code})")
     return html.unescape(match.group(1))
 
 
-def shown_at(page: httpx.Response) -> str:
+def shown_at(page: Page) -> str:
     """The address of a step's page shown in place of a redirect to it, else ''."""
     match = SHOWN_AT_RE.search(page.text)
     return html.unescape(match.group(1)) if match else ""
 
 
-def expect(response: httpx.Response, status: int, location: str | None = None) -> None:
+def expect(response: Page, status: int, location: str | None = None) -> None:
     if response.status_code != status:
         raise FlowError(
-            f"{response.request.method} {response.request.url.path}: "
-            f"{response.status_code} instead of {status}"
+            f"{response.method} {response.path}: {response.status_code} instead of {status}"
         )
     if location is not None and not response.headers.get("location", "").endswith(location):
-        raise FlowError(f"{response.request.url.path} led to {response.headers.get('location')}")
+        raise FlowError(f"{response.path} led to {response.headers.get('location')}")
 
 
 class Browser:
     """One browser walking the sign-in; ``timed`` adds each request to a step's time."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: Client) -> None:
         self.client = client
         self.step_time: dict[str, float] = defaultdict(float)
         self.challenge_page = ""  # where the password step led (to_challenge)
-        self.page: httpx.Response | None = None  # the last page shown in place
+        self.page: Page | None = None  # the last page shown in place
 
-    async def timed(self, step: str, method: str, url: str, **kwargs) -> httpx.Response:
+    async def timed(self, step: str, method: str, url: str, **kwargs) -> Page:
         start = time.perf_counter()
         response = await self.client.request(method, url, **kwargs)
         self.step_time[step] += time.perf_counter() - start
@@ -115,7 +217,7 @@ class Browser:
         expect(page, 200)
         return csrf_of(page)
 
-    async def post(self, step: str, url: str, csrf: str, data: dict) -> httpx.Response:
+    async def post(self, step: str, url: str, csrf: str, data: dict) -> Page:
         return await self.timed(step, "POST", url, data={"csrfmiddlewaretoken": csrf, **data})
 
     async def to_password(self) -> str:
@@ -255,7 +357,7 @@ async def signin_load(
             begin = time.perf_counter()
             try:
                 steps = await signin(base_url, account)
-            except (FlowError, httpx.HTTPError) as exc:
+            except (FlowError, *HTTP_ERRORS) as exc:
                 timings.errors[type(exc).__name__ + ": " + str(exc)[:80]] += 1
                 continue
             finally:
@@ -278,7 +380,7 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-async def signed_in_client(base_url: str, account: Account) -> httpx.AsyncClient:
+async def signed_in_client(base_url: str, account: Account) -> Client:
     client = new_client(base_url)
     browser = Browser(client)
     await browser.to_challenge(account.username)
@@ -288,7 +390,7 @@ async def signed_in_client(base_url: str, account: Account) -> httpx.AsyncClient
     return client
 
 
-async def code_exchange(client: httpx.AsyncClient, client_id: str) -> tuple[float, float]:
+async def code_exchange(client: Client, client_id: str) -> tuple[float, float]:
     """Authorize with the live session, then trade the code at the token endpoint."""
     verifier, challenge = pkce_pair()
     query = urlencode(
@@ -327,19 +429,19 @@ async def code_exchange(client: httpx.AsyncClient, client_id: str) -> tuple[floa
 
 
 async def oidc_load(
-    clients: list[httpx.AsyncClient], client_id: str, seconds: float
+    clients: list[Client], client_id: str, seconds: float
 ) -> tuple[dict[str, list[float]], int, float]:
     """Each signed-in client exchanges codes back to back for ``seconds``."""
     times: dict[str, list[float]] = {"authorize": [], "token": []}
     errors = 0
     deadline = time.monotonic() + seconds
 
-    async def loop(client: httpx.AsyncClient) -> None:
+    async def loop(client: Client) -> None:
         nonlocal errors
         while time.monotonic() < deadline:
             try:
                 authorize, token = await code_exchange(client, client_id)
-            except (FlowError, httpx.HTTPError, KeyError):
+            except (FlowError, *HTTP_ERRORS, KeyError):
                 errors += 1
                 continue
             times["authorize"].append(authorize)
@@ -353,7 +455,7 @@ async def oidc_load(
 # --- E-mail codes ------------------------------------------------------------------------------
 
 
-async def at_password(base_url: str, account: Account) -> tuple[httpx.AsyncClient, str]:
+async def at_password(base_url: str, account: Account) -> tuple[Client, str]:
     """A browser on the username page, step 2's password form shown; returns it and the page's
     CSRF token (the username goes with the password)."""
     client = new_client(base_url)
@@ -362,7 +464,7 @@ async def at_password(base_url: str, account: Account) -> tuple[httpx.AsyncClien
 
 
 async def email_code_load(
-    browsers: list[tuple[httpx.AsyncClient, str, Account]], rate: float, smtp
+    browsers: list[tuple[Client, str, Account]], rate: float, smtp
 ) -> tuple[list[float], list[float], int]:
     """Signs in e-mail-only accounts at ``rate`` password POSTs per second (open loop: one
     browser each): their only factor sends a code, so it is queued with the password
@@ -372,7 +474,7 @@ async def email_code_load(
     sent_at: dict[str, float] = {}
     page_times: list[float] = []
 
-    async def one(client: httpx.AsyncClient, csrf: str, account: Account) -> None:
+    async def one(client: Client, csrf: str, account: Account) -> None:
         start = time.monotonic()
         sent_at[account.email.lower()] = start
         response = await client.post(

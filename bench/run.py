@@ -4,7 +4,7 @@ Starts the portal under gunicorn with production settings (DEBUG off, a random S
 its own PostgreSQL database (``sso_bench``, dropped afterwards) and its own redis-server, with
 a real Celery worker and an SMTP server (aiosmtpd) on 127.0.0.1; seeds accounts with
 authenticator apps (pyotp computes the codes) and drives the pages from this process with
-asyncio + httpx. Everything it starts, it stops. Figures, never asserts (design.md, bench/).
+asyncio + aiohttp. Everything it starts, it stops. Figures, never asserts (design.md, bench/).
 
     python -m bench.run                       # about 2-3 minutes
     python -m bench.run --seconds 60 --concurrency 8 --web-workers 3
@@ -21,8 +21,6 @@ import statistics
 import sys
 import time
 from pathlib import Path
-
-import httpx
 
 if __package__ in (None, ""):  # `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -172,7 +170,7 @@ async def measure(args: argparse.Namespace, services: Services, data: dict) -> N
 
 async def signed_in_clients(
     base: str, clock: browser.TotpClock, sessions: int
-) -> list[httpx.AsyncClient]:
+) -> list[browser.Client]:
     """``sessions`` browsers, each through a full sign-in."""
     clients = []
     for _ in range(sessions):
@@ -182,7 +180,7 @@ async def signed_in_clients(
     return clients
 
 
-async def oidc_phase(clients: list[httpx.AsyncClient], client_id: str, seconds: float) -> dict:
+async def oidc_phase(clients: list[browser.Client], client_id: str, seconds: float) -> dict:
     """The signed-in ``clients`` exchanging codes (authorize → token) for ``seconds``; closes
     them afterwards."""
     times, errors, elapsed = await browser.oidc_load(clients, client_id, seconds)

@@ -169,7 +169,7 @@ def print_sql(application, account: seed.Account) -> None:  # type: ignore[no-un
 
 def gunicorn_figures(services: Services, accounts: list[seed.Account]) -> dict[str, object]:
     """Sign-ins over HTTP against gunicorn (1 sync worker): its peak RSS and its CPU (with its
-    PostgreSQL backend's) per sign-in, the httpx client in this process."""
+    PostgreSQL backend's) per sign-in, the bench's client (bench/client.py) in this process."""
     import asyncio
 
     from bench import client as browser

@@ -28,11 +28,10 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx
 import pyotp
 
 from bench import seed
-from bench.client import Browser, FlowError, TotpClock, new_client
+from bench.client import HTTP_ERRORS, Browser, FlowError, TotpClock, new_client
 from bench.services import REPO, Services, children_of, memory_kib
 
 RESULTS = REPO / "bench" / "results"
@@ -98,7 +97,7 @@ async def soak(args, services: Services, clock: TotpClock, email_accounts) -> di
                     await email_signin(base, email_queue.pop(), services.smtp)
                 else:
                     await totp_signin(base, clock)
-            except (FlowError, httpx.HTTPError) as exc:
+            except (FlowError, *HTTP_ERRORS) as exc:
                 key = f"{type(exc).__name__}: {str(exc)[:60]}"
                 errors[key] = errors.get(key, 0) + 1
 

@@ -61,7 +61,7 @@ def to_home(response) -> None:
     """The last POST of a sign-in leads Home (LOGIN_REDIRECT_URL)."""
     expect(response, 302)
     if response.headers.get("location") != "/":
-        raise FlowError(f"{response.request.url.path} led to {response.headers.get('location')}")
+        raise FlowError(f"{response.path} led to {response.headers.get('location')}")
 
 
 async def home(browser: Browser, account: Account) -> None:

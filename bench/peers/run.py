@@ -3,7 +3,7 @@
 All three are served the way ``bench.run`` serves the portal — gunicorn with 2 sync workers,
 DEBUG off, a random SECRET_KEY, PostgreSQL (a database of their own, dropped afterwards), one
 private redis-server, sessions in the database, Argon2id at the portal's parameters — and are
-driven in the same run by the same client (asyncio + httpx, a fresh cookie jar per sign-in,
+driven in the same run by the same client (asyncio + aiohttp, a fresh cookie jar per sign-in,
 every step a GET of the page and a POST of its form with the CSRF token, codes from pyotp),
 at concurrency 1 and 4, taking turns in slices (``--turns``) so that other load on the machine,
 and its speed drifting from minute to minute, fall on all three alike.

@@ -244,9 +244,7 @@ async def sign_in(base_url: str, account, sent: list[Sent], cookies=None, trust:
 
     from bench.client import new_client
 
-    async with new_client(base_url) as client:
-        if cookies is not None:
-            client.cookies = cookies
+    async with new_client(base_url, cookies=cookies) as client:
         browser = recording_browser(client, sent)
         await browser.to_challenge(account.username)
         await browser.pick("totp")
@@ -278,8 +276,7 @@ def test_a_device_trusted_through_one_node_is_trusted_by_the_other(cluster):
     assert {request.node for request in sent} == {None}  # no HAProxy on the way
 
     async def sign_out_and_in_through_b() -> tuple[str, str]:
-        async with new_client(cluster.nodes["b"]) as client:
-            client.cookies = jar
+        async with new_client(cluster.nodes["b"], cookies=jar) as client:
             page = await client.get("/accounts/logout/")
             signed_out = await client.post(
                 "/accounts/logout/", data={"csrfmiddlewaretoken": csrf_of(page)}
@@ -306,10 +303,9 @@ def test_a_device_trusted_through_one_node_is_trusted_by_the_other(cluster):
 def test_a_node_killed_mid_run_loses_no_sign_in_that_had_not_reached_it(cluster):
     """Four browsers sign in through HAProxy; after a few sign-ins node b is killed. A fifth
     sign-in, half done on both nodes before the kill, is finished afterwards."""
-    import httpx
     import pyotp
 
-    from bench.client import FlowError, new_client
+    from bench.client import HTTP_ERRORS, FlowError, new_client
 
     witness, *accounts = cluster.take(29)
     results: list[tuple[list[Sent], Exception | None]] = []
@@ -322,7 +318,7 @@ def test_a_node_killed_mid_run_loses_no_sign_in_that_had_not_reached_it(cluster)
             sent: list[Sent] = []
             try:
                 await sign_in(cluster.url, account, sent)
-            except (FlowError, httpx.HTTPError) as exc:
+            except (FlowError, *HTTP_ERRORS) as exc:
                 results.append((sent, exc))
             else:
                 results.append((sent, None))
