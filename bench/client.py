@@ -5,7 +5,7 @@ meets the MFA challenge. Each request is timed on its own; a step is the page GE
 form POST.
 
 aiohttp, not httpx: the client runs on the cores of the servers it measures, and aiohttp costs
-about a third of httpx's CPU per request (docs/performance.md).
+about half of httpx's CPU per sign-in (docs/performance.md).
 """
 
 from __future__ import annotations
