@@ -26,6 +26,7 @@ import asyncio
 import itertools
 import json
 import random
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -37,7 +38,7 @@ if __package__ in (None, ""):
 import pyotp
 
 from bench import seed
-from bench.client import HTTP_ERRORS, Browser, FlowError, expect, new_client
+from bench.client import HTTP_ERRORS, Browser, FlowError, new_client, shown_at
 from bench.services import REPO, Services
 
 RESULTS = REPO / "bench" / "results"
@@ -45,6 +46,7 @@ RESULTS = REPO / "bench" / "results"
 WRONG = "Wrong username or password."
 LOCKED = "This account is locked"
 IP_BLOCKED = "from your network"
+TOO_FAST = re.compile(r"Too fast: wait (\d+) seconds?")
 SYLLABLES = ["ka", "ri", "to", "me", "sa", "lu", "pe", "da", "no", "wi", "bo", "ja", "ne", "gu"]
 
 
@@ -72,14 +74,15 @@ async def guess_password(
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
     async with new_client(base_url, headers=headers) as client:
         browser = Browser(client)
-        csrf = await browser.get_form("username", "/accounts/login/")
-        response = await browser.post("username", "/accounts/login/", csrf, {"username": username})
-        expect(response, 302)
-        csrf = await browser.get_form("password", "/accounts/login/password/")
+        # As Chromium signs in: the username page holds the password form, posted with the
+        # username typed (bench.client.Browser.to_password).
+        csrf = await browser.to_password()
         response = await browser.post(
-            "password", "/accounts/login/password/", csrf, {"password": password}
-        )
-    if response.status_code == 302:
+            "password", "/accounts/login/password/", csrf,
+            {"username": username, "password": password},
+        )  # fmt: skip
+    # A right password is answered with the challenge's page in place (sso.in_place).
+    if response.status_code == 302 or shown_at(response).startswith("/security/challenge/"):
         return "right"
     if IP_BLOCKED in response.text:
         return "ip_blocked"
@@ -119,12 +122,18 @@ async def attack(
     return {"guesses": tried, "seconds": round(elapsed, 1), **counts}
 
 
-async def guess_codes(base_url: str, account: seed.Account, max_codes: int) -> dict:
-    """Password known: new sign-in attempts, each guessing wrong codes until turned away."""
+async def guess_codes(base_url: str, account: seed.Account, max_codes: int, seconds: float) -> dict:
+    """Password known: new sign-in attempts, each guessing wrong codes until turned away.
+
+    A code refused as too fast (django-otp's throttle, which doubles its wait after each wrong
+    code) was not checked: it is sent again once the wait is over, as a patient attacker
+    would, while the wait fits in ``seconds``; a longer wait ends the run (``throttled_s``).
+    ``code_guesses`` counts the codes checked."""
     totp = pyotp.TOTP(account.totp_key)
-    guesses = attempts = 0
+    guesses = attempts = throttled_s = 0
     locked = False
-    while guesses < max_codes and not locked:
+    deadline = time.monotonic() + seconds
+    while guesses < max_codes and not locked and not throttled_s:
         attempts += 1
         async with new_client(base_url) as client:
             browser = Browser(client)
@@ -145,9 +154,17 @@ async def guess_codes(base_url: str, account: seed.Account, max_codes: int) -> d
                 response = await browser.post(
                     "code", "/security/challenge/totp/", csrf, {"code": wrong}
                 )
-                guesses += 1
                 if response.status_code == 302:  # this attempt (or the account) is over
+                    guesses += 1
                     break
+                wait = TOO_FAST.search(response.text)
+                if wait is None:
+                    guesses += 1
+                    continue
+                if time.monotonic() + int(wait.group(1)) > deadline:
+                    throttled_s = int(wait.group(1))
+                    break
+                await asyncio.sleep(int(wait.group(1)))
     # A new attempt with the password shows whether the account is now locked.
     async with new_client(base_url) as client:
         try:
@@ -155,7 +172,12 @@ async def guess_codes(base_url: str, account: seed.Account, max_codes: int) -> d
             locked_after = False
         except FlowError:
             locked_after = True
-    return {"code_guesses": guesses, "attempts": attempts, "locked_after": locked_after}
+    return {
+        "code_guesses": guesses,
+        "attempts": attempts,
+        "locked_after": locked_after,
+        "throttled_s": throttled_s,
+    }
 
 
 def one_network(i: int) -> str:
@@ -243,7 +265,9 @@ async def scenarios(args, services: Services, words: list[str], accounts, spraye
 
     await asyncio.to_thread(reset)
     print("· password known: guessing the authenticator code", flush=True)
-    mfa = await guess_codes(plain, accounts[1], settings.MFA_MAX_FAILURES_PER_DAY + 10)
+    mfa = await guess_codes(
+        plain, accounts[1], settings.MFA_MAX_FAILURES_PER_DAY + 10, args.seconds * 4
+    )
     tolerance = 2 * getattr(settings, "OTP_TOTP_TOLERANCE", 1) + 1
     mfa["daily_cap"] = settings.MFA_MAX_FAILURES_PER_DAY
     mfa["chance_per_day"] = mfa["code_guesses"] * tolerance / 10**6
@@ -303,8 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "bruteforce.json").write_text(json.dumps(results, indent=2) + "\n")
     print(
-        f"\npassword known, authenticator code guessed: {m['code_guesses']} guesses in "
-        f"{m['attempts']} sign-in attempts, then the account is "
+        f"\npassword known, authenticator code guessed: {m['code_guesses']} codes checked in "
+        f"{m['attempts']} sign-in attempts"
+        + (f" (then a wait of {m['throttled_s']} s for the next)" if m["throttled_s"] else "")
+        + ", then the account is "
         f"{'locked for the day' if m['locked_after'] else 'NOT locked'} "
         f"(cap {m['daily_cap']}/day) → chance of a right code {m['chance_per_day']:.1e} per day"
     )
