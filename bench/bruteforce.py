@@ -180,6 +180,18 @@ async def guess_codes(base_url: str, account: seed.Account, max_codes: int, seco
     }
 
 
+def throttle_codes_per_day(factor: float) -> int:
+    """How many wrong codes django-otp's throttle lets one authenticator check in a day: after
+    the n-th wrong code the next waits ``factor * 2 ** (n - 1)`` seconds (the first one none)."""
+    if factor <= 0:
+        return 10**6  # no throttle
+    codes, elapsed = 1, 0.0
+    while elapsed + factor * 2 ** (codes - 1) <= 86400:
+        elapsed += factor * 2 ** (codes - 1)
+        codes += 1
+    return codes
+
+
 def one_network(i: int) -> str:
     """A new address of one /24 for every guess (TEST-NET-2, never contacted)."""
     return f"198.51.100.{i % 250 + 1}"
@@ -270,7 +282,11 @@ async def scenarios(args, services: Services, words: list[str], accounts, spraye
     )
     tolerance = 2 * getattr(settings, "OTP_TOTP_TOLERANCE", 1) + 1
     mfa["daily_cap"] = settings.MFA_MAX_FAILURES_PER_DAY
-    mfa["chance_per_day"] = mfa["code_guesses"] * tolerance / 10**6
+    mfa["throttle_codes_per_day"] = throttle_codes_per_day(
+        getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+    )
+    mfa["codes_per_day"] = min(mfa["daily_cap"], mfa["throttle_codes_per_day"])
+    mfa["chance_per_day"] = mfa["codes_per_day"] * tolerance / 10**6
     results["mfa"] = mfa
     return results
 
@@ -331,8 +347,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{m['attempts']} sign-in attempts"
         + (f" (then a wait of {m['throttled_s']} s for the next)" if m["throttled_s"] else "")
         + ", then the account is "
-        f"{'locked for the day' if m['locked_after'] else 'NOT locked'} "
-        f"(cap {m['daily_cap']}/day) → chance of a right code {m['chance_per_day']:.1e} per day"
+        f"{'locked for the day' if m['locked_after'] else 'not locked'}; at most "
+        f"{m['codes_per_day']} codes a day are checked (django-otp's throttle: "
+        f"{m['throttle_codes_per_day']}, the daily cap: {m['daily_cap']}) → chance of a right "
+        f"code {m['chance_per_day']:.1e} per day"
     )
     return 0
 
