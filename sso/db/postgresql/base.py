@@ -8,15 +8,22 @@ the socket, so a check that only looks at the socket finds it quiet and the requ
 query fails (tests/test_database_ended.py; docs/performance.md, "The fixed cost of a request").
 
 An empty query is the same round trip: the backend reads it, so it acts on its termination
-first, and answers with EmptyQueryResponse (PostgreSQL protocol, "Simple Query"). Sent by libpq
-directly, it needs no cursor, no statement to parse or plan and no result to read: about half
-of ``SELECT 1``'s CPU in the worker and in PostgreSQL.
+first, and answers with EmptyQueryResponse (PostgreSQL protocol, "Simple Query"). Sent on the
+psycopg connection's libpq handle, it needs no cursor, no statement to parse or plan and no
+result to read: about half of ``SELECT 1``'s CPU in the worker and in PostgreSQL.
+
+It is sent and waited for as psycopg waits for any query (``Connection.wait``: libpq's
+non-blocking calls, the socket polled from Python), not by libpq's blocking ``PQexec``: that
+one retries its poll when a signal interrupts it, so while a server does not answer (a host
+gone silent in a failover) no Python signal handler runs, neither gunicorn's worker timeout
+(SIGABRT) nor Ctrl-C, until the server answers or TCP gives up; SELECT 1 through psycopg lets
+them run (tests/test_database_ended_more.py).
 """
 
 from __future__ import annotations
 
 from django.db.backends.postgresql import base
-from psycopg import pq
+from psycopg import generators, pq
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -30,10 +37,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return False
         try:
             with connection.lock:  # psycopg's own, held around each of its commands
-                result = connection.pgconn.exec_(b"")
+                connection.pgconn.send_query(b"")
+                results = connection.wait(generators.execute(connection.pgconn))
         except base.Database.Error:
             return False
+        statuses = [result.status for result in results]
         return (
-            result.status == pq.ExecStatus.EMPTY_QUERY
+            statuses == [pq.ExecStatus.EMPTY_QUERY]
             and connection.pgconn.transaction_status != pq.TransactionStatus.INERROR
         )
