@@ -1,4 +1,6 @@
-"""More kept-connection cases for sso.db.postgresql's empty-query check."""
+"""The check of a kept PostgreSQL connection (sso.db.postgresql, an empty query): what a request
+finds after its connection was ended, with prepared statements, notices and open transactions,
+and a check waiting on a server that does not answer, which signals must still interrupt."""
 
 import time
 
