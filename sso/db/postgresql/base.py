@@ -17,7 +17,7 @@ non-blocking calls, the socket polled from Python), not by libpq's blocking ``PQ
 one retries its poll when a signal interrupts it, so while a server does not answer (a host
 gone silent in a failover) no Python signal handler runs, neither gunicorn's worker timeout
 (SIGABRT) nor Ctrl-C, until the server answers or TCP gives up; SELECT 1 through psycopg lets
-them run (tests/test_database_ended_more.py).
+them run (tests/test_connection_check.py).
 """
 
 from __future__ import annotations
