@@ -14,13 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
-from ua_parser import parse as parse_user_agent_parts
-from user_agents.parsers import (
-    UserAgent,
-    parse_browser,
-    parse_device,
-    parse_operating_system,
-)
+from user_agents import parse as parse_user_agent
 
 from accounts import inserts
 from accounts.models import AuditEvent, User
@@ -60,34 +54,6 @@ EMAIL_CHANGED = "email.changed"
 SUCCESS = AuditEvent.Result.SUCCESS
 FAILURE = AuditEvent.Result.FAILURE
 REFUSED = AuditEvent.Result.REFUSED
-
-
-class _UserAgent(UserAgent):
-    """user-agents' ``UserAgent`` (its words and tests: PC, tablet, mobile, bot), from the
-    parts ua-parser 1.0 finds with the fastest resolver installed (ua-parser-rs), not from
-    the legacy ``user_agent_parser.Parse`` user-agents calls, which runs the same regexes in
-    Python: about 30 µs a new user agent instead of 0.4-0.6 ms. A part ua-parser does not find
-    is "Other", as the legacy parser says."""
-
-    def __init__(self, user_agent_string: str) -> None:
-        parts = parse_user_agent_parts(user_agent_string)
-        self.ua_string = user_agent_string
-        self.os = parse_operating_system(*_values(parts.os, 5))
-        self.browser = parse_browser(*_values(parts.user_agent, 5))
-        self.device = parse_device(*_values(parts.device, 3))
-
-
-def _values(part: object, count: int) -> tuple:
-    """A part's fields in order (family first), or "Other" and Nones when not found."""
-    if part is None:
-        return ("Other",) + (None,) * (count - 1)
-    return tuple(getattr(part, name) for name in part.__dataclass_fields__)[:count]
-
-
-def parse_user_agent(user_agent_string: str) -> UserAgent:
-    """The browser, system and device of a User-Agent header (user-agents' ``UserAgent``,
-    ``str()`` gives 'device / system / browser'). Raises what ua-parser raises."""
-    return _UserAgent(user_agent_string)
 
 
 @lru_cache(maxsize=256)
