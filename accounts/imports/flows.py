@@ -51,8 +51,15 @@ def overlong_row_refusal(text: str) -> str:
     return _("A row has more cells than the header names columns.")
 
 
+# Every XLSX workbook is a zip file, which begins with this signature (PKWARE's APPNOTE §4.3.7).
+ZIP_SIGNATURE = b"PK\x03\x04"
+
+
 def not_utf8_refusal(error: UnicodeDecodeError) -> str:
-    """Why a CSV file that is not UTF-8 is refused: where, and how to save it instead."""
+    """Why a CSV file that is not UTF-8 is refused: where, and how to save it instead; a
+    workbook chosen as CSV is told to choose XLSX."""
+    if bytes(error.object[:4]) == ZIP_SIGNATURE:
+        return _("The file is an XLSX workbook, not CSV text. Choose XLSX as its format.")
     return _("The file is not UTF-8 text (byte %(position)d). Save it as CSV UTF-8.") % {
         "position": error.start + 1
     }

@@ -56,12 +56,17 @@ class GroupNamesWidget(widgets.ManyToManyWidget):
 
 class StrictBooleanWidget(widgets.BooleanWidget):
     """import-export's yes/no cell, whose values it keeps (1, true, True, TRUE; 0, false, False,
-    FALSE; an empty cell, null or none for no value), but which refuses any other value: its
-    own widget read ``maybe`` or ``yes please`` as false, in silence."""
+    FALSE; an empty cell, null or none for no value), with the words a spreadsheet holds (yes,
+    no, and Indonesian ya, tidak; in any case), but which refuses any other value: its own
+    widget read ``maybe`` or ``yes please`` as false, in silence."""
+
+    WORDS = {"yes": True, "ya": True, "no": False, "tidak": False}
 
     def clean(self, value, row=None, **kwargs):  # type: ignore[no-untyped-def]
         if isinstance(value, str):
             value = value.strip()
+            if value.casefold() in self.WORDS:
+                return self.WORDS[value.casefold()]
         if value in self.NULL_VALUES:
             return None
         if value in self.TRUE_VALUES:
@@ -69,7 +74,10 @@ class StrictBooleanWidget(widgets.BooleanWidget):
         if value in self.FALSE_VALUES:
             return False
         raise ValueError(
-            _("“%(value)s” is not a yes/no value. Use 1 or true for yes, 0 or false for no.")
+            _(
+                "“%(value)s” is not a yes/no value. Use 1, true or yes for yes; "
+                "0, false or no for no."
+            )
             % {"value": value}
         )
 

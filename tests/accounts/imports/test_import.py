@@ -142,6 +142,12 @@ def test_bad_encoding_too_big_and_not_a_workbook(settings):
         read_dataset(b"x" * (1024 * 1024 + 1), "csv")
     with pytest.raises(FileRefused, match="not a readable XLSX"):
         read_dataset(b"username,name,email\n", "xlsx")
+    workbook = io.BytesIO()
+    book = openpyxl.Workbook()
+    book.active.append(["username", "name", "email"])
+    book.save(workbook)
+    with pytest.raises(FileRefused, match=r"is an XLSX workbook, not CSV text\. Choose XLSX"):
+        read_dataset(workbook.getvalue(), "csv")
     with pytest.raises(FileRefused, match="CSV or XLSX"):
         read_dataset(b"{}", "json")
 
@@ -476,13 +482,13 @@ def _command_errors(tmp_path, text: str) -> str:
     return f"{err.getvalue()}\n{refused.value}"
 
 
-@pytest.mark.parametrize("value", ["maybe", "2", "yes please", "yes", "-1"])
+@pytest.mark.parametrize("value", ["maybe", "2", "yes please", "y", "-1", "tidak ada"])
 def test_a_staff_cell_that_is_not_yes_or_no_is_an_error_of_its_column(admin, tmp_path, value):
     """import-export's boolean cell read any value it did not know as false: ``maybe`` made a
     person not staff, in silence, and demoted an existing staff member."""
     text = f"username,name,email,is_staff\nrina,Rina,rina@example.com,{value}\n"
     shown = _visible_text(_preview(admin, text).content.decode())
-    message = f"“{value}” is not a yes/no value. Use 1 or true for yes, 0 or false for no."
+    message = f"“{value}” is not a yes/no value. Use 1, true or yes for yes; 0, false or no for no."
     assert f"1 is_staff {message}" in shown
     assert "Confirm import" not in shown
     assert f"row 1: is_staff: {message}" in _command_errors(tmp_path, text)
@@ -500,6 +506,19 @@ def test_a_staff_cell_that_is_not_yes_or_no_is_an_error_of_its_column(admin, tmp
 def test_the_staff_values_accepted_before_are_still_accepted(value, staff):
     """The values import-export accepted stay accepted (spaces around them now ignored, as in
     the other columns)."""
+    report = _import(f"username,name,email,is_staff\nrina,Rina,rina@example.com,{value}\n")
+    assert report.ok, report.row_errors
+    assert User.objects.get(username="rina").is_staff is staff
+
+
+@pytest.mark.parametrize(
+    ("value", "staff"),
+    [("yes", True), ("Yes", True), (" YES ", True), ("ya", True), ("Ya", True),
+     ("no", False), ("No", False), ("tidak", False), ("TIDAK", False)],
+)  # fmt: skip
+def test_the_words_a_spreadsheet_holds_are_yes_or_no(value, staff):
+    """A spreadsheet's Yes and No (Ya and Tidak in Indonesian) were refused as not a yes/no
+    value, which its message itself called them."""
     report = _import(f"username,name,email,is_staff\nrina,Rina,rina@example.com,{value}\n")
     assert report.ok, report.row_errors
     assert User.objects.get(username="rina").is_staff is staff
@@ -794,3 +813,26 @@ def test_only_who_may_see_accounts_may_export_them(make_user, rights):
 def test_who_may_see_accounts_may_export_them(manager):
     assert manager.get("/admin/accounts/user/export/").status_code == 200
     assert manager.get("/admin/accounts/user/import/").status_code == 200
+
+
+def test_a_workbook_chosen_as_csv_is_told_to_choose_xlsx(admin, tmp_path):
+    """A workbook read as CSV text was "not UTF-8 text (byte 11)", which sent an admin to
+    re-save a file that only needed the other format chosen."""
+    workbook = io.BytesIO()
+    book = openpyxl.Workbook()
+    book.active.append(["username", "name", "email"])
+    book.active.append(["rina", "Rina", "rina@example.com"])
+    book.save(workbook)
+    upload = io.BytesIO(workbook.getvalue())
+    upload.name = "people.xlsx"
+    data = {"import_file": upload, "format": str(list(FORMATS).index("csv")), "resource": "0"}
+    shown = _visible_text(admin.post("/admin/accounts/user/import/", data).content.decode())
+    assert "The file is an XLSX workbook, not CSV text. Choose XLSX as its format." in shown
+    assert "UTF-8" not in shown
+    saved_as_csv = tmp_path / "people.csv"
+    saved_as_csv.write_bytes(workbook.getvalue())
+    err = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("import_accounts", str(saved_as_csv), stdout=io.StringIO(), stderr=err)
+    assert "is an XLSX workbook, not CSV text" in f"{err.getvalue()} {refused.value}"
+    assert not User.objects.filter(username="rina").exists()
