@@ -153,3 +153,30 @@ def test_the_device_name_is_kept_across_a_fresh_sign_in(signed_in):
     assert refused.json()["error"] == "reauth_required"
     page = signed_in.get("/security/passkeys/register/")
     assert name_field_value(page) == "My phone"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_account_deleted_while_its_passkey_is_verified_is_signed_out(
+    signed_in, authenticator, user, monkeypatch
+):
+    """The passkey's row referred to an account an admin deleted during Save New Device: the
+    answer was "This passkey is already registered.", for a key never seen, and the person
+    stayed on a page of an account that no longer exists."""
+    from mfa.passkeys import registration
+
+    verify = registration.verify_registration_response
+
+    def deleted_then_verified(**kwargs):
+        user.__class__.objects.filter(pk=user.pk).delete()
+        return verify(**kwargs)
+
+    monkeypatch.setattr(registration, "verify_registration_response", deleted_then_verified)
+    response = register(signed_in, authenticator)
+    assert response.status_code == 401
+    assert response.json()["error"] == "signed_out"
+    assert response.json()["message"] == "Your sign-in has expired. Please sign in again."
+    assert response.json()["redirect"] == "/accounts/login/"
+    assert not Passkey.objects.exists()
+    page = signed_in.get("/accounts/login/")
+    assert "Your sign-in has expired. Please sign in again." in page.text
+    assert "_auth_user_id" not in signed_in.session
