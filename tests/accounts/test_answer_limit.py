@@ -2,7 +2,6 @@
 answer's check runs while the next ones are reserved), throttled, refused by the IP's limit or
 a lock taken meanwhile, and spent; with the counters in Redis and in the database."""
 
-import os
 from datetime import timedelta
 
 import pytest
@@ -11,23 +10,17 @@ from django.utils import timezone
 
 from accounts import attempts, audit, counters, lockout
 from accounts.attempts import AnswerLimit, Throttled
+from tests.accounts.conftest import use_counters_in
 
 MOST = 5
 
 
 @pytest.fixture(params=["redis", "database"])
 def counters_in(request, settings):
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_server")
-        location = url.rsplit("/", 1)[0] + "/" + os.environ.get("TEST_CACHE_REDIS_DB", "15")
-        backend = {"BACKEND": "sso.cache.PortalRedisCache", "LOCATION": location}
-    else:
-        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    settings.CACHES = {"default": {**backend, "KEY_PREFIX": "answerlimit"}}
+    use_counters_in(request.param, request, settings, "answerlimit")
     settings.MFA_MAX_FAILURES_PER_DAY = 100
     from django.core.cache import cache
 
-    cache.clear()
     yield request.param
     cache.clear()
 

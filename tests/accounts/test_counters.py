@@ -1,28 +1,16 @@
 """The shared attempt counters (accounts.counters): several reserved and given back in one step,
 in Redis and in the database (no Redis)."""
 
-import os
-
 import pytest
 from django.core.cache import cache, caches
 
 from accounts import counters
-
-
-def _counters_in(where: str, request, settings):  # type: ignore[no-untyped-def]
-    if where == "redis":
-        url = request.getfixturevalue("redis_server")
-        location = url.rsplit("/", 1)[0] + "/" + os.environ.get("TEST_CACHE_REDIS_DB", "15")
-        backend = {"BACKEND": "sso.cache.PortalRedisCache", "LOCATION": location}
-    else:
-        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    settings.CACHES = {"default": {**backend, "KEY_PREFIX": "counters"}}
-    cache.clear()
+from tests.accounts.conftest import use_counters_in
 
 
 @pytest.fixture(params=["redis", "database"])
 def counters_in(request, settings, db):
-    _counters_in(request.param, request, settings)
+    use_counters_in(request.param, request, settings, "counters")
     yield request.param
     cache.clear()
 
@@ -30,7 +18,7 @@ def counters_in(request, settings, db):
 @pytest.fixture
 def counters_in_redis(request, settings, db):
     """Redis only: what the tests using it check (scripts, held commands) is Redis's."""
-    _counters_in("redis", request, settings)
+    use_counters_in("redis", request, settings, "counters")
     yield "redis"
     cache.clear()
 
@@ -163,7 +151,7 @@ def test_a_row_deleted_while_a_reserve_reads_it_back_is_reserved_again(
 
     from accounts.models import AttemptCounter
 
-    _counters_in("database", request, settings)
+    use_counters_in("database", request, settings, "counters")
     once = counters._reserve_row_once
     raced = []
 

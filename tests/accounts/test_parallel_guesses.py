@@ -5,7 +5,6 @@ Runs on PostgreSQL, with the counters in Redis and in the database (no Redis), e
 handled in its own thread with its own database connection, all released at one moment.
 """
 
-import os
 import threading
 from base64 import b32encode
 
@@ -17,6 +16,7 @@ from django.test import Client
 
 from accounts import audit
 from accounts.models import AuditEvent
+from tests.accounts.conftest import use_counters_in
 from tests.conftest import IN_CI, led_to, post_username
 
 PARALLEL = 24
@@ -33,22 +33,13 @@ def postgres():
 @pytest.fixture(params=["redis", "database"])
 def counters_in(request, settings):
     """The shared counters in Redis, or in the database when there is no Redis."""
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_server")
-        location = url.rsplit("/", 1)[0] + "/" + os.environ.get("TEST_CACHE_REDIS_DB", "15")
-        backend = {"BACKEND": "sso.cache.PortalRedisCache", "LOCATION": location}
-    else:
-        backend = {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "sso_cache",
-        }
-    settings.CACHES = {"default": {**backend, "KEY_PREFIX": "parallel"}}
+    database_cache = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "sso_cache",
+    }
+    use_counters_in(request.param, request, settings, "parallel", other=database_cache)
     from django.core.cache import cache
-    from django.core.management import call_command
 
-    call_command("createcachetable", verbosity=0)  # made by migrate only when it is the cache
-
-    cache.clear()
     yield request.param
     cache.clear()
 
