@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from accounts.devices import set_device_cookie
 from accounts.language import set_language_cookie
 from accounts.models import deleted_meanwhile
 from mfa.rollout.middleware import rollout_gate
+from sso.request_input import speaks_json
 from sso.saml.middleware import chain_single_logout
 
 # Pages a user who must change their password may still open.
@@ -81,11 +82,19 @@ class AccountMiddleware:
         failed to write for it: a change to the account (``AccountDeleted``) or a new row
         referring to it (``IntegrityError``: an authenticator app being set up, a factor
         added). The session is ended and they are told as when a sign-in expires, on the
-        username page. None for any other exception, or another account's (``AccountDeleted``
-        is then a 404)."""
+        username page (a client that speaks JSON gets a 401 naming it). None for any other
+        exception, or another account's (``AccountDeleted`` is then a 404)."""
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not deleted_meanwhile(user, exception):
             return None
         logout(request)
-        messages.error(request, _("Your sign-in has expired. Please sign in again."))
+        message = _("Your sign-in has expired. Please sign in again.")
+        messages.error(request, message)  # shown on the username page, where both lead
+        if speaks_json(request):  # a script's step (passkeys.js goes to the answer's redirect)
+            answer = {
+                "error": "signed_out",
+                "message": message,
+                "redirect": reverse("accounts:login"),
+            }
+            return JsonResponse(answer, status=401)
         return redirect("accounts:login")

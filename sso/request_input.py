@@ -221,11 +221,16 @@ def check_request(request: HttpRequest) -> None:
         check_values(strict_pairs(query))
 
 
+def speaks_json(request: HttpRequest) -> bool:
+    """Whether ``request``'s client reads JSON answers: it sent JSON or asked for it (the
+    passkey steps' script, an API client)."""
+    return "json" in request.headers.get("Accept", "") or "json" in request.content_type
+
+
 def bad_request_response(request: HttpRequest, error: UnreadableInput) -> HttpResponse:
     """The 400 answer: SCIM's error at a SCIM endpoint (RFC 7644 §3.12, §8.1), a JSON error
     (RFC 6749 §5.2's shape) for another protocol endpoint or a client that speaks JSON, else
     the portal's page."""
-    speaks_json = "json" in request.headers.get("Accept", "") or "json" in request.content_type
     response: HttpResponse
     if request.path_info.startswith(SCIM_PATH_PREFIX):
         body = {
@@ -234,7 +239,7 @@ def bad_request_response(request: HttpRequest, error: UnreadableInput) -> HttpRe
             "detail": error.message,
         }
         response = JsonResponse(body, status=error.status, content_type=SCIM_CONTENT_TYPE)
-    elif speaks_json or is_protocol_path(request.path):
+    elif speaks_json(request) or is_protocol_path(request.path):
         response = JsonResponse(
             {"error": "invalid_request", "error_description": error.message}, status=error.status
         )

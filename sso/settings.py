@@ -114,7 +114,7 @@ TEMPLATES = [
 # DATABASE_URL: default SQLite file next to manage.py; PostgreSQL in production and CI.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-# A kept connection gets Django's SELECT 1 before a request's first query: one the server is
+# A kept connection is checked by a round trip before a request's first query: one the server is
 # ending (pg_terminate_backend, a restart, idle_session_timeout) may have sent nothing yet, and
 # only a round trip reaches its server process after the signal (tests/test_database_ended.py).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

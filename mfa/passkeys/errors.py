@@ -21,8 +21,6 @@ BAD_PUBLIC_KEY = "bad_public_key"
 # A step posted from the page of another sign-in than the one under way; its message is the
 # challenge pages' for that case (accounts.signin.flows.another_signin_began).
 ANOTHER_SIGNIN = "another_signin"
-# The account was deleted while the step ran: the person is signed out (mfa.passkeys.views).
-SIGNED_OUT = "signed_out"
 
 MESSAGES: dict[str, Promise] = {
     BAD_REQUEST: _("The request was not understood. Reload the page and try again."),
@@ -44,7 +42,6 @@ MESSAGES: dict[str, Promise] = {
         "Before your first second factor, confirm it is you with a code sent to your e-mail."
     ),
     BAD_PUBLIC_KEY: _("This device sent a key that can never be used. Try another device."),
-    SIGNED_OUT: _("Your sign-in has expired. Please sign in again."),
 }
 
 

@@ -36,7 +36,6 @@ from mfa.passkeys.encoding import REGISTRATION_FIELDS, check_credential_json
 from mfa.passkeys.errors import (
     ALREADY_REGISTERED,
     BAD_PUBLIC_KEY,
-    SIGNED_OUT,
     VERIFICATION_FAILED,
     PasskeyError,
 )
@@ -134,8 +133,8 @@ def register_passkey(request: HttpRequest, user: User, name: str, credential: ob
                 raise PasskeyError(ALREADY_REGISTERED)
             passkey.save()
     except IntegrityError as exc:
-        if deleted_meanwhile(user, exc):  # the row referred to an account deleted meanwhile
-            raise PasskeyError(SIGNED_OUT) from exc
+        if deleted_meanwhile(user, exc):  # signed out by accounts.middleware, as any request
+            raise
         raise PasskeyError(ALREADY_REGISTERED) from exc
     logger.info("passkey %s registered for user %s", passkey.pk, user.pk)
     return passkey

@@ -3,7 +3,6 @@
 import logging
 
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,13 +14,7 @@ from django.views.decorators.http import require_http_methods
 from mfa import binding, tabs
 from mfa import flows as mfa_flows
 from mfa.passkeys import registration
-from mfa.passkeys.errors import (
-    BAD_REQUEST,
-    PROOF_REQUIRED,
-    REAUTH_REQUIRED,
-    SIGNED_OUT,
-    PasskeyError,
-)
+from mfa.passkeys.errors import BAD_REQUEST, PROOF_REQUIRED, REAUTH_REQUIRED, PasskeyError
 from mfa.passkeys.forms import DeviceNameForm
 from mfa.passkeys.http import error_response, json_endpoint, read_json
 from mfa.passkeys.models import Passkey
@@ -122,16 +115,7 @@ def register_verify(request: HttpRequest) -> JsonResponse:
     if not form.is_valid():
         return JsonResponse({"error": "invalid_name", "errors": form.errors}, status=400)
     name = form.cleaned_data["name"]
-    try:
-        registration.register_passkey(request, request.user, name, data.get("credential"))
-    except PasskeyError as error:
-        if error.code != SIGNED_OUT:
-            raise
-        # As for any request of a deleted account (accounts.middleware): signed out, told so
-        # on the username page, where passkeys.js goes (the answer's redirect).
-        logout(request)
-        messages.error(request, error.message)
-        return error_response(error, status=401, redirect=reverse("accounts:login"))
+    registration.register_passkey(request, request.user, name, data.get("credential"))
     binding.note_bound(request, "passkey", "passkey_added")
     messages.success(request, _("Your new device “%(name)s” is registered.") % {"name": name})
     return JsonResponse({"redirect": reverse("passkeys:list")})
