@@ -122,3 +122,30 @@ def test_own_cpu_subtracts_the_verify_timed_next_to_each_turn():
     assert result["server_cpu_ms_per_signin"] == 66.0
     assert result["argon2_verify_cpu_ms"] == 28.0  # (20 x 20 + 80 x 30) / 100
     assert result["own_cpu_ms_per_signin"] == 38.0
+
+
+def test_own_cpu_with_each_systems_share_of_the_redis_server():
+    """The server CPU leaves out the shared redis-server (the portal's sessions and counters,
+    the peers' cache); its share is added beside it, with the ratio it gives, for information."""
+
+    def with_redis(signins: int, cpu_s: float, redis_s: float) -> dict:
+        timings = Timings()
+        timings.signins.extend([0.01] * signins)
+        return phase_result(1, [Turn(timings, 1.0, cpu_s, 0.026, {"redis_server": redis_s}, 0, [])])
+
+    data = {
+        "systems": {
+            # 60 - 26 = 34 ms own, + 4 ms of Redis
+            "portal": system(with_redis(100, 6.0, 0.4), with_redis(100, 6.0, 0.4), 110.0),
+            # 94 - 26 = 68 ms own, + 1 ms
+            "two_factor": system(with_redis(100, 9.4, 0.1), with_redis(100, 9.4, 0.1), 75.0),
+        }
+    }
+
+    summarise(data, [1, 4])
+
+    assert data["systems"]["portal"]["own_cpu_with_redis_ms_per_signin"] == 38.0
+    assert data["systems"]["two_factor"]["own_cpu_with_redis_ms_per_signin"] == 69.0
+    assert data["own_cpu_ratio_vs_best_peer"] == 0.5
+    assert data["own_cpu_with_redis_ratio_vs_best_peer"] == 0.55
+    assert "own_cpu_with_redis_ratio_vs_best_peer" not in data["targets"]
