@@ -14,7 +14,9 @@ authenticator, e-mail and SMS codes; recovery codes: each form that verifies one
    ``Throttled`` and is given back, never counted as a wrong guess;
 4. keeps a wrong answer counted (locking the account at its limit), gives back a right one;
 5. writes one audit event with the result (a right answer's may be written by the check
-   itself, in the statement of its own write: ``SuccessRecord``).
+   itself, in the statement of its own write: ``SuccessRecord``);
+6. after a right secret of a signed-in person (``audit.SECRET_CHECK``), raises
+   ``AccountDeleted`` when their account was deleted while it was checked.
 """
 
 from collections.abc import Callable
@@ -26,7 +28,7 @@ from django.utils.translation import ngettext
 
 from accounts import audit, counters, lockout
 from accounts.lockout import AccountLimit, Refusal
-from accounts.models import AuditEvent, User
+from accounts.models import AuditEvent, User, raise_if_deleted
 from sso.net import client_ip
 
 
@@ -113,7 +115,8 @@ def check_secret(
     a check may read what it needs besides in the same statement). ``answers`` also counts the
     answer to one question (``AnswerLimit``; its count is ``Attempt.answers``): an answer past
     its most is refused unchecked (``Attempt.spent``) and not recorded, its count kept.
-    Returns an ``Attempt``.
+    Returns an ``Attempt``. Raises ``AccountDeleted`` for a right secret of kind
+    ``audit.SECRET_CHECK`` (a signed-in person's) whose account's row is gone by then.
     """
     limit = limit or lockout.password_limit()
     username = username or (user.get_username() if user is not None else "")
@@ -196,6 +199,12 @@ def check_secret(
         give_back_attempt()
         if not success.written:
             record(audit.SUCCESS)
+        if kind == audit.SECRET_CHECK and user is not None:
+            # A signed-in person's secret may match the row read before an admin deleted the
+            # account (a password's hash takes tens of milliseconds), and the step after it
+            # may write nothing that would fail for it: their request is signed out
+            # (accounts.middleware), as when a write fails, not let on as if all were well.
+            raise_if_deleted(user)
         return Attempt(True, answers=answer_count)
     locked = account_count >= limit.threshold
     if locked:

@@ -38,6 +38,16 @@ def deleted_meanwhile(user: "User", error: Exception) -> bool:
         return False
 
 
+def raise_if_deleted(user: "User") -> None:
+    """Raises ``AccountDeleted`` when ``user``'s row is gone; returns None while it is there.
+
+    For a step that writes nothing of the account's own after a right secret (re-authentication
+    keeps its proof in the session), where no failed write would tell that the account was
+    deleted while the secret was checked against the row read before."""
+    if not User.objects.filter(pk=user.pk).exists():
+        raise AccountDeleted(user.pk)
+
+
 class PortalUserManager(UserManager):
     """Finds accounts by the canonical form of the username (accounts.usernames)."""
 

@@ -7,6 +7,8 @@ before a change to the account read at the request's start is saved (Django's sa
 a row its UPDATE did not find: the account came back, without its second factors). Each
 statement commits at once here, as in production."""
 
+import time
+
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
@@ -60,6 +62,32 @@ def test_re_authenticating(client, user, password, monkeypatch):
     event = latest(audit.SECRET_CHECK)
     assert (event.user_id, event.username) == (None, "ani")
     assert led_to(client.get("/security/")).startswith("/accounts/login/")
+
+
+def test_re_authenticating_with_the_right_password(client, user, monkeypatch):
+    """The password matched the row read before the deletion, and the page writes nothing of
+    the account's own: signed out and told so, not sent on to the page it protects."""
+    sign_in(client, user.username, PASSWORD)
+    delete_while_hashing(monkeypatch)
+    response = client.post("/security/reauth/", {"password": PASSWORD, "next": "/security/"})
+    assert led_to(response) == "/accounts/login/"
+    assert EXPIRED in client.get("/accounts/login/").content.decode()
+    assert SESSION_KEY not in client.session
+
+
+def test_removing_the_authenticator_app_with_the_password(client, user, phone, monkeypatch):
+    """Its removal finds no row left to delete: signed out and told so, not "removed"."""
+    client.force_login(user)  # signed in, the authenticator app not asked: a test of removal
+    session = client.session
+    session["accounts.auth_time"] = int(time.time())
+    session.save()
+    delete_while_hashing(monkeypatch)
+    response = client.post("/security/authenticator/remove/", {"secret": PASSWORD})
+    assert led_to(response) == "/accounts/login/"
+    page = client.get("/accounts/login/").content.decode()
+    assert EXPIRED in page
+    assert "The authenticator app was removed." not in page
+    assert SESSION_KEY not in client.session
 
 
 def test_changing_the_password(client, user, monkeypatch):
