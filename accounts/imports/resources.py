@@ -8,12 +8,15 @@ two rows whose usernames fold to the same name are an error. New accounts get no
 invitation sets it). Any error, in any row, rolls the whole file back (``import_file``).
 """
 
+from collections.abc import Iterable
+
 import tablib
 from diff_match_patch import diff_match_patch
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
+from django.db import connection
 from django.utils.encoding import force_str
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
@@ -24,6 +27,10 @@ from accounts.usernames import canonical_username
 
 REQUIRED_COLUMNS = ("username", "name", "email")
 OPTIONAL_COLUMNS = ("phone", "groups", "is_staff", "language")
+# Usernames in one query of ``groups_of_accounts`` on a database that sets no limit of its
+# own (SQLite's is 999): PostgreSQL takes at most 65,535 parameters in one statement, and
+# ACCOUNTS_IMPORT_MAX_ROWS may be set above that.
+NAMES_PER_QUERY = 10_000
 
 
 class ColumnsError(ValueError):
@@ -162,6 +169,7 @@ class AccountResource(resources.ModelResource):
         self.allow_privileged = allow_privileged
         self._seen: dict[str, int] = {}
         self._columns: tuple[str, ...] = ()
+        self._groups_before: dict[int, set[str]] = {}
 
     def before_import(self, dataset, **kwargs) -> None:  # type: ignore[no-untyped-def]
         # Every path counts the rows before reading one (manage.py import_accounts does it
@@ -198,6 +206,11 @@ class AccountResource(resources.ModelResource):
         dataset.headers = list(headers)
         self._columns = headers
         self._seen = {}
+        # The groups each account has before the file, for privilege_changes: read here for
+        # every row at once, not once per existing account as its row is checked.
+        self._groups_before = {}
+        if not self.allow_privileged and "groups" in headers:
+            self._groups_before = groups_of_accounts(dataset["username"])
 
     def after_import(self, dataset, result, **kwargs) -> None:  # type: ignore[no-untyped-def]
         # import-export names the preview's columns before before_import has read the file's
@@ -278,7 +291,7 @@ class AccountResource(resources.ModelResource):
         for an account that is not staff and in no group, or the values an account has."""
         changed = []
         if "groups" in self._columns:
-            current = set(instance.groups.values_list("name", flat=True)) if instance.pk else set()
+            current = self._groups_before.get(instance.pk, set())  # a new account: none
             if set(GroupNamesWidget.names(row.get("groups"))) != current:
                 changed.append("groups")
         if "is_staff" in self._columns:
@@ -311,6 +324,23 @@ class AccountResource(resources.ModelResource):
             errors = error.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+
+
+def groups_of_accounts(usernames: Iterable[object]) -> dict[int, set[str]]:
+    """The group names of each existing account that ``usernames`` (a file's username cells,
+    in any spelling: matched by the canonical form, as rows are) names, by the account's id;
+    an account in no group, or no account, is left out. One query for every
+    ``NAMES_PER_QUERY`` names (or the database's own limit of parameters)."""
+    names = sorted({canonical_username(str(cell or "")) for cell in usernames} - {""})
+    size = connection.features.max_query_params or NAMES_PER_QUERY
+    memberships = User.groups.through.objects
+    found: dict[int, set[str]] = {}
+    for start in range(0, len(names), size):
+        batch = names[start : start + size]
+        rows = memberships.filter(user__username_canonical__in=batch)
+        for user_id, group in rows.values_list("user_id", "group__name"):
+            found.setdefault(user_id, set()).add(group)
+    return found
 
 
 def drop_unnamed_columns(dataset: tablib.Dataset) -> None:

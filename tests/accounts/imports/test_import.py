@@ -13,7 +13,9 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import Client, TestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from accounts.imports.flows import FORMATS, FileRefused, import_dataset, read_dataset
@@ -721,6 +723,30 @@ def test_a_non_superuser_may_not_change_staff_status_or_groups(manager, make_use
     assert report.ok, report.row_errors
     assert User.objects.get(username="rina").is_staff
     assert not User.objects.get(username="sari").is_staff
+
+
+def test_a_non_superuser_s_groups_cells_are_checked_in_one_query_for_the_file(make_user):
+    """Whether each row's groups cell changes its account's groups is read for all the file's
+    accounts at once: the check costs one query, not one per existing account."""
+    finance, audit_group = Group.objects.create(name="Finance"), Group.objects.create(name="Audit")
+    lines = ["username,name,email,groups"]
+    for number in range(6):
+        account = make_user(f"staf{number}")
+        account.groups.add(finance, *([audit_group] if number % 2 else []))
+        groups = "Finance, Audit" if number % 2 else "Finance"
+        lines.append(f'Staf{number},Staf {number},staf{number}@example.com,"{groups}"')
+    lines.append("citra,Citra,citra@example.com,")  # a new account, in no group
+    text = "\n".join(lines) + "\n"
+    _import(text, dry_run=True)  # whatever a first import reads once per process
+
+    def queries(allow_privileged: bool) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            report = _import(text, dry_run=True, allow_privileged=allow_privileged)
+        assert report.ok, report.row_errors
+        assert report.totals == {"new": 1, "update": 6, "skip": 0}
+        return len(captured.captured_queries)
+
+    assert queries(allow_privileged=False) == queries(allow_privileged=True) + 1
 
 
 # --- A file its chosen format cannot read ----------------------------------------------------
