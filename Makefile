@@ -50,7 +50,8 @@ test: install messages e2e-deps
 
 # The same suite on `make run`'s embedded default (SQLite, no Redis: database cache and
 # sessions) whatever DATABASE_URL and REDIS_URL say; PYTEST_ARGS="--ignore=tests/e2e" to
-# leave the browser out. Tests that need Redis still use one that answers at 127.0.0.1:6379.
+# leave the browser out. Tests that need Redis still use one that answers at 127.0.0.1:6379
+# (database TEST_REDIS_DB, default 14: tests/redis_databases.py).
 test-sqlite: install messages e2e-deps
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest $(PYTEST_ARGS)
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import User
+from tests.redis_databases import run_redis_url
 
 PASSWORD = "correct horse battery staple"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -94,14 +95,11 @@ def email_factor(user):
     return EmailDevice.objects.create(user=user, name="Email", email="ani.codes@example.com")
 
 
-def redis_url_for_tests() -> str:
-    return os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-
-
 @pytest.fixture
 def redis_server() -> str:
-    """A reachable Redis URL; skipped (with its reason) without one, except under CI=true."""
-    url = redis_url_for_tests()
+    """The run's Redis URL (tests/redis_databases.py), once it answers; skipped (with its
+    reason) without one, except under CI=true."""
+    url = run_redis_url()
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.RedisError as exc:

@@ -12,12 +12,12 @@ os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 
 from sso.settings import *  # noqa: F403
 from sso.settings import REDIS_URL
+from tests.redis_databases import cache_redis_url
 
 if REDIS_URL:
-    # Tests clear the cache between cases; keep that away from the broker's database.
-    # TEST_CACHE_REDIS_DB lets two test runs on one machine keep apart (default 15).
-    _cache_db = os.environ.get("TEST_CACHE_REDIS_DB", "15")
-    CACHES["default"]["LOCATION"] = REDIS_URL.rsplit("/", 1)[0] + f"/{_cache_db}"  # noqa: F405
+    # Tests clear the cache between cases; keep that away from the broker's database
+    # (TEST_CACHE_REDIS_DB: tests/redis_databases.py).
+    CACHES["default"]["LOCATION"] = cache_redis_url(REDIS_URL)  # noqa: F405
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory, so that a real Celery worker process can open the test database.

@@ -1,9 +1,9 @@
 """Fixtures of the accounts tests."""
 
-import os
-
 from django.core.cache import cache
 from django.core.management import call_command
+
+from tests.redis_databases import cache_redis_url
 
 LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 
@@ -15,8 +15,7 @@ def use_counters_in(where: str, request, settings, prefix: str, other=LOCMEM) ->
     it."""
     if where == "redis":
         url = request.getfixturevalue("redis_server")
-        location = url.rsplit("/", 1)[0] + "/" + os.environ.get("TEST_CACHE_REDIS_DB", "15")
-        backend = {"BACKEND": "sso.cache.PortalRedisCache", "LOCATION": location}
+        backend = {"BACKEND": "sso.cache.PortalRedisCache", "LOCATION": cache_redis_url(url)}
     else:
         backend = other
     settings.CACHES = {"default": {**backend, "KEY_PREFIX": prefix}}

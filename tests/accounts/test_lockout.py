@@ -10,6 +10,7 @@ from django.test import override_settings
 
 from accounts.models import User
 from tests.conftest import led_to, sign_in
+from tests.redis_databases import cache_redis_url
 
 LOCKED = "This account is locked for"
 WRONG = "Wrong username or password."
@@ -271,9 +272,7 @@ def test_failures_are_shared_with_a_second_process_through_redis(
         "default": {
             "BACKEND": "sso.cache.PortalRedisCache",
             # This run's own cache database: parallel runs on one machine keep apart.
-            "LOCATION": redis_server.rsplit("/", 1)[0]
-            + "/"
-            + os.environ.get("TEST_CACHE_REDIS_DB", "15"),
+            "LOCATION": cache_redis_url(redis_server),
             "KEY_PREFIX": "sso",
         }
     }

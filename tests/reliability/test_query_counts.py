@@ -20,6 +20,7 @@ from mfa.models import RecoveryCode, TrustedDevice
 from sso.oidc.csp import relying_app_origins
 from sso.oidc.models import Application
 from tests.conftest import PASSWORD, led_to
+from tests.redis_databases import cache_redis_url
 
 LOCAL_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The default engine (SESSION_ENGINE may change it): a session read is a query.
@@ -300,12 +301,10 @@ REDIS_ROUND_TRIPS = {
 def test_each_signin_step_makes_the_expected_redis_round_trips(
     user, phone, redis_server, settings, monkeypatch
 ):
-    import os
-
     import redis.connection
     from django.core.cache import cache
 
-    location = redis_server.rsplit("/", 1)[0] + "/" + os.environ.get("TEST_CACHE_REDIS_DB", "15")
+    location = cache_redis_url(redis_server)
     settings.CACHES = {"default": {"BACKEND": "sso.cache.PortalRedisCache", "LOCATION": location}}
     settings.SESSION_ENGINE = CACHED_SESSIONS
     cache.clear()

@@ -17,9 +17,6 @@ from mfa.sms.models import SmsDevice
 SMS_METHOD = "mfa.sms.challenge.SmsCodeMethod"
 NUMBER = "+6281234567889"
 CODE_IN_TEXT = re.compile(r"\b(\d{6})\b")
-# A Redis database of these tests' own: the worker that restores unacked tasks quickly must
-# never restore another suite's tasks (kombu keeps unacked messages per database).
-SMS_TEST_REDIS_DB = 9
 
 
 @pytest.fixture(autouse=True)
@@ -50,11 +47,6 @@ def _clear_send_counters(db) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def redis_server(redis_server: str) -> str:
-    return redis_server.rsplit("/", 1)[0] + f"/{SMS_TEST_REDIS_DB}"
 
 
 @pytest.fixture

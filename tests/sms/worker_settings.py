@@ -3,6 +3,11 @@
 With Redis a task taken by a worker stays "unacked" until the worker acknowledges it; when the
 worker is killed, the message is restored to its queue after the visibility timeout (an hour
 by default). Here it is a few seconds, checked every second.
+
+It restores the unacked tasks of its whole Redis database (kombu keeps them per database): the
+run's own (REDIS_URL, tests/redis_databases.py), where no other worker of the run is at work
+while it runs (each test stops its workers); another run on the machine, given a database of
+its own, is out of its reach.
 """
 
 import os
