@@ -4,9 +4,9 @@ on the same machine keeps its data, unless the environment says so."""
 
 import pytest
 
-from tests.redis_databases import cache_redis_url, run_redis_url
+from tests.redis_databases import cache_redis_url, run_redis_url, sms_redis_url
 
-ALL = ("REDIS_URL", "TEST_REDIS_DB", "TEST_CACHE_REDIS_DB")
+ALL = ("REDIS_URL", "TEST_REDIS_DB", "TEST_CACHE_REDIS_DB", "TEST_SMS_REDIS_DB")
 
 
 @pytest.fixture
@@ -20,10 +20,13 @@ def environment(monkeypatch):
 def test_a_run_given_no_redis_url_keeps_off_database_0(environment):
     assert run_redis_url() == "redis://127.0.0.1:6379/14"
     assert cache_redis_url() == "redis://127.0.0.1:6379/15"  # cleared apart from the broker
+    assert sms_redis_url() == "redis://127.0.0.1:6379/13"  # its worker restores all unacked
     environment.setenv("TEST_REDIS_DB", "3")
     environment.setenv("TEST_CACHE_REDIS_DB", "4")
+    environment.setenv("TEST_SMS_REDIS_DB", "5")
     assert run_redis_url() == "redis://127.0.0.1:6379/3"
     assert cache_redis_url() == "redis://127.0.0.1:6379/4"
+    assert sms_redis_url() == "redis://127.0.0.1:6379/5"
 
 
 def test_a_run_given_a_redis_url_uses_its_server_and_database(environment):

@@ -13,6 +13,7 @@ import pytest
 
 from mfa.flows import all_methods
 from mfa.sms.models import SmsDevice
+from tests.redis_databases import sms_redis_url
 
 SMS_METHOD = "mfa.sms.challenge.SmsCodeMethod"
 NUMBER = "+6281234567889"
@@ -47,6 +48,14 @@ def _clear_send_counters(db) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def redis_server(redis_server: str) -> str:
+    """The broker of these tests' Celery workers: a database of their own on the run's Redis
+    (TEST_SMS_REDIS_DB, tests/redis_databases.py), since their worker restores every
+    unacknowledged task of its database within seconds."""
+    return sms_redis_url(redis_server)
 
 
 @pytest.fixture
