@@ -134,13 +134,20 @@ def posted_for_another(request: HttpRequest, user_id: object) -> bool:
     return names_another(request.POST.get(PAGE_MARK_FIELD), page_mark(user_id))
 
 
+def under_way_mark(state: SigninState | None) -> str | None:
+    """The mark of the sign-in under way (``state``) by its typed name (``name_mark``), None
+    without one: the one thing every step of a username-first sign-in knows of it, from the
+    username page shown again to its challenge, and what a passkey step is checked against
+    (mfa.passkeys.signin_views)."""
+    return name_mark(state.username) if state is not None else None
+
+
 def restart_mark(request: HttpRequest) -> str:
     """What the "Not you?" and "Cancel sign-in" forms of a sign-in's pages post back
-    (``PAGE_MARK_FIELD``): the mark of the sign-in under way by its typed name (``name_mark``),
-    '' without one (a usernameless passkey, a step-up): the one thing every step of a
-    username-first sign-in knows of it, from the method page to its challenge."""
-    state = current_signin(request)
-    return name_mark(state.username) if state is not None else ""
+    (``PAGE_MARK_FIELD``), and the username page's own passkey with each of its steps: the
+    mark of the sign-in under way as the page is shown (``under_way_mark``), '' without one
+    (a step-up; the username page before anyone's name was typed)."""
+    return under_way_mark(current_signin(request)) or ""
 
 
 def restart_for_another(request: HttpRequest) -> bool:

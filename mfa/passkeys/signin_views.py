@@ -4,7 +4,11 @@ and the JSON endpoint of the passkey as a second factor.
 The pages of a sign-in under way post back whose sign-in they were shown for (the mark of
 accounts.signin.flows, ``PAGE_MARK_FIELD``, in the form or the JSON body), as the challenge
 pages do: a tab left open at one person's passkey step, while another person's sign-in began
-in the browser, neither asks for, answers nor confirms the other one's."""
+in the browser, neither asks for, answers nor confirms the other one's. The username page's
+own passkey (its button and autofill) posts the mark of the sign-in under way when the page
+was shown ('' before any): step 1 may begin another sign-in than that one, as a name typed
+there does, but a request it opened before another sign-in began is not answered for that
+one."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -54,18 +58,19 @@ def signin_page(request: HttpRequest) -> HttpResponse:
 @never_cache
 @json_endpoint
 def signin_options(request: HttpRequest) -> JsonResponse:
-    """Options for the username-first sign-in, or for a usernameless one."""
+    """Options for the username-first sign-in, or for a usernameless one; neither for a page
+    shown for another sign-in than the one under way (``_from_another_signin``)."""
     data = read_json(request)
     purpose = Challenge.Purpose.SIGN_IN
+    state = flows.current_signin(request)
+    refused = _from_another_signin(request, data, flows.under_way_mark(state))
+    if refused is not None:
+        return refused  # the challenge of the sign-in under way stays open for its own page
     if data.get("mode") == USERNAMELESS:
         options = authentication.authentication_options(request, purpose, None, usernameless=True)
         return JsonResponse(options)
-    state = flows.current_signin(request)
     if state is None:
         raise PasskeyError(NO_CHALLENGE)
-    refused = _from_another_signin(request, data, flows.name_mark(state.username))
-    if refused is not None:
-        return refused  # the challenge of the sign-in under way stays open for its own page
     user = authentication.signin_user(state.username)
     options = authentication.authentication_options(
         request, purpose, user, typed_username=state.username
@@ -76,12 +81,14 @@ def signin_options(request: HttpRequest) -> JsonResponse:
 @never_cache
 @json_endpoint
 def signin_verify(request: HttpRequest) -> JsonResponse:
+    """Checks the browser's answer (mfa.passkeys.authentication) and keeps the passkey for
+    Confirm and Continue, whose address it returns; refused (nothing verified or recorded)
+    for a page shown for another sign-in than the one under way."""
     data = read_json(request)
-    # The username-first page posts its mark; the usernameless one, on the username page, is
-    # step 1 itself (as a name typed there, it may begin another sign-in) and posts none.
+    # Both pages post the mark of the sign-in under way when they were shown: the username
+    # page's before any name was typed is '', not that of a sign-in begun since.
     state = flows.current_signin(request)
-    mark = flows.name_mark(state.username) if state is not None else None
-    refused = _from_another_signin(request, data, mark)
+    refused = _from_another_signin(request, data, flows.under_way_mark(state))
     if refused is not None:
         return refused
     next_url = data.get("next") if isinstance(data.get("next"), str) else ""

@@ -236,9 +236,11 @@
   function setUpSignin(box) {
     var button = box.querySelector("[data-passkey-start]");
     var autofill = null;
-    // Whose sign-in the page was shown for (data-signin, accounts.signin.flows.page_mark),
-    // posted with each step: a page of another sign-in than the browser's current one is
-    // refused. The usernameless box, step 1 itself, has none (undefined: not posted).
+    // Whose sign-in the page was shown for (data-signin, accounts.signin.flows), posted with
+    // each step: a page of another sign-in than the browser's current one is refused. The
+    // username page's own box names the sign-in under way when it was shown ('' before any):
+    // its request, open since then (autofill opens one as the page loads), is not answered
+    // for a sign-in begun in another tab meanwhile.
     var signin = box.dataset.signin;
     // Username first, an account without a passkey on this device (or none at all: the server
     // lists stand-in ids then, mfa/passkeys/decoys.py) ends as a cancel does; the page says

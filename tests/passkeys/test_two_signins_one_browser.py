@@ -294,3 +294,97 @@ def test_a_usernameless_passkey_while_signed_in_leaves_a_step_up_under_way(
     assert client.post(CONFIRM)["Location"] == LOGIN  # which leads the signed-in Home
     assert client.session[SESSION_KEY] == str(user.pk)
     assert client.session[PENDING_SESSION_KEY]["step_up"]
+
+
+def _username_page_mark(client) -> dict[str, str]:
+    """What the username page's own passkey button (and its autofill) posts with each step, as
+    its script reads it from the box (data-signin): the mark of the sign-in under way when the
+    page was shown. {} when the box names none."""
+    page = client.get(LOGIN).text
+    box = re.search(r'<div class="passkey-usernameless"[^>]*>', page).group(0)
+    found = re.search(r'data-signin="([^"]*)"', box)
+    return {"signin": found.group(1)} if found else {}
+
+
+def _usernameless_options(client, mark: dict[str, str]):
+    return post_json(client, SIGNIN_OPTIONS, {"mode": "discoverable", **mark})
+
+
+def _usernameless_verify(client, answer: dict, mark: dict[str, str]):
+    return post_json(client, SIGNIN_VERIFY, {"credential": answer, "next": "", **mark})
+
+
+def test_a_passkey_chosen_on_a_username_page_from_before_the_next_name_is_not_held(
+    client, user, registered, make_user
+):
+    """Ani's username page, shown before anyone's sign-in began, has its passkey request open
+    (the button's dialog, or autofill as the page loads); budi types his name in another tab.
+    Her device's answer is not verified: it would have ended budi's sign-in, and its Confirm
+    and Continue signed ani in."""
+    make_user("budi")
+    ani_page = _username_page_mark(client)
+    options = _usernameless_options(client, ani_page).json()
+    post_username(client, "budi")
+    events = _passkey_events()
+    _refused_as_ended(_usernameless_verify(client, registered.get(options), ani_page))
+    assert ENDED in client.get(LOGIN).text
+    assert _passkey_events() == events
+    assert VERIFIED_SESSION_KEY not in client.session
+    assert client.post(CONFIRM)["Location"] == LOGIN and SESSION_KEY not in client.session
+    assert "Signing in as <strong>budi</strong>" in client.get(SIGNIN_PAGE).text
+
+
+def test_a_passkey_chosen_on_a_username_page_from_before_leaves_the_next_ones_confirm(
+    client, user, registered, make_user, password
+):
+    """Budi's password and code reach his Confirm and Continue in another tab while ani's
+    username page still has its passkey request open: her answer neither ends his sign-in nor
+    takes its place, and his Confirm and Continue signs him in."""
+    from base64 import b32encode
+
+    import pyotp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    budi = make_user("budi")
+    device = TOTPDevice.objects.create(user=budi, name="Authenticator", confirmed=True)
+    budi_app = pyotp.TOTP(b32encode(device.bin_key).decode())
+    ani_page = _username_page_mark(client)
+    options = _usernameless_options(client, ani_page).json()
+    client.post(PASSWORD_PAGE, {"username": "budi", "password": password})
+    budi_confirm = client.post("/security/challenge/totp/", {"code": budi_app.now()})
+    assert led_to(budi_confirm) == "/security/challenge/confirm/"
+    _refused_as_ended(_usernameless_verify(client, registered.get(options), ani_page))
+    answer = client.post(
+        "/security/challenge/confirm/", {"signin": _form_mark(budi_confirm.text), "remember": ""}
+    )
+    assert led_to(answer) == "/"
+    assert client.session[SESSION_KEY] == str(budi.pk)
+
+
+def test_the_passkey_button_of_a_username_page_from_before_leaves_the_next_ones_request(
+    client, user, registered, budi_key
+):
+    """Sign in with a passkey on a username page left open while budi's passkey page asked
+    for his: no request is issued in place of his, which his device still answers."""
+    ani_page = _username_page_mark(client)
+    budi_mark = _mark_on(_passkey_page(client, "budi"))
+    budi_options = _options(client, budi_mark).json()
+    _refused_as_ended(_usernameless_options(client, ani_page))
+    assert _verify(client, budi_key.get(budi_options), budi_mark).status_code == 200
+
+
+def test_a_username_page_shown_during_a_sign_in_may_still_begin_another_with_a_passkey(
+    client, user, registered, make_user
+):
+    """Step 1 shown again while budi's sign-in is under way (Back to the username page): a
+    passkey chosen there is step 1 itself, as a name typed there, and begins ani's sign-in."""
+    make_user("budi")
+    post_username(client, "budi")
+    step_one = _username_page_mark(client)
+    options = _usernameless_options(client, step_one).json()
+    assert _usernameless_verify(client, registered.get(options), step_one).status_code == 200
+    ani_confirm = client.get(CONFIRM).text
+    assert "Signing in as <strong>ani</strong>" in ani_confirm
+    assert led_to(client.post(CONFIRM, {"signin": _form_mark(ani_confirm)})) == "/"
+    assert client.session[SESSION_KEY] == str(user.pk)
+

@@ -273,3 +273,28 @@ def test_continue_on_a_passkey_page_left_open_while_another_sign_in_began(
     expect(page.get_by_label("Username")).to_be_visible()
     other_tab.reload()
     expect(other_tab.get_by_text("Signing in as budi")).to_be_visible()
+
+
+def test_the_passkey_button_of_a_username_page_left_open_while_another_sign_in_began(
+    without_autofill: Page, user
+):
+    """A username page left open in a tab; budi's name typed in another. Sign in with a
+    passkey on the first page (its script posts the mark of the sign-in under way when the
+    page was shown: none) is refused and sends the tab to the username page, which says why;
+    budi's sign-in goes on."""
+    page = without_autofill
+    page.goto("/accounts/login/")
+    expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_visible()
+
+    other_tab = page.context.new_page()
+    other_tab.goto("/accounts/login/")
+    other_tab.get_by_label("Username").fill("budi")
+    other_tab.get_by_role("button", name="Next").click()
+    other_tab.get_by_role("link", name="Sign in with passkey").click()
+    expect(other_tab.get_by_text("Signing in as budi")).to_be_visible()
+
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.get_by_text("The sign-in on that page has ended")).to_be_visible()
+    expect(page.get_by_label("Username")).to_be_visible()
+    other_tab.reload()
+    expect(other_tab.get_by_text("Signing in as budi")).to_be_visible()
