@@ -48,7 +48,6 @@ def remember_verified(request: HttpRequest, verified: VerifiedPasskey, next_url:
     request.session[VERIFIED_SESSION_KEY] = {
         "user": verified.passkey.user_id,
         "passkey": verified.passkey.pk,
-        "next": flows.safe_next_url(request, next_url),
         "at": time.time(),
     }
 
@@ -76,11 +75,17 @@ def posted_for_another(request: HttpRequest) -> bool:
 
 
 def confirm_signin(request: HttpRequest) -> str | None:
-    """Signs in the owner of the verified passkey; returns where to go, or None if stale or
+    """Signs in the owner of the verified passkey; returns where to go, or None if stale, if
     someone is signed in and no fresh sign-in was asked for (step 1's rule, as for the
-    password: accounts.signin.views; the username page then leads them Home)."""
+    password: accounts.signin.views; the username page then leads them Home), or if the
+    sign-in under way is not the owner's.
+
+    The passkey belongs to the owner's sign-in, begun or found by ``remember_verified``; it
+    confirms none begun in another way since. Verified while someone was signed in, it began
+    none: a fresh sign-in asked for afterwards in another tab (an app's prompt=login) is not
+    met by it, nor ended by it as beginning the owner's one here would end it."""
     passkey = verified_passkey(request)
-    data = request.session.pop(VERIFIED_SESSION_KEY, None) or {}
+    request.session.pop(VERIFIED_SESSION_KEY, None)
     if passkey is None:
         return None
     if request.user.is_authenticated and not flows.fresh_signin_requested(request):
@@ -88,6 +93,5 @@ def confirm_signin(request: HttpRequest) -> str | None:
     user: User = passkey.user
     state = flows.current_signin(request)
     if state is None or canonical_username(state.username) != user.username_canonical:
-        # Usernameless: start the sign-in record so complete_signin finds the `next` URL.
-        flows.start_signin(request, user.username, data.get("next") or "")
+        return None
     return flows.complete_signin(request, user, methods=list(PASSKEY_AMR))

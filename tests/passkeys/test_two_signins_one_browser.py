@@ -388,3 +388,38 @@ def test_a_username_page_shown_during_a_sign_in_may_still_begin_another_with_a_p
     assert led_to(client.post(CONFIRM, {"signin": _form_mark(ani_confirm)})) == "/"
     assert client.session[SESSION_KEY] == str(user.pk)
 
+
+def test_a_passkey_verified_while_someone_was_signed_in_does_not_meet_a_fresh_sign_in_asked_since(
+    client, user, registered, make_user, password
+):
+    """Budi is signed in on this computer; ani's passkey, chosen on a username page left open
+    from before, is verified but begins no sign-in (step 1's rule). Then budi's app asks for
+    a fresh sign-in (prompt=login) in another tab. Ani's Confirm and Continue belongs to no
+    sign-in under way: it neither signs budi out nor answers his app with ani."""
+    from urllib.parse import urlencode
+
+    from sso.oidc.models import Application
+
+    budi = make_user("budi")
+    Application.objects.create(
+        name="Relying App", client_id="relying-app", skip_authorization=True,
+        client_type=Application.CLIENT_CONFIDENTIAL, redirect_uris="https://rp.example.test/cb",
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        algorithm=Application.NO_ALGORITHM,
+    )  # fmt: skip
+    ani_page = _username_page_mark(client)
+    options = _usernameless_options(client, ani_page).json()
+    assert led_to(sign_in(client, "budi", password)) == "/"
+    assert _usernameless_verify(client, registered.get(options), ani_page).status_code == 200
+    ani_confirm = client.get(CONFIRM).text
+    assert "Signing in as <strong>ani</strong>" in ani_confirm
+    authorize = "/o/authorize/?" + urlencode({
+        "response_type": "code", "client_id": "relying-app", "scope": "openid",
+        "redirect_uri": "https://rp.example.test/cb", "state": "s", "prompt": "login",
+    })  # fmt: skip
+    asked = client.get(authorize)
+    assert asked["Location"].startswith(LOGIN), asked["Location"]
+    answer = client.post(CONFIRM, {"signin": _form_mark(ani_confirm)})
+    assert answer.status_code == 302 and answer["Location"] == LOGIN
+    assert client.session[SESSION_KEY] == str(budi.pk)
+    assert client.get(authorize)["Location"].startswith(LOGIN)  # still waiting for budi
