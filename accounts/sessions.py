@@ -4,17 +4,25 @@ Rows are written when Django signs a user in and removed when they sign out; a r
 session died another way (expiry, password change) is simply not listed.
 """
 
+import hashlib
 from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.core.cache import caches
 from django.dispatch import receiver
 from django.http import HttpRequest
 
 from accounts import audit, inserts
 from accounts.models import User, UserSession
+from sso import sessions as session_stores
 from sso.net import client_ip
+
+# Sessions of another engine than the database's or sso.sessions: a key ended once is
+# remembered in the default cache for as long as a session lives.
+_ENDED_KEY = "accounts.session-ended:{}"
 
 
 def _store(session_key: str | None = None):  # type: ignore[no-untyped-def]
@@ -54,6 +62,43 @@ def cycle_key(request: HttpRequest) -> bool:
     old_key = request.session.session_key
     request.session.cycle_key()
     return follow_new_key(request, old_key)
+
+
+def end_key_once(request: HttpRequest) -> bool:
+    """Ends the key of ``request``'s session now, ahead of the new one that completing a
+    sign-in (Django's ``login``) or a step-up (``cycle_key``) gives it, and returns whether
+    this request ended it. Of parallel requests that loaded the same session (Confirm and
+    Continue of one verified second factor or passkey, pressed twice, or sent at once from
+    copies of the browser's cookie), exactly one does: the proof held in a session completes
+    once, since completing it always ends the key it was held under.
+
+    The others get False, and nothing of their session is saved: its key is gone, so a save
+    would be refused (Django's SessionInterrupted, a 400), and the cookie sent with it would
+    replace the new key the first request gave the browser. Their caller answers as for a
+    sign-in that has ended.
+
+    Each store ends a key in one atomic step that tells whether it was still there:
+    sso.sessions (``SessionStore.end_key``) in Redis or in its row; Django's database engine
+    deletes the row (of two parallel DELETEs of one row, PostgreSQL lets one delete it). The
+    ``cycle_key`` or ``flush`` that follows then finds nothing more to delete: a sign-in makes
+    the same statements and Redis round trips as before, only in another order. A session of
+    any other engine has its key taken once in the default cache instead (``SET NX``).
+    """
+    session = request.session
+    key = session.session_key
+    if key is None:
+        return False  # never stored: no proof was held in it
+    if isinstance(session, session_stores.SessionStore):
+        ended = session.end_key()
+    elif isinstance(session, DatabaseSessionStore):
+        ended = session.model.objects.filter(session_key=key).delete()[0] > 0
+    else:
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        taken = _ENDED_KEY.format(digest)
+        ended = session_stores.add(caches["default"], taken, True, settings.SESSION_COOKIE_AGE)
+    if not ended:
+        session.modified = False
+    return ended
 
 
 def follow_new_key(request: HttpRequest, old_key: str | None) -> bool:

@@ -26,6 +26,7 @@ from accounts.signin.flows import (
     AUTH_METHODS_SESSION_KEY,
     AUTH_TIME_SESSION_KEY,
     AccountGone,
+    SigninAlreadyCompleted,
     account_gone,
     complete_signin,
     refused_as_locked,
@@ -238,6 +239,9 @@ def enrolment_code_error(attempt: attempts.Attempt, wrong: str) -> str:
 
 def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | None:
     """Confirm and Continue: signs in (or completes the step-up) and trusts this browser.
+    Returns the answer, or None when there is nothing to confirm: no verified answer, or
+    another Confirm and Continue of the same one, posted at the same moment, completed it
+    (the proof signs in once: accounts.signin.flows.complete_signin's ``once``).
 
     Trust is given whether or not the box is ticked: ticked means 14 days, not ticked means
     until midnight (seeds/000 §4, items 4 and 5).
@@ -250,6 +254,11 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
     if verified.get("method") in binding.bound_in_session(request):
         methods = sorted(pending.methods)  # the challenge does not offer it; never counted
     if pending_state.pending_flag(request, "step_up"):
+        # The new key below ends this one: of parallel Confirms only the first gives it; the
+        # others save nothing and send no cookie, so the browser keeps the first one's key
+        # (sessions.end_key_once), and none takes the row it moved for a sign-out elsewhere.
+        if not sessions.end_key_once(request):
+            return None
         next_url = safe_next_url(request, pending_state.pending_flag(request, "next")) or reverse(
             "home"
         )
@@ -270,10 +279,12 @@ def finish_challenge(request: HttpRequest, remember: bool) -> HttpResponse | Non
     # events (signin.complete, trusted_device.added): accounts.inserts.
     try:
         with signin_rows(request, user):
-            next_url = complete_signin(request, user, methods)
+            next_url = complete_signin(request, user, methods, once=True)
             trusted = trust.trust_device(request, user, remember)
     except AccountGone:  # deleted since its code was checked: no sign-in, no trusted browser
         return redirect(account_gone(request, user))
+    except SigninAlreadyCompleted:  # by a parallel Confirm: nothing written, none trusted
+        return None
     # Home is shown in place, after the rows are written (sso.in_place); anything else, such as
     # a relying app's authorize, is a redirect.
     response = show_in_place(request, next_url)

@@ -124,6 +124,9 @@ class SessionStore(DatabaseSessionStore):
         # The data (serialized) of a row written with other rows (``new_row_elsewhere``): the
         # next save writes the row only if the session changed since.
         self._row_written: bytes | None = None
+        # A key ``end_key`` ended already: the cycle_key or flush that follows has nothing of
+        # it left to delete.
+        self._ended_key: str | None = None
 
     @classmethod
     def get_model_class(cls):  # type: ignore[no-untyped-def]
@@ -362,7 +365,8 @@ class SessionStore(DatabaseSessionStore):
             self._row_written = None
         else:
             in_database = True  # another key (an admin ending a session): its row too, if any
-        self._delete_both(session_key, in_database)
+        if session_key != self._ended_key:
+            self._delete_both(session_key, in_database)
         if session_key == self.session_key:
             self._in_database = False
 
@@ -381,11 +385,29 @@ class SessionStore(DatabaseSessionStore):
         self._row_written = None
         self._session_cache = data
         self.modified = True
-        if old_key:
+        if old_key and old_key != self._ended_key:
             self._delete_both(old_key, old_in_database)
 
-    def _delete_both(self, session_key: str, in_database: bool) -> None:
-        """Ends ``session_key`` in the cache and, if it has one, its row.
+    def end_key(self) -> bool:
+        """Ends this session's key in both stores now, ahead of the new key that the
+        ``cycle_key`` or ``flush`` to follow gives the session (they then delete nothing more:
+        the same commands, made earlier). Returns whether this request ended it: False when
+        it was gone already, ended by a parallel request that had loaded the same session
+        (accounts.sessions.end_key_once), or when the session has no stored key.
+
+        One atomic step of the store that keeps the session for good tells: the row's DELETE
+        for a session that has one (of two parallel ones, one deletes the row), else the
+        cache's ``DEL`` (Redis answers one of two parallel ones with 1). Until the new key,
+        a save of this session would find its key gone (UpdateError)."""
+        if self.session_key is None or self._new_key:
+            return False
+        self._ended_key = self.session_key
+        return self._delete_both(self.session_key, self._in_database)
+
+    def _delete_both(self, session_key: str, in_database: bool) -> bool:
+        """Ends ``session_key`` in the cache and, if it has one, its row; whether it was still
+        there (in the row, for a session with one: the cache's copy may be missing after a
+        Redis restart; else in the cache).
 
         The cache key goes first (this raises while Redis is out of reach, and the session then
         stays whole in both stores), then the row, then the cache key once more: a request that
@@ -394,14 +416,15 @@ class SessionStore(DatabaseSessionStore):
         """
         cache_key = self._cache_key(session_key)
         commands = redis_commands(self._cache)
-        (self._cache if commands is None else commands).delete(cache_key)
+        ended = bool((self._cache if commands is None else commands).delete(cache_key))
         if in_database:
-            self.model.objects.filter(session_key=session_key).delete()
+            ended = self.model.objects.filter(session_key=session_key).delete()[0] > 0
             self._cache.delete(cache_key)
             if transaction.get_connection().in_atomic_block:
                 # Other requests see the row until the commit (deactivating an account ends
                 # its sessions in its transaction): what they put back until then goes too.
                 transaction.on_commit(lambda: self._cache.delete(cache_key), robust=True)
+        return ended
 
 
 class SessionMiddleware(DjangoSessionMiddleware):

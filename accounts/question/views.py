@@ -63,7 +63,12 @@ def question_step(request: HttpRequest) -> HttpResponse:
         attempt = security_question.check_answer(request, user, form.cleaned_data["answer"])
         if attempt.ok:
             security_question.clear(request)
-            return redirect(flows.complete_signin(request, user, methods, question_answered=True))
+            try:
+                return redirect(
+                    flows.complete_signin(request, user, methods, question_answered=True, once=True)
+                )
+            except flows.SigninAlreadyCompleted:  # by an answer posted with this one
+                return redirect(flows.signin_ended(request))
         if attempt.locked or (attempt.refusal and attempt.refusal.code != lockout.THROTTLED):
             security_question.clear(request)
             messages.error(request, _("This account is locked. Try again later."))

@@ -23,6 +23,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts import attempts, audit, devices, inserts, lockout
+from accounts import sessions as user_sessions
 from accounts.models import User, deleted_meanwhile
 from accounts.question import flows as security_question
 from accounts.usernames import canonical_username
@@ -340,7 +341,12 @@ def refused_as_locked(request: HttpRequest, user: User) -> str | None:
 
 
 def complete_signin(
-    request: HttpRequest, user: User, methods: list[str], *, question_answered: bool = False
+    request: HttpRequest,
+    user: User,
+    methods: list[str],
+    *,
+    question_answered: bool = False,
+    once: bool = False,
 ) -> str:
     """Signs the user in and returns where to send them.
 
@@ -350,12 +356,21 @@ def complete_signin(
     sign-in writes (user session, audit event, known device, ``last_login``) go in one
     statement (accounts.inserts.together). A locked account is not signed in
     (``refused_as_locked``): the username page, told why.
+
+    ``once``: the sign-in completes a proof held in the session (a verified second factor or
+    passkey, and the question answered after one), which signs in once however many requests
+    confirm it at the same moment: the session's key is ended first
+    (accounts.sessions.end_key_once), and a request that finds it ended already raises
+    ``SigninAlreadyCompleted`` before anything is signed in or written. A password is checked
+    anew by each request that posts it and needs none of this.
     """
     if (refused := refused_as_locked(request, user)) is not None:
         return refused
     if not question_answered and security_question.is_due(user):
         security_question.begin(request, user, methods)
         return reverse("accounts:security_question")
+    if once and not user_sessions.end_key_once(request):
+        raise SigninAlreadyCompleted
     try:
         with signin_rows(request, user):
             next_url = _sign_in(request, user, methods)
@@ -371,6 +386,21 @@ def complete_signin(
 
 class AccountGone(Exception):
     """The account of a sign-in was deleted before the sign-in's rows were written."""
+
+
+class SigninAlreadyCompleted(Exception):
+    """Another request completed this sign-in first (``complete_signin`` with ``once``): its
+    Confirm and Continue was posted twice at one moment. Nothing was signed in or written,
+    and nothing of the session will be saved; the caller answers as for a sign-in that has
+    ended (``signin_ended``)."""
+
+
+def signin_ended(request: HttpRequest) -> str:
+    """After ``SigninAlreadyCompleted``: the person is told as when a sign-in expires, and
+    sent to the username page (which leads Home a browser that has the session the first
+    request signed in). Returns its address."""
+    messages.error(request, _("Your sign-in has expired. Please sign in again."))
+    return reverse("accounts:login")
 
 
 @contextmanager

@@ -83,7 +83,10 @@ def confirm_signin(request: HttpRequest) -> str | None:
     The passkey belongs to the owner's sign-in, begun or found by ``remember_verified``; it
     confirms none begun in another way since. Verified while someone was signed in, it began
     none: a fresh sign-in asked for afterwards in another tab (an app's prompt=login) is not
-    met by it, nor ended by it as beginning the owner's one here would end it."""
+    met by it, nor ended by it as beginning the owner's one here would end it.
+
+    The passkey signs in once: of parallel Confirm and Continue posts of it, the ones after
+    the first raise ``flows.SigninAlreadyCompleted`` (``complete_signin``'s ``once``)."""
     passkey = verified_passkey(request)
     request.session.pop(VERIFIED_SESSION_KEY, None)
     if passkey is None:
@@ -94,4 +97,4 @@ def confirm_signin(request: HttpRequest) -> str | None:
     state = flows.current_signin(request)
     if state is None or canonical_username(state.username) != user.username_canonical:
         return None
-    return flows.complete_signin(request, user, methods=list(PASSKEY_AMR))
+    return flows.complete_signin(request, user, methods=list(PASSKEY_AMR), once=True)

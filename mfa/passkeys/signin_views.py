@@ -115,7 +115,14 @@ def signin_confirm(request: HttpRequest) -> HttpResponse:
             # Left as it is: the passkey verified since is another sign-in's to confirm.
             messages.error(request, flows.another_signin_began())
             return redirect("accounts:login")
-        target = signin.confirm_signin(request)
+        try:
+            target = signin.confirm_signin(request)
+        except flows.SigninAlreadyCompleted:  # by a Confirm and Continue posted with this one
+            target = None
+        if target is None and not request.user.is_authenticated:
+            # Nothing to confirm (any more): told as the challenge's Confirm and Continue
+            # tells it. Someone signed in is led Home by the username page, told nothing.
+            return redirect(flows.signin_ended(request))
         return redirect(target or "accounts:login")
     passkey = signin.verified_passkey(request)
     if passkey is None:

@@ -70,10 +70,12 @@ def expected_counts() -> dict[str, int]:
         # statement (accounts.attempts.SuccessRecord), 3 give backs, session update (Trust
         # this device's page asks nothing)
         "code": 21,
-        # session, pending user (its row alone), new session key (is it free, insert, old one
-        # read and deleted), counters cleared, one statement for the new rows (user session,
-        # known and trusted device, both audit events), last_login and whether the account
-        # knew a browser before (accounts.inserts), session update
+        # session, pending user (its row alone), the old session row deleted (first, so that
+        # of parallel Confirms only one signs in: accounts.sessions.end_key_once), new session
+        # key (is it free, insert, old one read: gone), counters cleared, one statement for
+        # the new rows (user session, known and trusted device, both audit events),
+        # last_login and whether the account knew a browser before (accounts.inserts),
+        # session update
         "confirm": 9,
     }
     if connection.vendor != "postgresql":
@@ -292,8 +294,9 @@ REDIS_ROUND_TRIPS = {
     # the same three: the challenge's count of answers is reserved in the counters' one
     # script (accounts.attempts.AnswerLimit)
     "code": 3,
-    # the session read; the old session dropped; the signed-in session's key taken and
-    # written, with the attempt counter's clear ahead of it; Home's relying apps (cache)
+    # the session read; the old session dropped (its DEL tells whether this Confirm is the
+    # one that signs in: accounts.sessions.end_key_once); the signed-in session's key taken
+    # and written, with the attempt counter's clear ahead of it; Home's relying apps (cache)
     "confirm": 4,
 }
 
