@@ -9,6 +9,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.core.cache import caches
@@ -99,6 +100,17 @@ def end_key_once(request: HttpRequest) -> bool:
     if not ended:
         session.modified = False
     return ended
+
+
+def renew_key(request: HttpRequest) -> None:
+    """A new key for the session of ``request`` after ``end_key_once`` ended its key, when
+    the request goes on without signing anyone in (a sign-in's proof carried to its security
+    question). A signed-in session (a fresh sign-in asked for over it) takes its UserSession
+    row along (``cycle_key``); one signed out elsewhere meanwhile goes on signed out."""
+    if not request.user.is_authenticated:
+        request.session.cycle_key()
+    elif not cycle_key(request):
+        request.user = AnonymousUser()
 
 
 def follow_new_key(request: HttpRequest, old_key: str | None) -> bool:

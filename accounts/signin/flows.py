@@ -367,6 +367,13 @@ def complete_signin(
     if (refused := refused_as_locked(request, user)) is not None:
         return refused
     if not question_answered and security_question.is_due(user):
+        if once:
+            # The proof is carried to the question once, as it signs in once: the caller
+            # trusts this browser after it (mfa.flows.finish_challenge), which each of
+            # parallel Confirms did. The session goes on under a new key.
+            if not user_sessions.end_key_once(request):
+                raise SigninAlreadyCompleted
+            user_sessions.renew_key(request)
         security_question.begin(request, user, methods)
         return reverse("accounts:security_question")
     if once and not user_sessions.end_key_once(request):

@@ -160,6 +160,37 @@ def test_parallel_right_answers_to_the_question_after_a_code_sign_in_once(
     _signs_in_once(account, answered)
 
 
+def test_parallel_confirms_of_one_code_before_the_question_trust_one_browser(
+    make_user, password, sessions_in, settings
+):
+    """With the security question due, Confirm and Continue of the verified code trusts the
+    browser and leads to the question: of parallel ones, one does. Each copy used to trust a
+    browser of its own (eight trusted-browser rows and cookies for one code), so a copy of
+    the pending cookie got a trusted browser beside the person's."""
+    from accounts.question import flows as question_policy
+
+    settings.ACCOUNTS_SECURITY_QUESTION_ENABLED = True
+    account = make_user("ani")
+    app = _authenticator_app(account)
+    question_policy.set_question(account, "Kota lahir?", "Mataram")
+    browser = Client()
+    assert led_to(sign_in(browser, "ani", password)) == "/security/challenge/totp/"
+    browser.post("/security/challenge/totp/", {"code": app.now()})
+
+    answered = _post_at_once(browser, CONFIRM, {"remember": "on"})
+    to_question = [(copy, key) for copy, answer, key in answered if led_to(answer) == QUESTION]
+    assert len(to_question) == 1
+    assert [key for _copy, _answer, key in answered if key] == [to_question[0][1]]
+    assert {led_to(answer) for _copy, answer, _key in answered} == {QUESTION, LOGIN}
+    assert TrustedDevice.objects.filter(user=account).count() == 1
+    added = AuditEvent.objects.filter(user=account, kind=audit.TRUSTED_DEVICE_ADDED)
+    assert added.count() == 1
+    winner = to_question[0][0]
+    mark = winner.get(QUESTION).context["page_mark"]
+    assert led_to(winner.post(QUESTION, {"answer": "Mataram", "signin": mark})) == "/"
+    assert winner.get("/").context["user"] == account
+
+
 def test_parallel_confirms_of_one_step_up_give_the_session_one_new_key(
     make_user, password, sessions_in
 ):
