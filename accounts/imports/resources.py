@@ -331,7 +331,10 @@ def groups_of_accounts(usernames: Iterable[object]) -> dict[int, set[str]]:
     in any spelling: matched by the canonical form, as rows are) names, by the account's id;
     an account in no group, or no account, is left out. One query for every
     ``NAMES_PER_QUERY`` names (or the database's own limit of parameters)."""
-    names = sorted({canonical_username(str(cell or "")) for cell in usernames} - {""})
+    folded = {canonical_username(str(cell or "")) for cell in usernames}
+    # A name with a NUL names no account, and its row is refused in its column
+    # (before_import_row); PostgreSQL would refuse the whole query for it.
+    names = sorted(name for name in folded if name and "\x00" not in name)
     size = connection.features.max_query_params or NAMES_PER_QUERY
     memberships = User.groups.through.objects
     found: dict[int, set[str]] = {}

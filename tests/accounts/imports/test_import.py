@@ -134,6 +134,16 @@ def test_a_nul_in_a_cell_is_refused_in_its_column():
     assert not User.objects.exists()
 
 
+def test_a_nul_in_a_username_is_refused_in_its_column_in_a_non_superuser_s_file(make_user):
+    """The groups of a non-superuser's file are read for every username cell before any row
+    is: a NUL there was sent to PostgreSQL, whose error became the file's message."""
+    make_user("rina")
+    text = "username,name,email,groups\nri\x00na,Rina,rina@example.com,\n"
+    report = _import(text, allow_privileged=False)
+    assert report.file_errors == []
+    assert report.row_errors == [(1, ["username: Null characters are not allowed."])]
+
+
 def test_bad_encoding_too_big_and_not_a_workbook(settings):
     with pytest.raises(FileRefused, match="not UTF-8"):
         read_dataset(
