@@ -93,3 +93,34 @@ def test_a_step_up_keeps_the_session_listed_and_ended_by_sign_out_everywhere(
     assert [row.session_key for row in live_sessions(user)] == [key]
     assert end_other_sessions(None, user) == 1
     assert client.get("/")["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("engine", ["sso.sessions", "django.contrib.sessions.backends.db"])
+def test_another_account_signing_in_over_a_live_session_with_the_question_keeps_rows_right(
+    client, make_user, password, engine, settings
+):
+    """The verified code is carried to the security question under a new key of the session
+    (one Confirm and Continue completes it): the live session's row follows that key, and the
+    second account's sign-in after the answer signs the first out as without the question."""
+    from accounts.question import flows as question_policy
+
+    settings.SESSION_ENGINE = engine
+    settings.ACCOUNTS_SECURITY_QUESTION_ENABLED = True
+    first, second = make_user("ani"), make_user("budi")
+    assert led_to(sign_in(client, "ani", password)) == "/"
+    _ask_fresh_signin(client)
+    question_policy.set_question(second, "Kota lahir?", "Mataram")
+    phone = _phone(second)
+    assert led_to(sign_in(client, "budi", password)) == "/security/challenge/totp/"
+    assert led_to(validate(client, "totp", phone.now())) == "/security/challenge/confirm/"
+    old = client.session.session_key
+    assert led_to(confirm(client)) == "/accounts/login/question/"
+    assert client.session.session_key != old
+    assert _rows(first) == [client.session.session_key]  # still signed in, under the new key
+    mark = client.get("/accounts/login/question/").context["page_mark"]
+    answer = client.post("/accounts/login/question/", {"answer": "Mataram", "signin": mark})
+    assert led_to(answer) == "/"
+    key = client.session.session_key
+    assert _rows(first) == []
+    assert _rows(second) == [key]
+    assert client.get("/").context["user"] == second
