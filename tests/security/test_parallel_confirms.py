@@ -135,24 +135,31 @@ def test_parallel_confirms_of_one_verified_passkey_sign_in_once(
     _signs_in_once(account, _post_at_once(browser, PASSKEY_CONFIRM, {"signin": mark}))
 
 
-def test_parallel_right_answers_to_the_question_after_a_code_sign_in_once(
-    make_user, password, sessions_in, settings
-):
-    """With the security question after the second factor (seeds/003), the verified code is
-    carried to the question's page: its answer, sent at once from copies of the browser, signs
-    in once too."""
+def _code_verified_with_the_question_due(make_user, password) -> tuple[User, Client]:
+    """ani, with an authenticator and a security question (due: the caller enables it), signed
+    in with her password and a right code: her browser is at Confirm and Continue."""
     from accounts.question import flows as question_policy
 
-    settings.ACCOUNTS_SECURITY_QUESTION_ENABLED = True
-    # Each answer is a counted attempt, reserved before its check: no more of them at once
-    # than the lock's threshold, which would refuse the rest for another reason.
-    settings.ACCOUNTS_LOCKOUT_THRESHOLD = PARALLEL + 1
     account = make_user("ani")
     app = _authenticator_app(account)
     question_policy.set_question(account, "Kota lahir?", "Mataram")
     browser = Client()
     assert led_to(sign_in(browser, "ani", password)) == "/security/challenge/totp/"
     browser.post("/security/challenge/totp/", {"code": app.now()})
+    return account, browser
+
+
+def test_parallel_right_answers_to_the_question_after_a_code_sign_in_once(
+    make_user, password, sessions_in, settings
+):
+    """With the security question after the second factor (seeds/003), the verified code is
+    carried to the question's page: its answer, sent at once from copies of the browser, signs
+    in once too."""
+    settings.ACCOUNTS_SECURITY_QUESTION_ENABLED = True
+    # Each answer is a counted attempt, reserved before its check: no more of them at once
+    # than the lock's threshold, which would refuse the rest for another reason.
+    settings.ACCOUNTS_LOCKOUT_THRESHOLD = PARALLEL + 1
+    account, browser = _code_verified_with_the_question_due(make_user, password)
     assert led_to(browser.post(CONFIRM, {"remember": ""})) == QUESTION
     mark = browser.get(QUESTION).context["page_mark"]
 
@@ -167,15 +174,8 @@ def test_parallel_confirms_of_one_code_before_the_question_trust_one_browser(
     browser and leads to the question: of parallel ones, one does. Each copy used to trust a
     browser of its own (eight trusted-browser rows and cookies for one code), so a copy of
     the pending cookie got a trusted browser beside the person's."""
-    from accounts.question import flows as question_policy
-
     settings.ACCOUNTS_SECURITY_QUESTION_ENABLED = True
-    account = make_user("ani")
-    app = _authenticator_app(account)
-    question_policy.set_question(account, "Kota lahir?", "Mataram")
-    browser = Client()
-    assert led_to(sign_in(browser, "ani", password)) == "/security/challenge/totp/"
-    browser.post("/security/challenge/totp/", {"code": app.now()})
+    account, browser = _code_verified_with_the_question_due(make_user, password)
 
     answered = _post_at_once(browser, CONFIRM, {"remember": "on"})
     to_question = [(copy, key) for copy, answer, key in answered if led_to(answer) == QUESTION]

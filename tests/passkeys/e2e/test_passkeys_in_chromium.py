@@ -244,6 +244,28 @@ def test_an_autofill_request_that_ends_by_itself_shows_no_error(page: Page, user
     )
 
 
+def budi_begins_in_another_tab(page: Page) -> Page:
+    """Another tab of the same browser, where budi types his name, Next and Sign in with
+    passkey (the username page's copy of step 2 posts the name with the choice: budi's
+    sign-in begins); returns that tab."""
+    other_tab = page.context.new_page()
+    other_tab.goto("/accounts/login/")
+    other_tab.get_by_label("Username").fill("budi")
+    other_tab.get_by_role("button", name="Next").click()
+    other_tab.get_by_role("link", name="Sign in with passkey").click()
+    expect(other_tab.get_by_text("Signing in as budi")).to_be_visible()
+    return other_tab
+
+
+def refused_while_budi_goes_on(page: Page, other_tab: Page) -> None:
+    """``page``, answered for a sign-in that has ended, is on the username page saying why;
+    budi's sign-in in ``other_tab`` is still under way."""
+    expect(page.get_by_text("The sign-in on that page has ended")).to_be_visible()
+    expect(page.get_by_label("Username")).to_be_visible()
+    other_tab.reload()
+    expect(other_tab.get_by_text("Signing in as budi")).to_be_visible()
+
+
 def test_continue_on_a_passkey_page_left_open_while_another_sign_in_began(
     without_autofill: Page, user, password
 ):
@@ -260,19 +282,10 @@ def test_continue_on_a_passkey_page_left_open_while_another_sign_in_began(
     page.get_by_role("link", name="Sign in with passkey").click()
     expect(page.get_by_role("button", name="Continue")).to_be_visible()
 
-    other_tab = page.context.new_page()
-    other_tab.goto("/accounts/login/")
-    other_tab.get_by_label("Username").fill("budi")
-    other_tab.get_by_role("button", name="Next").click()
-    # The username page's copy of step 2 posts the name with the choice: budi's sign-in begins.
-    other_tab.get_by_role("link", name="Sign in with passkey").click()
-    expect(other_tab.get_by_text("Signing in as budi")).to_be_visible()
+    other_tab = budi_begins_in_another_tab(page)
 
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_text("The sign-in on that page has ended")).to_be_visible()
-    expect(page.get_by_label("Username")).to_be_visible()
-    other_tab.reload()
-    expect(other_tab.get_by_text("Signing in as budi")).to_be_visible()
+    refused_while_budi_goes_on(page, other_tab)
 
 
 def test_the_passkey_button_of_a_username_page_left_open_while_another_sign_in_began(
@@ -286,15 +299,7 @@ def test_the_passkey_button_of_a_username_page_left_open_while_another_sign_in_b
     page.goto("/accounts/login/")
     expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_visible()
 
-    other_tab = page.context.new_page()
-    other_tab.goto("/accounts/login/")
-    other_tab.get_by_label("Username").fill("budi")
-    other_tab.get_by_role("button", name="Next").click()
-    other_tab.get_by_role("link", name="Sign in with passkey").click()
-    expect(other_tab.get_by_text("Signing in as budi")).to_be_visible()
+    other_tab = budi_begins_in_another_tab(page)
 
     page.get_by_role("button", name="Sign in with a passkey").click()
-    expect(page.get_by_text("The sign-in on that page has ended")).to_be_visible()
-    expect(page.get_by_label("Username")).to_be_visible()
-    other_tab.reload()
-    expect(other_tab.get_by_text("Signing in as budi")).to_be_visible()
+    refused_while_budi_goes_on(page, other_tab)
