@@ -16,7 +16,11 @@ that signs the person in:
   again") meanwhile, as the rate limits of every step that checks a secret need it anyway, and
   the sign-in carries on once it is back;
 - a request that changes or ends a session while Redis is out of reach gets the "try again"
-  page (503) from ``SessionMiddleware`` below, and the session stays as it was in both stores.
+  page (503) from ``SessionMiddleware`` below, and the session stays as it was in both stores,
+  except where its key was already ended before Redis went (Confirm and Continue ends the
+  pending session's key first, ``end_key``, so that the proof completes once): that sign-in
+  starts again from the username page, and rows the request wrote meanwhile (its
+  ``signin.complete`` event, a UserSession row for a key never stored) stay.
   The cache is written (or the key deleted) first and the database second, so the cache is
   never left older than the database: an ended session cannot come back from the cache once
   Redis is back. A new signed-in session's first row is written by the sign-in in the
