@@ -97,6 +97,27 @@ function startCountdown(element) {
   tick();
 }
 
+// A form is sent once: pressed again while its answer is on the way (a double click), it is
+// not sent a second time. A step such as Confirm and Continue completes once; a second copy is
+// answered as a sign-in that has ended, and the browser, which shows the last answer, would
+// show that one. Forms whose submit a script took over (defaultPrevented) are left alone. The
+// form may be sent again after a while (an answer that never came, or one that was a download
+// and left the page as it was), and when the page comes back from the back-forward cache.
+const RESEND_AFTER_MS = 8000;
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (event.defaultPrevented || !(form instanceof HTMLFormElement)) return;
+  if (form.dataset.sending) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sending = "1";
+  setTimeout(() => { delete form.dataset.sending; }, RESEND_AFTER_MS);
+});
+window.addEventListener("pageshow", () => {
+  document.querySelectorAll("form[data-sending]").forEach((form) => { delete form.dataset.sending; });
+});
+
 describeErrors();
 linkDescriptions();
 document.querySelectorAll("[data-countdown]").forEach(startCountdown);

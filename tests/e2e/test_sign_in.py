@@ -181,3 +181,26 @@ def test_forgot_password_mails_a_link_that_sets_a_new_password(
     person.click("Sign in", role="link")
     person.sign_in_with_password("ani", new_password)
     person.is_home("Ani")
+
+
+def test_confirm_and_continue_pressed_twice_signs_in(person: Person, user, phone, password):
+    """A double click on Confirm and Continue: the browser sends the form once (portal.js),
+    so the person lands on Home, signed in. Sent twice, one Confirm completes the sign-in and
+    the other, answered as a sign-in that has ended, left the browser on the username page
+    saying the sign-in had expired."""
+    person.sign_in_with_password("ani", password)
+    person.is_asked_for("Authenticator")
+    person.validate(phone.now())
+    person.sees_heading("Verified")
+    pages = person.documents_fetched()
+
+    button = person.page.get_by_role("button", name="Confirm and Continue").bounding_box()
+    x, y = button["x"] + button["width"] / 2, button["y"] + button["height"] / 2
+    person.page.mouse.click(x, y)
+    person.page.wait_for_timeout(30)  # the first answer is on its way: pressed again
+    person.page.mouse.click(x, y)
+
+    person.is_home("Ani")
+    assert pages.count(("POST", "/security/challenge/confirm/")) == 1
+    person.page.reload()
+    person.is_home("Ani")
