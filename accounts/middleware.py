@@ -12,11 +12,11 @@ from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from accounts.devices import set_device_cookie
 from accounts.language import set_language_cookie
 from accounts.models import deleted_meanwhile
+from accounts.signin.flows import signin_expired_message
 from mfa.rollout.middleware import rollout_gate
 from sso.request_input import speaks_json
 from sso.saml.middleware import chain_single_logout
@@ -88,7 +88,7 @@ class AccountMiddleware:
         if user is None or not user.is_authenticated or not deleted_meanwhile(user, exception):
             return None
         logout(request)
-        message = _("Your sign-in has expired. Please sign in again.")
+        message = signin_expired_message()
         messages.error(request, message)  # shown on the username page, where both lead
         if speaks_json(request):  # a script's step (passkeys.js goes to the answer's redirect)
             answer = {

@@ -31,6 +31,7 @@ from accounts.signin.flows import (
     complete_signin,
     refused_as_locked,
     safe_next_url,
+    signin_expired_message,
     signin_rows,
 )
 from mfa import binding, codes, notices, totp, trust
@@ -163,7 +164,7 @@ def answer_challenge(request: HttpRequest, method: ChallengeMethod, data: dict) 
     a try refused as too fast is not a wrong answer and counts nowhere."""
     pending = pending_state.current_pending(request)
     if pending is None:
-        return Answer(False, _("Your sign-in has expired. Please sign in again."), signed_out=True)
+        return Answer(False, signin_expired_message(), signed_out=True)
     if pending.user.is_locked:
         pending_state.clear_pending(request)
         return Answer(False, _("This account is locked. Try again later."), signed_out=True)

@@ -51,8 +51,7 @@ def question_step(request: HttpRequest) -> HttpResponse:
     """The sign-in step after the second factor when the policy asks for it."""
     pending = security_question.pending_user(request)
     if pending is None:
-        messages.error(request, _("Your sign-in has expired. Please sign in again."))
-        return redirect("accounts:login")
+        return redirect(flows.signin_ended(request))
     user, methods = pending
     if request.method == "POST" and flows.posted_for_another(request, user.pk):
         messages.error(request, flows.another_signin_began())

@@ -402,11 +402,17 @@ class SigninAlreadyCompleted(Exception):
     ended (``signin_ended``)."""
 
 
+def signin_expired_message() -> str:
+    """What a person is told when the sign-in they were in has ended under them (expired,
+    completed by another request, their account gone): already translated."""
+    return _("Your sign-in has expired. Please sign in again.")
+
+
 def signin_ended(request: HttpRequest) -> str:
-    """After ``SigninAlreadyCompleted``: the person is told as when a sign-in expires, and
-    sent to the username page (which leads Home a browser that has the session the first
+    """Tells the person their sign-in has ended (``signin_expired_message``), for the username
+    page, where it sends them (which leads Home a browser that has the session another
     request signed in). Returns its address."""
-    messages.error(request, _("Your sign-in has expired. Please sign in again."))
+    messages.error(request, signin_expired_message())
     return reverse("accounts:login")
 
 
@@ -437,8 +443,7 @@ def account_gone(request: HttpRequest, user: User) -> str:
         request, audit.SIGNIN_COMPLETE, audit.REFUSED, user=None, username=user.username,
         reason="account_deleted",
     )  # fmt: skip
-    messages.error(request, _("Your sign-in has expired. Please sign in again."))
-    return reverse("accounts:login")
+    return signin_ended(request)
 
 
 def _sign_in(request: HttpRequest, user: User, methods: list[str]) -> str:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.signin.flows import another_signin_began, safe_next_url
+from accounts.signin.flows import another_signin_began, safe_next_url, signin_ended
 from mfa import binding, flows, totp
 from mfa.challenge import pending as pending_state
 from mfa.forms import CodeForm, TrustForm
@@ -28,8 +28,7 @@ def _expired(request: HttpRequest) -> HttpResponse:
     Home, without telling a signed-in person that their sign-in expired; else the username."""
     if request.user.is_authenticated:
         return redirect("home")
-    messages.error(request, _("Your sign-in has expired. Please sign in again."))
-    return redirect("accounts:login")
+    return redirect(signin_ended(request))
 
 
 def _from_another_signin(request: HttpRequest) -> HttpResponse | None:
