@@ -276,6 +276,11 @@ ACCOUNTS_TERMS_URL = env.str("ACCOUNTS_TERMS_URL", default="")
 # Bulk import (accounts/imports): the largest file (bytes) and the most rows one file may have.
 ACCOUNTS_IMPORT_MAX_BYTES = env.int("ACCOUNTS_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 ACCOUNTS_IMPORT_MAX_ROWS = env.int("ACCOUNTS_IMPORT_MAX_ROWS", default=50_000)
+# The most rows the admin's Import takes (at most ACCOUNTS_IMPORT_MAX_ROWS). Its preview and its
+# confirmation each run in one web request, which must end within the web server's timeout
+# (gunicorn's default: 30 s); 5,000 rows take about 9 s each on a quiet 2-core machine
+# (docs/performance.md). Larger files go through manage.py import_accounts, which has no timeout.
+ACCOUNTS_IMPORT_ADMIN_MAX_ROWS = env.int("ACCOUNTS_IMPORT_ADMIN_MAX_ROWS", default=5_000)
 # django-import-export: a cell that starts with = + - @ is exported as text, never as a formula.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -13,6 +13,7 @@ from typing import IO
 
 import tablib
 from django.conf import settings
+from django.db import IntegrityError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
@@ -20,10 +21,15 @@ from import_export.results import Result, RowResult
 from tablib.exceptions import InvalidDimensions
 
 from accounts import audit
-from accounts.imports.resources import AccountResource, column_of
+from accounts.imports.resources import (
+    AccountResource,
+    changed_elsewhere_message,
+    column_of,
+    too_many_rows,
+)
 from accounts.invitations.flows import InvitationRefused, send_invitation
 from accounts.invitations.models import InvitationBatch
-from accounts.models import User
+from accounts.models import AccountDeleted, User
 
 
 class FileRefused(ValueError):
@@ -137,7 +143,7 @@ def row_errors(result: Result) -> list[RowError]:
     writing a row (the database refused it) names none.
     """
     errors = [
-        RowError(number, "", str(error.error))
+        RowError(number, "", _write_refusal(error.error))
         for number, found in result.row_errors()
         for error in found
     ]
@@ -149,6 +155,15 @@ def row_errors(result: Result) -> list[RowError]:
     ]
     # A stable sort: a row's messages keep the order the rules found them in.
     return sorted(errors, key=lambda error: (error.row, error.column))
+
+
+def _write_refusal(error: Exception) -> str:
+    """A row's error raised while writing it, as the row's message: the database's refusal of a
+    row whose account someone else added (the unique username) or deleted (``AccountDeleted``)
+    during the import says so; any other error as it is."""
+    if isinstance(error, IntegrityError | AccountDeleted):
+        return changed_elsewhere_message()
+    return str(error)
 
 
 @dataclass
@@ -216,10 +231,7 @@ def import_dataset(
     """
     report = ImportReport(dry_run=dry_run)
     if len(dataset) > settings.ACCOUNTS_IMPORT_MAX_ROWS:
-        report.file_errors.append(
-            _("The file has %(rows)d rows; at most %(max)d are allowed.")
-            % {"rows": len(dataset), "max": settings.ACCOUNTS_IMPORT_MAX_ROWS}
-        )
+        report.file_errors.append(too_many_rows(len(dataset), settings.ACCOUNTS_IMPORT_MAX_ROWS))
         return report
     resource = AccountResource(allow_privileged=allow_privileged)
     result = resource.import_data(

@@ -8,7 +8,7 @@ two rows whose usernames fold to the same name are an error. New accounts get no
 invitation sets it). Any error, in any row, rolls the whole file back (``import_file``).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import tablib
 from diff_match_patch import diff_match_patch
@@ -25,6 +25,10 @@ from import_export import fields, resources, widgets
 from accounts.models import User
 from accounts.usernames import canonical_username
 
+# The attributes of an account being imported that hold its groups (``KnownGroups``) and the
+# values of its columns as the import read them (``AccountResource.do_instance_save``).
+KNOWN_GROUPS = "_import_known_groups"
+READ_VALUES = "_import_read_values"
 REQUIRED_COLUMNS = ("username", "name", "email")
 OPTIONAL_COLUMNS = ("phone", "groups", "is_staff", "language")
 # Usernames in one query of ``groups_of_accounts`` on a database that sets no limit of its
@@ -38,7 +42,33 @@ class ColumnsError(ValueError):
 
 
 class TooManyRows(ValueError):
-    """The file has more rows than ACCOUNTS_IMPORT_MAX_ROWS."""
+    """The file has more rows than the import takes (``too_many_rows``)."""
+
+
+def too_many_rows(rows: int, most: int) -> str:
+    """Why a file of ``rows`` rows is refused by an import that takes at most ``most``: one
+    bounded below ACCOUNTS_IMPORT_MAX_ROWS (the admin's, ACCOUNTS_IMPORT_ADMIN_MAX_ROWS) names
+    the command that takes more (already translated)."""
+    command_most = settings.ACCOUNTS_IMPORT_MAX_ROWS
+    if most >= command_most:
+        return _("The file has %(rows)d rows; at most %(max)d are allowed.") % {
+            "rows": rows,
+            "max": most,
+        }
+    return _(
+        "The file has %(rows)d rows; an import here takes at most %(max)d. Split the file, "
+        "or import it with manage.py import_accounts, which takes up to %(command_max)d rows."
+    ) % {"rows": rows, "max": most, "command_max": command_most}
+
+
+def changed_elsewhere_message() -> str:
+    """What a row says whose write the database refused because its account was added or
+    deleted by someone else while the file was imported (the file's accounts are read once, at
+    its start): already translated."""
+    return _(
+        "Someone else added or deleted this row's account while the file was being imported, "
+        "so nothing was imported. Import the file again."
+    )
 
 
 class GroupNamesWidget(widgets.ManyToManyWidget):
@@ -54,11 +84,34 @@ class GroupNamesWidget(widgets.ManyToManyWidget):
 
     def clean(self, value, row=None, **kwargs):  # type: ignore[no-untyped-def]
         names = self.names(value)
-        found = Group.objects.filter(name__in=names)
+        groups = getattr(self, "groups", None)  # every group, when an import has read them
+        if groups is not None:
+            found = [groups[name] for name in dict.fromkeys(names) if name in groups]
+        else:
+            found = Group.objects.filter(name__in=names)
         unknown = sorted(set(names) - {group.name for group in found})
         if unknown:
             raise ValueError(_("Unknown groups: %(names)s") % {"names": ", ".join(unknown)})
         return found
+
+
+class KnownGroups(list):
+    """An account's groups as the import knows them (``AccountResource``): the groups the file's
+    accounts had when it was read, then those a row gave. Read like the account's related
+    manager (``all()``), so that the preview's diff and the unchanged-row check of
+    django-import-export read no rows for them."""
+
+    def all(self) -> "KnownGroups":
+        return self
+
+
+class GroupsField(fields.Field):
+    """The ``groups`` column. An account the import holds (``KNOWN_GROUPS`` set on it) has its
+    groups from there; any other (the admin's Export) has them read from the database."""
+
+    def get_value(self, instance):  # type: ignore[no-untyped-def]
+        known = getattr(instance, KNOWN_GROUPS, None)
+        return known if known is not None else super().get_value(instance)
 
 
 class StrictBooleanWidget(widgets.BooleanWidget):
@@ -138,7 +191,7 @@ class AccountResource(resources.ModelResource):
     name = fields.Field(attribute="full_name", column_name="name")
     email = fields.Field(attribute="email", column_name="email")
     phone = fields.Field(attribute="phone", column_name="phone")
-    groups = fields.Field(
+    groups = GroupsField(
         attribute="groups", column_name="groups", widget=GroupNamesWidget(), m2m_add=False
     )
     # An empty cell leaves staff status as it is (new accounts: not staff).
@@ -164,21 +217,36 @@ class AccountResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
 
-    def __init__(self, allow_privileged: bool = False, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, allow_privileged: bool = False, max_rows: int | None = None, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.allow_privileged = allow_privileged
+        # The most rows a file may have here (never above ACCOUNTS_IMPORT_MAX_ROWS).
+        limit = settings.ACCOUNTS_IMPORT_MAX_ROWS
+        self.max_rows = min(max_rows, limit) if max_rows is not None else limit
         self._seen: dict[str, int] = {}
         self._columns: tuple[str, ...] = ()
         self._groups_before: dict[int, set[str]] = {}
+        self._accounts: dict[str, User] = {}
+        self._all_groups: dict[str, Group] = {}
 
     def before_import(self, dataset, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        try:
+            self._read_file(dataset)
+        except (TooManyRows, ColumnsError):
+            # import-export records a file's error and goes on to import its rows, each with
+            # its savepoint, instance and diff: a refused file has none left to read.
+            del dataset[:]
+            raise
+
+    def _read_file(self, dataset: tablib.Dataset) -> None:
+        """Checks the file's size and columns, and reads what its rows need of the database
+        at once. Raises TooManyRows or ColumnsError."""
         # Every path counts the rows before reading one (manage.py import_accounts does it
         # before this resource is made; the admin's preview and confirm, here).
-        if len(dataset) > settings.ACCOUNTS_IMPORT_MAX_ROWS:
-            raise TooManyRows(
-                _("The file has %(rows)d rows; at most %(max)d are allowed.")
-                % {"rows": len(dataset), "max": settings.ACCOUNTS_IMPORT_MAX_ROWS}
-            )
+        if len(dataset) > self.max_rows:
+            raise TooManyRows(too_many_rows(len(dataset), self.max_rows))
         drop_unnamed_columns(dataset)
         headers = tuple((header or "").strip() for header in dataset.headers or ())
         missing = [name for name in REQUIRED_COLUMNS if name not in headers]
@@ -206,11 +274,17 @@ class AccountResource(resources.ModelResource):
         dataset.headers = list(headers)
         self._columns = headers
         self._seen = {}
+        # The accounts the file names, read here for every row at once (the rows are matched
+        # by canonical name): import-export read each row's account by itself, and Django's
+        # unique checks read two more rows per new account (validate_instance).
+        self._accounts = accounts_named(dataset["username"])
         # The groups each account has before the file, for privilege_changes: read here for
         # every row at once, not once per existing account as its row is checked.
         self._groups_before = {}
-        if not self.allow_privileged and "groups" in headers:
+        if "groups" in headers:
             self._groups_before = groups_of_accounts(dataset["username"])
+            self._all_groups = {group.name: group for group in Group.objects.all()}
+            self.fields["groups"].widget.groups = self._all_groups
 
     def after_import(self, dataset, result, **kwargs) -> None:  # type: ignore[no-untyped-def]
         # import-export names the preview's columns before before_import has read the file's
@@ -229,7 +303,7 @@ class AccountResource(resources.ModelResource):
         return PreviewDiff
 
     def get_instance(self, instance_loader, row):  # type: ignore[no-untyped-def]
-        return User.objects.find_by_username(str(row.get("username") or ""))
+        return self._accounts.get(canonical_username(str(row.get("username") or "")))
 
     def before_import_row(self, row, **kwargs) -> None:  # type: ignore[no-untyped-def]
         username = str(row.get("username") or "").strip()
@@ -312,18 +386,95 @@ class AccountResource(resources.ModelResource):
     def after_init_instance(self, instance, new, row, **kwargs) -> None:  # type: ignore[no-untyped-def]
         if new:
             instance.set_unusable_password()
+        else:
+            setattr(instance, READ_VALUES, self._column_values(instance))
+        if "groups" in self._columns:
+            before = self._groups_before.get(instance.pk, set()) if not new else set()
+            self._know_groups(instance, before)
+
+    def do_instance_save(self, instance, is_create) -> None:  # type: ignore[no-untyped-def]
+        """A new account inserted whole; an existing one updated in the columns its row
+        changed, and in nothing else.
+
+        The file's accounts were read at its start: a whole-row save would write back what was
+        read then over what others changed since (an admin deactivating the account, removing
+        its staff status, a new password, a lock). A cell equal to what was read writes
+        nothing either, so a change made meanwhile to that column stands too."""
+        if is_create:
+            instance.save(force_insert=True)
+            return
+        read = getattr(instance, READ_VALUES)
+        changed = [
+            name for name, value in self._column_values(instance).items() if value != read[name]
+        ]
+        if changed:
+            instance.save(update_fields=changed)
+
+    def _column_values(self, instance: User) -> dict[str, object]:
+        """The model fields the file's columns set (``groups`` aside), with their values."""
+        return {
+            field.attribute: getattr(instance, field.attribute)
+            for field in self.get_import_fields()
+            if field.column_name != "groups"
+        }
+
+    def save_m2m(self, instance, row, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        # Only a cell that changes the account's groups writes them (import-export read the
+        # account's groups for every row to set them, changed or not).
+        if "groups" not in self._columns:
+            return
+        wanted = set(GroupNamesWidget.names(row.get("groups")))
+        if wanted == {group.name for group in getattr(instance, KNOWN_GROUPS)}:
+            return
+        super().save_m2m(instance, row, **kwargs)
+        self._know_groups(instance, wanted)
+
+    def _know_groups(self, instance: User, names: set[str]) -> None:
+        groups = [self._all_groups[name] for name in sorted(names) if name in self._all_groups]
+        setattr(instance, KNOWN_GROUPS, KnownGroups(groups))
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):  # type: ignore[no-untyped-def]
         errors = dict(import_validation_errors or {})
         if not instance.email:
             errors.setdefault("email", []).append(_("This field is required."))
         instance.username_canonical = canonical_username(instance.username)
+        # The username's uniqueness, in both its forms, is known without a query: a row is
+        # matched to the account of its canonical name (``accounts_named``), so a new account's
+        # name is no other account's, and two rows of one name are refused (before_import_row).
+        # An account of that name created by someone else during the import fails its insert
+        # on the unique index, and the import is rolled back.
         try:
-            instance.full_clean(exclude=errors.keys(), validate_unique=validate_unique)
+            instance.full_clean(exclude=errors.keys(), validate_unique=False)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+
+
+def _canonical_names(usernames: Iterable[object]) -> list[str]:
+    """The canonical forms of a file's username cells that can name an account, sorted."""
+    folded = {canonical_username(str(cell or "").strip()) for cell in usernames}
+    # A name with a NUL names no account, and its row is refused in its column
+    # (before_import_row); PostgreSQL would refuse the whole query for it.
+    return sorted(name for name in folded if name and "\x00" not in name)
+
+
+def _in_batches(names: list[str]) -> Iterator[list[str]]:
+    """``names`` in lists of at most ``NAMES_PER_QUERY`` (or the database's own limit of
+    parameters in one query)."""
+    size = connection.features.max_query_params or NAMES_PER_QUERY
+    for start in range(0, len(names), size):
+        yield names[start : start + size]
+
+
+def accounts_named(usernames: Iterable[object]) -> dict[str, User]:
+    """The existing accounts that ``usernames`` (a file's username cells, in any spelling)
+    name, by canonical username. One query for every ``NAMES_PER_QUERY`` names."""
+    found: dict[str, User] = {}
+    for batch in _in_batches(_canonical_names(usernames)):
+        for account in User.objects.filter(username_canonical__in=batch):
+            found[account.username_canonical] = account
+    return found
 
 
 def groups_of_accounts(usernames: Iterable[object]) -> dict[int, set[str]]:
@@ -331,15 +482,9 @@ def groups_of_accounts(usernames: Iterable[object]) -> dict[int, set[str]]:
     in any spelling: matched by the canonical form, as rows are) names, by the account's id;
     an account in no group, or no account, is left out. One query for every
     ``NAMES_PER_QUERY`` names (or the database's own limit of parameters)."""
-    folded = {canonical_username(str(cell or "")) for cell in usernames}
-    # A name with a NUL names no account, and its row is refused in its column
-    # (before_import_row); PostgreSQL would refuse the whole query for it.
-    names = sorted(name for name in folded if name and "\x00" not in name)
-    size = connection.features.max_query_params or NAMES_PER_QUERY
     memberships = User.groups.through.objects
     found: dict[int, set[str]] = {}
-    for start in range(0, len(names), size):
-        batch = names[start : start + size]
+    for batch in _in_batches(_canonical_names(usernames)):
         rows = memberships.filter(user__username_canonical__in=batch)
         for user_id, group in rows.values_list("user_id", "group__name"):
             found.setdefault(user_id, set()).add(group)

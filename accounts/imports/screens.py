@@ -120,7 +120,12 @@ class AccountImportExportScreens(ImportExportMixin):
 
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:  # type: ignore[no-untyped-def]
         # Groups and staff status grant rights: only a superuser sets them (as on the change form).
-        return {"allow_privileged": request.user.is_superuser}
+        # The preview and the confirmation each run in one request: a file they could not
+        # finish within the web server's timeout is refused, naming the command.
+        return {
+            "allow_privileged": request.user.is_superuser,
+            "max_rows": settings.ACCOUNTS_IMPORT_ADMIN_MAX_ROWS,
+        }
 
     def get_import_data_kwargs(self, **kwargs) -> dict:  # type: ignore[no-untyped-def]
         data_kwargs = super().get_import_data_kwargs(**kwargs)

@@ -404,6 +404,31 @@ def test_admin_counts_the_rows_before_reading_them(admin, settings):
     assert "user0" not in shown and "Confirm import" not in shown
 
 
+def test_admin_refuses_a_file_larger_than_it_imports_in_one_request(admin, settings, tmp_path):
+    """The preview and the confirmation each run in one web request: a file of more rows than
+    ACCOUNTS_IMPORT_ADMIN_MAX_ROWS is refused before a row is read, naming the command, which
+    imports it (up to ACCOUNTS_IMPORT_MAX_ROWS). The admin used to read every row, and a web
+    server's timeout ended the request (a 10,000-row file took about 50 s of CPU)."""
+    settings.ACCOUNTS_IMPORT_ADMIN_MAX_ROWS = 2
+    rows = "".join(f"user{n},User {n},user{n}@example.com\n" for n in range(3))
+    text = "username,name,email\n" + rows
+    shown = _visible_text(_preview(admin, text).content.decode())
+    assert (
+        "The file has 3 rows; an import here takes at most 2. Split the file, or import it "
+        "with manage.py import_accounts, which takes up to 50000 rows."
+    ) in shown
+    assert "user0" not in shown and "Confirm import" not in shown
+    assert not User.objects.filter(username__startswith="user").exists()
+    admin.cookies["django_language"] = "id"
+    shown = _visible_text(_preview(admin, text).content.decode())
+    assert "impor di sini menerima paling banyak 2 baris" in shown
+
+    path = tmp_path / "people.csv"
+    path.write_text(text)
+    call_command("import_accounts", str(path), stdout=io.StringIO())
+    assert User.objects.filter(username__startswith="user").count() == 3
+
+
 def test_admin_import_speaks_indonesian(admin):
     """django-import-export ships no Indonesian catalogue: the portal's own catalogue
     translates its screens, so an admin reading Bahasa Indonesia sees no English there."""
@@ -735,9 +760,10 @@ def test_a_non_superuser_may_not_change_staff_status_or_groups(manager, make_use
     assert not User.objects.get(username="sari").is_staff
 
 
-def test_a_non_superuser_s_groups_cells_are_checked_in_one_query_for_the_file(make_user):
-    """Whether each row's groups cell changes its account's groups is read for all the file's
-    accounts at once: the check costs one query, not one per existing account."""
+def test_a_non_superuser_s_groups_cells_are_checked_without_a_query_of_their_own(make_user):
+    """Whether each row's groups cell changes its account's groups is told by the groups read
+    for all the file's accounts at once: the check costs no query, not one per existing
+    account."""
     finance, audit_group = Group.objects.create(name="Finance"), Group.objects.create(name="Audit")
     lines = ["username,name,email,groups"]
     for number in range(6):
@@ -756,7 +782,156 @@ def test_a_non_superuser_s_groups_cells_are_checked_in_one_query_for_the_file(ma
         assert report.totals == {"new": 1, "update": 6, "skip": 0}
         return len(captured.captured_queries)
 
-    assert queries(allow_privileged=False) == queries(allow_privileged=True) + 1
+    assert queries(allow_privileged=False) == queries(allow_privileged=True)
+
+
+def _file_of(count: int, start: int = 0) -> str:
+    rows = [f"user{n},User {n},user{n}@example.com,,0" for n in range(start, start + count)]
+    return "username,name,email,groups,is_staff\n" + "\n".join(rows) + "\n"
+
+
+def _queries_of(text: str, dry_run: bool = False) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        report = _import(text, dry_run=dry_run, allow_privileged=True)
+    assert report.ok, report.row_errors
+    return len(captured.captured_queries)
+
+
+def test_an_import_reads_the_file_s_accounts_and_groups_once():
+    """A file's accounts and their groups are read for all its rows at once: a row costs its
+    own savepoint, its insert (a new account) and its release, and no read. django-import-export
+    read each row's account, Django's unique checks two more rows per new account, and the
+    groups twice per row (to set them and for the preview), eight queries per new account."""
+    Group.objects.create(name="Finance")
+    _import(_file_of(1, start=900))  # whatever a first import reads once per process
+    for dry_run in (True, False):
+        offset = 0 if dry_run else 100
+        ten, twenty = _file_of(10, start=offset), _file_of(20, start=offset + 10)
+        assert _queries_of(twenty, dry_run) - _queries_of(ten, dry_run) == 10 * 3
+    # The same accounts again, unchanged: two statements per row (its savepoint), no read.
+    again = _file_of(10, start=100)
+    again_twice = _file_of(20, start=100)
+    assert _queries_of(again_twice) - _queries_of(again) == 10 * 2
+    # With groups in their cells, changed or not, still no read per row.
+    for n in range(100, 120):
+        User.objects.get(username=f"user{n}").groups.add(Group.objects.get(name="Finance"))
+    grouped = [_file_of(count, start=100).replace(",,0", ",Finance,0") for count in (10, 20)]
+    assert _queries_of(grouped[1]) - _queries_of(grouped[0]) == 10 * 2
+    assert User.objects.filter(username__startswith="user").count() == 31
+
+
+def test_an_account_added_by_someone_else_during_the_import_rolls_it_back(make_user, monkeypatch):
+    """The file's accounts are read once, at its start: an account of a row's name created
+    after that read (by a sign-up, SCIM, another admin) fails that row's insert. The file is
+    rolled back and the row says why, in the admin's words, not the database's."""
+    from accounts.imports import resources
+
+    read = resources.accounts_named
+
+    def read_then_added_elsewhere(usernames):  # type: ignore[no-untyped-def]
+        found = read(usernames)
+        make_user("budi")
+        return found
+
+    monkeypatch.setattr(resources, "accounts_named", read_then_added_elsewhere)
+    report = _import(GOOD)
+    assert not report.ok
+    assert report.row_errors == [(2, [resources.changed_elsewhere_message()])]
+    assert not User.objects.filter(username="rina.siti").exists()
+
+
+def test_an_account_deleted_by_someone_else_during_the_import_rolls_it_back(make_user, monkeypatch):
+    """An account of the file deleted after its read is not written back as a new account
+    (with its old data and password): its row fails, and the file is rolled back."""
+    from accounts.imports import resources
+
+    budi = make_user("budi")
+    read = resources.accounts_named
+
+    def read_then_deleted_elsewhere(usernames):  # type: ignore[no-untyped-def]
+        found = read(usernames)
+        User.objects.filter(pk=budi.pk).delete()
+        return found
+
+    monkeypatch.setattr(resources, "accounts_named", read_then_deleted_elsewhere)
+    report = _import(GOOD)
+    assert not report.ok
+    assert report.row_errors == [(2, [resources.changed_elsewhere_message()])]
+    # (The deletion, made here inside the import's transaction, is rolled back with it.)
+    assert not User.objects.filter(username="rina.siti").exists()
+
+
+def test_what_others_change_during_the_import_stands(make_user, monkeypatch, settings):
+    """The file's accounts are read once, at its start; an account's row writes the columns
+    it changes and nothing else. Another admin's deactivation, removal of staff and superuser
+    status and new password, made after that read, stand: the import saved the whole account
+    as it was read and undid them, even a non-superuser's file without an is_staff column."""
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.imports import resources
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    budi = make_user("budi")
+    User.objects.filter(pk=budi.pk).update(is_staff=True, is_superuser=True, phone="+628111")
+    read = resources.accounts_named
+
+    def read_then_changed_elsewhere(usernames):  # type: ignore[no-untyped-def]
+        found = read(usernames)
+        User.objects.filter(pk=budi.pk).update(
+            is_active=False, is_staff=False, is_superuser=False, full_name="Budi S.",
+            password=make_password("a new secret 123"),
+        )  # fmt: skip
+        return found
+
+    monkeypatch.setattr(resources, "accounts_named", read_then_changed_elsewhere)
+    text = "username,name,email,phone\nbudi,Budi,budi@example.com,+6281234567890\n"
+    report = _import(text, allow_privileged=False)
+    assert report.ok, report.row_errors
+    budi.refresh_from_db()
+    assert (budi.is_active, budi.is_staff, budi.is_superuser) == (False, False, False)
+    assert budi.check_password("a new secret 123")
+    assert budi.phone == "+6281234567890"  # the column the row changed
+    assert budi.full_name == "Budi S."  # the row's cell is what was read: left as changed
+
+
+def test_a_file_refused_whole_has_none_of_its_rows_read(admin, settings):
+    """A file over the row limit, or with wrong columns, is refused before its rows are read:
+    django-import-export recorded the refusal and went on to import every row (its savepoint,
+    instance and diff), so a large file of empty rows ran past the web server's timeout."""
+    settings.ACCOUNTS_IMPORT_ADMIN_MAX_ROWS = 10
+
+    def statements(text: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            page = _preview(admin, text)
+        assert "Confirm import" not in page.content.decode()
+        return len(captured.captured_queries)
+
+    for header in ("username,name,email", "user,name,email"):
+        few, many = (f"{header}\n" + ",,\n" * rows for rows in (20, 200))
+        statements(few)  # whatever a first preview reads once
+        assert statements(few) == statements(many), header
+
+
+def test_groups_changed_by_a_row_are_written_and_unchanged_ones_left_alone(make_user):
+    """Only a row whose groups cell differs from the account's groups writes them; the preview
+    shows the change from the groups the account had."""
+    finance, audit_group = Group.objects.create(name="Finance"), Group.objects.create(name="Audit")
+    dewi, eko = make_user("dewi"), make_user("eko")
+    dewi.groups.add(finance)
+    eko.groups.add(finance)
+    text = (
+        "username,name,email,groups\n"
+        "dewi,Dewi,dewi@example.com,Finance\n"
+        'eko,Eko,eko@example.com,"Audit, Finance"\n'
+        "fajar,Fajar,fajar@example.com,Audit\n"
+    )
+    report = _import(text, allow_privileged=True)
+    assert report.ok, report.row_errors
+    assert set(dewi.groups.all()) == {finance}
+    assert set(eko.groups.all()) == {finance, audit_group}
+    assert set(User.objects.get(username="fajar").groups.all()) == {audit_group}
+    # The same file again: every row unchanged, nothing written.
+    assert _import(text, allow_privileged=True).totals == {"new": 0, "update": 0, "skip": 3}
 
 
 # --- A file its chosen format cannot read ----------------------------------------------------
