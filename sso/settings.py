@@ -284,6 +284,9 @@ ACCOUNTS_IMPORT_ADMIN_MAX_ROWS = env.int("ACCOUNTS_IMPORT_ADMIN_MAX_ROWS", defau
 # django-import-export: a cell that starts with = + - @ is exported as text, never as a formula.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# The admin's upload, kept from its preview to Confirm import in the cache (Redis: every node
+# sees it), never as a file of the temporary folder (accounts/imports/screens.py).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "accounts.imports.screens.PendingImportStorage"
 # A person may delete their own account after a fresh sign-in (UU 27/2022); audit rows stay
 # under a pseudonym. Off by default: an organisation may have to keep accounts.
 ACCOUNTS_SELF_DELETE = env.bool("ACCOUNTS_SELF_DELETE", default=False)

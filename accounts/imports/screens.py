@@ -11,12 +11,16 @@ first request that needs it (accounts/imports/admin.py), not by every web worker
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import RowResult
+from import_export.tmp_storages import CacheStorage
 
 from accounts import audit
 from accounts.imports.flows import (
@@ -31,6 +35,21 @@ from accounts.imports.flows import (
 from accounts.imports.resources import AccountResource
 
 INVITE_FIELD = "invite"
+# The session's list of the uploads its previews showed, waiting for Confirm import.
+PENDING_IMPORTS = "accounts.pending_imports"
+PENDING_IMPORTS_KEPT = 5
+
+
+class PendingImportStorage(CacheStorage):
+    """import-export's store of an upload between its preview and Confirm import: the cache
+    (shared by every node), for an hour. Its name is a random one the preview gives, which
+    Confirm import sends back; only a name that this session's preview gave is read
+    (``AccountImportExportScreens.process_import``). import-export's default, a file of the
+    machine's temporary folder named by the form, let Confirm import read, import and delete
+    any file there, and a node other than the preview's find nothing."""
+
+    CACHE_LIFETIME = 3600
+    CACHE_PREFIX = "accounts.import-upload:"
 
 
 class AccountImportForm(ImportForm):
@@ -95,10 +114,47 @@ class AccountImportExportScreens(ImportExportMixin):
         (accounts.imports.flows.RowError, every one, for the page to list)."""
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None)  # None for a redirect
+        confirm_form = context.get("confirm_form") if context else None
+        if confirm_form is not None:  # a preview without errors: its upload waits for Confirm
+            name = confirm_form.initial["import_file_name"]
+            pending = request.session.get(PENDING_IMPORTS, [])
+            request.session[PENDING_IMPORTS] = [*pending, name][-PENDING_IMPORTS_KEPT:]
         result = context.get("result") if context else None
         if result is not None and (result.has_errors() or result.has_validation_errors()):
             context["import_row_errors"] = row_errors(result)
         return response
+
+    def process_import(self, request: HttpRequest, **kwargs):  # type: ignore[no-untyped-def]
+        """import-export's Confirm import, for an upload that a preview of this session stored
+        and that is still waiting: taken once, so a second press (or a parallel one) imports
+        nothing and says so, as does any other name."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        name = request.POST.get("import_file_name", "")
+        pending = request.session.get(PENDING_IMPORTS, [])
+        stored = PendingImportStorage.CACHE_PREFIX + name
+        if (
+            name not in pending
+            or not cache.add(f"{stored}:confirmed", True, PendingImportStorage.CACHE_LIFETIME)
+            or stored not in cache
+        ):
+            return self._not_waiting(request)
+        request.session[PENDING_IMPORTS] = [kept for kept in pending if kept != name]
+        try:
+            return super().process_import(request, **kwargs)
+        except (FileRefused, UnicodeDecodeError):  # read as the preview read it: not expected
+            return self._not_waiting(request)
+
+    def _not_waiting(self, request: HttpRequest) -> HttpResponse:
+        messages.error(
+            request,
+            _(
+                "This preview is no longer waiting to be confirmed: it was imported already, "
+                "or it is more than an hour old. Choose the file again."
+            ),
+        )
+        opts = self.model._meta
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_import"))
 
     def add_data_read_fail_error_to_form(self, form, e) -> None:  # type: ignore[no-untyped-def]
         # A file the import's own formats refuse (flows.CSV: a row longer than the header), that
@@ -168,8 +224,5 @@ class AccountImportExportScreens(ImportExportMixin):
         return response
 
     def changelist_redirect(self, request: HttpRequest):  # type: ignore[no-untyped-def]
-        from django.http import HttpResponseRedirect
-        from django.urls import reverse
-
         opts = self.model._meta
         return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))

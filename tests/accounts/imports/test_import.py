@@ -6,6 +6,7 @@ import random
 import re
 import zipfile
 from html import unescape
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -352,6 +353,52 @@ def test_admin_preview_then_confirm_and_invite(admin, settings):
     assert "2 invitations queued" in text
     assert User.objects.filter(username__in=["rina.siti", "budi"]).count() == 2
     assert len(mail.outbox) == 2
+
+
+def _confirm_fields(page) -> dict:  # type: ignore[no-untyped-def]
+    return dict(re.findall(r'name="(\w+)" value="([^"]*)"', page.content.decode()))
+
+
+CONFIRM = "/admin/accounts/user/process_import/"
+NOT_WAITING = "This preview is no longer waiting to be confirmed"
+
+
+def test_admin_confirm_pressed_twice_imports_once_and_says_so(admin):
+    """Confirm import sent twice (a double click, Back and again): the second finds the
+    preview's file gone, and used to fail with a 500 (FileNotFoundError)."""
+    fields = _confirm_fields(_preview(admin, GOOD))
+    assert admin.post(CONFIRM, fields).status_code == 302
+    again = admin.post(CONFIRM, fields, follow=True)
+    assert again.status_code == 200
+    assert NOT_WAITING in again.content.decode()
+    assert User.objects.filter(username__in=["rina.siti", "budi"]).count() == 2
+    assert AuditEvent.objects.filter(kind="accounts.imported").count() == 1
+
+
+def test_admin_confirms_only_its_own_preview_s_file(admin, make_user, tmp_path, settings):
+    """Confirm import names the preview's stored file. Any other name is refused, without
+    reading or deleting anything: another admin's pending preview, a file the preview refused,
+    and a file of the machine's temporary folder, which import-export read (its rows shown,
+    or imported) and then deleted, whatever process it belonged to."""
+    import tempfile
+
+    other = Client()
+    other.force_login(make_user("root2", is_staff=True, is_superuser=True))
+    theirs = _confirm_fields(_preview(other, GOOD))
+    refused_name = "username,name,email\nx,y,z,w\n"
+    _preview(admin, refused_name)
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as stray:
+        stray.write("username,name,email\nmallory,Mallory,m@example.com\n")
+    mine = _confirm_fields(_preview(admin, "username,name,email\nsari,Sari,sari@example.com\n"))
+    for name in (theirs["import_file_name"], stray.name, "../../etc/passwd", "nothing"):
+        answer = admin.post(CONFIRM, {**mine, "import_file_name": name}, follow=True)
+        assert answer.status_code == 200, name
+        assert NOT_WAITING in answer.content.decode(), name
+    assert not User.objects.filter(username__in=["rina.siti", "mallory", "sari"]).exists()
+    assert Path(stray.name).exists()
+    Path(stray.name).unlink()
+    assert other.post(CONFIRM, theirs).status_code == 302  # theirs is still waiting for them
+    assert User.objects.filter(username="rina.siti").exists()
 
 
 def test_admin_preview_has_no_style_attributes_and_escapes_cells(admin, make_user):
