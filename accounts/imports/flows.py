@@ -92,7 +92,25 @@ class CSV(base_formats.CSV):
             raise FileRefused(overlong_row_refusal(in_stream)) from error
 
 
-FORMATS = {"csv": CSV, "xlsx": base_formats.XLSX}
+class XLSX(base_formats.XLSX):
+    """import-export's XLSX format, without the empty rows a sheet may end with (cells once
+    formatted, or cleared, keep their row in the file): each was counted against the row
+    limit, and refused for its missing username."""
+
+    def create_dataset(self, in_stream, **kwargs) -> tablib.Dataset:  # type: ignore[no-untyped-def]
+        dataset = super().create_dataset(in_stream, **kwargs)
+        end = len(dataset)
+        while end and all(_blank(cell) for cell in dataset[end - 1]):
+            end -= 1
+        del dataset[end:]
+        return dataset
+
+
+def _blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+FORMATS = {"csv": CSV, "xlsx": XLSX}
 
 
 # An XLSX file is a zip: its parts, unpacked, may be this many times the file's own cap

@@ -248,7 +248,8 @@ class AccountResource(resources.ModelResource):
         if len(dataset) > self.max_rows:
             raise TooManyRows(too_many_rows(len(dataset), self.max_rows))
         drop_unnamed_columns(dataset)
-        headers = tuple((header or "").strip() for header in dataset.headers or ())
+        # A workbook's heading may be a number or a date: read as the text it shows.
+        headers = tuple(_text(header) for header in dataset.headers or ())
         missing = [name for name in REQUIRED_COLUMNS if name not in headers]
         unknown = [name for name in headers if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
         if missing or unknown:
@@ -491,6 +492,11 @@ def groups_of_accounts(usernames: Iterable[object]) -> dict[int, set[str]]:
     return found
 
 
+def _text(cell: object) -> str:
+    """A header cell as text, without surrounding spaces ("" for an empty cell)."""
+    return str(cell if cell is not None else "").strip()
+
+
 def drop_unnamed_columns(dataset: tablib.Dataset) -> None:
     """Removes from ``dataset`` its columns without a name in the header, all of whose cells
     are empty (a header ending in a comma; a workbook's formatted but empty column).
@@ -499,7 +505,7 @@ def drop_unnamed_columns(dataset: tablib.Dataset) -> None:
     a workbook reads as a column without a name (a CSV file is refused by flows.CSV), or a
     header cell left empty. The error named no column ("unknown -").
     """
-    headers = [str(header or "").strip() for header in dataset.headers or ()]
+    headers = [_text(header) for header in dataset.headers or ()]
     named = [index for index, header in enumerate(headers) if header]
     if len(named) == len(headers):
         return

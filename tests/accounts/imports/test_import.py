@@ -186,6 +186,42 @@ def test_xlsx_with_groups_and_staff():
     assert not User.objects.get(username="eka").is_staff
 
 
+def _workbook(*rows: list) -> bytes:  # type: ignore[type-arg]
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_workbook_s_empty_rows_at_its_end_are_not_rows(settings):
+    """Cells once formatted (or cleared) below the data keep their rows in the workbook: they
+    were counted against the row limit, and each was refused for its missing username."""
+    settings.ACCOUNTS_IMPORT_MAX_ROWS = 3
+    book = openpyxl.load_workbook(io.BytesIO(_workbook(["username", "name", "email"])))
+    book.active.append(["dewi", "Dewi", "dewi@example.com"])
+    for row in range(3, 40):
+        book.active.cell(row=row, column=1).number_format = "@"
+        book.active.cell(row=row, column=3, value="  ")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = import_dataset(read_dataset(buffer.getvalue(), "xlsx"), actor=None, dry_run=False)
+    assert report.ok, (report.file_errors, report.row_errors[:3])
+    assert report.totals == {"new": 1, "update": 0, "skip": 0}
+
+
+def test_a_workbook_heading_that_is_a_number_is_named_as_a_column():
+    """A heading cell holding a number was refused with Python's own words ("'int' object has
+    no attribute 'strip'")."""
+    content = _workbook(["username", "name", "email", 2024], ["dewi", "Dewi", "d@example.com", 1])
+    report = import_dataset(read_dataset(content, "xlsx"), actor=None, dry_run=True)
+    assert report.file_errors == [
+        "Wrong columns: missing -; unknown 2024. Expected: username, name, email, phone, "
+        "groups, is_staff, language."
+    ]
+
+
 def _workbook_that_unpacks_to(megabytes: int) -> bytes:
     """A valid workbook of one account, with one more part of ``megabytes`` of zeros: a few
     kilobytes as a file, far more once unpacked (as a zip bomb, which would be read whole)."""
