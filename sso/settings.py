@@ -154,6 +154,10 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "sso_cache",
+            # Django culls a third of the entries (the first by key, live or not) past 300:
+            # requests anyone can send (a password reset, a SAML request) would push out an
+            # admin's import waiting for Confirm import, and every other entry.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
     }
 

@@ -38,6 +38,8 @@ INVITE_FIELD = "invite"
 # The session's list of the uploads its previews showed, waiting for Confirm import.
 PENDING_IMPORTS = "accounts.pending_imports"
 PENDING_IMPORTS_KEPT = 5
+# What a preview's Confirm import form carries back of the upload (import-export's form).
+CONFIRM_FIELDS = ("import_file_name", "original_file_name", "format", "resource")
 
 
 class PendingImportStorage(CacheStorage):
@@ -116,9 +118,11 @@ class AccountImportExportScreens(ImportExportMixin):
         context = getattr(response, "context_data", None)  # None for a redirect
         confirm_form = context.get("confirm_form") if context else None
         if confirm_form is not None:  # a preview without errors: its upload waits for Confirm
-            name = confirm_form.initial["import_file_name"]
+            # The upload as the preview read it: Confirm import reads it the same way, whatever
+            # the form sends back but its name.
+            waiting = {name: str(confirm_form.initial.get(name, "")) for name in CONFIRM_FIELDS}
             pending = request.session.get(PENDING_IMPORTS, [])
-            request.session[PENDING_IMPORTS] = [*pending, name][-PENDING_IMPORTS_KEPT:]
+            request.session[PENDING_IMPORTS] = [*pending, waiting][-PENDING_IMPORTS_KEPT:]
         result = context.get("result") if context else None
         if result is not None and (result.has_errors() or result.has_validation_errors()):
             context["import_row_errors"] = row_errors(result)
@@ -132,14 +136,25 @@ class AccountImportExportScreens(ImportExportMixin):
             raise PermissionDenied
         name = request.POST.get("import_file_name", "")
         pending = request.session.get(PENDING_IMPORTS, [])
+        waiting = next(
+            (
+                kept
+                for kept in pending
+                if isinstance(kept, dict) and kept.get(CONFIRM_FIELDS[0]) == name
+            ),
+            None,
+        )
         stored = PendingImportStorage.CACHE_PREFIX + name
         if (
-            name not in pending
+            waiting is None
             or not cache.add(f"{stored}:confirmed", True, PendingImportStorage.CACHE_LIFETIME)
             or stored not in cache
         ):
             return self._not_waiting(request)
-        request.session[PENDING_IMPORTS] = [kept for kept in pending if kept != name]
+        request.session[PENDING_IMPORTS] = [kept for kept in pending if kept is not waiting]
+        posted = request.POST.copy()
+        posted.update(waiting)  # the preview's format, resource and file name, not the form's
+        request.POST = posted
         try:
             return super().process_import(request, **kwargs)
         except (FileRefused, UnicodeDecodeError):  # read as the preview read it: not expected

@@ -437,6 +437,20 @@ def test_admin_confirms_only_its_own_preview_s_file(admin, make_user, tmp_path, 
     assert User.objects.filter(username="rina.siti").exists()
 
 
+@pytest.mark.parametrize(
+    "changed",
+    [{"format": "1"}, {"format": "9"}, {"format": "abc"}, {"resource": "3"}, {"format": ""}],
+)
+def test_admin_confirm_reads_the_upload_as_its_preview_did(admin, changed):
+    """Confirm import sends back the preview's format and resource: changed (an XLSX reader
+    for a CSV upload, an index out of range, no format), they used to give a 500 and leave
+    the preview unconfirmable. The upload is read as the preview read it."""
+    fields = _confirm_fields(_preview(admin, "username,name,email\nsari,Sari,sari@example.com\n"))
+    answer = admin.post(CONFIRM, {**fields, **changed})
+    assert answer.status_code == 302
+    assert User.objects.filter(username="sari").exists()
+
+
 def test_admin_preview_has_no_style_attributes_and_escapes_cells(admin, make_user):
     """The portal's CSP (style-src 'self') refuses style attributes: import-export's diff
     library writes them on every changed cell, so the preview is written without."""
