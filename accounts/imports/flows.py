@@ -92,17 +92,46 @@ class CSV(base_formats.CSV):
             raise FileRefused(overlong_row_refusal(in_stream)) from error
 
 
+# Columns read from a workbook's sheet: the import has seven, and any other is an error.
+XLSX_COLUMNS = 64
+
+
 class XLSX(base_formats.XLSX):
-    """import-export's XLSX format, without the empty rows a sheet may end with (cells once
-    formatted, or cleared, keep their row in the file): each was counted against the row
-    limit, and refused for its missing username."""
+    """import-export's XLSX format, reading the active sheet's rows one by one and keeping only
+    what an import can take.
+
+    A sheet's rows come from openpyxl as wide as the sheet says it is, and with every missing
+    row between two rows it holds: a workbook of a few kilobytes declaring a sheet of a million
+    rows and thousands of columns, with one cell at its far end, was read whole into memory
+    (tens of gigabytes) before any row was counted. Here no more than ``XLSX_COLUMNS`` columns
+    are read (an account file has seven), rows past ACCOUNTS_IMPORT_MAX_ROWS are
+    counted, not kept, and empty rows are kept only when a row with a value follows them (the
+    empty rows a sheet ends with, cells once formatted or cleared, are not rows)."""
 
     def create_dataset(self, in_stream, **kwargs) -> tablib.Dataset:  # type: ignore[no-untyped-def]
-        dataset = super().create_dataset(in_stream, **kwargs)
-        end = len(dataset)
-        while end and all(_blank(cell) for cell in dataset[end - 1]):
-            end -= 1
-        del dataset[end:]
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=True)
+        rows = book.active.iter_rows(max_col=XLSX_COLUMNS, values_only=True)
+        dataset = tablib.Dataset()
+        dataset.headers = list(next(rows, ()))
+        width, most = len(dataset.headers), settings.ACCOUNTS_IMPORT_MAX_ROWS
+        count = empty = 0  # rows with a value (and the empty rows between them); empty ones since
+        for row in rows:
+            values = row
+            if all(_blank(cell) for cell in values):
+                empty += 1
+                continue
+            if len(values) > width and not all(_blank(cell) for cell in values[width:]):
+                raise FileRefused(_("A row has more cells than the header names columns."))
+            count += empty + 1
+            if count <= most:
+                dataset.extend([[None] * width] * empty)
+                dataset.append([*values[:width], *[None] * (width - len(values))])
+            empty = 0
+        book.close()
+        if count > most:
+            raise FileRefused(too_many_rows(count, most))
         return dataset
 
 
@@ -227,6 +256,8 @@ def read_dataset(content: bytes, file_format: str) -> tablib.Dataset:
         raise FileRefused(refusal)
     try:
         return FORMATS["xlsx"]().create_dataset(content)
+    except FileRefused:
+        raise
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
         raise FileRefused(unreadable_refusal("xlsx")) from error
 

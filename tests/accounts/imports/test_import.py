@@ -211,6 +211,40 @@ def test_a_workbook_s_empty_rows_at_its_end_are_not_rows(settings):
     assert report.totals == {"new": 1, "update": 0, "skip": 0}
 
 
+def _sheet_declaring(cells: dict[str, object]) -> bytes:
+    """A workbook of a header, one account and the given far ``cells`` (by address)."""
+    book = openpyxl.Workbook()
+    book.active.append(["username", "name", "email"])
+    book.active.append(["dewi", "Dewi", "dewi@example.com"])
+    for address, value in cells.items():
+        book.active[address] = value
+        book.active[address].number_format = "@"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_workbook_declaring_a_vast_sheet_is_read_within_the_import_s_bounds(settings):
+    """A workbook of a few kilobytes may hold one cell at a sheet's far end: openpyxl gives
+    every row up to it, as wide as the sheet, and the whole was read into memory before any
+    row was counted (a far corner of the largest sheet: over a hundred gigabytes). Only the
+    first 64 columns are read (an account file has seven); an empty far cell is no row; rows
+    past the limit are counted, not kept."""
+    settings.ACCOUNTS_IMPORT_MAX_ROWS = 3
+    far_value = read_dataset(_sheet_declaring({"BZ2": "x"}), "xlsx")  # column 78
+    assert far_value.headers == ["username", "name", "email"] + [None] * 61
+    assert len(far_value) == 1
+    far_empty = _sheet_declaring({"XFD200000": None})  # the last column, row 200,000
+    assert len(read_dataset(far_empty, "xlsx")) == 1
+    many = _sheet_declaring({f"A{row}": f"user{row}" for row in range(3, 8)})
+    with pytest.raises(FileRefused, match=r"The file has 6 rows; at most 3 are allowed\."):
+        read_dataset(many, "xlsx")
+    settings.ACCOUNTS_IMPORT_MAX_ROWS = 4
+    spread = _sheet_declaring({"A5": "eko", "B5": "Eko", "C5": "eko@example.com"})
+    dataset = read_dataset(spread, "xlsx")  # an empty row between two accounts stays a row
+    assert [row[0] for row in dataset] == ["dewi", None, None, "eko"]
+
+
 def test_a_workbook_heading_that_is_a_number_is_named_as_a_column():
     """A heading cell holding a number was refused with Python's own words ("'int' object has
     no attribute 'strip'")."""
