@@ -186,15 +186,6 @@ def test_xlsx_with_groups_and_staff():
     assert not User.objects.get(username="eka").is_staff
 
 
-def _workbook(*rows: list) -> bytes:  # type: ignore[type-arg]
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 def test_a_workbook_s_empty_rows_at_its_end_are_not_rows(settings):
     """Cells once formatted (or cleared) below the data keep their rows in the workbook: they
     were counted against the row limit, and each was refused for its missing username."""
