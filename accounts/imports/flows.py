@@ -92,7 +92,7 @@ class CSV(base_formats.CSV):
             raise FileRefused(overlong_row_refusal(in_stream)) from error
 
 
-# Columns read from a workbook's sheet: the import has seven, and any other is an error.
+# Columns read from a workbook's sheet (an account file has seven; the rest is not read).
 XLSX_COLUMNS = 64
 
 
@@ -116,18 +116,18 @@ class XLSX(base_formats.XLSX):
         dataset = tablib.Dataset()
         dataset.headers = list(next(rows, ()))
         width, most = len(dataset.headers), settings.ACCOUNTS_IMPORT_MAX_ROWS
-        count = empty = 0  # rows with a value (and the empty rows between them); empty ones since
+        count = 0  # rows, the empty ones between rows with a value included
+        empty = 0  # empty rows since the last row with a value
         for row in rows:
-            values = row
-            if all(_blank(cell) for cell in values):
+            if all(_blank(cell) for cell in row):
                 empty += 1
                 continue
-            if len(values) > width and not all(_blank(cell) for cell in values[width:]):
+            if len(row) > width and not all(_blank(cell) for cell in row[width:]):
                 raise FileRefused(_("A row has more cells than the header names columns."))
             count += empty + 1
             if count <= most:
                 dataset.extend([[None] * width] * empty)
-                dataset.append([*values[:width], *[None] * (width - len(values))])
+                dataset.append([*row[:width], *[None] * (width - len(row))])
             empty = 0
         book.close()
         if count > most:

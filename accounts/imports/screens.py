@@ -153,7 +153,8 @@ class AccountImportExportScreens(ImportExportMixin):
             return self._not_waiting(request)
         request.session[PENDING_IMPORTS] = [kept for kept in pending if kept is not waiting]
         posted = request.POST.copy()
-        posted.update(waiting)  # the preview's format, resource and file name, not the form's
+        for field, value in waiting.items():  # the preview's format, resource and file name
+            posted[field] = value
         request.POST = posted
         try:
             return super().process_import(request, **kwargs)
