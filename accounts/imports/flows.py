@@ -92,46 +92,66 @@ class CSV(base_formats.CSV):
             raise FileRefused(overlong_row_refusal(in_stream)) from error
 
 
-# Columns read from a workbook's sheet (an account file has seven; the rest is not read).
+# Columns read from a workbook's sheet (an account file has seven); its header may name no more.
 XLSX_COLUMNS = 64
+# The last row a spreadsheet has (Excel, LibreOffice); openpyxl reads row numbers past it.
+XLSX_LAST_ROW = 1_048_576
 
 
 class XLSX(base_formats.XLSX):
     """import-export's XLSX format, reading the active sheet's rows one by one and keeping only
     what an import can take.
 
-    A sheet's rows come from openpyxl as wide as the sheet says it is, and with every missing
-    row between two rows it holds: a workbook of a few kilobytes declaring a sheet of a million
+    openpyxl gives a sheet's rows as wide as the sheet says it is, and a row for every missing
+    row number before one it holds: a workbook of a few kilobytes declaring a sheet of a million
     rows and thousands of columns, with one cell at its far end, was read whole into memory
-    (tens of gigabytes) before any row was counted. Here no more than ``XLSX_COLUMNS`` columns
-    are read (an account file has seven), rows past ACCOUNTS_IMPORT_MAX_ROWS are
-    counted, not kept, and empty rows are kept only when a row with a value follows them (the
-    empty rows a sheet ends with, cells once formatted or cleared, are not rows)."""
+    (tens of gigabytes) before any row was counted, and a cell at row 10^12 kept a worker busy
+    for days. Here the sheet's rows are read as the file holds them (its declared size may be
+    stale, and rows past it were dropped), up to ``XLSX_LAST_ROW``; the header whole (naming
+    more than ``XLSX_COLUMNS`` columns refuses the file), the other rows up to the column after
+    ``XLSX_COLUMNS`` (a value under no heading refuses the file, naming its column:
+    ``drop_unnamed_columns``; cells further right are not read); rows past
+    ACCOUNTS_IMPORT_MAX_ROWS are counted, not kept, and empty rows are kept only when a row
+    with a value follows them (the empty rows a sheet ends with, cells once formatted or
+    cleared, are not rows)."""
 
     def create_dataset(self, in_stream, **kwargs) -> tablib.Dataset:  # type: ignore[no-untyped-def]
         import openpyxl
 
         book = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=True)
-        rows = book.active.iter_rows(max_col=XLSX_COLUMNS, values_only=True)
-        dataset = tablib.Dataset()
-        dataset.headers = list(next(rows, ()))
-        width, most = len(dataset.headers), settings.ACCOUNTS_IMPORT_MAX_ROWS
+        sheet = book.active
+        sheet.reset_dimensions()
+        headers = list(next(sheet.iter_rows(max_row=1, values_only=True), ()))  # as long as it is
+        while headers and _blank(headers[-1]):
+            headers.pop()
+        if len(headers) > XLSX_COLUMNS:
+            raise FileRefused(
+                _("The header names more than %(columns)d columns; an account file has seven.")
+                % {"columns": XLSX_COLUMNS}
+            )
+        most = settings.ACCOUNTS_IMPORT_MAX_ROWS
+        kept: list[tuple] = []  # type: ignore[type-arg]
         count = 0  # rows, the empty ones between rows with a value included
         empty = 0  # empty rows since the last row with a value
+        rows = sheet.iter_rows(
+            min_row=2, max_row=XLSX_LAST_ROW, max_col=XLSX_COLUMNS + 1, values_only=True
+        )
         for row in rows:
-            if all(_blank(cell) for cell in row):
+            if row.count(None) == len(row) or all(_blank(cell) for cell in row):
                 empty += 1
                 continue
-            if len(row) > width and not all(_blank(cell) for cell in row[width:]):
-                raise FileRefused(_("A row has more cells than the header names columns."))
             count += empty + 1
             if count <= most:
-                dataset.extend([[None] * width] * empty)
-                dataset.append([*row[:width], *[None] * (width - len(row))])
+                kept.extend([()] * empty)
+                kept.append(row)
             empty = 0
         book.close()
         if count > most:
             raise FileRefused(too_many_rows(count, most))
+        # As wide as its widest row: a value under no heading is named by drop_unnamed_columns.
+        width = max([len(headers), *(len(row) for row in kept)])
+        dataset = tablib.Dataset(headers=[*headers, *[None] * (width - len(headers))])
+        dataset.extend([*row, *[None] * (width - len(row))] for row in kept)
         return dataset
 
 

@@ -218,13 +218,20 @@ def _sheet_declaring(cells: dict[str, object]) -> bytes:
 def test_a_workbook_declaring_a_vast_sheet_is_read_within_the_import_s_bounds(settings):
     """A workbook of a few kilobytes may hold one cell at a sheet's far end: openpyxl gives
     every row up to it, as wide as the sheet, and the whole was read into memory before any
-    row was counted (a far corner of the largest sheet: over a hundred gigabytes). Only the
-    first 64 columns are read (an account file has seven); an empty far cell is no row; rows
-    past the limit are counted, not kept."""
+    row was counted (a far corner of the largest sheet: over a hundred gigabytes), and a cell
+    at row 10^12 kept a worker busy for days. A value under no heading refuses the file, naming
+    its column, as does a header naming more than 64; an empty far cell is no row; rows past
+    the limit are counted, not kept."""
     settings.ACCOUNTS_IMPORT_MAX_ROWS = 3
-    far_value = read_dataset(_sheet_declaring({"BZ2": "x"}), "xlsx")  # column 78
-    assert far_value.headers == ["username", "name", "email"] + [None] * 61
-    assert len(far_value) == 1
+    far_value = import_dataset(
+        read_dataset(_sheet_declaring({"BL2": "x"}), "xlsx"), actor=None, dry_run=True
+    )
+    assert far_value.file_errors == [  # column 64
+        "Column 64 has no name in the header, but row 1 has a value in it. Name the column in "
+        "the header, or remove the value."
+    ]
+    with pytest.raises(FileRefused, match="names more than 64 columns"):
+        read_dataset(_sheet_declaring({"BZ1": "is_staff", "BZ2": False}), "xlsx")  # column 78
     far_empty = _sheet_declaring({"XFD200000": None})  # the last column, row 200,000
     assert len(read_dataset(far_empty, "xlsx")) == 1
     many = _sheet_declaring({f"A{row}": f"user{row}" for row in range(3, 8)})
@@ -234,6 +241,29 @@ def test_a_workbook_declaring_a_vast_sheet_is_read_within_the_import_s_bounds(se
     spread = _sheet_declaring({"A5": "eko", "B5": "Eko", "C5": "eko@example.com"})
     dataset = read_dataset(spread, "xlsx")  # an empty row between two accounts stays a row
     assert [row[0] for row in dataset] == ["dewi", None, None, "eko"]
+
+
+def test_a_workbook_s_rows_past_its_stale_declared_size_are_read():
+    """A sheet's declared size (``<dimension>``) may be stale: openpyxl stopped at it and the
+    rows past it were dropped in silence."""
+    book = openpyxl.load_workbook(io.BytesIO(_sheet_declaring({"A3": "eko"})))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    content = _with_declared_size(buffer.getvalue(), "A1:C2")
+    assert [row[0] for row in read_dataset(content, "xlsx")] == ["dewi", "eko"]
+
+
+def _with_declared_size(content: bytes, size: str) -> bytes:
+    """``content`` (a workbook) with its first sheet's ``<dimension>`` set to ``size``."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{size}"'.encode(), data)
+            target.writestr(item, data)
+    return out.getvalue()
 
 
 def test_a_workbook_heading_that_is_a_number_is_named_as_a_column():
