@@ -29,6 +29,7 @@ from accounts.imports.flows import (
     invite_new_accounts,
     not_utf8_refusal,
     row_errors,
+    unpacked_cap,
     unpacked_refusal,
     unreadable_refusal,
 )
@@ -68,7 +69,7 @@ class AccountImportForm(ImportForm):
                 _("The file is larger than %(mb)d MB."),
                 params={"mb": settings.ACCOUNTS_IMPORT_MAX_BYTES // (1024 * 1024)},
             )
-        refusal = unpacked_refusal(upload)
+        refusal = unpacked_refusal(upload, unpacked_cap(settings.ACCOUNTS_IMPORT_ADMIN_MAX_ROWS))
         if refusal is not None:
             raise forms.ValidationError(refusal)
         return upload
