@@ -31,9 +31,9 @@ KNOWN_GROUPS = "_import_known_groups"
 READ_VALUES = "_import_read_values"
 REQUIRED_COLUMNS = ("username", "name", "email")
 OPTIONAL_COLUMNS = ("phone", "groups", "is_staff", "language")
-# Usernames in one query of ``groups_of_accounts`` on a database that sets no limit of its
-# own (SQLite's is 999): PostgreSQL takes at most 65,535 parameters in one statement, and
-# ACCOUNTS_IMPORT_MAX_ROWS may be set above that.
+# Usernames (accounts) in one query of ``accounts_named`` (``groups_of_accounts``) on a
+# database that sets no limit of its own (SQLite's is 999): PostgreSQL takes at most 65,535
+# parameters in one statement, and ACCOUNTS_IMPORT_MAX_ROWS may be set above that.
 NAMES_PER_QUERY = 10_000
 
 
@@ -283,7 +283,7 @@ class AccountResource(resources.ModelResource):
         # every row at once, not once per existing account as its row is checked.
         self._groups_before = {}
         if "groups" in headers:
-            self._groups_before = groups_of_accounts(dataset["username"])
+            self._groups_before = groups_of_accounts(self._accounts.values())
             self._all_groups = {group.name: group for group in Group.objects.all()}
             self.fields["groups"].widget.groups = self._all_groups
 
@@ -460,12 +460,12 @@ def _canonical_names(usernames: Iterable[object]) -> list[str]:
     return sorted(name for name in folded if name and "\x00" not in name)
 
 
-def _in_batches(names: list[str]) -> Iterator[list[str]]:
-    """``names`` in lists of at most ``NAMES_PER_QUERY`` (or the database's own limit of
+def _in_batches(values: list) -> Iterator[list]:  # type: ignore[type-arg]
+    """``values`` in lists of at most ``NAMES_PER_QUERY`` (or the database's own limit of
     parameters in one query)."""
     size = connection.features.max_query_params or NAMES_PER_QUERY
-    for start in range(0, len(names), size):
-        yield names[start : start + size]
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def accounts_named(usernames: Iterable[object]) -> dict[str, User]:
@@ -478,15 +478,14 @@ def accounts_named(usernames: Iterable[object]) -> dict[str, User]:
     return found
 
 
-def groups_of_accounts(usernames: Iterable[object]) -> dict[int, set[str]]:
-    """The group names of each existing account that ``usernames`` (a file's username cells,
-    in any spelling: matched by the canonical form, as rows are) names, by the account's id;
-    an account in no group, or no account, is left out. One query for every
-    ``NAMES_PER_QUERY`` names (or the database's own limit of parameters)."""
+def groups_of_accounts(accounts: Iterable[User]) -> dict[int, set[str]]:
+    """The group names of each of ``accounts`` (``accounts_named``), by the account's id; an
+    account in no group is left out. One query for every ``NAMES_PER_QUERY`` accounts (or the
+    database's own limit of parameters)."""
     memberships = User.groups.through.objects
     found: dict[int, set[str]] = {}
-    for batch in _in_batches(_canonical_names(usernames)):
-        rows = memberships.filter(user__username_canonical__in=batch)
+    for batch in _in_batches(sorted(account.pk for account in accounts)):
+        rows = memberships.filter(user_id__in=batch)
         for user_id, group in rows.values_list("user_id", "group__name"):
             found.setdefault(user_id, set()).add(group)
     return found

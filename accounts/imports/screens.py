@@ -137,14 +137,7 @@ class AccountImportExportScreens(ImportExportMixin):
             raise PermissionDenied
         name = request.POST.get("import_file_name", "")
         pending = request.session.get(PENDING_IMPORTS, [])
-        waiting = next(
-            (
-                kept
-                for kept in pending
-                if isinstance(kept, dict) and kept.get(CONFIRM_FIELDS[0]) == name
-            ),
-            None,
-        )
+        waiting = next((kept for kept in pending if kept["import_file_name"] == name), None)
         stored = PendingImportStorage.CACHE_PREFIX + name
         if (
             waiting is None

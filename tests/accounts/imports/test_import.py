@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from accounts.imports.flows import FORMATS, FileRefused, import_dataset, read_dataset
-from accounts.imports.resources import AccountResource
+from accounts.imports.resources import AccountResource, changed_elsewhere_message
 from accounts.invitations.models import Invitation
 from accounts.models import AuditEvent, User
 
@@ -992,43 +992,40 @@ def test_an_import_reads_the_file_s_accounts_and_groups_once():
     assert User.objects.filter(username__startswith="user").count() == 31
 
 
-def test_an_account_added_by_someone_else_during_the_import_rolls_it_back(make_user, monkeypatch):
-    """The file's accounts are read once, at its start: an account of a row's name created
-    after that read (by a sign-up, SCIM, another admin) fails that row's insert. The file is
-    rolled back and the row says why, in the admin's words, not the database's."""
+def _after_the_file_is_read(monkeypatch, change) -> None:  # type: ignore[no-untyped-def]
+    """``change()`` made, as by someone else, right after the import has read the file's
+    accounts (``accounts_named``), before any row is written."""
     from accounts.imports import resources
 
     read = resources.accounts_named
 
-    def read_then_added_elsewhere(usernames):  # type: ignore[no-untyped-def]
+    def read_then_changed(usernames):  # type: ignore[no-untyped-def]
         found = read(usernames)
-        make_user("budi")
+        change()
         return found
 
-    monkeypatch.setattr(resources, "accounts_named", read_then_added_elsewhere)
+    monkeypatch.setattr(resources, "accounts_named", read_then_changed)
+
+
+def test_an_account_added_by_someone_else_during_the_import_rolls_it_back(make_user, monkeypatch):
+    """The file's accounts are read once, at its start: an account of a row's name created
+    after that read (by a sign-up, SCIM, another admin) fails that row's insert. The file is
+    rolled back and the row says why, in the admin's words, not the database's."""
+    _after_the_file_is_read(monkeypatch, lambda: make_user("budi"))
     report = _import(GOOD)
     assert not report.ok
-    assert report.row_errors == [(2, [resources.changed_elsewhere_message()])]
+    assert report.row_errors == [(2, [changed_elsewhere_message()])]
     assert not User.objects.filter(username="rina.siti").exists()
 
 
 def test_an_account_deleted_by_someone_else_during_the_import_rolls_it_back(make_user, monkeypatch):
     """An account of the file deleted after its read is not written back as a new account
     (with its old data and password): its row fails, and the file is rolled back."""
-    from accounts.imports import resources
-
     budi = make_user("budi")
-    read = resources.accounts_named
-
-    def read_then_deleted_elsewhere(usernames):  # type: ignore[no-untyped-def]
-        found = read(usernames)
-        User.objects.filter(pk=budi.pk).delete()
-        return found
-
-    monkeypatch.setattr(resources, "accounts_named", read_then_deleted_elsewhere)
+    _after_the_file_is_read(monkeypatch, User.objects.filter(pk=budi.pk).delete)
     report = _import(GOOD)
     assert not report.ok
-    assert report.row_errors == [(2, [resources.changed_elsewhere_message()])]
+    assert report.row_errors == [(2, [changed_elsewhere_message()])]
     # (The deletion, made here inside the import's transaction, is rolled back with it.)
     assert not User.objects.filter(username="rina.siti").exists()
 
@@ -1040,22 +1037,16 @@ def test_what_others_change_during_the_import_stands(make_user, monkeypatch, set
     as it was read and undid them, even a non-superuser's file without an is_staff column."""
     from django.contrib.auth.hashers import make_password
 
-    from accounts.imports import resources
-
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     budi = make_user("budi")
     User.objects.filter(pk=budi.pk).update(is_staff=True, is_superuser=True, phone="+628111")
-    read = resources.accounts_named
-
-    def read_then_changed_elsewhere(usernames):  # type: ignore[no-untyped-def]
-        found = read(usernames)
-        User.objects.filter(pk=budi.pk).update(
+    _after_the_file_is_read(
+        monkeypatch,
+        lambda: User.objects.filter(pk=budi.pk).update(
             is_active=False, is_staff=False, is_superuser=False, full_name="Budi S.",
             password=make_password("a new secret 123"),
-        )  # fmt: skip
-        return found
-
-    monkeypatch.setattr(resources, "accounts_named", read_then_changed_elsewhere)
+        ),
+    )  # fmt: skip
     text = "username,name,email,phone\nbudi,Budi,budi@example.com,+6281234567890\n"
     report = _import(text, allow_privileged=False)
     assert report.ok, report.row_errors
